@@ -7,7 +7,7 @@
  */
 
 /** An opaque handle returned by {@link Clock.setTimeout}. */
-export type TimerId = number;
+export type TimerId = unknown;
 
 /** Wall-clock time in epoch milliseconds plus one-shot timers. */
 export interface Clock {
@@ -22,12 +22,12 @@ export interface Clock {
 /** The real clock: `Date.now()` and the runtime's timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms) as unknown as TimerId,
-  clearTimeout: (id) => clearTimeout(id as unknown as number),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as number),
 };
 
 interface VirtualTimer {
-  id: TimerId;
+  id: number;
   at: number;
   seq: number;
   fn: () => void;
@@ -42,7 +42,7 @@ export class VirtualClock implements Clock {
   #now: number;
   #nextId = 1;
   #seq = 0;
-  #timers = new Map<TimerId, VirtualTimer>();
+  #timers = new Map<number, VirtualTimer>();
   // Binary min-heap of timers ordered by (at, seq); cancelled timers are skipped lazily.
   #heap: VirtualTimer[] = [];
 
@@ -66,7 +66,7 @@ export class VirtualClock implements Clock {
 
   /** Cancels a pending timer. */
   clearTimeout(id: TimerId): void {
-    this.#timers.delete(id);
+    this.#timers.delete(id as number);
   }
 
   /** Number of timers still pending. */
