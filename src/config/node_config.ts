@@ -1,0 +1,293 @@
+/**
+ * The node's configuration: one documented type, its defaults, and the loader that reads env vars
+ * and command-line flags (flags win) into it. Every bad value is reported with the variable, the
+ * value and what is allowed, so `main.ts` can print one line and exit 2.
+ *
+ * @module
+ */
+
+import { parseBytes, parseDuration } from "./units.ts";
+
+/** Log verbosity, most verbose first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/** Log line format. */
+export type LogFormat = "text" | "json";
+
+/** Everything a cache node needs to start. */
+export interface NodeConfig {
+  /** Unique member name in the cluster. @default host name + "-" + gossip port */
+  nodeName: string;
+  /** Gossip port (UDP and TCP). `0` picks a free port. @default 7946 */
+  gossipPort: number;
+  /** HTTP API port. `0` picks a free port. @default 8000 */
+  httpPort: number;
+  /** Address both servers bind to. @default "127.0.0.1" */
+  bindAddr: string;
+  /** Address announced to peers, when it differs from `bindAddr` (NAT, containers). */
+  advertiseAddr?: string;
+  /** Gossip addresses (`host:port`) of existing members to join through. @default [] */
+  peers: string[];
+  /** Byte budget of the store (keys + values + per-entry overhead); `0` = unlimited. @default 256 MiB */
+  maxMemoryBytes: number;
+  /** Longest accepted key, in UTF-8 bytes after percent-decoding. @default 1024 */
+  maxKeyBytes: number;
+  /** Largest accepted value, in bytes. @default 4 MiB */
+  maxValueBytes: number;
+  /** TTL for writes that give none, in ms; `0` = no expiry (live until evicted). @default 0 */
+  defaultTtlMs: number;
+  /** Least severe level that is logged. @default "info" */
+  logLevel: LogLevel;
+  /** `text` for people, `json` for log pipelines. @default "text" */
+  logFormat: LogFormat;
+}
+
+/** Defaults of every field but `nodeName`, which depends on the host. */
+export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.freeze({
+  gossipPort: 7946,
+  httpPort: 8000,
+  bindAddr: "127.0.0.1",
+  peers: [],
+  maxMemoryBytes: 256 * 1024 * 1024,
+  maxKeyBytes: 1024,
+  maxValueBytes: 4 * 1024 * 1024,
+  defaultTtlMs: 0,
+  logLevel: "info",
+  logFormat: "text",
+});
+
+/** Builds a complete config from defaults plus `overrides` (for embedding and tests). */
+export function nodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
+  const gossipPort = overrides.gossipPort ?? DEFAULT_CONFIG.gossipPort;
+  return {
+    ...DEFAULT_CONFIG,
+    peers: [...DEFAULT_CONFIG.peers],
+    nodeName: `node-${gossipPort}`,
+    ...overrides,
+  };
+}
+
+/** A config value that cannot be used; `main.ts` prints the message and exits 2. */
+export class ConfigError extends Error {
+  /** @param message one line naming the variable, the value and what is allowed */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+type Parsed = string | number | string[];
+
+/** How one setting is read: its env vars, its flag, its parser and what it allows. */
+interface OptionSpec {
+  field: keyof NodeConfig;
+  env: readonly string[];
+  flag: string;
+  allowed: string;
+  parse(text: string): Parsed | undefined;
+}
+
+const PORT_RE = /^\d{1,5}$/;
+
+function parsePort(text: string): number | undefined {
+  const n = Number(text);
+  return PORT_RE.test(text.trim()) && n <= 65535 ? n : undefined;
+}
+
+function parsePositiveBytes(text: string): number | undefined {
+  const n = parseBytes(text);
+  return n !== undefined && n > 0 ? n : undefined;
+}
+
+function parseHost(text: string): string | undefined {
+  const t = text.trim();
+  return /^[A-Za-z0-9.\-:_%\[\]]+$/.test(t) ? t.replace(/^\[(.*)\]$/, "$1") : undefined;
+}
+
+function parsePeerList(text: string): string[] | undefined {
+  const peers = text.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  const valid = peers.every((p) => /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+)(:\d{1,5})?$/.test(p));
+  return valid ? peers : undefined;
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (text: string): T | undefined => {
+    const t = text.trim().toLowerCase() as T;
+    return values.includes(t) ? t : undefined;
+  };
+}
+
+/** The settings table: env vars, flags and validation for every field. */
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  {
+    field: "gossipPort",
+    env: ["PORT"],
+    flag: "--port",
+    allowed: "a port 0..65535",
+    parse: parsePort,
+  },
+  {
+    field: "httpPort",
+    env: ["HTTP_PORT"],
+    flag: "--http-port",
+    allowed: "a port 0..65535",
+    parse: parsePort,
+  },
+  {
+    field: "nodeName",
+    env: ["NODE_NAME"],
+    flag: "--node-name",
+    allowed: "1..128 characters, no spaces or control characters",
+    parse: (t) => (/^[^\s\x00-\x1f]{1,128}$/.test(t) ? t : undefined),
+  },
+  {
+    field: "peers",
+    env: ["PEER", "PEERS"],
+    flag: "--peers",
+    allowed: "comma-separated host:port addresses",
+    parse: parsePeerList,
+  },
+  {
+    field: "bindAddr",
+    env: ["BIND_ADDR"],
+    flag: "--bind-addr",
+    allowed: "an IP address or host name",
+    parse: parseHost,
+  },
+  {
+    field: "advertiseAddr",
+    env: ["ADVERTISE_ADDR"],
+    flag: "--advertise-addr",
+    allowed: "an IP address or host name",
+    parse: parseHost,
+  },
+  {
+    field: "maxMemoryBytes",
+    env: ["MAX_MEMORY"],
+    flag: "--max-memory",
+    allowed: "bytes, optionally with a unit: 0 (unlimited), 1048576, 64mb, 1gb",
+    parse: parseBytes,
+  },
+  {
+    field: "maxKeyBytes",
+    env: ["MAX_KEY_BYTES"],
+    flag: "--max-key-bytes",
+    allowed: "a positive byte count, e.g. 1024 or 1kb",
+    parse: parsePositiveBytes,
+  },
+  {
+    field: "maxValueBytes",
+    env: ["MAX_VALUE_BYTES"],
+    flag: "--max-value-bytes",
+    allowed: "a positive byte count, e.g. 4mb",
+    parse: parsePositiveBytes,
+  },
+  {
+    field: "defaultTtlMs",
+    env: ["DEFAULT_TTL"],
+    flag: "--default-ttl",
+    allowed: "a duration such as 300ms, 1.5s, 2m, 1h or plain milliseconds; 0 = no expiry",
+    parse: parseDuration,
+  },
+  {
+    field: "logLevel",
+    env: ["LOG_LEVEL"],
+    flag: "--log-level",
+    allowed: "debug, info, warn or error",
+    parse: oneOf(["debug", "info", "warn", "error"] as const),
+  },
+  {
+    field: "logFormat",
+    env: ["LOG_FORMAT"],
+    flag: "--log-format",
+    allowed: "text or json",
+    parse: oneOf(["text", "json"] as const),
+  },
+];
+
+/** The env vars the loader reads (the run task grants `--allow-env` for exactly these). */
+export const CONFIG_ENV_VARS: readonly string[] = OPTION_SPECS.flatMap((s) => s.env);
+
+/** Where the loader reads from; injectable so tests need no real environment. */
+export interface ConfigSources {
+  /** Reads one env var (`undefined` when unset). */
+  env(name: string): string | undefined;
+  /** Command-line arguments (`--http-port 8000` or `--http-port=8000`). */
+  args: readonly string[];
+  /** The host name for the default node name. */
+  hostname(): string;
+}
+
+function describe(name: string, value: string, spec: OptionSpec): ConfigError {
+  return new ConfigError(`Invalid ${name}=${JSON.stringify(value)}: expected ${spec.allowed}`);
+}
+
+function readFlags(args: readonly string[]): Map<OptionSpec, string> {
+  const found = new Map<OptionSpec, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.indexOf("=");
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const spec = OPTION_SPECS.find((s) =>
+      s.flag === flag || (flag === "--peer" && s.field === "peers")
+    );
+    if (!spec) {
+      throw new ConfigError(
+        `Invalid argument ${JSON.stringify(arg)}: expected one of ${
+          OPTION_SPECS.map((s) => s.flag).join(", ")
+        } (see --help)`,
+      );
+    }
+    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined) {
+      throw new ConfigError(`Invalid ${flag}: missing value: expected ${spec.allowed}`);
+    }
+    if (spec.field === "peers" && found.has(spec)) value = `${found.get(spec)},${value}`;
+    found.set(spec, value);
+  }
+  return found;
+}
+
+/**
+ * Reads the config from env vars and flags (flags win over env vars; `PEER` and `PEERS` are
+ * merged). Throws a {@link ConfigError} naming the first bad variable or flag.
+ */
+export function loadConfig(sources: ConfigSources): NodeConfig {
+  const flags = readFlags(sources.args);
+  const values: Partial<Record<keyof NodeConfig, Parsed>> = {};
+  for (const spec of OPTION_SPECS) {
+    const flagValue = flags.get(spec);
+    const inputs: [string, string][] = flagValue !== undefined
+      ? [[spec.flag, flagValue]]
+      : spec.env.flatMap((name): [string, string][] => {
+        const v = sources.env(name);
+        return v === undefined || v.trim() === "" ? [] : [[name, v]];
+      });
+    for (const [name, text] of inputs) {
+      const parsed = spec.parse(text);
+      if (parsed === undefined) throw describe(name, text, spec);
+      const prior = values[spec.field];
+      values[spec.field] = Array.isArray(prior) && Array.isArray(parsed)
+        ? [...new Set([...prior, ...parsed])]
+        : parsed;
+    }
+  }
+  const gossipPort = (values.gossipPort as number | undefined) ?? DEFAULT_CONFIG.gossipPort;
+  const config = nodeConfig({
+    ...(values as Partial<NodeConfig>),
+    nodeName: (values.nodeName as string | undefined) ?? `${sources.hostname()}-${gossipPort}`,
+  });
+  if (config.maxMemoryBytes > 0 && config.maxValueBytes > config.maxMemoryBytes) {
+    throw new ConfigError(
+      `Invalid MAX_VALUE_BYTES=${config.maxValueBytes}: expected at most MAX_MEMORY (${config.maxMemoryBytes})`,
+    );
+  }
+  return config;
+}
+
+/** One line per setting, for `--help`. */
+export function usage(): string {
+  const rows = OPTION_SPECS.map((s) =>
+    `  ${s.flag.padEnd(18)} ${s.env.join("/").padEnd(16)} ${s.allowed}`
+  );
+  return ["Usage: deno task run [flags]   (flags override env vars)", ...rows].join("\n");
+}

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "./node_config.ts";
+import { parseBytes, parseDuration } from "./units.ts";
+
+function load(env: Record<string, string>, args: string[] = []) {
+  return loadConfig({ env: (n) => env[n], args, hostname: () => "box" });
+}
+
+Deno.test("loadConfig uses defaults with an empty environment", () => {
+  const c = load({});
+  assert.equal(c.gossipPort, 7946);
+  assert.equal(c.httpPort, 8000);
+  assert.equal(c.nodeName, "box-7946");
+  assert.equal(c.bindAddr, "127.0.0.1");
+  assert.deepEqual(c.peers, []);
+  assert.equal(c.maxValueBytes, 4 * 1024 * 1024);
+  assert.equal(c.defaultTtlMs, 0);
+});
+
+Deno.test("loadConfig reads the earlier service's env vars", () => {
+  const c = load({ PORT: "7947", HTTP_PORT: "8001", PEER: "127.0.0.1:7946", NODE_NAME: "beta" });
+  assert.equal(c.gossipPort, 7947);
+  assert.equal(c.httpPort, 8001);
+  assert.equal(c.nodeName, "beta");
+  assert.deepEqual(c.peers, ["127.0.0.1:7946"]);
+});
+
+Deno.test("loadConfig merges PEER and PEERS and lets flags win", () => {
+  const c = load(
+    { PEER: "a:1", PEERS: "b:2, c:3", HTTP_PORT: "8001", MAX_MEMORY: "64mb" },
+    ["--http-port", "9000", "--max-memory=1gb"],
+  );
+  assert.deepEqual(c.peers, ["a:1", "b:2", "c:3"]);
+  assert.equal(c.httpPort, 9000);
+  assert.equal(c.maxMemoryBytes, 1024 ** 3);
+  assert.deepEqual(load({}, ["--peer", "x:1", "--peers", "y:2"]).peers, ["x:1", "y:2"]);
+});
+
+Deno.test("loadConfig names the variable, the value and what is allowed", () => {
+  const cases: [Record<string, string>, string[], RegExp][] = [
+    [{ HTTP_PORT: "80a" }, [], /HTTP_PORT="80a".*port 0\.\.65535/],
+    [{ PORT: "70000" }, [], /PORT="70000"/],
+    [{ MAX_MEMORY: "lots" }, [], /MAX_MEMORY="lots".*64mb/],
+    [{ DEFAULT_TTL: "5 parsecs" }, [], /DEFAULT_TTL="5 parsecs".*300ms/],
+    [{ LOG_LEVEL: "loud" }, [], /LOG_LEVEL="loud".*debug, info/],
+    [{ PEERS: "a:1,b c" }, [], /PEERS="a:1,b c"/],
+    [{}, ["--http-port"], /--http-port: missing value/],
+    [{}, ["--bogus", "1"], /argument "--bogus"/],
+    [{ MAX_MEMORY: "1mb", MAX_VALUE_BYTES: "2mb" }, [], /MAX_VALUE_BYTES=2097152/],
+  ];
+  for (const [env, args, pattern] of cases) {
+    assert.throws(
+      () => load(env, args),
+      (e) => e instanceof ConfigError && pattern.test(e.message),
+    );
+  }
+});
+
+Deno.test("parseDuration and parseBytes accept the documented forms", () => {
+  assert.equal(parseDuration("300ms"), 300);
+  assert.equal(parseDuration("1.5s"), 1500);
+  assert.equal(parseDuration("2m"), 120_000);
+  assert.equal(parseDuration("250"), 250);
+  assert.equal(parseDuration("-1s"), undefined);
+  assert.equal(parseBytes("64mb"), 64 * 1024 * 1024);
+  assert.equal(parseBytes("4MiB"), 4 * 1024 * 1024);
+  assert.equal(parseBytes("1024"), 1024);
+  assert.equal(parseBytes("1.5kb"), 1536);
+  assert.equal(parseBytes("12 furlongs"), undefined);
+});

@@ -1,0 +1,198 @@
+/**
+ * The HTTP edge: a Hono app serving the API contract (`/cache/{key}` GET/HEAD/PUT/DELETE, the
+ * compat `/cache/members`, `/cluster/members`, `/healthz`, `/readyz`). It validates everything
+ * before calling the {@link CacheService}, maps failures to statuses with JSON errors in one
+ * place, and never lets a bad request reach the store.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { HttpError, readPutRequest } from "./put_body.ts";
+
+/** A stored value as the HTTP layer sees it. */
+export interface CacheEntryView {
+  /** Text (served as `text/plain; charset=utf-8`) or bytes (`application/octet-stream`). */
+  value: string | Uint8Array;
+  /** Absolute expiry in epoch ms; 0 = never. */
+  expiresAt: number;
+  /** Version of the write (hybrid logical clock + writer's node name). */
+  version: { hlc: number; node: string };
+}
+
+/** One member of the cluster, as `/cluster/members` shows it. */
+export interface MemberView {
+  /** Unique member name. */
+  name: string;
+  /** Gossip IP address. */
+  addr: string;
+  /** Gossip port. */
+  port: number;
+  /** HTTP API port, from the member's metadata (0 if unknown). */
+  httpPort: number;
+  /** Membership state. */
+  state: "alive" | "suspect" | "dead" | "left";
+  /** The member's incarnation number. */
+  incarnation: number;
+  /** The member's metadata, parsed as JSON when it is JSON. */
+  meta: unknown;
+}
+
+/** Options of a write. */
+export interface WriteOptions {
+  /** `X-Is-Sync: true`: apply on this node only, do not replicate. */
+  local: boolean;
+}
+
+/** What the HTTP layer needs from a cache node. */
+export interface CacheService {
+  /** Size limits enforced before anything is stored. */
+  readonly limits: { maxKeyBytes: number; maxValueBytes: number };
+  /** Current time in epoch ms (for remaining TTLs). */
+  now(): number;
+  /** The live entry for `key`, or `undefined` on a miss or after expiry. */
+  get(key: string): CacheEntryView | undefined;
+  /** Stores `value`; `ttlMs` undefined means the node's default TTL, 0 means no expiry. */
+  set(
+    key: string,
+    value: string | Uint8Array,
+    ttlMs: number | undefined,
+    options: WriteOptions,
+  ): Promise<void>;
+  /** Deletes `key` (idempotent). */
+  delete(key: string, options: WriteOptions): Promise<void>;
+  /** Every member this node knows, itself included. */
+  members(): MemberView[];
+  /** Whether the node is ready to serve, and why not. */
+  readiness(): { ready: boolean; reason?: string };
+}
+
+const CACHE_PREFIX = "/cache/";
+const ALLOW_KEY = "GET, HEAD, PUT, DELETE";
+const utf8 = new TextEncoder();
+
+function jsonError(status: number, message: string, headers?: HeadersInit) {
+  return new Response(JSON.stringify({ error: message }), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/** Extracts and percent-decodes the key from the raw URL (Hono's decoding hides malformed %). */
+function keyFromUrl(url: string, maxKeyBytes: number): string {
+  const start = url.indexOf(CACHE_PREFIX, url.indexOf("//") + 2) + CACHE_PREFIX.length;
+  let end = url.length;
+  const q = url.indexOf("?", start);
+  if (q >= 0) end = q;
+  const h = url.indexOf("#", start);
+  if (h >= 0 && h < end) end = h;
+  const raw = url.slice(start, end);
+  let key: string;
+  try {
+    key = raw.includes("%") ? decodeURIComponent(raw) : raw;
+  } catch {
+    throw new HttpError(400, `Invalid key ${JSON.stringify(raw)}: malformed percent-encoding`);
+  }
+  if (key === "") throw new HttpError(400, "Invalid key: empty");
+  if (key.length > maxKeyBytes || key.length * 3 > maxKeyBytes) {
+    const bytes = utf8.encode(key).byteLength;
+    if (bytes > maxKeyBytes) {
+      throw new HttpError(414, `Key too long: ${bytes} bytes, limit is ${maxKeyBytes}`);
+    }
+  }
+  return key;
+}
+
+function isLocal(c: Context): boolean {
+  return c.req.header("x-is-sync") === "true";
+}
+
+function etag(version: { hlc: number; node: string }): string {
+  return `"${version.hlc.toString(36)}-${encodeURIComponent(version.node)}"`;
+}
+
+function compatMember(m: MemberView) {
+  return { name: m.name, addr: `${m.addr}:${m.port}`, port: m.port, http_port: m.httpPort };
+}
+
+/** Builds the Hono app for `service`. */
+export function createApp(service: CacheService): Hono {
+  const app = new Hono();
+  const maxKey = service.limits.maxKeyBytes;
+  const textHeaders = { "content-type": "text/plain; charset=utf-8" };
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    const r = service.readiness();
+    return c.json(
+      r.ready ? { ready: true } : { ready: false, reason: r.reason },
+      r.ready ? 200 : 503,
+    );
+  });
+  app.get("/cluster/members", (c) =>
+    c.json(
+      service.members().map((m) => ({
+        name: m.name,
+        addr: m.addr,
+        port: m.port,
+        http_port: m.httpPort,
+        state: m.state,
+        incarnation: m.incarnation,
+        meta: m.meta,
+      })),
+    ));
+  // Compat: this path shadows a key named "members" for GET (PUT/DELETE still reach the key).
+  app.get(
+    "/cache/members",
+    (c) =>
+      c.json(
+        service.members().filter((m) => m.state === "alive" || m.state === "suspect").map(
+          compatMember,
+        ),
+      ),
+  );
+
+  app.get("/cache/:key", (c) => {
+    const key = keyFromUrl(c.req.url, maxKey);
+    const entry = service.get(key);
+    if (entry === undefined) {
+      return new Response("Not Found", { status: 404, headers: textHeaders });
+    }
+    const headers: Record<string, string> = {
+      "content-type": typeof entry.value === "string"
+        ? "text/plain; charset=utf-8"
+        : "application/octet-stream",
+      etag: etag(entry.version),
+    };
+    if (entry.expiresAt > 0) {
+      headers["x-ttl-ms"] = String(Math.max(0, entry.expiresAt - service.now()));
+    }
+    return new Response(entry.value as BodyInit, { status: 200, headers });
+  });
+  app.put("/cache/:key", async (c) => {
+    const key = keyFromUrl(c.req.url, maxKey);
+    const put = await readPutRequest(c.req.raw, c.req.url, service.limits);
+    await service.set(key, put.value, put.ttlMs, { local: isLocal(c) });
+    return new Response("OK", { status: 200, headers: textHeaders });
+  });
+  app.delete("/cache/:key", async (c) => {
+    const key = keyFromUrl(c.req.url, maxKey);
+    await service.delete(key, { local: isLocal(c) });
+    return new Response("OK", { status: 200, headers: textHeaders });
+  });
+  app.all(
+    "/cache/:key",
+    (c) =>
+      jsonError(405, `Method ${c.req.method} not allowed on /cache/{key}`, { allow: ALLOW_KEY }),
+  );
+  app.all("/cache/", () => jsonError(400, "Invalid key: empty"));
+  app.all("/cache", () => jsonError(400, "Invalid key: empty"));
+
+  app.notFound((c) => jsonError(404, `No route for ${c.req.method} ${c.req.path}`));
+  app.onError((err) => {
+    if (err instanceof HttpError) return jsonError(err.status, err.message);
+    return jsonError(500, `Internal error: ${err.message}`);
+  });
+  return app;
+}
