@@ -1,0 +1,129 @@
+/**
+ * Encoders for stream messages (§5.1/§5.2): build `[type][body]`, compress it (always, when
+ * compression is on), seal it into a `[0x0A][len u32][sealed]` frame when a sealer is given, and
+ * prefix the label header when this side is the dialer.
+ *
+ * @module
+ */
+
+import { ByteWriter } from "./_byte_writer.ts";
+import { encodeLabelHeader } from "./label.ts";
+import { lzwCompress } from "./lzw.ts";
+import {
+  CompressionAlgo,
+  encodeMessage,
+  MessageType,
+  type PushNodeState,
+  pushNodeStateSchema,
+  pushPullHeaderSchema,
+  userMsgHeaderSchema,
+} from "./messages.ts";
+import { writeStruct } from "./msgpack.ts";
+
+/**
+ * Seals stream payloads. The frame header (and so the AAD) carries the sealed length, which must
+ * be known before sealing: hence `sealedLength` beside `seal`.
+ */
+export interface StreamSealer {
+  /** Bytes `seal` will return for a plaintext of `plainLength` bytes (vsn + nonce + ct + tag). */
+  sealedLength(plainLength: number): number;
+  /** Seals `plain` with associated data `aad` = `[0x0A][len u32]` followed by the label. */
+  seal(plain: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Options of the stream encoders. */
+export interface StreamEncodeOptions {
+  /** Compress with LZW (on streams Go always does when compression is enabled). */
+  compress: boolean;
+  /** The connection's label: header prefix (dialer) and encryption AAD. @default "" */
+  label?: string;
+  /** Prefix the label header: true for the dialer's first write, false for replies. @default true */
+  writeLabelHeader?: boolean;
+  /** Seals the message into an encrypted frame. @default undefined (plaintext) */
+  encrypt?: StreamSealer;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Frames one complete message `[type][body]` for a stream. Rejects with a `RangeError` if the
+ * sealer returns a length other than it announced, or with whatever the sealer rejects with.
+ */
+export async function encodeStreamMessage(
+  message: Uint8Array,
+  options: StreamEncodeOptions,
+): Promise<Uint8Array> {
+  let msg = message;
+  if (options.compress) {
+    msg = encodeMessage(MessageType.compress, { algo: CompressionAlgo.lzw, buf: lzwCompress(msg) });
+  }
+  const label = options.label ?? "";
+  if (options.encrypt) {
+    const length = options.encrypt.sealedLength(msg.length);
+    const labelBytes = encoder.encode(label);
+    const aad = new Uint8Array(5 + labelBytes.length);
+    aad[0] = MessageType.encrypt;
+    new DataView(aad.buffer).setUint32(1, length);
+    aad.set(labelBytes, 5);
+    const sealed = await options.encrypt.seal(msg, aad);
+    if (sealed.length !== length) {
+      throw new RangeError(
+        `Cannot encrypt stream message: sealer announced ${length} bytes: received ${sealed.length}`,
+      );
+    }
+    msg = new Uint8Array(5 + length);
+    msg.set(aad.subarray(0, 5));
+    msg.set(sealed, 5);
+  }
+  if (!(options.writeLabelHeader ?? true) || label === "") return msg;
+  const header = encodeLabelHeader(label);
+  const out = new Uint8Array(header.length + msg.length);
+  out.set(header);
+  out.set(msg, header.length);
+  return out;
+}
+
+/**
+ * Encodes a push/pull message: header, every node record, then the raw user state. `header.nodes`
+ * and `header.userStateLen` may be left out; if given they must match (else it rejects with a
+ * `RangeError`, as it does for a field that does not fit its kind).
+ */
+export async function encodePushPull(
+  header: { join: boolean; nodes?: number; userStateLen?: number },
+  nodes: readonly PushNodeState[],
+  userState: Uint8Array,
+  options: StreamEncodeOptions,
+): Promise<Uint8Array> {
+  if (header.nodes !== undefined && header.nodes !== nodes.length) {
+    throw new RangeError(
+      `Cannot encode pushPull: header.nodes must equal nodes.length ${nodes.length}: received ${header.nodes}`,
+    );
+  }
+  if (header.userStateLen !== undefined && header.userStateLen !== userState.length) {
+    throw new RangeError(
+      `Cannot encode pushPull: header.userStateLen must equal ${userState.length}: received ${header.userStateLen}`,
+    );
+  }
+  const w = new ByteWriter(64 + 96 * nodes.length + userState.length);
+  w.u8(MessageType.pushPull);
+  writeStruct(w, pushPullHeaderSchema, {
+    nodes: nodes.length,
+    userStateLen: userState.length,
+    join: header.join,
+  });
+  for (const node of nodes) writeStruct(w, pushNodeStateSchema, node);
+  w.bytes(userState);
+  return await encodeStreamMessage(w.toBytes(), options);
+}
+
+/** Encodes a reliable user message: `[0x08] msgpack(userMsgHeader)` then the raw bytes. */
+export async function encodeUserMessageStream(
+  payload: Uint8Array,
+  options: StreamEncodeOptions,
+): Promise<Uint8Array> {
+  const w = new ByteWriter(16 + payload.length);
+  w.u8(MessageType.user);
+  writeStruct(w, userMsgHeaderSchema, { userMsgLen: payload.length });
+  w.bytes(payload);
+  return await encodeStreamMessage(w.toBytes(), options);
+}

@@ -1,0 +1,325 @@
+/**
+ * Schema-driven msgpack for memberlist's Go dialect (go-msgpack `MsgpackHandle{}` defaults).
+ *
+ * Structs travel as maps keyed by the Go field names. On encode this module mirrors go-msgpack
+ * v2 byte for byte: keys in byte-wise sorted order, strings and byte slices both in the old "raw"
+ * str family (fixstr/str16/str32, never str8 or bin), nil byte slices as nil, unsigned fields in
+ * their smallest unsigned form, Go `int` fields as v2 writes them (signed forms above 127). On
+ * decode it accepts everything Go accepts: str8 and bin for strings and bytes, any integer width
+ * that fits the field, bool from 0/1, nil as the zero value, unknown keys (skipped), and structs
+ * sent as arrays in Go field order.
+ *
+ * Written by hand rather than on top of `@msgpack/msgpack` because every str value must stay raw
+ * bytes until the schema says "string" (Go puts IP addresses inside str headers), the encoder
+ * must reproduce Go's non-standard width choices, and the decoder must tell "need more bytes"
+ * apart from "malformed" and report the bytes consumed for incremental TCP decoding.
+ *
+ * @module
+ */
+
+import { ByteWriter } from "./_byte_writer.ts";
+import { type Head, MsgpackReader, NeedMoreData } from "./_msgpack_reader.ts";
+
+/** How a field is represented in Go, which decides its msgpack form. */
+export type FieldKind = "string" | "bytes" | "bool" | "u8" | "u16" | "u32" | "int";
+
+/** One struct field: its TypeScript property, its Go name (the map key) and its kind. */
+export interface FieldSchema<T> {
+  /** Property name on the TypeScript object (camelCase). */
+  readonly prop: keyof T & string;
+  /** Go field name, used verbatim as the msgpack map key (e.g. `"SeqNo"`). */
+  readonly goName: string;
+  /** Wire representation. */
+  readonly kind: FieldKind;
+  /** Go `codec:",omitempty"`: left out when zero; absent from decoded objects when zero. */
+  readonly omitEmpty?: boolean;
+}
+
+/** A struct's fields in Go source order (the order of the array form), plus derived lookups. */
+export interface StructSchema<T> {
+  /** Name used in error messages (the Go struct name, e.g. `"ping"`). */
+  readonly name: string;
+  /** Fields in Go source order. */
+  readonly fields: readonly FieldSchema<T>[];
+  /** Fields in byte-wise order of `goName`, as Go writes them. */
+  readonly encodeOrder: readonly FieldSchema<T>[];
+  /** Field by Go name, for decoding map keys. */
+  readonly byGoName: ReadonlyMap<string, FieldSchema<T>>;
+}
+
+/** Outcome of decoding one value: done, need more input, or malformed. */
+export type DecodeResult<T> =
+  | {
+    status: "ok";
+    value: T;
+    /** Bytes consumed from `offset`. */
+    bytesRead: number;
+  }
+  | {
+    status: "incomplete";
+    /** Lower bound on the bytes needed from `offset`; retry once that many are available. */
+    needed: number;
+  }
+  | { status: "malformed"; error: RangeError | TypeError };
+
+const UINT_MAX = { u8: 0xff, u16: 0xffff, u32: 0xffff_ffff } as const;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/** Builds a {@link StructSchema} from fields given in Go source order. */
+export function defineStruct<T>(name: string, fields: readonly FieldSchema<T>[]): StructSchema<T> {
+  const encodeOrder = [...fields].sort((a, b) =>
+    compareBytes(encoder.encode(a.goName), encoder.encode(b.goName))
+  );
+  const byGoName = new Map(fields.map((f) => [f.goName, f]));
+  return Object.freeze({ name, fields: Object.freeze([...fields]), encodeOrder, byGoName });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+/** Writes a raw (str family) header as Go's old-spec encoder does: fixstr, str16 or str32. */
+export function writeRawHeader(w: ByteWriter, length: number): void {
+  if (length < 32) w.u8(0xa0 | length);
+  else if (length <= 0xffff) {
+    w.u8(0xda);
+    w.u16(length);
+  } else {
+    w.u8(0xdb);
+    w.u32(length);
+  }
+}
+
+function writeUint(w: ByteWriter, v: number): void {
+  if (v <= 0x7f) w.u8(v);
+  else if (v <= 0xff) {
+    w.u8(0xcc);
+    w.u8(v);
+  } else if (v <= 0xffff) {
+    w.u8(0xcd);
+    w.u16(v);
+  } else {
+    w.u8(0xce);
+    w.u32(v);
+  }
+}
+
+// go-msgpack v2 EncodeInt: fixint only for -32..127; otherwise the smallest signed form that
+// fits, except that positive values skip int8 (128..32767 is int16).
+function writeInt(w: ByteWriter, v: number): void {
+  if (v >= -32 && v <= 0x7f) w.u8(v & 0xff);
+  else if (v >= -128 && v < 0) {
+    w.u8(0xd0);
+    w.u8(v & 0xff);
+  } else if (v >= -32768 && v <= 32767) {
+    w.u8(0xd1);
+    w.u16(v & 0xffff);
+  } else if (v >= -2147483648 && v <= 2147483647) {
+    w.u8(0xd2);
+    w.u32(v >>> 0);
+  } else {
+    w.u8(0xd3);
+    w.i64(v);
+  }
+}
+
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || v === "" || v === 0 || v === false ||
+    (v instanceof Uint8Array && v.length === 0);
+}
+
+function describe(v: unknown): string {
+  if (v instanceof Uint8Array) return `Uint8Array(${v.length})`;
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
+}
+
+function writeField<T>(w: ByteWriter, schema: StructSchema<T>, f: FieldSchema<T>, v: unknown) {
+  const fail = (what: string) =>
+    new TypeError(
+      `Cannot encode ${schema.name}: ${f.goName} must be ${what}: received ${describe(v)}`,
+    );
+  switch (f.kind) {
+    case "string": {
+      if (typeof v !== "string") throw fail("a string");
+      const bytes = encoder.encode(v);
+      writeRawHeader(w, bytes.length);
+      w.bytes(bytes);
+      return;
+    }
+    case "bytes":
+      if (v === null) w.u8(0xc0);
+      else if (v instanceof Uint8Array) {
+        writeRawHeader(w, v.length);
+        w.bytes(v);
+      } else throw fail("a Uint8Array or null");
+      return;
+    case "bool":
+      if (typeof v !== "boolean") throw fail("a boolean");
+      w.u8(v ? 0xc3 : 0xc2);
+      return;
+    case "int":
+      if (!Number.isSafeInteger(v)) throw fail("a safe integer");
+      writeInt(w, v as number);
+      return;
+    default: {
+      const max = UINT_MAX[f.kind];
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max) {
+        throw new RangeError(
+          `Cannot encode ${schema.name}: ${f.goName} must be a ${f.kind}: received ${describe(v)}`,
+        );
+      }
+      writeUint(w, v as number);
+    }
+  }
+}
+
+/** Appends the msgpack map of `value` to `w` (keys sorted, omitempty fields dropped when zero). */
+export function writeStruct<T>(w: ByteWriter, schema: StructSchema<T>, value: T): void {
+  const record = value as Record<string, unknown>;
+  const present = schema.encodeOrder.filter((f) => !(f.omitEmpty && isEmpty(record[f.prop])));
+  if (present.length < 16) w.u8(0x80 | present.length);
+  else {
+    w.u8(0xde);
+    w.u16(present.length);
+  }
+  for (const f of present) {
+    const key = encoder.encode(f.goName);
+    writeRawHeader(w, key.length);
+    w.bytes(key);
+    writeField(w, schema, f, record[f.prop]);
+  }
+}
+
+/**
+ * Encodes `value` as Go would. Throws a `TypeError`/`RangeError` naming the struct and field when
+ * a value does not fit its kind (e.g. `Cannot encode ping: SeqNo must be a u32: received -1`).
+ */
+export function encodeStruct<T>(schema: StructSchema<T>, value: T): Uint8Array {
+  const w = new ByteWriter(128);
+  writeStruct(w, schema, value);
+  return w.toBytes();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+function zeroValue(kind: FieldKind): unknown {
+  switch (kind) {
+    case "string":
+      return "";
+    case "bytes":
+      return null;
+    case "bool":
+      return false;
+    default:
+      return 0;
+  }
+}
+
+function readBytesFromArray(r: MsgpackReader, length: number, fail: (w: string) => Error) {
+  r.need(length); // every element takes at least one byte: never allocate for a lying count
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const h = r.head();
+    if (h.kind !== "int" || typeof h.value !== "number" || h.value < 0 || h.value > 0xff) {
+      throw fail("bytes (array elements must be u8)");
+    }
+    out[i] = h.value;
+  }
+  return out;
+}
+
+function readField<T>(r: MsgpackReader, schema: StructSchema<T>, f: FieldSchema<T>): unknown {
+  const h: Head = r.head();
+  const fail = (what: string, got: unknown = h.kind) =>
+    new (f.kind === "string" || f.kind === "bytes" || f.kind === "bool" ? TypeError : RangeError)(
+      `Cannot decode ${schema.name}: ${f.goName} must be ${what}: received ${describe(got)}`,
+    );
+  if (h.kind === "nil") return zeroValue(f.kind);
+  switch (f.kind) {
+    case "string":
+      if (h.kind !== "raw") throw fail("a string");
+      return decoder.decode(r.view(h.length));
+    case "bytes":
+      if (h.kind === "raw") return r.view(h.length).slice();
+      if (h.kind === "array") return readBytesFromArray(r, h.length, fail);
+      throw fail("bytes");
+    case "bool":
+      if (h.kind === "bool") return h.value;
+      if (h.kind === "int" && (h.value === 0 || h.value === 1)) return h.value === 1;
+      throw fail("a bool", h.kind === "int" ? h.value : h.kind);
+    case "int":
+      if (h.kind !== "int") throw fail("an int");
+      if (typeof h.value !== "number") throw fail("an int within ±2^53", h.value);
+      return h.value;
+    default: {
+      if (h.kind !== "int") throw fail(`a ${f.kind}`);
+      const v = h.value;
+      if (typeof v !== "number" || v < 0 || v > UINT_MAX[f.kind]) throw fail(`a ${f.kind}`, v);
+      return v;
+    }
+  }
+}
+
+function readKey(r: MsgpackReader, schema: StructSchema<unknown>): string | undefined {
+  const h = r.head();
+  if (h.kind === "raw") return decoder.decode(r.view(h.length));
+  if (h.kind === "nil") return undefined;
+  throw new TypeError(`Cannot decode ${schema.name}: map keys must be strings: received ${h.kind}`);
+}
+
+/** Reads one struct at the reader's position; throws NeedMoreData or a TypeError/RangeError. */
+export function readStruct<T>(r: MsgpackReader, schema: StructSchema<T>): T {
+  const out: Record<string, unknown> = {};
+  for (const f of schema.fields) if (!f.omitEmpty) out[f.prop] = zeroValue(f.kind);
+  const set = (f: FieldSchema<T>, v: unknown) => {
+    if (!f.omitEmpty) out[f.prop] = v;
+    else if (isEmpty(v)) delete out[f.prop];
+    else out[f.prop] = v;
+  };
+  const h = r.head();
+  if (h.kind === "map") {
+    for (let i = 0; i < h.length; i++) {
+      const key = readKey(r, schema as StructSchema<unknown>);
+      const f = key === undefined ? undefined : schema.byGoName.get(key);
+      if (f) set(f, readField(r, schema, f));
+      else r.skip();
+    }
+  } else if (h.kind === "array") {
+    for (let i = 0; i < h.length; i++) {
+      const f = schema.fields[i];
+      if (f) set(f, readField(r, schema, f));
+      else r.skip();
+    }
+  } else if (h.kind !== "nil") {
+    throw new TypeError(`Cannot decode ${schema.name}: expected a map: received ${h.kind}`);
+  }
+  return out as T;
+}
+
+/**
+ * Decodes one struct from `bytes` at `offset`. Never throws: reports the bytes consumed, or that
+ * the input ended early (with a lower bound on what is needed), or why the input is malformed.
+ * Bytes fields are copies, never views of `bytes`.
+ */
+export function decodeStruct<T>(
+  schema: StructSchema<T>,
+  bytes: Uint8Array,
+  offset = 0,
+): DecodeResult<T> {
+  const r = new MsgpackReader(bytes, offset);
+  try {
+    const value = readStruct(r, schema);
+    return { status: "ok", value, bytesRead: r.pos - offset };
+  } catch (e) {
+    if (e instanceof NeedMoreData) return { status: "incomplete", needed: e.needed - offset };
+    if (e instanceof RangeError || e instanceof TypeError) return { status: "malformed", error: e };
+    throw e;
+  }
+}
