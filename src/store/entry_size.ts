@@ -1,0 +1,26 @@
+/**
+ * Byte accounting of the store's budget: key and value bytes plus a fixed per-record overhead
+ * measured on this implementation (see `scripts/bench/store_bench.ts --memory`).
+ *
+ * @module
+ */
+
+import { utf8ByteLength } from "./_utf8.ts";
+import type { StoreValue } from "./types.ts";
+
+/**
+ * Bytes a record costs beyond its key's and value's UTF-8 bytes: index map entry, slot arrays,
+ * and the JS string headers of key and value. Measured: see the module doc of `mod.ts`.
+ */
+export const ENTRY_OVERHEAD_BYTES = 96;
+
+/** Extra bytes of a `Uint8Array` value over a string value (the view and buffer objects). */
+export const BYTES_VALUE_OVERHEAD_BYTES = 128;
+
+/** Accounted bytes of a live entry (`value` set) or a tombstone (`value` null). */
+export function entrySize(key: string, value: StoreValue | null): number {
+  let size = utf8ByteLength(key) + ENTRY_OVERHEAD_BYTES;
+  if (typeof value === "string") size += utf8ByteLength(value);
+  else if (value !== null) size += value.byteLength + BYTES_VALUE_OVERHEAD_BYTES;
+  return size;
+}

@@ -1,0 +1,464 @@
+/**
+ * `TtlStore`: versioned, expiring, byte-budgeted key/value records with anti-entropy digests.
+ * Design and measurements: see `mod.ts`.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock, type TimerId } from "../util/clock.ts";
+import { compareNodeNames, hlcPhysicalMs, type Version } from "../util/hlc.ts";
+import { BucketDigests } from "./_digest.ts";
+import { EvictionQueue } from "./_eviction.ts";
+import { NodeNames } from "./_node_names.ts";
+import { FLAG_TOMBSTONE, FLAG_USED, NIL, SlotTable } from "./_slot_table.ts";
+import { entrySize } from "./entry_size.ts";
+import type {
+  ApplyResult,
+  EvictionPolicy,
+  KeyedRecord,
+  StoredEntry,
+  StoreRecord,
+  StoreStats,
+  StoreValue,
+  TtlStoreOptions,
+} from "./types.ts";
+
+/**
+ * An in-memory key/value store of versioned records with absolute expiry, last-writer-wins
+ * merging, tombstones, a byte budget with eviction, a background expiry sweep and incremental
+ * per-bucket digests. All operations are O(1) amortised except the listing ones.
+ */
+export class TtlStore {
+  readonly #clock: Clock;
+  readonly #maxBytes: number;
+  readonly #policy: EvictionPolicy;
+  readonly #tombstoneTtlMs: number;
+  readonly #bucketCount: number;
+  readonly #sweepIntervalMs: number;
+  readonly #sweepBatch: number;
+  readonly #sweepMaxBatches: number;
+  readonly #initialCapacity: number;
+  readonly #index = new Map<string, number>();
+  readonly #names = new NodeNames();
+  #table: SlotTable;
+  #queue: EvictionQueue;
+  #digests: BucketDigests;
+  #bytes = 0;
+  #hits = 0;
+  #misses = 0;
+  #evictions = 0;
+  #expirations = 0;
+  #tombstonesCollected = 0;
+  #cursor = 0;
+  #timer: TimerId | undefined;
+
+  /** Creates an empty store; throws a `RangeError` naming a bad option. */
+  constructor(options: TtlStoreOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#maxBytes = checkInt("maxBytes", options.maxBytes ?? 0, 0);
+    this.#policy = options.evictionPolicy ?? "sieve";
+    if (this.#policy !== "sieve" && this.#policy !== "lru") {
+      throw new RangeError(
+        `Cannot create TtlStore: evictionPolicy must be "sieve" or "lru": received "${this.#policy}"`,
+      );
+    }
+    this.#tombstoneTtlMs = checkInt("tombstoneTtlMs", options.tombstoneTtlMs ?? 600_000, 0);
+    this.#bucketCount = checkInt("digestBuckets", options.digestBuckets ?? 1024, 1, 65536);
+    if ((this.#bucketCount & (this.#bucketCount - 1)) !== 0) {
+      throw new RangeError(
+        `Cannot create TtlStore: digestBuckets must be a power of two: received ${this.#bucketCount}`,
+      );
+    }
+    this.#sweepIntervalMs = checkInt("sweepIntervalMs", options.sweepIntervalMs ?? 100, 1);
+    this.#sweepBatch = checkInt("sweepBatchSlots", options.sweepBatchSlots ?? 16_384, 1);
+    this.#sweepMaxBatches = checkInt("sweepMaxBatches", options.sweepMaxBatches ?? 16, 1);
+    this.#initialCapacity = checkInt("initialCapacity", options.initialCapacity ?? 1024, 0);
+    this.#table = new SlotTable(this.#initialCapacity);
+    this.#queue = new EvictionQueue(this.#table, this.#policy);
+    this.#digests = new BucketDigests(this.#table, this.#bucketCount);
+  }
+
+  /**
+   * The live entry of `key`, or `undefined` if absent, deleted or expired (an expired entry is
+   * removed on the spot). Counts a hit or a miss and marks the access for eviction.
+   */
+  get(key: string): StoredEntry | undefined {
+    const s = this.#resolve(key, this.#clock.now());
+    const t = this.#table;
+    if (s === NIL || (t.flags[s] & FLAG_TOMBSTONE) !== 0) {
+      this.#misses++;
+      return undefined;
+    }
+    this.#hits++;
+    this.#queue.access(s);
+    return this.#recordAt(s) as StoredEntry;
+  }
+
+  /** The live entry or tombstone of `key` (for replication): no hit, miss or access mark. */
+  peek(key: string): KeyedRecord | undefined {
+    const s = this.#resolve(key, this.#clock.now());
+    return s === NIL ? undefined : this.#recordAt(s);
+  }
+
+  /**
+   * Merges a record, last writer wins: it takes effect only if its version is higher than the
+   * stored live entry's or tombstone's. A delete (`value: null`), or a write that has already
+   * expired, is kept as a tombstone until `max(expiresAt, hlcPhysicalMs(version.hlc) +
+   * tombstoneTtlMs)` so that older versions arriving later still lose; past that deadline it
+   * only removes the older record. A `Uint8Array` value is kept as given (the caller must not
+   * mutate it) unless it is a view into a larger buffer, which is copied.
+   * Throws a `TypeError` for a malformed record.
+   */
+  apply(key: string, record: StoreRecord): ApplyResult {
+    checkRecord(key, record);
+    const { value, expiresAt, version } = record;
+    const now = this.#clock.now();
+    const s = this.#resolve(key, now);
+    if (s !== NIL && this.#compareStored(s, version) >= 0) {
+      return { applied: false, reason: "stale" };
+    }
+    const live = value !== null && (expiresAt === 0 || expiresAt > now);
+    const size = entrySize(key, live ? value : null);
+    if (live && this.#maxBytes > 0 && size > this.#maxBytes) {
+      const error = new RangeError(
+        `Cannot store entry: size must be at most maxBytes (${this.#maxBytes}): received ${size}`,
+      );
+      return { applied: false, reason: "too-large", error };
+    }
+    const replaced = s === NIL ? undefined : this.#recordAt(s);
+    if (live) {
+      this.#write(s, key, owned(value), expiresAt, version, size);
+      return { applied: true, reason: "stored", replaced };
+    }
+    const deadline = Math.max(expiresAt, hlcPhysicalMs(version.hlc) + this.#tombstoneTtlMs);
+    if (deadline <= now || (this.#maxBytes > 0 && size > this.#maxBytes)) {
+      if (s !== NIL) this.#remove(s);
+      return { applied: true, reason: "discarded", replaced };
+    }
+    this.#write(s, key, null, expiresAt, version, size);
+    return { applied: true, reason: "tombstoned", replaced };
+  }
+
+  /** Deletes `key` as of `version`: `apply(key, { value: null, expiresAt, version })`. */
+  delete(key: string, version: Version, expiresAt = 0): ApplyResult {
+    return this.apply(key, { value: null, expiresAt, version });
+  }
+
+  /** Removes every record (counters are kept). */
+  clear(): void {
+    this.#index.clear();
+    this.#names.clear();
+    this.#table = new SlotTable(this.#initialCapacity);
+    this.#queue = new EvictionQueue(this.#table, this.#policy);
+    this.#digests = new BucketDigests(this.#table, this.#bucketCount);
+    this.#bytes = 0;
+    this.#cursor = 0;
+  }
+
+  /** Number of live entries (expired ones not yet reclaimed included). */
+  get size(): number {
+    return this.#queue.liveCount;
+  }
+
+  /** Accounted bytes of all records, tombstones included; never above a non-zero `maxBytes`. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The byte budget; 0 = unlimited. */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  /** Whether a live entry of `key` and `value` fits the budget at all (see `entrySize`). */
+  fits(key: string, value: StoreValue): boolean {
+    return this.#maxBytes === 0 || entrySize(key, value) <= this.#maxBytes;
+  }
+
+  /** Counters and gauges. */
+  stats(): StoreStats {
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+      expirations: this.#expirations,
+      tombstonesCollected: this.#tombstonesCollected,
+      tombstones: this.#queue.tombstoneCount,
+      entries: this.#queue.liveCount,
+      bytes: this.#bytes,
+      maxBytes: this.#maxBytes,
+    };
+  }
+
+  /**
+   * Live entries and tombstones as records (for state transfer), skipping expired ones. Weakly
+   * consistent: a key present for the whole iteration is yielded exactly once, with its value at
+   * the moment it is reached; keys written or removed meanwhile may or may not appear.
+   */
+  *entries(): Generator<KeyedRecord, void, undefined> {
+    for (let s = 0; s < this.#table.highWater; s++) {
+      if ((this.#table.flags[s] & FLAG_USED) === 0) continue;
+      if (this.#reclaimable(s, this.#clock.now())) continue;
+      yield this.#recordAt(s);
+    }
+  }
+
+  /** Number of digest buckets. */
+  get bucketCount(): number {
+    return this.#bucketCount;
+  }
+
+  /** The digest bucket of `key` (same on every replica with the same bucket count). */
+  bucketOf(key: string): number {
+    return this.#digests.bucketOf(key);
+  }
+
+  /**
+   * A copy of the per-bucket digests: two 32-bit lanes per bucket (`[2 * i]`, `[2 * i + 1]`),
+   * each the XOR of a fingerprint of `key + version` over the bucket's records. Equal record
+   * sets give equal digests whatever the order of writes. Compare with `differingBuckets`.
+   */
+  bucketDigests(): Uint32Array {
+    return this.#digests.snapshot();
+  }
+
+  /** The whole-store digest (XOR of all bucket digests) as 16 hex digits. */
+  digest(): string {
+    return this.#digests.total();
+  }
+
+  /**
+   * Live entries and tombstones of one digest bucket; expired records found there are reclaimed
+   * first, so the bucket's digest is exact afterwards.
+   */
+  recordsInBucket(bucket: number): KeyedRecord[] {
+    if (!Number.isInteger(bucket) || bucket < 0 || bucket >= this.#bucketCount) {
+      throw new RangeError(
+        `Cannot list bucket: index must be in 0..${this.#bucketCount - 1}: received ${bucket}`,
+      );
+    }
+    const now = this.#clock.now();
+    const out: KeyedRecord[] = [];
+    for (const s of this.#digests.slots(bucket)) {
+      if (this.#reclaimable(s, now)) this.#reclaim(s);
+      else out.push(this.#recordAt(s));
+    }
+    return out;
+  }
+
+  /**
+   * One sweep tick: scans `sweepBatchSlots` slots from a rotating cursor, reclaiming expired
+   * entries and collectable tombstones, and scans another batch while more than 25 % of the
+   * used slots in a batch were reclaimed (up to `sweepMaxBatches`, never twice over a slot).
+   * Returns the number of records reclaimed.
+   */
+  sweep(): number {
+    const t = this.#table;
+    const highWater = t.highWater;
+    const now = this.#clock.now();
+    let reclaimed = 0;
+    let scanned = 0;
+    for (let batch = 0; batch < this.#sweepMaxBatches && scanned < highWater; batch++) {
+      const n = Math.min(this.#sweepBatch, highWater - scanned);
+      let used = 0;
+      let found = 0;
+      for (let i = 0; i < n; i++) {
+        let s = this.#cursor++;
+        if (s >= highWater) {
+          s = 0;
+          this.#cursor = 1;
+        }
+        if ((t.flags[s] & FLAG_USED) === 0) continue;
+        used++;
+        if (this.#reclaimable(s, now)) {
+          this.#reclaim(s);
+          found++;
+        }
+      }
+      scanned += n;
+      reclaimed += found;
+      if (used > 0 && found * 4 <= used) break;
+    }
+    return reclaimed;
+  }
+
+  /** Starts the periodic sweep on the store's clock (idempotent). */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    const tick = () => {
+      this.sweep();
+      this.#timer = this.#clock.setTimeout(tick, this.#sweepIntervalMs);
+    };
+    this.#timer = this.#clock.setTimeout(tick, this.#sweepIntervalMs);
+  }
+
+  /** Stops the periodic sweep (idempotent). */
+  stop(): void {
+    if (this.#timer === undefined) return;
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Stops the sweep. */
+  [Symbol.dispose](): void {
+    this.stop();
+  }
+
+  // The slot of `key`, or NIL when absent or past its time (then reclaimed on the spot).
+  #resolve(key: string, now: number): number {
+    const s = this.#index.get(key);
+    if (s === undefined) return NIL;
+    if (!this.#reclaimable(s, now)) return s;
+    this.#reclaim(s);
+    return NIL;
+  }
+
+  #reclaimable(s: number, now: number): boolean {
+    const t = this.#table;
+    const e = t.expiresAt[s];
+    if ((t.flags[s] & FLAG_TOMBSTONE) === 0) return e !== 0 && e <= now;
+    return Math.max(e, hlcPhysicalMs(t.hlc[s]) + this.#tombstoneTtlMs) <= now;
+  }
+
+  #reclaim(s: number): void {
+    if ((this.#table.flags[s] & FLAG_TOMBSTONE) !== 0) this.#tombstonesCollected++;
+    else this.#expirations++;
+    this.#remove(s);
+  }
+
+  #compareStored(s: number, version: Version): number {
+    const hlc = this.#table.hlc[s];
+    if (hlc !== version.hlc) return hlc < version.hlc ? -1 : 1;
+    return compareNodeNames(this.#names.names[this.#table.node[s]], version.node);
+  }
+
+  #recordAt(s: number): KeyedRecord {
+    const t = this.#table;
+    return {
+      key: t.keys[s]!,
+      value: t.values[s]!,
+      expiresAt: t.expiresAt[s],
+      version: { hlc: t.hlc[s], node: this.#names.names[t.node[s]] },
+    };
+  }
+
+  // Writes a live entry (value set) or tombstone (null) into slot `s`, or a new slot if NIL.
+  #write(
+    s: number,
+    key: string,
+    value: StoreValue | null,
+    expiresAt: number,
+    version: Version,
+    size: number,
+  ): void {
+    const t = this.#table, names = this.#names, queue = this.#queue;
+    const id = names.acquire(version.node);
+    const tombstone = value === null;
+    let relink = true;
+    if (s === NIL) {
+      s = t.alloc();
+      t.keys[s] = key;
+      this.#index.set(key, s);
+      this.#digests.add(s, key, version.hlc, names.lane1[id], names.lane2[id]);
+    } else {
+      const old = t.node[s];
+      this.#digests.replace(
+        key,
+        t.hlc[s],
+        names.lane1[old],
+        names.lane2[old],
+        version.hlc,
+        names.lane1[id],
+        names.lane2[id],
+      );
+      names.release(old);
+      this.#bytes -= t.size[s];
+      if ((t.flags[s] & FLAG_TOMBSTONE) !== 0) queue.unlinkTombstone(s);
+      else if (tombstone) queue.unlinkLive(s);
+      else relink = false; // a live entry overwritten by a live one keeps its place
+    }
+    if (relink) {
+      t.flags[s] = tombstone ? FLAG_USED | FLAG_TOMBSTONE : FLAG_USED;
+      if (tombstone) queue.insertTombstone(s);
+      else queue.insertLive(s);
+    } else {
+      queue.access(s); // an overwrite counts as a use
+    }
+    t.values[s] = value;
+    t.expiresAt[s] = expiresAt;
+    t.hlc[s] = version.hlc;
+    t.node[s] = id;
+    t.size[s] = size;
+    this.#bytes += size;
+    this.#enforceBudget(s);
+  }
+
+  #remove(s: number): void {
+    const t = this.#table, names = this.#names;
+    const key = t.keys[s]!;
+    const id = t.node[s];
+    this.#digests.remove(s, key, t.hlc[s], names.lane1[id], names.lane2[id]);
+    if ((t.flags[s] & FLAG_TOMBSTONE) !== 0) this.#queue.unlinkTombstone(s);
+    else this.#queue.unlinkLive(s);
+    names.release(id);
+    this.#bytes -= t.size[s];
+    this.#index.delete(key);
+    t.release(s);
+  }
+
+  // Evicts by policy until the budget holds, never the record just written.
+  #enforceBudget(protect: number): void {
+    if (this.#maxBytes === 0 || this.#bytes <= this.#maxBytes) return;
+    const now = this.#clock.now();
+    while (this.#bytes > this.#maxBytes) {
+      const victim = this.#queue.victim(protect);
+      if (victim === NIL) break;
+      if (this.#reclaimable(victim, now)) {
+        this.#reclaim(victim);
+      } else {
+        this.#evictions++;
+        this.#remove(victim);
+      }
+    }
+  }
+}
+
+// A byte value the store may keep: a view into a larger buffer would pin that buffer.
+function owned(value: StoreValue): StoreValue {
+  if (typeof value === "string") return value;
+  return value.byteOffset === 0 && value.byteLength === value.buffer.byteLength
+    ? value
+    : value.slice();
+}
+
+function checkInt(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `Cannot create TtlStore: ${name} must be an integer in ${min}..${max}: received ${value}`,
+    );
+  }
+  return value;
+}
+
+function checkRecord(key: string, record: StoreRecord): void {
+  const fail = (what: string, got: unknown): never => {
+    throw new TypeError(
+      `Cannot apply record for key ${JSON.stringify(String(key).slice(0, 64))}: ${what}: received ${
+        String(got)
+      }`,
+    );
+  };
+  if (typeof key !== "string") fail("key must be a string", typeof key);
+  const v = record.value;
+  if (v !== null && typeof v !== "string" && !(v instanceof Uint8Array)) {
+    fail("value must be a string, a Uint8Array or null", typeof v);
+  }
+  if (!Number.isFinite(record.expiresAt) || record.expiresAt < 0) {
+    fail("expiresAt must be a finite number >= 0", record.expiresAt);
+  }
+  const version = record.version;
+  if (!Number.isSafeInteger(version?.hlc) || version.hlc < 0) {
+    fail("version.hlc must be a non-negative safe integer", version?.hlc);
+  }
+  if (typeof version.node !== "string") fail("version.node must be a string", typeof version.node);
+}
