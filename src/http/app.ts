@@ -39,10 +39,16 @@ export interface MemberView {
   meta: unknown;
 }
 
-/** Options of a write. */
+/** Options of a delete. */
 export interface WriteOptions {
-  /** `X-Is-Sync: true`: apply on this node only, do not replicate. */
-  local: boolean;
+  /** Apply on this node only, do not replicate (`X-Is-Sync: true`). @default false */
+  local?: boolean;
+}
+
+/** Options of a set. */
+export interface SetOptions extends WriteOptions {
+  /** TTL in ms; 0 = no expiry. @default the node's default TTL */
+  ttlMs?: number;
 }
 
 /** What the HTTP layer needs from a cache node. */
@@ -53,15 +59,10 @@ export interface CacheService {
   now(): number;
   /** The live entry for `key`, or `undefined` on a miss or after expiry. */
   get(key: string): CacheEntryView | undefined;
-  /** Stores `value`; `ttlMs` undefined means the node's default TTL, 0 means no expiry. */
-  set(
-    key: string,
-    value: string | Uint8Array,
-    ttlMs: number | undefined,
-    options: WriteOptions,
-  ): Promise<void>;
+  /** Stores `value` under `key`. */
+  set(key: string, value: string | Uint8Array, options?: SetOptions): Promise<void>;
   /** Deletes `key` (idempotent). */
-  delete(key: string, options: WriteOptions): Promise<void>;
+  delete(key: string, options?: WriteOptions): Promise<void>;
   /** Every member this node knows, itself included. */
   members(): MemberView[];
   /** Whether the node is ready to serve, and why not. */
@@ -173,7 +174,7 @@ export function createApp(service: CacheService): Hono {
   app.put("/cache/:key", async (c) => {
     const key = keyFromUrl(c.req.url, maxKey);
     const put = await readPutRequest(c.req.raw, c.req.url, service.limits);
-    await service.set(key, put.value, put.ttlMs, { local: isLocal(c) });
+    await service.set(key, put.value, { ttlMs: put.ttlMs, local: isLocal(c) });
     return new Response("OK", { status: 200, headers: textHeaders });
   });
   app.delete("/cache/:key", async (c) => {
@@ -192,6 +193,8 @@ export function createApp(service: CacheService): Hono {
   app.notFound((c) => jsonError(404, `No route for ${c.req.method} ${c.req.path}`));
   app.onError((err) => {
     if (err instanceof HttpError) return jsonError(err.status, err.message);
+    // The node rejects an entry larger than the whole memory budget with a RangeError.
+    if (err instanceof RangeError) return jsonError(413, err.message);
     return jsonError(500, `Internal error: ${err.message}`);
   });
   return app;

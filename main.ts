@@ -1,0 +1,49 @@
+/**
+ * The command-line entry point, and the only module with side effects: read the config from env
+ * vars and flags, start one cache node, and shut it down cleanly on SIGINT/SIGTERM.
+ *
+ * Exit codes: 0 after a clean shutdown, 1 when the node cannot start (e.g. a port in use),
+ * 2 for a bad configuration value (one line on stderr names it).
+ *
+ * @module
+ */
+
+import { CacheNode, ConfigError, createLogger, loadConfig, usage } from "./mod.ts";
+
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(usage());
+  Deno.exit(0);
+}
+
+let config;
+try {
+  config = loadConfig({
+    env: (name) => Deno.env.get(name),
+    args: Deno.args,
+    hostname: () => Deno.hostname(),
+  });
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  Deno.exit(2);
+}
+
+const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+const node = new CacheNode(config, { logger });
+try {
+  await node.start();
+} catch (err) {
+  logger.error("cannot start node", { node: config.nodeName, err });
+  Deno.exit(1);
+}
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info("shutting down", { signal });
+  await node.close();
+  Deno.exit(0);
+};
+const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+for (const signal of signals) Deno.addSignalListener(signal, () => stop(signal));

@@ -1,0 +1,35 @@
+/**
+ * A distributed in-memory TTL cache for Deno, embeddable in-process (as Olric and groupcache
+ * allow) or run as a server with `deno task run`.
+ *
+ * ```ts
+ * import { CacheNode } from "./mod.ts";
+ * await using node = new CacheNode({ httpPort: 0, maxMemoryBytes: 64 * 1024 * 1024 });
+ * await node.start({ http: false });
+ * await node.set("greeting", "hello", { ttlMs: 5_000 });
+ * node.get("greeting")?.value; // "hello"
+ * ```
+ *
+ * @module
+ */
+
+export { CacheNode, type CacheNodeDeps } from "./src/node/cache_node.ts";
+export {
+  CONFIG_ENV_VARS,
+  ConfigError,
+  DEFAULT_CONFIG,
+  loadConfig,
+  type LogFormat,
+  type LogLevel,
+  type NodeConfig,
+  nodeConfig,
+  usage,
+} from "./src/config/mod.ts";
+export type {
+  CacheEntryView,
+  CacheService,
+  MemberView,
+  SetOptions,
+  WriteOptions,
+} from "./src/http/app.ts";
+export { createLogger, type Logger, silentLogger } from "./src/util/log.ts";

@@ -1,0 +1,52 @@
+/**
+ * `deno task bench`: runs the benchmarks side by side with their competitors in one run and
+ * writes the results to docs/benchmarks.md (with the command and the machine).
+ *
+ * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory` (default: all).
+ *
+ * @module
+ */
+
+import { httpBench } from "./http_bench.ts";
+import { memoryBench } from "./memory_bench.ts";
+
+const args = Deno.args.filter((a) => !a.startsWith("--"));
+const quick = Deno.args.includes("--quick");
+const sections = args.length > 0 ? args : ["http", "memory"];
+const out: string[] = [];
+const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
+  .match(/model name\s*:\s*(.*)/)?.[1] ?? Deno.build.arch;
+
+for (const section of sections) {
+  console.error(`running ${section} benchmark...`);
+  if (section === "http") {
+    out.push("## HTTP: node vs raw Deno.serve (wrk, 2 threads, 64 connections, loopback)", "");
+    out.push(...await httpBench(quick ? 2 : 5, quick ? 1 : 3), "");
+    out.push(
+      "Each figure is the median of alternating rounds (raw, node, raw, node...). The raw",
+      "server returns a fixed 100-byte body (GET) or reads the body and answers OK (PUT).",
+      "",
+    );
+  } else if (section === "memory") {
+    out.push("## Memory per entry vs Redis", "");
+    out.push(...await memoryBench(quick ? 100_000 : 1_000_000), "");
+  } else {
+    throw new Error(`Unknown bench section ${JSON.stringify(section)}: expected http or memory`);
+  }
+}
+
+const header = [
+  `Run on ${
+    new Date().toISOString().slice(0, 10)
+  }, ${cpu}, ${navigator.hardwareConcurrency} cores,`,
+  `Deno ${Deno.version.deno}. Command: \`deno task bench ${Deno.args.join(" ")}\`.`,
+  "",
+];
+const text = [...header, ...out].join("\n");
+console.log(text);
+if (!quick) {
+  const path = new URL(`../../docs/bench/${sections.join("-")}.md`, import.meta.url);
+  await Deno.mkdir(new URL(".", path), { recursive: true });
+  await Deno.writeTextFile(path, text + "\n");
+  console.error(`wrote ${path.pathname}`);
+}

@@ -1,0 +1,165 @@
+/**
+ * `CacheNode`: one cache node that owns its store, its clocks and its HTTP server, and (once
+ * membership and replication are wired in) its gossip sockets. It is what `main.ts` runs and what
+ * a Deno program embeds; it can be started and closed many times in one process.
+ *
+ * @module
+ */
+
+import { type NodeConfig, nodeConfig } from "../config/mod.ts";
+import { createApp } from "../http/app.ts";
+import type {
+  CacheEntryView,
+  CacheService,
+  MemberView,
+  SetOptions,
+  WriteOptions,
+} from "../http/app.ts";
+import { TtlStore } from "../store/mod.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { HybridLogicalClock } from "../util/hlc.ts";
+import { type Logger, silentLogger } from "../util/log.ts";
+
+/** Collaborators a node can be given instead of the real ones (tests, simulations). */
+export interface CacheNodeDeps {
+  /** Time source for TTLs, versions and timers. @default systemClock */
+  clock?: Clock;
+  /** Where log lines go. @default silentLogger */
+  logger?: Logger;
+}
+
+/** A cache node: store + HTTP API (+ membership and replication when configured). */
+export class CacheNode implements CacheService, AsyncDisposable {
+  /** The validated configuration this node runs with. */
+  readonly config: NodeConfig;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #store: TtlStore;
+  readonly #hlc: HybridLogicalClock;
+  #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  #started = false;
+
+  /** Creates a stopped node; `config` fields left out take their defaults. */
+  constructor(config: Partial<NodeConfig> = {}, deps: CacheNodeDeps = {}) {
+    this.config = nodeConfig(config);
+    this.#clock = deps.clock ?? systemClock;
+    this.#log = deps.logger ?? silentLogger;
+    this.#hlc = new HybridLogicalClock(this.#clock);
+    this.#store = new TtlStore({ clock: this.#clock, maxBytes: this.config.maxMemoryBytes });
+  }
+
+  /** Size limits enforced on keys and values. */
+  get limits(): { maxKeyBytes: number; maxValueBytes: number } {
+    return { maxKeyBytes: this.config.maxKeyBytes, maxValueBytes: this.config.maxValueBytes };
+  }
+
+  /** The store's counters (entries, bytes, hits, misses, evictions, expirations). */
+  stats(): ReturnType<TtlStore["stats"]> {
+    return this.#store.stats();
+  }
+
+  /** The HTTP address once started with HTTP enabled. */
+  get httpAddress(): Deno.NetAddr | undefined {
+    return this.#server?.addr;
+  }
+
+  /**
+   * Starts the expiry sweep and, unless `http` is false, the HTTP server on
+   * `config.bindAddr:config.httpPort`. Resolves once the server listens.
+   */
+  async start(options: { http?: boolean } = {}): Promise<void> {
+    if (this.#started) {
+      throw new Error(`Cannot start node ${this.config.nodeName}: already started`);
+    }
+    this.#started = true;
+    this.#store.start();
+    if (options.http !== false) {
+      const app = createApp(this);
+      const listening = Promise.withResolvers<void>();
+      this.#server = Deno.serve({
+        hostname: this.config.bindAddr,
+        port: this.config.httpPort,
+        onListen: () => listening.resolve(),
+        onError: (err) => {
+          this.#log.error("http handler failed", { err });
+          return new Response(JSON.stringify({ error: "Internal error" }), { status: 500 });
+        },
+      }, app.fetch);
+      await listening.promise;
+    }
+    this.#log.info("node started", {
+      node: this.config.nodeName,
+      http: this.#server ? `${this.#server.addr.hostname}:${this.#server.addr.port}` : "off",
+    });
+  }
+
+  /** Current time in epoch ms. */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** The live value of `key`, or `undefined` (miss or expired). */
+  get(key: string): CacheEntryView | undefined {
+    return this.#store.get(key);
+  }
+
+  /** Stores `value` under `key` with a new version. */
+  set(key: string, value: string | Uint8Array, options: SetOptions = {}): Promise<void> {
+    const ttlMs = options.ttlMs ?? this.config.defaultTtlMs;
+    const now = this.#clock.now();
+    const result = this.#store.apply(key, {
+      value,
+      expiresAt: ttlMs > 0 ? now + ttlMs : 0,
+      version: this.#hlc.version(this.config.nodeName),
+    });
+    if (result.error) return Promise.reject(result.error);
+    return Promise.resolve();
+  }
+
+  /** Deletes `key` (idempotent); leaves a versioned tombstone so replicas cannot revive it. */
+  delete(key: string, _options: WriteOptions = {}): Promise<void> {
+    this.#store.apply(key, {
+      value: null,
+      expiresAt: 0,
+      version: this.#hlc.version(this.config.nodeName),
+    });
+    return Promise.resolve();
+  }
+
+  /** Every known member, this node included. */
+  members(): MemberView[] {
+    return [{
+      name: this.config.nodeName,
+      addr: this.config.advertiseAddr ?? this.config.bindAddr,
+      port: this.config.gossipPort,
+      httpPort: this.#server?.addr.port ?? this.config.httpPort,
+      state: "alive",
+      incarnation: 0,
+      meta: { http_port: this.#server?.addr.port ?? this.config.httpPort },
+    }];
+  }
+
+  /** Ready once started. */
+  readiness(): { ready: boolean; reason?: string } {
+    return this.#started ? { ready: true } : { ready: false, reason: "not started" };
+  }
+
+  /**
+   * Stops accepting requests, lets in-flight requests finish, stops timers. Idempotent; the node
+   * can be started again afterwards.
+   */
+  async close(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) await server.shutdown();
+    this.#store.stop();
+    this.#log.info("node stopped", { node: this.config.nodeName });
+  }
+
+  /** Same as {@link CacheNode.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

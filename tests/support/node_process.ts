@@ -1,0 +1,167 @@
+/**
+ * Test support for real-process tests: starts a node with the README's own command (the `run`
+ * task of deno.json, executed without the `deno task` wrapper so signals reach the node itself),
+ * waits for it with a deadline, captures its log lines, and kills it.
+ *
+ * @module
+ */
+
+const root = new URL("../../", import.meta.url);
+
+/** The `run` task's command line split into program and arguments. */
+export async function runTaskCommand(): Promise<string[]> {
+  const denoJson = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  const words = (denoJson.tasks.run as string).split(/\s+/).filter((w) => w !== "");
+  if (words[0] !== "deno") throw new Error(`Cannot run node: task does not start with deno`);
+  return [Deno.execPath(), ...words.slice(1)];
+}
+
+/** Finds a port that is free for both TCP and UDP on 127.0.0.1. */
+export function freePort(): number {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (tcp.addr as Deno.NetAddr).port;
+    try {
+      const udp = Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" });
+      udp.close();
+      tcp.close();
+      return port;
+    } catch {
+      tcp.close();
+    }
+  }
+  throw new Error("Cannot find a free port");
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  intervalMs = 25,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** A node running as a child process. */
+export class NodeProcess {
+  /** Log lines the node wrote to stderr so far. */
+  readonly logs: string[] = [];
+  readonly #child: Deno.ChildProcess;
+  readonly #drained: Promise<void>;
+  /** Resolves with the exit status. */
+  readonly status: Promise<Deno.CommandStatus>;
+
+  private constructor(
+    child: Deno.ChildProcess,
+    /** The node's env vars. */
+    readonly env: Record<string, string>,
+    /** The node's HTTP port. */
+    readonly httpPort: number,
+    /** The node's gossip port. */
+    readonly gossipPort: number,
+  ) {
+    this.#child = child;
+    this.status = child.status;
+    this.#drained = Promise.all([
+      this.#collect(child.stderr),
+      this.#collect(child.stdout),
+    ]).then(() => {});
+  }
+
+  /**
+   * Starts a node. `env` is added to a clean environment with fresh ports unless given;
+   * `args` are extra flags. Waits for `/healthz` unless `wait` is false.
+   */
+  static async start(
+    env: Record<string, string> = {},
+    options: { args?: string[]; wait?: boolean } = {},
+  ): Promise<NodeProcess> {
+    const [program, ...args] = await runTaskCommand();
+    const httpPort = Number(env.HTTP_PORT ?? freePort());
+    const gossipPort = Number(env.PORT ?? freePort());
+    const fullEnv = {
+      HTTP_PORT: String(httpPort),
+      PORT: String(gossipPort),
+      NODE_NAME: `node-${gossipPort}`,
+      LOG_LEVEL: "info",
+      ...env,
+    };
+    const child = new Deno.Command(program, {
+      args: [...args, ...(options.args ?? [])],
+      env: { ...fullEnv, NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "" },
+      clearEnv: true,
+      cwd: root,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const node = new NodeProcess(child, fullEnv, httpPort, gossipPort);
+    if (options.wait !== false) {
+      await waitFor(`node ${fullEnv.NODE_NAME} /healthz`, async () => {
+        const exited = await Promise.race([node.status, Promise.resolve(undefined)]);
+        if (exited) throw new Error(`node exited with ${exited.code}: ${node.logs.join("\n")}`);
+        const res = await fetch(node.url("/healthz")).catch(() => undefined);
+        await res?.body?.cancel();
+        return res?.ok ? true : undefined;
+      }, 20_000);
+    }
+    return node;
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const lines = stream.pipeThrough(new TextDecoderStream());
+    let partial = "";
+    for await (const chunk of lines) {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop() ?? "";
+      this.logs.push(...parts);
+    }
+    if (partial) this.logs.push(partial);
+  }
+
+  /** The node's HTTP URL for `path`. */
+  url(path: string): string {
+    return `http://127.0.0.1:${this.httpPort}${path}`;
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** Sends a signal (ignored if the process is gone). */
+  signal(signal: Deno.Signal): void {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // already exited
+    }
+  }
+
+  /** SIGKILLs the node (if running) and waits for it and its pipes. */
+  async stop(signal: Deno.Signal = "SIGKILL"): Promise<Deno.CommandStatus> {
+    this.signal(signal);
+    const status = await this.status;
+    await this.#drained;
+    return status;
+  }
+
+  /** Same as `stop()`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
