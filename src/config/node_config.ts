@@ -137,7 +137,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: ["NODE_NAME"],
     flag: "--node-name",
     allowed: "1..128 characters, no spaces or control characters",
-    parse: (t) => (/^[^\s\x00-\x1f]{1,128}$/.test(t) ? t : undefined),
+    parse: (t) => (/^[^\s\p{Cc}]{1,128}$/u.test(t) ? t : undefined),
   },
   {
     field: "peers",
