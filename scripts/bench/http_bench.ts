@@ -37,8 +37,8 @@ export async function wrk(url: string, seconds: number, script?: string): Promis
   const out = await new Deno.Command("wrk", { args, stdout: "piped", stderr: "piped" }).output();
   const text = new TextDecoder().decode(out.stdout);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
-  const p50 = toMs(/50%\s+(\S+)/.exec(text)?.[1] ?? "");
-  const p99 = toMs(/99%\s+(\S+)/.exec(text)?.[1] ?? "");
+  const p50 = toMs(/^\s+50%\s+(\S+)/m.exec(text)?.[1] ?? "");
+  const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(text)?.[1] ?? "");
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(text);
   if (!out.success || !Number.isFinite(rps) || errors) {
     throw new Error(`wrk failed on ${url}: ${text} ${new TextDecoder().decode(out.stderr)}`);

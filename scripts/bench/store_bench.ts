@@ -5,7 +5,8 @@
  * ```sh
  * deno run --v8-flags=--expose-gc scripts/bench/store_bench.ts [memory|throughput|eviction|sweep]...
  * ```
- * With no argument every part runs (memory first, in a fresh heap).
+ * With no argument all but `memory-bytes` run (memory first, in a fresh heap; measure
+ * `memory-bytes` in its own process). `ENTRIES=n` changes the entry count of the memory parts.
  *
  * @module
  */
@@ -39,13 +40,13 @@ function used(): number {
   return m.heapUsed + m.external;
 }
 
-function memory(): void {
-  const n = 1_000_000;
+/** Real heap + external bytes per entry for `n` entries (run each kind in a fresh process). */
+function memoryOf(kind: "string" | "bytes", n = Number(Deno.env.get("ENTRIES") ?? 1_000_000)): void {
   if (!gc()) {
     console.log("memory: skipped (run with --v8-flags=--expose-gc)");
     return;
   }
-  for (const kind of ["string", "bytes"] as const) {
+  {
     gc();
     const before = used();
     const clock = new VirtualClock(T0);
@@ -232,8 +233,14 @@ function sweep(): void {
   );
 }
 
-const parts: Record<string, () => void> = { memory, throughput, eviction, sweep };
-const chosen = Deno.args.length > 0 ? Deno.args : Object.keys(parts);
+const parts: Record<string, () => void> = {
+  memory: () => memoryOf("string"),
+  "memory-bytes": () => memoryOf("bytes"),
+  throughput,
+  eviction,
+  sweep,
+};
+const chosen = Deno.args.length > 0 ? Deno.args : ["memory", "throughput", "eviction", "sweep"];
 for (const name of chosen) {
   const part = parts[name];
   if (!part) throw new TypeError(`Cannot run benchmark: unknown part: received "${name}"`);

@@ -8,7 +8,6 @@
  */
 
 import { Hono } from "hono";
-import type { Context } from "hono";
 import { HttpError, readPutRequest } from "./put_body.ts";
 
 /** A stored value as the HTTP layer sees it. */
@@ -71,6 +70,8 @@ export interface CacheService {
 
 const CACHE_PREFIX = "/cache/";
 const ALLOW_KEY = "GET, HEAD, PUT, DELETE";
+const TEXT = "text/plain; charset=utf-8";
+const TEXT_HEADERS = { "content-type": TEXT };
 const utf8 = new TextEncoder();
 
 function jsonError(status: number, message: string, headers?: HeadersInit) {
@@ -105,8 +106,8 @@ function keyFromUrl(url: string, maxKeyBytes: number): string {
   return key;
 }
 
-function isLocal(c: Context): boolean {
-  return c.req.header("x-is-sync") === "true";
+function isLocal(req: Request): boolean {
+  return req.headers.get("x-is-sync") === "true";
 }
 
 function etag(version: { hlc: number; node: string }): string {
@@ -117,11 +118,94 @@ function compatMember(m: MemberView) {
   return { name: m.name, addr: `${m.addr}:${m.port}`, port: m.port, http_port: m.httpPort };
 }
 
+/**
+ * The answer to `GET /cache/{key}` (HEAD strips the body). `ETag` and `X-Ttl-Ms` are added when
+ * `withMeta` (HEAD, or GET with `X-Cache-Meta: true`): every header beyond content-type costs
+ * several microseconds in Deno's Response, a measurable share of a plain hit.
+ */
+function getEntry(service: CacheService, key: string, withMeta: boolean): Response {
+  const entry = service.get(key);
+  if (entry === undefined) {
+    return new Response("Not Found", { status: 404, headers: TEXT_HEADERS });
+  }
+  const type = typeof entry.value === "string" ? TEXT : "application/octet-stream";
+  if (!withMeta) {
+    return new Response(entry.value as BodyInit, { headers: { "content-type": type } });
+  }
+  const headers: Record<string, string> = { "content-type": type, etag: etag(entry.version) };
+  if (entry.expiresAt > 0) {
+    headers["x-ttl-ms"] = String(Math.max(0, entry.expiresAt - service.now()));
+  }
+  return new Response(entry.value as BodyInit, { status: 200, headers });
+}
+
+/** Validates and applies `PUT /cache/{key}`. */
+async function putEntry(
+  service: CacheService,
+  req: Request,
+  url: string,
+  key: string,
+): Promise<Response> {
+  const put = await readPutRequest(req, url, service.limits);
+  await service.set(key, put.value, { ttlMs: put.ttlMs, local: isLocal(req) });
+  return new Response("OK", { headers: TEXT_HEADERS });
+}
+
+/** Maps any failure to its status and a JSON error (the one place that does). */
+function errorResponse(err: unknown): Response {
+  if (err instanceof HttpError) return jsonError(err.status, err.message);
+  // The node rejects an entry larger than the whole memory budget with a RangeError.
+  if (err instanceof RangeError) return jsonError(413, err.message);
+  return jsonError(500, `Internal error: ${(err as Error)?.message ?? String(err)}`);
+}
+
+function wantsMeta(req: Request): boolean {
+  return req.method === "HEAD" || req.headers.get("x-cache-meta") === "true";
+}
+
+/**
+ * The request handler for `Deno.serve`: plain `GET /cache/{key}` (the hot path) is answered
+ * directly, everything else (and every edge case of that path) goes through the Hono app. The
+ * fast path exists because routing and context setup cost a measurable share of a cache hit
+ * (see docs/benchmarks.md); it returns exactly what the Hono route returns.
+ */
+export function createHandler(
+  service: CacheService,
+): (req: Request) => Response | Promise<Response> {
+  const app = createApp(service);
+  const maxKey = service.limits.maxKeyBytes;
+  const fast = (req: Request): Response | Promise<Response> | undefined => {
+    const method = req.method;
+    const isGet = method === "GET" && !req.headers.has("x-cache-meta");
+    if (!isGet && method !== "PUT") return undefined;
+    const url = req.url;
+    const path = url.indexOf("/", url.indexOf("//") + 2);
+    if (!url.startsWith(CACHE_PREFIX, path)) return undefined;
+    const start = path + CACHE_PREFIX.length;
+    let end = url.indexOf("?", start);
+    if (end < 0) end = url.length;
+    const slash = url.indexOf("/", start);
+    const hash = url.indexOf("#", start);
+    if (end === start || (slash >= 0 && slash < end) || (hash >= 0 && hash < end)) return undefined;
+    if (isGet && url.slice(start, end) === "members") return undefined;
+    const key = keyFromUrl(url, maxKey);
+    return isGet ? getEntry(service, key, false) : putEntry(service, req, url, key);
+  };
+  return (req) => {
+    try {
+      const response = fast(req);
+      if (response === undefined) return app.fetch(req);
+      return response instanceof Response ? response : response.catch(errorResponse);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}
+
 /** Builds the Hono app for `service`. */
 export function createApp(service: CacheService): Hono {
   const app = new Hono();
   const maxKey = service.limits.maxKeyBytes;
-  const textHeaders = { "content-type": "text/plain; charset=utf-8" };
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
@@ -154,33 +238,18 @@ export function createApp(service: CacheService): Hono {
       ),
   );
 
-  app.get("/cache/:key", (c) => {
-    const key = keyFromUrl(c.req.url, maxKey);
-    const entry = service.get(key);
-    if (entry === undefined) {
-      return new Response("Not Found", { status: 404, headers: textHeaders });
-    }
-    const headers: Record<string, string> = {
-      "content-type": typeof entry.value === "string"
-        ? "text/plain; charset=utf-8"
-        : "application/octet-stream",
-      etag: etag(entry.version),
-    };
-    if (entry.expiresAt > 0) {
-      headers["x-ttl-ms"] = String(Math.max(0, entry.expiresAt - service.now()));
-    }
-    return new Response(entry.value as BodyInit, { status: 200, headers });
-  });
-  app.put("/cache/:key", async (c) => {
-    const key = keyFromUrl(c.req.url, maxKey);
-    const put = await readPutRequest(c.req.raw, c.req.url, service.limits);
-    await service.set(key, put.value, { ttlMs: put.ttlMs, local: isLocal(c) });
-    return new Response("OK", { status: 200, headers: textHeaders });
-  });
+  app.get(
+    "/cache/:key",
+    (c) => getEntry(service, keyFromUrl(c.req.url, maxKey), wantsMeta(c.req.raw)),
+  );
+  app.put(
+    "/cache/:key",
+    (c) => putEntry(service, c.req.raw, c.req.url, keyFromUrl(c.req.url, maxKey)),
+  );
   app.delete("/cache/:key", async (c) => {
     const key = keyFromUrl(c.req.url, maxKey);
-    await service.delete(key, { local: isLocal(c) });
-    return new Response("OK", { status: 200, headers: textHeaders });
+    await service.delete(key, { local: isLocal(c.req.raw) });
+    return new Response("OK", { status: 200, headers: TEXT_HEADERS });
   });
   app.all(
     "/cache/:key",
@@ -191,11 +260,6 @@ export function createApp(service: CacheService): Hono {
   app.all("/cache", () => jsonError(400, "Invalid key: empty"));
 
   app.notFound((c) => jsonError(404, `No route for ${c.req.method} ${c.req.path}`));
-  app.onError((err) => {
-    if (err instanceof HttpError) return jsonError(err.status, err.message);
-    // The node rejects an entry larger than the whole memory budget with a RangeError.
-    if (err instanceof RangeError) return jsonError(413, err.message);
-    return jsonError(500, `Internal error: ${err.message}`);
-  });
+  app.onError(errorResponse);
   return app;
 }

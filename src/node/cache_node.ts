@@ -7,7 +7,7 @@
  */
 
 import { type NodeConfig, nodeConfig } from "../config/mod.ts";
-import { createApp } from "../http/app.ts";
+import { createHandler } from "../http/app.ts";
 import type {
   CacheEntryView,
   CacheService,
@@ -74,7 +74,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#started = true;
     this.#store.start();
     if (options.http !== false) {
-      const app = createApp(this);
+      const handler = createHandler(this);
       const listening = Promise.withResolvers<void>();
       this.#server = Deno.serve({
         hostname: this.config.bindAddr,
@@ -84,7 +84,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
           this.#log.error("http handler failed", { err });
           return new Response(JSON.stringify({ error: "Internal error" }), { status: 500 });
         },
-      }, app.fetch);
+      }, handler);
       await listening.promise;
     }
     this.#log.info("node started", {
