@@ -78,7 +78,12 @@ export function defineStruct<T>(name: string, fields: readonly FieldSchema<T>[])
     compareBytes(encoder.encode(a.goName), encoder.encode(b.goName))
   );
   const byGoName = new Map(fields.map((f) => [f.goName, f]));
-  return Object.freeze({ name, fields: Object.freeze([...fields]), encodeOrder, byGoName });
+  return Object.freeze({
+    name,
+    fields: Object.freeze([...fields]),
+    encodeOrder: Object.freeze(encodeOrder),
+    byGoName,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,9 +242,9 @@ function readBytesFromArray(r: MsgpackReader, length: number, fail: (w: string) 
 
 function readField<T>(r: MsgpackReader, schema: StructSchema<T>, f: FieldSchema<T>): unknown {
   const h: Head = r.head();
-  const fail = (what: string, got: unknown = h.kind) =>
+  const fail = (what: string, got: unknown = h.kind === "raw" ? "str/bin" : h.kind) =>
     new (f.kind === "string" || f.kind === "bytes" || f.kind === "bool" ? TypeError : RangeError)(
-      `Cannot decode ${schema.name}: ${f.goName} must be ${what}: received ${describe(got)}`,
+      `Cannot decode ${schema.name}: ${f.goName} must be ${what}: received ${String(got)}`,
     );
   if (h.kind === "nil") return zeroValue(f.kind);
   switch (f.kind) {

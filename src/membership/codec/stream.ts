@@ -96,7 +96,10 @@ export interface StreamReaderOptions {
 
 const encoder = new TextEncoder();
 
-/** Reads memberlist messages from one connection, incrementally. Does not own the connection. */
+/**
+ * Reads memberlist messages from one connection, incrementally. Does not own the connection:
+ * after a failure (a timeout in particular, which may leave a read pending) the caller closes it.
+ */
 export class StreamReader {
   #src: ConnSource;
   #options: StreamReaderOptions;
