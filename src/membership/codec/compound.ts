@@ -13,6 +13,10 @@ import { MessageType } from "./messages.ts";
 export const MAX_COMPOUND_PARTS = 255;
 /** Largest part, in bytes (lengths travel as u16). */
 export const MAX_COMPOUND_PART_LENGTH = 0xffff;
+/** Fixed bytes of a compound (type byte + count), for packet budgets. */
+export const COMPOUND_HEADER_OVERHEAD = 2;
+/** Bytes a compound adds per part (its u16 length), for packet budgets. */
+export const COMPOUND_PART_OVERHEAD = 2;
 
 /** Result of {@link decodeCompound}. */
 export type CompoundDecodeResult =

@@ -9,8 +9,6 @@
  * @module
  */
 
-import { ByteWriter } from "./_byte_writer.ts";
-
 const CLEAR = 256;
 const EOF = 257;
 const MAX_CODE = 4095;
@@ -39,7 +37,8 @@ export interface LzwDecompressOptions {
 
 /** Compresses `data` into a stream byte-identical to Go 1.19's `lzw.NewWriter(w, lzw.LSB, 8)`. */
 export function lzwCompress(data: Uint8Array): Uint8Array {
-  const out = new ByteWriter(16 + (data.length >>> 1));
+  let out = new Uint8Array(64 + (data.length >>> 1));
+  let o = 0;
   const table = new Uint32Array(TABLE_SIZE); // entry = key * 4096 + code; 0 means empty
   let bits = 0;
   let nBits = 0;
@@ -47,10 +46,15 @@ export function lzwCompress(data: Uint8Array): Uint8Array {
   let hi = EOF;
   let overflow = 512;
   const write = (code: number) => {
+    if (o + 3 > out.length) {
+      const next = new Uint8Array(out.length * 2);
+      next.set(out);
+      out = next;
+    }
     bits |= code << nBits;
     nBits += width;
     while (nBits >= 8) {
-      out.u8(bits & 0xff);
+      out[o++] = bits;
       bits >>>= 8;
       nBits -= 8;
     }
@@ -92,8 +96,9 @@ export function lzwCompress(data: Uint8Array): Uint8Array {
     incHi();
   }
   write(EOF);
-  if (nBits > 0) out.u8(bits & 0xff);
-  return out.toBytes();
+  // write() keeps 3 bytes free and emits at most 2, so the partial byte always fits.
+  if (nBits > 0) out[o++] = bits;
+  return out.slice(0, o);
 }
 
 /** Thrown by {@link lzwDecompress} when the output would exceed `maxOutput`. */
@@ -105,39 +110,29 @@ export class LzwLimitError extends RangeError {
   }
 }
 
-/** Growable output that refuses to pass `max` bytes. */
-class Output {
-  buf: Uint8Array;
-  length = 0;
-  constructor(initial: number, readonly max: number) {
-    this.buf = new Uint8Array(Math.max(64, Math.min(initial, max)));
-  }
-  push(bytes: Uint8Array): void {
-    const need = this.length + bytes.length;
-    if (need > this.max) throw new LzwLimitError(this.max);
-    if (need > this.buf.length) {
-      const next = new Uint8Array(Math.min(this.max, Math.max(need, this.buf.length * 2)));
-      next.set(this.buf.subarray(0, this.length));
-      this.buf = next;
-    }
-    this.buf.set(bytes, this.length);
-    this.length = need;
-  }
-}
-
 /**
  * Decompresses a Go `compress/lzw` (LSB, 8) stream, stopping at the EOF code (later bytes are
  * ignored). Throws a `RangeError` for an invalid code or a stream without EOF, and an
  * {@link LzwLimitError} (a `RangeError`) for output beyond `maxOutput`.
  */
 export function lzwDecompress(data: Uint8Array, options: LzwDecompressOptions = {}): Uint8Array {
-  const out = new Output(data.length * 3, options.maxOutput ?? Infinity);
-  const stats: LzwStats = options.stats ?? { clears: 0, maxWidth: 9, codes: 0 };
-  Object.assign(stats, { clears: 0, maxWidth: 9, codes: 0 });
+  const max = options.maxOutput ?? Infinity;
+  let clears = 0;
+  let maxWidth = 9;
+  let codes = 0;
   const prefix = new Uint16Array(MAX_CODE + 1);
   const suffix = new Uint8Array(MAX_CODE + 1);
-  // A chain is at most 4096 codes long, plus one byte for the KwKwK case.
-  const scratch = new Uint8Array(2 * (MAX_CODE + 1));
+  // Expansion length of each code, so expansions are written straight into the output.
+  const lengths = new Uint16Array(MAX_CODE + 1).fill(1, 0, CLEAR);
+  let out = new Uint8Array(Math.max(64, Math.min(data.length * 3, max)));
+  let o = 0;
+  const reserve = (n: number) => {
+    if (o + n > max) throw new LzwLimitError(max);
+    if (o + n <= out.length) return;
+    const next = new Uint8Array(Math.min(max, Math.max(o + n, out.length * 2)));
+    next.set(out.subarray(0, o));
+    out = next;
+  };
   let bits = 0;
   let nBits = 0;
   let pos = 0;
@@ -156,9 +151,9 @@ export function lzwDecompress(data: Uint8Array, options: LzwDecompressOptions = 
     const code = bits & ((1 << width) - 1);
     bits >>>= width;
     nBits -= width;
-    stats.codes++;
+    codes++;
     if (code === CLEAR) {
-      stats.clears++;
+      clears++;
       width = 9;
       hi = EOF;
       overflow = 512;
@@ -167,24 +162,24 @@ export function lzwDecompress(data: Uint8Array, options: LzwDecompressOptions = 
     }
     if (code === EOF) break;
     if (code > hi) throw new RangeError(`Cannot decompress LZW: invalid code: received ${code}`);
-    let i = scratch.length - 1;
-    let c = code;
-    if (code === hi && last >= 0) {
-      // KwKwK: the code being defined right now is the last expansion plus its own first byte.
-      c = last;
-      while (c > CLEAR) c = prefix[c];
-      scratch[i--] = c;
-      c = last;
-    }
+    // KwKwK: the code being defined right now is the last expansion plus its own first byte.
+    const kwk = code === hi && last >= 0;
+    let c = kwk ? last : code;
+    const n = lengths[c];
+    reserve(kwk ? n + 1 : n);
+    let i = o + n - 1;
     while (c > CLEAR) {
-      scratch[i--] = suffix[c];
+      out[i--] = suffix[c];
       c = prefix[c];
     }
-    scratch[i] = c;
-    out.push(scratch.subarray(i));
+    if (i !== o) throw new RangeError("Cannot decompress LZW: inconsistent code table");
+    out[i] = c;
+    if (kwk) out[o + n] = c;
+    o += kwk ? n + 1 : n;
     if (last >= 0) {
       suffix[hi] = c;
       prefix[hi] = last;
+      lengths[hi] = lengths[last] + 1;
     }
     last = code;
     hi++;
@@ -196,9 +191,10 @@ export function lzwDecompress(data: Uint8Array, options: LzwDecompressOptions = 
       } else {
         width++;
         overflow = 1 << width;
-        stats.maxWidth = Math.max(stats.maxWidth, width);
+        maxWidth = Math.max(maxWidth, width);
       }
     }
   }
-  return out.buf.slice(0, out.length);
+  if (options.stats) Object.assign(options.stats, { clears, maxWidth, codes });
+  return out.slice(0, o);
 }

@@ -23,12 +23,18 @@ import {
   MessageType,
 } from "./messages.ts";
 
+/** Bytes the CRC layer adds (`[0x0C][crc32 u32]`); not counted in Go's packet budget. */
+export const CRC_OVERHEAD = 5;
+
 /** Seals a plaintext with associated data (the label bytes for packets). */
 export type EncryptHook = (plain: Uint8Array, aad: Uint8Array) => Promise<Uint8Array>;
 /** Opens a sealed payload; rejects (or throws) when no key authenticates it. */
 export type DecryptHook = (sealed: Uint8Array, aad: Uint8Array) => Promise<Uint8Array>;
 
-/** A leaf message that may arrive in a UDP packet. */
+/**
+ * A leaf message that may arrive in a UDP packet: ping, indirectPing, ackResp, suspect, alive,
+ * dead, user (raw bytes) or nackResp.
+ */
 export type PacketMessage = Extract<
   DecodedMessage,
   { type: 0 | 1 | 2 | 3 | 4 | 5 | 8 | 11 }
