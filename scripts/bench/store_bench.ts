@@ -41,7 +41,10 @@ function used(): number {
 }
 
 /** Real heap + external bytes per entry for `n` entries (run each kind in a fresh process). */
-function memoryOf(kind: "string" | "bytes", n = Number(Deno.env.get("ENTRIES") ?? 1_000_000)): void {
+function memoryOf(
+  kind: "string" | "bytes",
+  n = Number(Deno.env.get("ENTRIES") ?? 1_000_000),
+): void {
   if (!gc()) {
     console.log("memory: skipped (run with --v8-flags=--expose-gc)");
     return;

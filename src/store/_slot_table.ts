@@ -19,6 +19,8 @@ export const NIL = -1;
 
 /** Parallel arrays indexed by slot; replaced on growth, so never cache an array across calls. */
 export class SlotTable {
+  /** Hash (lane 1) of each slot's key: key index probes and digest buckets. */
+  hash: Uint32Array;
   /** Key of each slot. */
   keys: (string | undefined)[] = [];
   /** Value of each slot; `null` for a tombstone. */
@@ -49,6 +51,7 @@ export class SlotTable {
   constructor(capacity: number) {
     this.#capacity = Math.max(16, capacity);
     const c = this.#capacity;
+    this.hash = new Uint32Array(c);
     this.expiresAt = new Float64Array(c);
     this.hlc = new Float64Array(c);
     this.node = new Uint16Array(c);
@@ -92,6 +95,7 @@ export class SlotTable {
 
   #grow(): void {
     const c = this.#capacity * 2;
+    this.hash = grown(this.hash, new Uint32Array(c));
     this.expiresAt = grown(this.expiresAt, new Float64Array(c));
     this.hlc = grown(this.hlc, new Float64Array(c));
     this.node = grown(this.node, new Uint16Array(c));

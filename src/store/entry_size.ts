@@ -12,10 +12,10 @@ import type { StoreValue } from "./types.ts";
  * Bytes a record costs beyond its key's and value's UTF-8 bytes: index map entry, slot arrays,
  * and the JS string headers of key and value. Measured: see the module doc of `mod.ts`.
  */
-export const ENTRY_OVERHEAD_BYTES = 96;
+export const ENTRY_OVERHEAD_BYTES = 112;
 
 /** Extra bytes of a `Uint8Array` value over a string value (the view and buffer objects). */
-export const BYTES_VALUE_OVERHEAD_BYTES = 128;
+export const BYTES_VALUE_OVERHEAD_BYTES = 180;
 
 /** Accounted bytes of a live entry (`value` set) or a tombstone (`value` null). */
 export function entrySize(key: string, value: StoreValue | null): number {

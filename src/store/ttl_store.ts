@@ -5,16 +5,18 @@
  * @module
  */
 
-import { type Clock, systemClock, type TimerId } from "../util/clock.ts";
+import type { Clock, TimerId } from "../util/clock.ts";
 import { compareNodeNames, hlcPhysicalMs, type Version } from "../util/hlc.ts";
 import { BucketDigests } from "./_digest.ts";
 import { EvictionQueue } from "./_eviction.ts";
+import { hashLane1 } from "./_hash.ts";
+import { KeyIndex } from "./_key_index.ts";
 import { NodeNames } from "./_node_names.ts";
 import { FLAG_TOMBSTONE, FLAG_USED, NIL, SlotTable } from "./_slot_table.ts";
+import { checkRecord, resolveSettings, type StoreSettings } from "./_validate.ts";
 import { entrySize } from "./entry_size.ts";
 import type {
   ApplyResult,
-  EvictionPolicy,
   KeyedRecord,
   StoredEntry,
   StoreRecord,
@@ -29,20 +31,16 @@ import type {
  * per-bucket digests. All operations are O(1) amortised except the listing ones.
  */
 export class TtlStore {
+  readonly #settings: StoreSettings;
   readonly #clock: Clock;
   readonly #maxBytes: number;
-  readonly #policy: EvictionPolicy;
   readonly #tombstoneTtlMs: number;
-  readonly #bucketCount: number;
-  readonly #sweepIntervalMs: number;
-  readonly #sweepBatch: number;
-  readonly #sweepMaxBatches: number;
-  readonly #initialCapacity: number;
-  readonly #index = new Map<string, number>();
   readonly #names = new NodeNames();
-  #table: SlotTable;
-  #queue: EvictionQueue;
-  #digests: BucketDigests;
+  // Set by clear(), which the constructor calls.
+  #table!: SlotTable;
+  #index!: KeyIndex;
+  #queue!: EvictionQueue;
+  #digests!: BucketDigests;
   #bytes = 0;
   #hits = 0;
   #misses = 0;
@@ -54,28 +52,11 @@ export class TtlStore {
 
   /** Creates an empty store; throws a `RangeError` naming a bad option. */
   constructor(options: TtlStoreOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
-    this.#maxBytes = checkInt("maxBytes", options.maxBytes ?? 0, 0);
-    this.#policy = options.evictionPolicy ?? "sieve";
-    if (this.#policy !== "sieve" && this.#policy !== "lru") {
-      throw new RangeError(
-        `Cannot create TtlStore: evictionPolicy must be "sieve" or "lru": received "${this.#policy}"`,
-      );
-    }
-    this.#tombstoneTtlMs = checkInt("tombstoneTtlMs", options.tombstoneTtlMs ?? 600_000, 0);
-    this.#bucketCount = checkInt("digestBuckets", options.digestBuckets ?? 1024, 1, 65536);
-    if ((this.#bucketCount & (this.#bucketCount - 1)) !== 0) {
-      throw new RangeError(
-        `Cannot create TtlStore: digestBuckets must be a power of two: received ${this.#bucketCount}`,
-      );
-    }
-    this.#sweepIntervalMs = checkInt("sweepIntervalMs", options.sweepIntervalMs ?? 100, 1);
-    this.#sweepBatch = checkInt("sweepBatchSlots", options.sweepBatchSlots ?? 16_384, 1);
-    this.#sweepMaxBatches = checkInt("sweepMaxBatches", options.sweepMaxBatches ?? 16, 1);
-    this.#initialCapacity = checkInt("initialCapacity", options.initialCapacity ?? 1024, 0);
-    this.#table = new SlotTable(this.#initialCapacity);
-    this.#queue = new EvictionQueue(this.#table, this.#policy);
-    this.#digests = new BucketDigests(this.#table, this.#bucketCount);
+    this.#settings = resolveSettings(options);
+    this.#clock = this.#settings.clock;
+    this.#maxBytes = this.#settings.maxBytes;
+    this.#tombstoneTtlMs = this.#settings.tombstoneTtlMs;
+    this.clear();
   }
 
   /**
@@ -83,7 +64,7 @@ export class TtlStore {
    * removed on the spot). Counts a hit or a miss and marks the access for eviction.
    */
   get(key: string): StoredEntry | undefined {
-    const s = this.#resolve(key, this.#clock.now());
+    const s = this.#resolve(key, hashLane1(key), this.#clock.now());
     const t = this.#table;
     if (s === NIL || (t.flags[s] & FLAG_TOMBSTONE) !== 0) {
       this.#misses++;
@@ -96,7 +77,7 @@ export class TtlStore {
 
   /** The live entry or tombstone of `key` (for replication): no hit, miss or access mark. */
   peek(key: string): KeyedRecord | undefined {
-    const s = this.#resolve(key, this.#clock.now());
+    const s = this.#resolve(key, hashLane1(key), this.#clock.now());
     return s === NIL ? undefined : this.#recordAt(s);
   }
 
@@ -113,7 +94,8 @@ export class TtlStore {
     checkRecord(key, record);
     const { value, expiresAt, version } = record;
     const now = this.#clock.now();
-    const s = this.#resolve(key, now);
+    const hash = hashLane1(key);
+    const s = this.#resolve(key, hash, now);
     if (s !== NIL && this.#compareStored(s, version) >= 0) {
       return { applied: false, reason: "stale" };
     }
@@ -127,7 +109,7 @@ export class TtlStore {
     }
     const replaced = s === NIL ? undefined : this.#recordAt(s);
     if (live) {
-      this.#write(s, key, owned(value), expiresAt, version, size);
+      this.#write(s, key, hash, owned(value), expiresAt, version, size);
       return { applied: true, reason: "stored", replaced };
     }
     const deadline = Math.max(expiresAt, hlcPhysicalMs(version.hlc) + this.#tombstoneTtlMs);
@@ -135,7 +117,7 @@ export class TtlStore {
       if (s !== NIL) this.#remove(s);
       return { applied: true, reason: "discarded", replaced };
     }
-    this.#write(s, key, null, expiresAt, version, size);
+    this.#write(s, key, hash, null, expiresAt, version, size);
     return { applied: true, reason: "tombstoned", replaced };
   }
 
@@ -146,11 +128,12 @@ export class TtlStore {
 
   /** Removes every record (counters are kept). */
   clear(): void {
-    this.#index.clear();
+    const { initialCapacity, evictionPolicy, digestBuckets } = this.#settings;
     this.#names.clear();
-    this.#table = new SlotTable(this.#initialCapacity);
-    this.#queue = new EvictionQueue(this.#table, this.#policy);
-    this.#digests = new BucketDigests(this.#table, this.#bucketCount);
+    this.#table = new SlotTable(initialCapacity);
+    this.#index = new KeyIndex(this.#table, initialCapacity);
+    this.#queue = new EvictionQueue(this.#table, evictionPolicy);
+    this.#digests = new BucketDigests(this.#table, digestBuckets);
     this.#bytes = 0;
     this.#cursor = 0;
   }
@@ -205,12 +188,12 @@ export class TtlStore {
 
   /** Number of digest buckets. */
   get bucketCount(): number {
-    return this.#bucketCount;
+    return this.#settings.digestBuckets;
   }
 
   /** The digest bucket of `key` (same on every replica with the same bucket count). */
   bucketOf(key: string): number {
-    return this.#digests.bucketOf(key);
+    return this.#digests.bucketOf(hashLane1(key));
   }
 
   /**
@@ -232,9 +215,11 @@ export class TtlStore {
    * first, so the bucket's digest is exact afterwards.
    */
   recordsInBucket(bucket: number): KeyedRecord[] {
-    if (!Number.isInteger(bucket) || bucket < 0 || bucket >= this.#bucketCount) {
+    if (!Number.isInteger(bucket) || bucket < 0 || bucket >= this.#settings.digestBuckets) {
       throw new RangeError(
-        `Cannot list bucket: index must be in 0..${this.#bucketCount - 1}: received ${bucket}`,
+        `Cannot list bucket: index must be in 0..${
+          this.#settings.digestBuckets - 1
+        }: received ${bucket}`,
       );
     }
     const now = this.#clock.now();
@@ -258,8 +243,8 @@ export class TtlStore {
     const now = this.#clock.now();
     let reclaimed = 0;
     let scanned = 0;
-    for (let batch = 0; batch < this.#sweepMaxBatches && scanned < highWater; batch++) {
-      const n = Math.min(this.#sweepBatch, highWater - scanned);
+    for (let batch = 0; batch < this.#settings.sweepMaxBatches && scanned < highWater; batch++) {
+      const n = Math.min(this.#settings.sweepBatchSlots, highWater - scanned);
       let used = 0;
       let found = 0;
       for (let i = 0; i < n; i++) {
@@ -287,9 +272,9 @@ export class TtlStore {
     if (this.#timer !== undefined) return;
     const tick = () => {
       this.sweep();
-      this.#timer = this.#clock.setTimeout(tick, this.#sweepIntervalMs);
+      this.#timer = this.#clock.setTimeout(tick, this.#settings.sweepIntervalMs);
     };
-    this.#timer = this.#clock.setTimeout(tick, this.#sweepIntervalMs);
+    this.#timer = this.#clock.setTimeout(tick, this.#settings.sweepIntervalMs);
   }
 
   /** Stops the periodic sweep (idempotent). */
@@ -305,9 +290,9 @@ export class TtlStore {
   }
 
   // The slot of `key`, or NIL when absent or past its time (then reclaimed on the spot).
-  #resolve(key: string, now: number): number {
-    const s = this.#index.get(key);
-    if (s === undefined) return NIL;
+  #resolve(key: string, hash: number, now: number): number {
+    const s = this.#index.find(key, hash);
+    if (s === NIL) return NIL;
     if (!this.#reclaimable(s, now)) return s;
     this.#reclaim(s);
     return NIL;
@@ -346,6 +331,7 @@ export class TtlStore {
   #write(
     s: number,
     key: string,
+    hash: number,
     value: StoreValue | null,
     expiresAt: number,
     version: Version,
@@ -358,12 +344,13 @@ export class TtlStore {
     if (s === NIL) {
       s = t.alloc();
       t.keys[s] = key;
-      this.#index.set(key, s);
-      this.#digests.add(s, key, version.hlc, names.lane1[id], names.lane2[id]);
+      t.hash[s] = hash;
+      this.#index.insert(s);
+      this.#digests.add(s, version.hlc, names.lane1[id], names.lane2[id]);
     } else {
       const old = t.node[s];
       this.#digests.replace(
-        key,
+        s,
         t.hlc[s],
         names.lane1[old],
         names.lane2[old],
@@ -395,14 +382,13 @@ export class TtlStore {
 
   #remove(s: number): void {
     const t = this.#table, names = this.#names;
-    const key = t.keys[s]!;
     const id = t.node[s];
-    this.#digests.remove(s, key, t.hlc[s], names.lane1[id], names.lane2[id]);
+    this.#digests.remove(s, t.hlc[s], names.lane1[id], names.lane2[id]);
     if ((t.flags[s] & FLAG_TOMBSTONE) !== 0) this.#queue.unlinkTombstone(s);
     else this.#queue.unlinkLive(s);
     names.release(id);
     this.#bytes -= t.size[s];
-    this.#index.delete(key);
+    this.#index.remove(s);
     t.release(s);
   }
 
@@ -429,36 +415,4 @@ function owned(value: StoreValue): StoreValue {
   return value.byteOffset === 0 && value.byteLength === value.buffer.byteLength
     ? value
     : value.slice();
-}
-
-function checkInt(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new RangeError(
-      `Cannot create TtlStore: ${name} must be an integer in ${min}..${max}: received ${value}`,
-    );
-  }
-  return value;
-}
-
-function checkRecord(key: string, record: StoreRecord): void {
-  const fail = (what: string, got: unknown): never => {
-    throw new TypeError(
-      `Cannot apply record for key ${JSON.stringify(String(key).slice(0, 64))}: ${what}: received ${
-        String(got)
-      }`,
-    );
-  };
-  if (typeof key !== "string") fail("key must be a string", typeof key);
-  const v = record.value;
-  if (v !== null && typeof v !== "string" && !(v instanceof Uint8Array)) {
-    fail("value must be a string, a Uint8Array or null", typeof v);
-  }
-  if (!Number.isFinite(record.expiresAt) || record.expiresAt < 0) {
-    fail("expiresAt must be a finite number >= 0", record.expiresAt);
-  }
-  const version = record.version;
-  if (!Number.isSafeInteger(version?.hlc) || version.hlc < 0) {
-    fail("version.hlc must be a non-negative safe integer", version?.hlc);
-  }
-  if (typeof version.node !== "string") fail("version.node must be a string", typeof version.node);
 }
