@@ -7,7 +7,7 @@
  * @module
  */
 
-import { hashLane2, recordLane1, recordLane2 } from "./_hash.ts";
+import { hashLane1, hashLane2, recordLane1, recordLane2 } from "./_hash.ts";
 import { NIL, type SlotTable } from "./_slot_table.ts";
 
 /** Per-bucket XOR digests plus bucket membership lists. */
@@ -31,34 +31,36 @@ export class BucketDigests {
     this.#heads = new Int32Array(count).fill(NIL);
   }
 
-  /** The bucket of a key with hash (lane 1) `hash`. */
-  bucketOf(hash: number): number {
-    return hash & this.#mask;
+  /** The bucket of `key`. */
+  bucketOf(key: string): number {
+    return hashLane1(key) & this.#mask;
   }
 
-  /** Adds slot `s` (its key and key hash set) at version `hlc`/node lanes to its bucket. */
+  /** Adds slot `s` (its key set) at version `hlc`/node lanes to its bucket. */
   add(s: number, hlc: number, node1: number, node2: number): void {
     const t = this.#table;
-    const k1 = t.hash[s];
+    const key = t.keys[s]!;
+    const k1 = hashLane1(key);
     const b = k1 & this.#mask;
     const head = this.#heads[b];
     t.bucketPrev[s] = NIL;
     t.bucketNext[s] = head;
     if (head !== NIL) t.bucketPrev[head] = s;
     this.#heads[b] = s;
-    this.#xor(b, recordLane1(k1, hlc, node1), recordLane2(hashLane2(t.keys[s]!), hlc, node2));
+    this.#xor(b, recordLane1(k1, hlc, node1), recordLane2(hashLane2(key), hlc, node2));
   }
 
   /** Removes slot `s` (at the given version) from its bucket. */
   remove(s: number, hlc: number, node1: number, node2: number): void {
     const t = this.#table;
-    const k1 = t.hash[s];
+    const key = t.keys[s]!;
+    const k1 = hashLane1(key);
     const b = k1 & this.#mask;
     const p = t.bucketPrev[s], n = t.bucketNext[s];
     if (p !== NIL) t.bucketNext[p] = n;
     else this.#heads[b] = n;
     if (n !== NIL) t.bucketPrev[n] = p;
-    this.#xor(b, recordLane1(k1, hlc, node1), recordLane2(hashLane2(t.keys[s]!), hlc, node2));
+    this.#xor(b, recordLane1(k1, hlc, node1), recordLane2(hashLane2(key), hlc, node2));
   }
 
   /** Replaces the version of slot `s`'s record in its bucket's digest. */
@@ -71,7 +73,8 @@ export class BucketDigests {
     n1: number,
     n2: number,
   ): void {
-    const k1 = this.#table.hash[s], k2 = hashLane2(this.#table.keys[s]!);
+    const key = this.#table.keys[s]!;
+    const k1 = hashLane1(key), k2 = hashLane2(key);
     const b = k1 & this.#mask;
     this.#xor(b, recordLane1(k1, oldHlc, old1), recordLane2(k2, oldHlc, old2));
     this.#xor(b, recordLane1(k1, hlc, n1), recordLane2(k2, hlc, n2));

@@ -1,7 +1,11 @@
 /**
- * Small non-cryptographic hashes for digest buckets and record fingerprints. Deterministic across
- * processes and platforms (they hash UTF-16 code units, not engine-internal hashes), so two
- * replicas compute the same bucket and fingerprint for the same key and version.
+ * Small non-cryptographic hashes over UTF-16 code units.
+ *
+ * - {@link hashLane1} / {@link hashLane2}: unseeded, identical in every process, for digest
+ *   buckets and record fingerprints that replicas compare.
+ * - {@link seededHash}: keyed by a per-store random seed, for the key index, so that a client
+ *   cannot precompute keys that all collide in one probe run (V8 seeds its own string hashes for
+ *   the same reason). This is a mitigation, not a cryptographic guarantee.
  *
  * @module
  */
@@ -30,6 +34,13 @@ export function hashLane2(text: string): number {
   return fmix32(h + text.length);
 }
 
+/** A 32-bit string hash keyed by `seed` (FNV-1a from a secret basis, then avalanched). */
+export function seededHash(text: string, seed: number): number {
+  let h = seed ^ 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return fmix32(h ^ Math.imul(seed, 0x9e3779b1) ^ text.length);
+}
+
 /** Lane 1 of a record fingerprint from the key's and node name's lane 1 and the HLC. */
 export function recordLane1(keyLane: number, hlc: number, nodeLane: number): number {
   const lo = hlc >>> 0;
@@ -41,5 +52,7 @@ export function recordLane1(keyLane: number, hlc: number, nodeLane: number): num
 export function recordLane2(keyLane: number, hlc: number, nodeLane: number): number {
   const lo = hlc >>> 0;
   const hi = (hlc / 4294967296) >>> 0;
-  return fmix32(Math.imul(keyLane, 0x27d4eb2f) ^ fmix32(Math.imul(lo, 0x165667b1) ^ hi ^ nodeLane));
+  return fmix32(
+    Math.imul(keyLane, 0x27d4eb2f) ^ fmix32(Math.imul(lo, 0x165667b1) ^ hi ^ nodeLane),
+  );
 }

@@ -19,7 +19,7 @@ export const NIL = -1;
 
 /** Parallel arrays indexed by slot; replaced on growth, so never cache an array across calls. */
 export class SlotTable {
-  /** Hash (lane 1) of each slot's key: key index probes and digest buckets. */
+  /** Seeded hash of each slot's key (key index probes and growth). */
   hash: Uint32Array;
   /** Key of each slot. */
   keys: (string | undefined)[] = [];

@@ -32,10 +32,19 @@ export function resolveSettings(options: TtlStoreOptions): StoreSettings {
     tombstoneTtlMs: checkInt("tombstoneTtlMs", options.tombstoneTtlMs ?? 600_000, 0),
     digestBuckets,
     sweepIntervalMs: checkInt("sweepIntervalMs", options.sweepIntervalMs ?? 100, 1),
-    sweepBatchSlots: checkInt("sweepBatchSlots", options.sweepBatchSlots ?? 16_384, 1),
-    sweepMaxBatches: checkInt("sweepMaxBatches", options.sweepMaxBatches ?? 16, 1),
+    sweepSlotsPerTick: checkInt("sweepSlotsPerTick", options.sweepSlotsPerTick ?? 20_000, 1),
+    sweepMaxReclaimsPerTick: checkInt(
+      "sweepMaxReclaimsPerTick",
+      options.sweepMaxReclaimsPerTick ?? 20_000,
+      1,
+    ),
     initialCapacity: checkInt("initialCapacity", options.initialCapacity ?? 1024, 0),
+    hashSeed: checkInt("hashSeed", options.hashSeed ?? randomSeed(), 0, 0xffffffff),
   };
+}
+
+function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
 }
 
 function checkInt(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -9,7 +9,7 @@ import type { Clock, TimerId } from "../util/clock.ts";
 import { compareNodeNames, hlcPhysicalMs, type Version } from "../util/hlc.ts";
 import { BucketDigests } from "./_digest.ts";
 import { EvictionQueue } from "./_eviction.ts";
-import { hashLane1 } from "./_hash.ts";
+import { seededHash } from "./_hash.ts";
 import { KeyIndex } from "./_key_index.ts";
 import { NodeNames } from "./_node_names.ts";
 import { FLAG_TOMBSTONE, FLAG_USED, NIL, SlotTable } from "./_slot_table.ts";
@@ -25,6 +25,9 @@ import type {
   TtlStoreOptions,
 } from "./types.ts";
 
+// Slots per sweep batch past `sweepSlotsPerTick` (the unit of the 25 % rule).
+const SWEEP_BATCH = 1024;
+
 /**
  * An in-memory key/value store of versioned records with absolute expiry, last-writer-wins
  * merging, tombstones, a byte budget with eviction, a background expiry sweep and incremental
@@ -35,6 +38,7 @@ export class TtlStore {
   readonly #clock: Clock;
   readonly #maxBytes: number;
   readonly #tombstoneTtlMs: number;
+  readonly #seed: number;
   readonly #names = new NodeNames();
   // Set by clear(), which the constructor calls.
   #table!: SlotTable;
@@ -56,6 +60,7 @@ export class TtlStore {
     this.#clock = this.#settings.clock;
     this.#maxBytes = this.#settings.maxBytes;
     this.#tombstoneTtlMs = this.#settings.tombstoneTtlMs;
+    this.#seed = this.#settings.hashSeed;
     this.clear();
   }
 
@@ -64,7 +69,7 @@ export class TtlStore {
    * removed on the spot). Counts a hit or a miss and marks the access for eviction.
    */
   get(key: string): StoredEntry | undefined {
-    const s = this.#resolve(key, hashLane1(key), this.#clock.now());
+    const s = this.#resolve(key, seededHash(key, this.#seed), this.#clock.now());
     const t = this.#table;
     if (s === NIL || (t.flags[s] & FLAG_TOMBSTONE) !== 0) {
       this.#misses++;
@@ -77,7 +82,7 @@ export class TtlStore {
 
   /** The live entry or tombstone of `key` (for replication): no hit, miss or access mark. */
   peek(key: string): KeyedRecord | undefined {
-    const s = this.#resolve(key, hashLane1(key), this.#clock.now());
+    const s = this.#resolve(key, seededHash(key, this.#seed), this.#clock.now());
     return s === NIL ? undefined : this.#recordAt(s);
   }
 
@@ -94,7 +99,7 @@ export class TtlStore {
     checkRecord(key, record);
     const { value, expiresAt, version } = record;
     const now = this.#clock.now();
-    const hash = hashLane1(key);
+    const hash = seededHash(key, this.#seed);
     const s = this.#resolve(key, hash, now);
     if (s !== NIL && this.#compareStored(s, version) >= 0) {
       return { applied: false, reason: "stale" };
@@ -193,7 +198,7 @@ export class TtlStore {
 
   /** The digest bucket of `key` (same on every replica with the same bucket count). */
   bucketOf(key: string): number {
-    return this.#digests.bucketOf(hashLane1(key));
+    return this.#digests.bucketOf(key);
   }
 
   /**
@@ -232,22 +237,22 @@ export class TtlStore {
   }
 
   /**
-   * One sweep tick: scans `sweepBatchSlots` slots from a rotating cursor, reclaiming expired
-   * entries and collectable tombstones, and scans another batch while more than 25 % of the
-   * used slots in a batch were reclaimed (up to `sweepMaxBatches`, never twice over a slot).
-   * Returns the number of records reclaimed.
+   * One sweep tick: examines `sweepSlotsPerTick` slots from a rotating cursor, reclaiming expired
+   * entries and collectable tombstones, then goes on in batches of 1024 slots while more than
+   * 25 % of a batch was reclaimable (Redis's rule), stopping at `sweepMaxReclaimsPerTick`
+   * reclaims or after one lap of the table. Returns the number of records reclaimed.
    */
   sweep(): number {
     const t = this.#table;
     const highWater = t.highWater;
     const now = this.#clock.now();
+    const { sweepSlotsPerTick, sweepMaxReclaimsPerTick } = this.#settings;
     let reclaimed = 0;
-    let scanned = 0;
-    for (let batch = 0; batch < this.#settings.sweepMaxBatches && scanned < highWater; batch++) {
-      const n = Math.min(this.#settings.sweepBatchSlots, highWater - scanned);
+    for (let scanned = 0; scanned < highWater;) {
+      const n = Math.min(SWEEP_BATCH, highWater - scanned);
       let used = 0;
       let found = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < n && reclaimed < sweepMaxReclaimsPerTick; i++) {
         let s = this.#cursor++;
         if (s >= highWater) {
           s = 0;
@@ -258,11 +263,12 @@ export class TtlStore {
         if (this.#reclaimable(s, now)) {
           this.#reclaim(s);
           found++;
+          reclaimed++;
         }
       }
       scanned += n;
-      reclaimed += found;
-      if (used > 0 && found * 4 <= used) break;
+      if (reclaimed >= sweepMaxReclaimsPerTick) break;
+      if (scanned >= sweepSlotsPerTick && found * 4 <= used) break;
     }
     return reclaimed;
   }

@@ -122,7 +122,7 @@ Deno.test("TtlStore collects a tombstone at max(expiresAt, version time + tombst
 });
 
 Deno.test("TtlStore sweep reclaims expired entries and tombstones without reads", () => {
-  const { clock, store } = setup({ sweepBatchSlots: 4096 });
+  const { clock, store } = setup({ sweepSlotsPerTick: 4096, sweepMaxReclaimsPerTick: 5_000 });
   store.start();
   let peakBytes = 0;
   for (let round = 0; round < 5; round++) {
@@ -153,21 +153,23 @@ Deno.test("TtlStore sweep reclaims expired entries and tombstones without reads"
   assert.ok(peakBytes < 50_000 * (entrySize("r0k00000", "") + 50), `peak ${peakBytes}`);
 });
 
-Deno.test("TtlStore.sweep() scans one batch when few expired, more while over 25 %", () => {
-  const { clock, store } = setup({ sweepBatchSlots: 100, sweepMaxBatches: 4 });
-  for (let i = 0; i < 1_000; i++) {
+Deno.test("TtlStore.sweep() goes past its slot quota while over 25 % expired, up to its cap", () => {
+  const { clock, store } = setup({ sweepSlotsPerTick: 1024, sweepMaxReclaimsPerTick: 1_500 });
+  for (let i = 0; i < 3_000; i++) {
     store.apply(`k${i}`, { value: "v", expiresAt: T0 + 10, version: v(0) });
   }
   clock.advance(10);
-  assert.equal(store.sweep(), 400); // every batch was all expired: 4 batches
-  assert.equal(store.sweep(), 400);
-  assert.equal(store.sweep(), 200); // the cursor covered the whole table
-  for (let i = 0; i < 1_000; i++) {
+  assert.equal(store.sweep(), 1_500); // all expired: past the quota, stopped by the cap
+  assert.equal(store.sweep(), 1_500);
+  assert.equal(store.sweep(), 0);
+  for (let i = 0; i < 3_000; i++) {
     store.apply(`m${i}`, { value: "v", expiresAt: i % 10 === 0 ? T0 + 20 : 0, version: v(0) });
   }
   clock.advance(10);
-  assert.equal(store.sweep(), 10); // 10 % expired: one batch only
-  assert.equal(store.size, 990);
+  const first = store.sweep(); // ~10 % expired: the quota only
+  assert.ok(first > 0 && first <= 1024 * 0.25, `${first}`);
+  assert.equal(first + store.sweep() + store.sweep(), 300);
+  assert.equal(store.size, 2_700);
 });
 
 Deno.test("TtlStore.entries() lists live entries and tombstones, skipping expired ones", () => {

@@ -99,10 +99,16 @@ export interface TtlStoreOptions {
   digestBuckets?: number;
   /** Period of the background expiry sweep (ms). @default 100 */
   sweepIntervalMs?: number;
-  /** Slots examined per sweep batch. @default 16_384 */
-  sweepBatchSlots?: number;
-  /** Batches per sweep tick while more than 25 % of a batch was reclaimed. @default 16 */
-  sweepMaxBatches?: number;
+  /**
+   * Slots a sweep tick always examines (from a rotating cursor); it goes on past this, in
+   * batches of 1024, only while more than 25 % of a batch's records were reclaimable.
+   * @default 20_000
+   */
+  sweepSlotsPerTick?: number;
+  /** Most records one sweep tick reclaims (bounds its pause: ~0.2 µs each measured). @default 20_000 */
+  sweepMaxReclaimsPerTick?: number;
+  /** Seed of the key index hash (not of digests). @default a random 32-bit value */
+  hashSeed?: number;
   /** Slots allocated up front (the table doubles as needed). @default 1024 */
   initialCapacity?: number;
 }
