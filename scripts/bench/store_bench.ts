@@ -95,6 +95,7 @@ function throughput(): void {
   const scratch = new Uint8Array(128);
   const keys = Array.from({ length: n }, (_, i) => makeString(i, 16, scratch));
   const values = Array.from({ length: 1024 }, (_, i) => makeString(i, 100, scratch));
+  const absent = Array.from({ length: 1024 }, (_, i) => makeString(n + i, 16, scratch));
   const random = new SeededRandom(1);
   const order = Uint32Array.from({ length: n }, () => Math.floor(random.next() * n));
   const node = "node-1";
@@ -131,7 +132,7 @@ function throughput(): void {
       }
     });
     best(`  ${policy} get, miss`, n, () => () => {
-      for (let i = 0; i < n; i++) store.get(values[i & 1023]);
+      for (let i = 0; i < n; i++) store.get(absent[i & 1023]);
     });
     best(`  ${policy} delete (tombstone), random existing keys`, n, () => () => {
       for (let i = 0; i < n; i++) store.delete(keys[order[i]], { hlc: hlc++, node });

@@ -1,6 +1,6 @@
 /**
  * Byte accounting of the store's budget: key and value bytes plus a fixed per-record overhead
- * measured on this implementation (see `scripts/bench/store_bench.ts --memory`).
+ * measured on this implementation (`scripts/bench/store_bench.ts memory`).
  *
  * @module
  */
@@ -9,12 +9,17 @@ import { utf8ByteLength } from "./_utf8.ts";
 import type { StoreValue } from "./types.ts";
 
 /**
- * Bytes a record costs beyond its key's and value's UTF-8 bytes: index map entry, slot arrays,
- * and the JS string headers of key and value. Measured: see the module doc of `mod.ts`.
+ * Bytes a record costs beyond its key's and value's UTF-8 bytes: key index cell, slot arrays and
+ * the JS string headers of key and value. Measured with 1,000,000 entries of 16 B keys and
+ * 100 B values: 226.5 B/entry real, minus 116 B of payload = 110.5 B, rounded up. Between
+ * capacity doublings the real figure runs up to ~145 B (see `mod.ts`).
  */
 export const ENTRY_OVERHEAD_BYTES = 112;
 
-/** Extra bytes of a `Uint8Array` value over a string value (the view and buffer objects). */
+/**
+ * Extra bytes of a `Uint8Array` value over a string value (the view and buffer objects and the
+ * off-heap allocation). Measured: 406.5 B/entry with byte values vs 226.5 with strings.
+ */
 export const BYTES_VALUE_OVERHEAD_BYTES = 180;
 
 /** Accounted bytes of a live entry (`value` set) or a tombstone (`value` null). */

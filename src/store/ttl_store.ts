@@ -66,7 +66,8 @@ export class TtlStore {
 
   /**
    * The live entry of `key`, or `undefined` if absent, deleted or expired (an expired entry is
-   * removed on the spot). Counts a hit or a miss and marks the access for eviction.
+   * removed on the spot). Counts a hit or a miss and marks the access for eviction. A
+   * `Uint8Array` value is the stored array itself: do not mutate it.
    */
   get(key: string): StoredEntry | undefined {
     const s = this.#resolve(key, seededHash(key, this.#seed), this.#clock.now());
@@ -220,12 +221,9 @@ export class TtlStore {
    * first, so the bucket's digest is exact afterwards.
    */
   recordsInBucket(bucket: number): KeyedRecord[] {
-    if (!Number.isInteger(bucket) || bucket < 0 || bucket >= this.#settings.digestBuckets) {
-      throw new RangeError(
-        `Cannot list bucket: index must be in 0..${
-          this.#settings.digestBuckets - 1
-        }: received ${bucket}`,
-      );
+    const last = this.#settings.digestBuckets - 1;
+    if (!Number.isInteger(bucket) || bucket < 0 || bucket > last) {
+      throw new RangeError(`Cannot list bucket: index must be in 0..${last}: received ${bucket}`);
     }
     const now = this.#clock.now();
     const out: KeyedRecord[] = [];
