@@ -320,3 +320,44 @@ Deno.test("SIGTERM finishes in-flight work and exits 0", async () => {
   assert.equal(status.code, 0, node.logs.join("\n"));
   assert.ok(node.logs.some((l) => l.includes("shutting down")), node.logs.join("\n"));
 });
+
+function rssBytes(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
+}
+
+Deno.test("the byte budget holds under a write flood and RSS stays bounded", async () => {
+  const budget = 4 * 1024 * 1024;
+  await using node = await NodeProcess.start({ MAX_MEMORY: String(budget) });
+  const stats = async () => (await (await fetch(node.url("/stats"))).json()).store;
+  const value = "v".repeat(2000);
+  const perRound = 20_000; // ~40 MB written per round, 10x the budget
+  const rss: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    let next = round * perRound;
+    const end = next + perRound;
+    const worker = async () => {
+      for (let i = next++; i < end; i = next++) {
+        const r = await putJson(node, `flood-${i}`, { value: `${i}:${value}` });
+        assert.equal(r.status, 200, r.body);
+        if (i % 2000 === 0) {
+          const s = await stats();
+          assert.ok(s.bytes <= budget, `stored ${s.bytes} bytes > budget ${budget}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    rss.push(rssBytes(node.pid));
+  }
+  const s = await stats();
+  assert.ok(s.bytes <= budget && s.bytes > budget * 0.5, `stored ${s.bytes} of ${budget}`);
+  assert.ok(s.evictions > 0, "no evictions");
+  // The most recent write survives (eviction takes cold entries first).
+  const lastKey = 3 * perRound - 1;
+  assert.equal((await call(node, "GET", `/cache/flood-${lastKey}`)).body, `${lastKey}:${value}`);
+  // 120 MB written through a 4 MiB budget: memory plateaus instead of growing with the writes.
+  const mb = rss.map((b) => Math.round(b / 2 ** 20));
+  console.log(`RSS after each 40 MB round: ${mb.join(", ")} MiB`);
+  assert.ok(rss[2] < rss[0] + 32 * 2 ** 20, `RSS kept growing across rounds: ${mb} MiB`);
+  assert.ok(rss[2] < 320 * 2 ** 20, `RSS too large: ${mb} MiB`);
+});

@@ -64,6 +64,8 @@ export interface CacheService {
   delete(key: string, options?: WriteOptions): Promise<void>;
   /** Every member this node knows, itself included. */
   members(): MemberView[];
+  /** Counters and gauges of the node (store entries, bytes, hits, misses, evictions...). */
+  stats(): Record<string, unknown>;
   /** Whether the node is ready to serve, and why not. */
   readiness(): { ready: boolean; reason?: string };
 }
@@ -215,6 +217,7 @@ export function createApp(service: CacheService): Hono {
       r.ready ? 200 : 503,
     );
   });
+  app.get("/stats", (c) => c.json(service.stats()));
   app.get("/cluster/members", (c) =>
     c.json(
       service.members().map((m) => ({

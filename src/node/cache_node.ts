@@ -15,7 +15,7 @@ import type {
   SetOptions,
   WriteOptions,
 } from "../http/app.ts";
-import { TtlStore } from "../store/mod.ts";
+import { type StoreStats, TtlStore } from "../store/mod.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
@@ -54,8 +54,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /** The store's counters (entries, bytes, hits, misses, evictions, expirations). */
-  stats(): ReturnType<TtlStore["stats"]> {
-    return this.#store.stats();
+  stats(): { node: string; store: StoreStats } {
+    return { node: this.config.nodeName, store: this.#store.stats() };
   }
 
   /** The HTTP address once started with HTTP enabled. */

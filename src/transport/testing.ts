@@ -28,7 +28,8 @@ export function settle(): Promise<void> {
 /**
  * Advances `clock` by `ms` in steps of `stepMs`, settling microtasks before the first step and
  * after each one. Smaller steps keep promise-driven code closer to the timers it races with;
- * when no timer is pending after a settle, the clock jumps straight to the end.
+ * idle time is skipped: the clock jumps to the next due timer (or the end) when that is further
+ * than one step away, since nothing can happen in between once microtasks have settled.
  *
  * @param clock the virtual clock to drive.
  * @param ms how long to run, ms (>= 0).
@@ -43,7 +44,8 @@ export async function runFor(clock: VirtualClock, ms: number, stepMs = 1): Promi
   const end = clock.now() + ms;
   await settle();
   while (clock.now() < end) {
-    clock.advanceTo(clock.pending === 0 ? end : Math.min(end, clock.now() + stepMs));
+    const next = clock.nextDueAt() ?? end;
+    clock.advanceTo(Math.min(end, Math.max(next, clock.now() + stepMs)));
     await settle();
   }
 }

@@ -74,6 +74,12 @@ export class VirtualClock implements Clock {
     return this.#timers.size;
   }
 
+  /** Due time of the earliest pending timer, or `undefined` when none is pending. */
+  nextDueAt(): number | undefined {
+    while (this.#heap.length > 0 && !this.#timers.has(this.#heap[0].id)) this.#pop();
+    return this.#heap[0]?.at;
+  }
+
   /** Moves time forward by `ms`, firing every timer that falls due, in order. */
   advance(ms: number): void {
     this.advanceTo(this.#now + ms);
