@@ -48,7 +48,17 @@ export async function compileTarget(target: string, outDir: string): Promise<str
     stderr: "piped",
   }).output();
   if (!result.success) {
-    const err = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-3).join(" | ");
+    // deno prints "error: ...", numbered "Caused by" lines, then a backtrace: keep the error's
+    // first line and its innermost cause, with URLs elided.
+    const lines = new TextDecoder().decode(result.stderr)
+      .replace(/\x1b\[[0-9;]*m/g, "")
+      .split("Stack backtrace:")[0]
+      .split("\n")
+      .map((l) => l.trim().replace(/https?:\/\/\S+/g, "<url>"));
+    const first = lines.find((l) => l.startsWith("error:")) ?? "error";
+    const causes = lines.filter((l) => /^\d+: /.test(l)).map((l) => l.replace(/^\d+: /, ""));
+    const err = [first.replace(/ to temporary file .*/, ""), causes.at(-1)].filter(Boolean)
+      .join(": ");
     throw new Error(`Cannot compile for ${target}: ${err}`);
   }
   return output;
