@@ -1,0 +1,289 @@
+/**
+ * Stream exchanges (§5.2): answering inbound streams (push/pull, TCP ping, reliable user
+ * message; anything else ignored; errResp when the initiator's message cannot be read), and the
+ * initiator side of push/pull, of the TCP fallback ping and of reliable user messages. Every
+ * stream has a `tcpTimeout` deadline (the probe deadline for TCP pings) and is always closed.
+ * Internal.
+ *
+ * @module
+ */
+
+import type { Address, StreamConn } from "../transport/transport.ts";
+import type { EngineContext } from "./_context.ts";
+import { untilAborted } from "./_timers.ts";
+import {
+  encodeMessage,
+  encodePushPull,
+  encodeStreamMessage,
+  encodeUserMessageStream,
+  MAX_DECOMPRESSED_BYTES,
+  MessageType,
+  type PingMessage,
+  type PushNodeState,
+  type PushPullMessage,
+  StreamError,
+  StreamReader,
+} from "./codec/mod.ts";
+import type { PushNodeRecord } from "./node_types.ts";
+import { countReason } from "./stats.ts";
+
+/** memberlist's `maxPushPullRequests`: inbound push/pulls beyond this many at once are refused. */
+export const MAX_CONCURRENT_PUSH_PULLS = 128;
+/** Most bytes read from one stream (the decompressed cap plus slack for framing). */
+const MAX_STREAM_BYTES = MAX_DECOMPRESSED_BYTES + (1 << 20);
+const EMPTY = new Uint8Array(0);
+
+/** Per-engine stream bookkeeping. */
+export interface StreamState {
+  /** Inbound streams being handled now (bounds concurrent push/pulls). */
+  inbound: number;
+}
+
+/** Handles one inbound stream to the end and closes it. Never rejects. */
+export async function handleStream(
+  ctx: EngineContext,
+  state: StreamState,
+  conn: StreamConn,
+): Promise<void> {
+  ctx.stats.streamsIn++;
+  state.inbound++;
+  const deadline = ctx.timers.deadline(ctx.config.tcpTimeout);
+  const from = `${conn.remote.host}:${conn.remote.port}`;
+  try {
+    const reader = new StreamReader(conn, {
+      maxBytes: MAX_STREAM_BYTES,
+      signal: deadline.signal,
+      label: ctx.config.label,
+    });
+    let msg;
+    try {
+      await reader.readLabel();
+      msg = await reader.readMessage();
+    } catch (error) {
+      await onReadError(ctx, conn, error, from, deadline.signal);
+      return;
+    }
+    if (ctx.closed) return;
+    switch (msg.type) {
+      case MessageType.pushPull:
+        if (state.inbound > MAX_CONCURRENT_PUSH_PULLS) {
+          countReason(ctx.stats.streamErrors, "too-many-push-pulls");
+          ctx.log.warn("Too many pending push/pull requests", { from });
+          return;
+        }
+        return await answerPushPull(ctx, conn, msg.body, deadline.signal, from);
+      case MessageType.ping: {
+        if (msg.body.node !== "" && msg.body.node !== ctx.name) {
+          countReason(ctx.stats.streamErrors, "wrong-node");
+          return;
+        }
+        const ack = encodeMessage(MessageType.ackResp, { seqNo: msg.body.seqNo, payload: null });
+        const out = await encodeStreamMessage(ack, streamOptions(ctx, false));
+        await untilAborted(conn.write(out), deadline.signal, "Cannot answer TCP ping");
+        return;
+      }
+      case MessageType.user:
+        ctx.stats.userMessagesIn++;
+        return ctx.delegate.notifyMessage(msg.body);
+      default:
+        countReason(ctx.stats.streamErrors, "unexpected-type");
+        ctx.log.debug("Ignored stream message", { from, type: msg.type });
+    }
+  } catch (error) {
+    countReason(ctx.stats.streamErrors, "failed");
+    ctx.log.debug("Stream exchange failed", { from, error });
+  } finally {
+    deadline.dispose();
+    state.inbound--;
+    conn.close();
+  }
+}
+
+async function onReadError(
+  ctx: EngineContext,
+  conn: StreamConn,
+  error: unknown,
+  from: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const reason = error instanceof StreamError ? error.reason : "failed";
+  countReason(ctx.stats.streamErrors, reason);
+  ctx.log.debug("Cannot read stream", { from, reason, error });
+  // memberlist answers errResp unless the peer is gone; a wrong label or type gets silence.
+  if (reason === "closed" || reason === "label" || reason === "unsupported-type") return;
+  if (reason === "timeout") return;
+  try {
+    const message = error instanceof Error ? error.message : String(error);
+    const resp = encodeMessage(MessageType.errResp, { error: message });
+    const out = await encodeStreamMessage(resp, streamOptions(ctx, false));
+    await untilAborted(conn.write(out), signal, "Cannot send errResp");
+  } catch {
+    // The initiator is gone or stuck; it will time out on its own.
+  }
+}
+
+async function answerPushPull(
+  ctx: EngineContext,
+  conn: StreamConn,
+  remote: PushPullMessage,
+  signal: AbortSignal,
+  from: string,
+): Promise<void> {
+  const join = remote.header.join;
+  // Reply with our state as it was before merging theirs, as memberlist does.
+  const out = await encodeLocalState(ctx, join, false);
+  await untilAborted(conn.write(out), signal, "Cannot send push/pull reply");
+  try {
+    mergeRemoteState(ctx, remote);
+    ctx.stats.pushPullsIn++;
+  } catch (error) {
+    ctx.stats.pushPullFailures++;
+    ctx.log.warn("Cannot merge push/pull state", { from, error });
+  }
+}
+
+/**
+ * Runs a push/pull with `to` (join or anti-entropy): send our state, read theirs, merge it.
+ * Rejects when the exchange or the merge fails (e.g. `remote error: ...`).
+ */
+export async function pushPull(ctx: EngineContext, to: Address, join: boolean): Promise<void> {
+  const conn = await ctx.transport.dialStream(to, ctx.config.tcpTimeout);
+  ctx.stats.streamsOut++;
+  const sending = ctx.timers.deadline(ctx.config.tcpTimeout);
+  let reading: { signal: AbortSignal; dispose(): void } | undefined;
+  try {
+    const out = await encodeLocalState(ctx, join, true);
+    await untilAborted(conn.write(out), sending.signal, "Cannot send push/pull");
+    reading = ctx.timers.deadline(ctx.config.tcpTimeout);
+    const reader = new StreamReader(conn, {
+      maxBytes: MAX_STREAM_BYTES,
+      signal: reading.signal,
+      label: ctx.config.label,
+    });
+    const reply = await reader.readMessage();
+    if (reply.type === MessageType.errResp) {
+      throw new Error(`Cannot push/pull: remote error: ${reply.body.error}`);
+    }
+    if (reply.type !== MessageType.pushPull) {
+      throw new TypeError(
+        `Cannot push/pull: expected a pushPull reply: received type ${reply.type}`,
+      );
+    }
+    if (ctx.closed) return;
+    mergeRemoteState(ctx, reply.body);
+    ctx.stats.pushPullsOut++;
+  } catch (error) {
+    ctx.stats.pushPullFailures++;
+    throw error;
+  } finally {
+    sending.dispose();
+    reading?.dispose();
+    conn.close();
+  }
+}
+
+/**
+ * The TCP fallback ping (§5.2): the very same ping over a stream, answered by an ack with its
+ * SeqNo, all before `deadline` (epoch ms). Resolves `false` when the target cannot be dialed
+ * (a dead node is expected to fail); rejects on other trouble.
+ */
+export async function tcpPing(
+  ctx: EngineContext,
+  to: Address,
+  ping: PingMessage,
+  deadline: number,
+): Promise<boolean> {
+  const remaining = deadline - ctx.clock.now();
+  if (remaining <= 0) return false;
+  let conn: StreamConn;
+  try {
+    conn = await ctx.transport.dialStream(to, remaining);
+  } catch {
+    return false;
+  }
+  ctx.stats.streamsOut++;
+  const timer = ctx.timers.deadline(deadline - ctx.clock.now());
+  try {
+    const out = await encodeStreamMessage(
+      encodeMessage(MessageType.ping, ping),
+      streamOptions(ctx, true),
+    );
+    await untilAborted(conn.write(out), timer.signal, "Cannot send TCP ping");
+    const reader = new StreamReader(conn, {
+      maxBytes: 1 << 16,
+      signal: timer.signal,
+      label: ctx.config.label,
+    });
+    const reply = await reader.readMessage();
+    if (reply.type !== MessageType.ackResp) {
+      throw new TypeError(`Cannot TCP ping: expected an ack: received type ${reply.type}`);
+    }
+    if (reply.body.seqNo !== ping.seqNo) {
+      throw new RangeError(
+        `Cannot TCP ping: ack SeqNo must be ${ping.seqNo}: received ${reply.body.seqNo}`,
+      );
+    }
+    return true;
+  } finally {
+    timer.dispose();
+    conn.close();
+  }
+}
+
+/** Sends a reliable user message over a fresh stream. Rejects when it cannot be delivered. */
+export async function sendUserStream(
+  ctx: EngineContext,
+  to: Address,
+  payload: Uint8Array,
+): Promise<void> {
+  const conn = await ctx.transport.dialStream(to, ctx.config.tcpTimeout);
+  ctx.stats.streamsOut++;
+  const timer = ctx.timers.deadline(ctx.config.tcpTimeout);
+  try {
+    const out = await encodeUserMessageStream(payload, streamOptions(ctx, true));
+    await untilAborted(conn.write(out), timer.signal, "Cannot send user message");
+    ctx.stats.userMessagesOut++;
+  } finally {
+    timer.dispose();
+    conn.close();
+  }
+}
+
+function streamOptions(ctx: EngineContext, dialer: boolean) {
+  return {
+    compress: ctx.config.enableCompression,
+    label: ctx.config.label,
+    writeLabelHeader: dialer,
+  };
+}
+
+async function encodeLocalState(
+  ctx: EngineContext,
+  join: boolean,
+  dialer: boolean,
+): Promise<Uint8Array> {
+  const nodes: PushNodeState[] = ctx.table.localState();
+  const userState = ctx.delegate.localState(join);
+  return await encodePushPull({ join }, nodes, userState, streamOptions(ctx, dialer));
+}
+
+/**
+ * memberlist's `mergeRemoteState`: check protocol versions (throws a `RangeError` on a
+ * mismatch), merge the member records, then hand a non-empty user state to the delegate.
+ */
+function mergeRemoteState(ctx: EngineContext, remote: PushPullMessage): void {
+  const records: PushNodeRecord[] = remote.nodes.map((n) => ({
+    name: n.name,
+    addr: n.addr ?? EMPTY,
+    port: n.port === 0 ? ctx.bindPort : n.port,
+    meta: n.meta ?? EMPTY,
+    incarnation: n.incarnation,
+    state: n.state,
+    vsn: n.vsn ?? EMPTY,
+  }));
+  ctx.table.verifyProtocol(records);
+  ctx.apply(ctx.table.mergeState(records));
+  if (remote.userState.length > 0) {
+    ctx.delegate.mergeRemoteState(remote.userState, remote.header.join);
+  }
+}

@@ -1,0 +1,563 @@
+/**
+ * The membership protocol engine: HashiCorp memberlist's SWIM + Lifeguard, byte-compatible on
+ * the wire. It owns the member table, the broadcast queue and the local health score, drives
+ * the probe, gossip and push/pull loops on the injected clock, answers packets and streams from
+ * the transport, and talks to the application only through a {@link MembershipDelegate} and
+ * {@link MembershipEvents}.
+ *
+ * Beyond memberlist: with `seeds` it joins in the background with jittered exponential backoff,
+ * and afterwards re-joins any seed that is not a live member (healing partitions and restarted
+ * clusters); it also retries recently failed members now and then, like Serf's reconnect.
+ *
+ * @module
+ */
+
+import type { Address, Transport } from "../transport/transport.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { type Logger, silentLogger } from "../util/log.ts";
+import { type Random, systemRandom } from "../util/random.ts";
+import { AckRegistry } from "./_ack_registry.ts";
+import { type EngineContext, type SafeDelegate, safeDelegate } from "./_context.ts";
+import { handlePacket } from "./_inbound_packets.ts";
+import { ipToBytes } from "./_ip.ts";
+import { addressOf, PacketIO } from "./_packet_io.ts";
+import { probeNode } from "./_probe.ts";
+import { backoffDelay, FailedMembers, isSelf, missingSeeds, type RetryPolicy } from "./_seeds.ts";
+import { handleStream, pushPull, sendUserStream, type StreamState } from "./_streams.ts";
+import { deferred, TimerSet } from "./_timers.ts";
+import { Awareness } from "./awareness.ts";
+import { BroadcastQueue } from "./broadcast_queue.ts";
+import { encodeMessage, MessageType } from "./codec/mod.ts";
+import { pushPullScale } from "./formulas.ts";
+import {
+  buildVsn,
+  lanConfig,
+  type MembershipConfig,
+  META_MAX_SIZE,
+  validateMembershipConfig,
+} from "./config.ts";
+import {
+  type MembershipDelegate,
+  type MembershipEvents,
+  type MemberView,
+  memberView,
+} from "./delegate.ts";
+import {
+  type GossipMessage,
+  type Member,
+  type MembershipEffect,
+  MemberTable,
+  NodeState,
+} from "./node_state.ts";
+import { createMembershipStats, type MembershipStats } from "./stats.ts";
+
+export type { RetryPolicy } from "./_seeds.ts";
+
+/** Options of {@link Memberlist}. */
+export interface MemberlistOptions {
+  /** Unique node name: the member's identity in the cluster. */
+  name: string;
+  /** Packets and streams; already bound. */
+  transport: Transport;
+  /**
+   * Address announced to peers: an IP literal and port. Its IP bytes are announced as 4 bytes
+   * for IPv4 and 16 for IPv6, and must never change for this name.
+   * @default transport.localAddress (with `config.advertisePort` if set)
+   */
+  advertise?: Address;
+  /** Protocol timings. @default lanConfig() */
+  config?: MembershipConfig;
+  /** Time source for every timer. @default systemClock */
+  clock?: Clock;
+  /** Randomness for probe order, targets and jitter. @default systemRandom */
+  random?: Random;
+  /** Where protocol events are logged. @default silentLogger */
+  logger?: Logger;
+  /** Application hooks. @default none */
+  delegate?: MembershipDelegate;
+  /** Membership change notifications. @default none */
+  events?: MembershipEvents;
+  /**
+   * Seeds to join in the background after {@link Memberlist.start} (retried with backoff until
+   * one answers), and to re-join whenever one of them is not a live member. @default []
+   */
+  seeds?: Address[];
+  /** Backoff of seed joins. @default { initialDelayMs: 1000, maxDelayMs: 30000 } */
+  seedRetry?: RetryPolicy;
+  /**
+   * Period of attempts to re-join one recently failed member (0 disables); each attempt runs
+   * with probability failed/alive, as Serf's reconnect. @default 30000
+   */
+  reconnectInterval?: number;
+  /** How long failed members are remembered for reconnect attempts, ms. @default 3600000 */
+  reconnectTimeout?: number;
+}
+
+/**
+ * One cluster member running memberlist's protocol.
+ *
+ * @example
+ * ```ts
+ * const ml = new Memberlist({ name: "node-a", transport, config: lanConfig(),
+ *   delegate: { nodeMeta: () => meta }, events: { onJoin: (m) => console.log(m.name) },
+ *   seeds: [{ host: "10.0.0.2", port: 7946 }] });
+ * await ml.start();
+ * // ... later
+ * await ml.leave(5000);
+ * await ml.shutdown();
+ * ```
+ */
+export class Memberlist {
+  readonly #ctx: EngineContext;
+  readonly #events: MembershipEvents;
+  readonly #delegate: SafeDelegate;
+  readonly #seeds: Address[];
+  readonly #seedRetry: RetryPolicy;
+  readonly #reconnectInterval: number;
+  readonly #reconnectTimeout: number;
+  readonly #failed = new FailedMembers();
+  readonly #streams: StreamState = { inbound: 0 };
+  readonly #advertise: Address;
+  #seqNo = 0;
+  #started = false;
+  #closed = false;
+  #joined = false;
+
+  /** Validates the options; throws a `RangeError`/`TypeError` naming the bad one. */
+  constructor(options: MemberlistOptions) {
+    if (typeof options.name !== "string" || options.name === "") {
+      throw new TypeError(
+        `Cannot create memberlist: name must be a non-empty string: received ${options.name}`,
+      );
+    }
+    const config = validateMembershipConfig({ ...(options.config ?? lanConfig()) });
+    const local = options.transport.localAddress;
+    const advertise = options.advertise ??
+      { host: local.host, port: config.advertisePort ?? local.port };
+    const addr = ipToBytes(advertise.host);
+    if (!addr || addr.every((b) => b === 0) || !(advertise.port > 0 && advertise.port < 65536)) {
+      throw new TypeError(
+        `Cannot create memberlist: advertise must be a specific IP literal and port: received ${advertise.host}:${advertise.port}`,
+      );
+    }
+    this.#advertise = { ...advertise };
+    this.#events = options.events ?? {};
+    this.#seeds = (options.seeds ?? []).map((s) => ({ ...s }));
+    this.#seedRetry = options.seedRetry ?? {};
+    this.#reconnectInterval = options.reconnectInterval ?? 30_000;
+    this.#reconnectTimeout = options.reconnectTimeout ?? 3_600_000;
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? systemRandom;
+    const log = (options.logger ?? silentLogger).child({ node: options.name });
+    const stats = createMembershipStats();
+    this.#delegate = safeDelegate(options.delegate, (hook, error) => {
+      stats.delegateErrors++;
+      log.error("Delegate hook threw", { hook, error });
+    });
+    const timers = new TimerSet(clock);
+    const table: MemberTable = new MemberTable({
+      localName: options.name,
+      config,
+      clock,
+      random,
+      onEffects: (effects) => this.#apply(effects),
+    });
+    const queue = new BroadcastQueue({
+      numNodes: () => table.numNodes,
+      retransmitMult: config.retransmitMult,
+    });
+    const transport = options.transport;
+    const io = new PacketIO({ transport, config, queue, delegate: this.#delegate, stats, log });
+    const isClosed = () => this.#closed;
+    this.#ctx = {
+      name: options.name,
+      config,
+      clock,
+      random,
+      log,
+      table,
+      queue,
+      awareness: new Awareness(config.awarenessMaxMultiplier),
+      acks: new AckRegistry(timers),
+      stats,
+      timers,
+      transport,
+      io,
+      self: { addr, port: advertise.port },
+      bindPort: local.port,
+      get closed() {
+        return isClosed();
+      },
+      nextSeqNo: () => (this.#seqNo = (this.#seqNo + 1) >>> 0),
+      apply: (effects) => this.#apply(effects),
+      delegate: this.#delegate,
+    };
+  }
+
+  /** Our node name. */
+  get name(): string {
+    return this.#ctx.name;
+  }
+
+  /** The address we announce. */
+  get address(): Address {
+    return { ...this.#advertise };
+  }
+
+  /** Live protocol counters. */
+  get stats(): Readonly<MembershipStats> {
+    return this.#ctx.stats;
+  }
+
+  /**
+   * Announces ourselves, starts answering packets and streams, starts the probe, gossip and
+   * push/pull loops (each first tick randomly staggered) and, with seeds, the background join.
+   * Throws an `Error` when called twice or after shutdown.
+   */
+  start(): Promise<void> {
+    if (this.#started || this.#closed) {
+      throw new Error("Cannot start memberlist: already started or shut down");
+    }
+    this.#started = true;
+    const ctx = this.#ctx;
+    ctx.transport.onPacket((packet) => void handlePacket(ctx, packet));
+    ctx.transport.onStream((conn) => void handleStream(ctx, this.#streams, conn));
+    const meta = this.#nodeMeta();
+    ctx.log.info("Memberlist starting", {
+      address: `${this.#advertise.host}:${this.#advertise.port}`,
+    });
+    this.#apply(ctx.table.setAlive({
+      addr: ctx.self.addr,
+      port: ctx.self.port,
+      meta,
+      vsn: buildVsn(ctx.config),
+    }));
+    this.#schedule();
+    return Promise.resolve();
+  }
+
+  /**
+   * Push/pulls (join = true) with every address in `seeds` at once; resolves with how many
+   * answered (0 means the join failed). Our own address is skipped.
+   */
+  async join(seeds: readonly Address[]): Promise<number> {
+    this.#assertRunning("join");
+    const ctx = this.#ctx;
+    const targets = seeds.filter((s) => !isSelf(s, ctx.self));
+    const results = await Promise.allSettled(targets.map((s) => pushPull(ctx, s, true)));
+    let answered = 0;
+    results.forEach((r, i) => {
+      if (r.status === "fulfilled") answered++;
+      else {
+        ctx.log.warn("Cannot join", {
+          seed: `${targets[i].host}:${targets[i].port}`,
+          error: r.reason,
+        });
+      }
+    });
+    if (answered > 0) this.#joined = true;
+    return answered;
+  }
+
+  /**
+   * Retries {@link Memberlist.join} with jittered exponential backoff until at least one seed
+   * answers; resolves with that count, or 0 once we leave or shut down first.
+   */
+  async joinWithRetry(seeds: readonly Address[], policy: RetryPolicy = {}): Promise<number> {
+    for (let attempt = 0;; attempt++) {
+      if (this.#closed || this.#ctx.table.hasLeft) return 0;
+      const answered = await this.join(seeds);
+      if (answered > 0) return answered;
+      await this.#ctx.timers.sleep(backoffDelay(policy, attempt, this.#ctx.random));
+    }
+  }
+
+  /**
+   * Leaves gracefully: broadcasts our own death with From == us (others mark us `left`) and
+   * waits until that broadcast has been sent its full retransmit count, or `timeoutMs` (0 waits
+   * without limit). Resolves `true` when sent, `false` on timeout. The engine keeps answering
+   * until {@link Memberlist.shutdown}; a left member cannot join again.
+   */
+  async leave(timeoutMs: number): Promise<boolean> {
+    this.#assertRunning("leave");
+    const table = this.#ctx.table;
+    if (table.hasLeft) return true;
+    const sent = deferred<boolean>();
+    this.#apply(table.leave(() => sent.resolve(true)));
+    this.#ctx.log.info("Leaving the cluster");
+    return await this.#waitBroadcast(sent.promise, timeoutMs);
+  }
+
+  /**
+   * Re-reads `nodeMeta` from the delegate and announces it with a new incarnation; waits like
+   * {@link Memberlist.leave}. Throws a `RangeError` if the meta exceeds 512 bytes.
+   */
+  async updateNode(timeoutMs: number): Promise<boolean> {
+    this.#assertRunning("update node");
+    const sent = deferred<boolean>();
+    const ctx = this.#ctx;
+    this.#apply(ctx.table.updateNode(this.#nodeMeta(), () => sent.resolve(true)));
+    return await this.#waitBroadcast(sent.promise, timeoutMs);
+  }
+
+  /** Stops every loop and timer and closes the transport; no leave message. Idempotent. */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const ctx = this.#ctx;
+    ctx.timers.close();
+    ctx.acks.clear();
+    ctx.table.close();
+    await ctx.transport.close();
+    ctx.log.info("Memberlist shut down");
+  }
+
+  /** Same as {@link Memberlist.shutdown}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  /** Members alive or suspect, ourselves included (memberlist's `Members`). */
+  members(): MemberView[] {
+    return this.#ctx.table.members().map(memberView);
+  }
+
+  /** Every member in the table, dead and left ones not yet reaped included. */
+  allMembers(): MemberView[] {
+    return this.#ctx.table.all().map(memberView);
+  }
+
+  /** One member by name, in any state. */
+  member(name: string): MemberView | undefined {
+    const m = this.#ctx.table.get(name);
+    return m && memberView(m);
+  }
+
+  /** Ourselves (after {@link Memberlist.start}). */
+  localMember(): MemberView {
+    const me = this.#ctx.table.get(this.#ctx.name);
+    if (!me) throw new Error("Cannot read the local member: memberlist is not started");
+    return memberView(me);
+  }
+
+  /** Count of members alive or suspect, ourselves included. */
+  numMembers(): number {
+    return this.#ctx.table.numMembers();
+  }
+
+  /** Lifeguard local health score: 0 is healthy, up to `awarenessMaxMultiplier − 1`. */
+  healthScore(): number {
+    return this.#ctx.awareness.score;
+  }
+
+  /**
+   * Sends a user message in one datagram (type 8), best effort, to a member name or an address.
+   * Resolves `false` when it could not be sent (unknown member, transport refused).
+   */
+  async sendBestEffort(to: Address | string, payload: Uint8Array): Promise<boolean> {
+    this.#assertRunning("send");
+    const target = this.#resolve(to);
+    if (!target) return false;
+    const msg = new Uint8Array(payload.length + 1);
+    msg[0] = MessageType.user;
+    msg.set(payload, 1);
+    const ok = await this.#ctx.io.sendRaw(target.address, [msg], target.member);
+    if (ok) this.#ctx.stats.userMessagesOut++;
+    return ok;
+  }
+
+  /**
+   * Sends a user message over a stream (reliable); rejects when the member is unknown or the
+   * stream cannot be opened or written within `tcpTimeout`.
+   */
+  async sendReliable(to: Address | string, payload: Uint8Array): Promise<void> {
+    this.#assertRunning("send");
+    const target = this.#resolve(to);
+    if (!target) throw new RangeError(`Cannot send message: unknown member: received ${to}`);
+    await sendUserStream(this.#ctx, target.address, payload);
+  }
+
+  #resolve(to: Address | string): { address: Address; member?: Member } | undefined {
+    if (typeof to !== "string") return { address: to };
+    const member = this.#ctx.table.get(to);
+    const address = member && addressOf(member);
+    return address && { address, member };
+  }
+
+  #assertRunning(what: string): void {
+    if (!this.#started || this.#closed) {
+      throw new Error(`Cannot ${what}: memberlist is not running`);
+    }
+  }
+
+  #nodeMeta(): Uint8Array {
+    const meta = this.#delegate.nodeMeta(META_MAX_SIZE);
+    if (meta.length > META_MAX_SIZE) {
+      throw new RangeError(
+        `Cannot announce node: meta must be at most ${META_MAX_SIZE} bytes: received ${meta.length}`,
+      );
+    }
+    return meta;
+  }
+
+  async #waitBroadcast(sent: Promise<boolean>, timeoutMs: number): Promise<boolean> {
+    if (!this.#ctx.table.anyAlive()) return true;
+    if (timeoutMs <= 0) return await sent;
+    return await this.#ctx.timers.race(sent, timeoutMs, false);
+  }
+
+  // ---- effects ----------------------------------------------------------------------------
+
+  #apply(effects: MembershipEffect[]): void {
+    const ctx = this.#ctx;
+    for (const e of effects) {
+      switch (e.type) {
+        case "broadcast":
+          ctx.queue.queue({ message: encodeGossip(e.message), name: e.name, finished: e.notify });
+          break;
+        case "refute":
+          ctx.awareness.applyDelta(1);
+          ctx.stats.refutations++;
+          ctx.log.info("Refuting an accusation", { incarnation: e.incarnation });
+          break;
+        case "join":
+          this.#failed.delete(e.member.name);
+          this.#emit("onJoin", e.member);
+          break;
+        case "leave":
+          if (e.member.state === NodeState.Dead) {
+            ctx.stats.deaths++;
+            const address = addressOf(e.member);
+            if (address) this.#failed.add(e.member.name, address, ctx.clock.now());
+          } else this.#failed.delete(e.member.name);
+          this.#emit("onLeave", e.member);
+          break;
+        case "update":
+          this.#emit("onUpdate", e.member);
+          break;
+        case "conflict":
+          ctx.stats.conflicts++;
+          ctx.log.warn("Conflicting address for a member name", { node: e.existing.name });
+          break;
+        case "suspicion-started":
+          ctx.stats.suspicions++;
+          ctx.log.debug("Suspicion started", { node: e.node, min: e.min, max: e.max, k: e.k });
+          break;
+        case "suspicion-expired":
+          ctx.log.info("Marking member dead: suspicion timed out", {
+            node: e.node,
+            confirmations: e.confirmations,
+          });
+          break;
+      }
+    }
+  }
+
+  #emit(event: keyof MembershipEvents, member: Member): void {
+    const handler = this.#events[event];
+    if (!handler) return;
+    try {
+      handler.call(this.#events, memberView(member));
+    } catch (error) {
+      this.#ctx.stats.delegateErrors++;
+      this.#ctx.log.error("Event handler threw", { event, error });
+    }
+  }
+
+  // ---- loops ------------------------------------------------------------------------------
+
+  #schedule(): void {
+    const { config, timers, random } = this.#ctx;
+    const stagger = (interval: number) => Math.floor(random.next() * interval);
+    timers.after(stagger(config.probeInterval), () => void this.#probeTick());
+    if (config.gossipInterval > 0 && config.gossipNodes > 0) {
+      timers.after(stagger(config.gossipInterval), () => void this.#gossipTick());
+    }
+    if (config.pushPullInterval > 0) {
+      timers.after(stagger(config.pushPullInterval), () => void this.#pushPullTick());
+    }
+    if (this.#seeds.length > 0) timers.after(0, () => void this.#seedTick(0));
+    if (this.#reconnectInterval > 0) {
+      timers.after(stagger(this.#reconnectInterval), () => void this.#reconnectTick());
+    }
+  }
+
+  async #probeTick(): Promise<void> {
+    const ctx = this.#ctx;
+    const start = ctx.clock.now();
+    // Lifeguard: an unhealthy node probes (and so accuses) less often.
+    const interval = ctx.awareness.scaleTimeout(ctx.config.probeInterval);
+    const target = ctx.table.nextProbeTarget();
+    if (target) await probeNode(ctx, target);
+    ctx.timers.after(start + interval - ctx.clock.now(), () => void this.#probeTick());
+  }
+
+  async #gossipTick(): Promise<void> {
+    const ctx = this.#ctx;
+    ctx.timers.after(ctx.config.gossipInterval, () => void this.#gossipTick());
+    for (const target of ctx.table.gossipTargets(ctx.config.gossipNodes)) {
+      if (!(await ctx.io.gossip(target))) return;
+    }
+  }
+
+  async #pushPullTick(): Promise<void> {
+    const ctx = this.#ctx;
+    const target = ctx.table.pushPullTarget();
+    const address = target && addressOf(target);
+    if (address) {
+      try {
+        await pushPull(ctx, address, false);
+      } catch (error) {
+        ctx.log.warn("Push/pull failed", { node: target!.name, error });
+      }
+    }
+    const next = pushPullScale(ctx.config.pushPullInterval, ctx.table.numNodes);
+    ctx.timers.after(next, () => void this.#pushPullTick());
+  }
+
+  async #seedTick(attempt: number): Promise<void> {
+    const ctx = this.#ctx;
+    if (ctx.table.hasLeft || this.#closed) return;
+    const others = this.#seeds.filter((s) => !isSelf(s, ctx.self));
+    const targets = this.#joined ? missingSeeds(others, ctx.table.all(), ctx.name) : others;
+    let next = attempt;
+    if (targets.length > 0) {
+      const answered = await this.join(targets).catch(() => 0);
+      next = answered > 0 ? 0 : attempt + 1;
+      if (answered > 0) ctx.log.info("Joined via seeds", { answered });
+    }
+    if (this.#closed) return;
+    // Once joined (or nothing to do), check again at the longest backoff delay.
+    const delay = next === 0
+      ? backoffDelay(this.#seedRetry, Number.MAX_SAFE_INTEGER, ctx.random)
+      : backoffDelay(this.#seedRetry, attempt, ctx.random);
+    ctx.timers.after(delay, () => void this.#seedTick(next));
+  }
+
+  async #reconnectTick(): Promise<void> {
+    const ctx = this.#ctx;
+    ctx.timers.after(this.#reconnectInterval, () => void this.#reconnectTick());
+    if (ctx.table.hasLeft) return;
+    this.#failed.expire(ctx.clock.now() - this.#reconnectTimeout);
+    const alive = Math.max(1, ctx.table.numMembers() - 1);
+    // Serf's rule: try more eagerly when many have failed compared to those alive.
+    if (this.#failed.size === 0 || ctx.random.next() > this.#failed.size / alive) return;
+    const failed = this.#failed.pick(ctx.random)!;
+    try {
+      await pushPull(ctx, failed.address, true);
+    } catch (error) {
+      ctx.log.debug("Reconnect attempt failed", { error });
+    }
+  }
+}
+
+function encodeGossip(message: GossipMessage): Uint8Array {
+  switch (message.type) {
+    case "alive":
+      return encodeMessage(MessageType.alive, message.body);
+    case "suspect":
+      return encodeMessage(MessageType.suspect, message.body);
+    case "dead":
+      return encodeMessage(MessageType.dead, message.body);
+  }
+}
