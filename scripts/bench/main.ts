@@ -39,7 +39,7 @@ const header = [
   `Run on ${
     new Date().toISOString().slice(0, 10)
   }, ${cpu}, ${navigator.hardwareConcurrency} cores,`,
-  `Deno ${Deno.version.deno}. Command: \`deno task bench ${Deno.args.join(" ")}\`.`,
+  `Deno ${Deno.version.deno}. Command: \`${["deno task bench", ...Deno.args].join(" ")}\`.`,
   "",
 ];
 const text = [...header, ...out].join("\n");
