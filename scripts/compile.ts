@@ -44,6 +44,7 @@ export async function compileTarget(target: string, outDir: string): Promise<str
   const result = await new Deno.Command(Deno.execPath(), {
     args,
     cwd: root,
+    env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -51,7 +52,6 @@ export async function compileTarget(target: string, outDir: string): Promise<str
     // deno prints "error: ...", numbered "Caused by" lines, then a backtrace: keep the error's
     // first line and its innermost cause, with URLs elided.
     const lines = new TextDecoder().decode(result.stderr)
-      .replace(/\x1b\[[0-9;]*m/g, "")
       .split("Stack backtrace:")[0]
       .split("\n")
       .map((l) => l.trim().replace(/https?:\/\/\S+/g, "<url>"));
