@@ -6,6 +6,12 @@
  * @module
  */
 
+import {
+  MEMBERSHIP_PROFILES,
+  type MembershipConfig,
+  type MembershipProfile,
+  validateMembershipConfig,
+} from "../membership/config.ts";
 import { parseBytes, parseDuration } from "./units.ts";
 
 /** Log verbosity, most verbose first. */
@@ -39,7 +45,27 @@ export interface NodeConfig {
   logLevel: LogLevel;
   /** `text` for people, `json` for log pipelines. @default "text" */
   logFormat: LogFormat;
+  /** Gossip timing preset, memberlist's Local/LAN/WAN configs. @default "lan" */
+  gossipProfile: MembershipProfile;
+  /** Overrides of the preset's gossip settings (durations in ms). @default {} */
+  gossip: GossipOverrides;
 }
+
+/** The gossip settings that can be set by env var or flag, over the chosen preset. */
+export type GossipOverrides = Partial<
+  Pick<
+    MembershipConfig,
+    | "gossipInterval"
+    | "gossipNodes"
+    | "probeInterval"
+    | "probeTimeout"
+    | "suspicionMult"
+    | "retransmitMult"
+    | "pushPullInterval"
+    | "indirectChecks"
+    | "gossipToTheDeadTime"
+  >
+>;
 
 /** Defaults of every field but `nodeName`, which depends on the host. */
 export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.freeze({
@@ -53,6 +79,8 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   defaultTtlMs: 0,
   logLevel: "info",
   logFormat: "text",
+  gossipProfile: "lan",
+  gossip: {},
 });
 
 /** Builds a complete config from defaults plus `overrides` (for embedding and tests). */
@@ -61,6 +89,7 @@ export function nodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
   return {
     ...DEFAULT_CONFIG,
     peers: [...DEFAULT_CONFIG.peers],
+    gossip: {},
     nodeName: `node-${gossipPort}`,
     ...overrides,
   };
@@ -79,7 +108,7 @@ type Parsed = string | number | string[];
 
 /** How one setting is read: its env vars, its flag, its parser and what it allows. */
 interface OptionSpec {
-  field: keyof NodeConfig;
+  field: keyof NodeConfig | `gossip.${keyof GossipOverrides}`;
   env: readonly string[];
   flag: string;
   allowed: string;
@@ -115,6 +144,38 @@ function oneOf<T extends string>(values: readonly T[]) {
     return values.includes(t) ? t : undefined;
   };
 }
+
+function parseCount(text: string): number | undefined {
+  const t = text.trim();
+  return /^\d{1,6}$/.test(t) && Number(t) > 0 ? Number(t) : undefined;
+}
+
+function parsePositiveDuration(text: string): number | undefined {
+  const ms = parseDuration(text);
+  return ms !== undefined && ms > 0 ? Math.round(ms) : undefined;
+}
+
+const GOSSIP_SPECS: readonly OptionSpec[] = (
+  [
+    ["gossipInterval", "GOSSIP_INTERVAL", "duration"],
+    ["gossipNodes", "GOSSIP_NODES", "count"],
+    ["probeInterval", "PROBE_INTERVAL", "duration"],
+    ["probeTimeout", "PROBE_TIMEOUT", "duration"],
+    ["suspicionMult", "SUSPICION_MULT", "count"],
+    ["retransmitMult", "RETRANSMIT_MULT", "count"],
+    ["pushPullInterval", "PUSH_PULL_INTERVAL", "duration"],
+    ["indirectChecks", "INDIRECT_CHECKS", "count"],
+    ["gossipToTheDeadTime", "GOSSIP_TO_DEAD_TIME", "duration"],
+  ] as const
+).map(([field, env, kind]) => ({
+  field: `gossip.${field}` as const,
+  env: [env],
+  flag: `--${env.toLowerCase().replaceAll("_", "-")}`,
+  allowed: kind === "count"
+    ? "a positive integer"
+    : "a positive duration such as 200ms, 1.5s, 1m or plain milliseconds",
+  parse: kind === "count" ? parseCount : parsePositiveDuration,
+}));
 
 /** The settings table: env vars, flags and validation for every field. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
@@ -202,6 +263,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     allowed: "text or json",
     parse: oneOf(["text", "json"] as const),
   },
+  {
+    field: "gossipProfile",
+    env: ["GOSSIP_PROFILE"],
+    flag: "--gossip-profile",
+    allowed: "local, lan or wan",
+    parse: oneOf(["local", "lan", "wan"] as const),
+  },
+  ...GOSSIP_SPECS,
 ];
 
 /** The env vars the loader reads (the run task grants `--allow-env` for exactly these). */
@@ -253,7 +322,8 @@ function readFlags(args: readonly string[]): Map<OptionSpec, string> {
  */
 export function loadConfig(sources: ConfigSources): NodeConfig {
   const flags = readFlags(sources.args);
-  const values: Partial<Record<keyof NodeConfig, Parsed>> = {};
+  const values: Partial<Record<OptionSpec["field"], Parsed>> = {};
+  const sourceOf = new Map<string, string>();
   for (const spec of OPTION_SPECS) {
     const flagValue = flags.get(spec);
     const inputs: [string, string][] = flagValue !== undefined
@@ -265,6 +335,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     for (const [name, text] of inputs) {
       const parsed = spec.parse(text);
       if (parsed === undefined) throw describe(name, text, spec);
+      sourceOf.set(spec.field, `${name}=${JSON.stringify(text)}`);
       const prior = values[spec.field];
       values[spec.field] = Array.isArray(prior) && Array.isArray(parsed)
         ? [...new Set([...prior, ...parsed])]
@@ -272,8 +343,16 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     }
   }
   const gossipPort = (values.gossipPort as number | undefined) ?? DEFAULT_CONFIG.gossipPort;
+  const gossip: Record<string, number> = {};
+  for (const [field, value] of Object.entries(values)) {
+    if (field.startsWith("gossip.")) {
+      gossip[field.slice("gossip.".length)] = value as number;
+      delete values[field as OptionSpec["field"]];
+    }
+  }
   const config = nodeConfig({
     ...(values as Partial<NodeConfig>),
+    gossip: gossip as GossipOverrides,
     nodeName: (values.nodeName as string | undefined) ?? `${sources.hostname()}-${gossipPort}`,
   });
   if (config.maxMemoryBytes > 0 && config.maxValueBytes > config.maxMemoryBytes) {
@@ -281,7 +360,27 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
       `Invalid MAX_VALUE_BYTES=${config.maxValueBytes}: expected at most MAX_MEMORY (${config.maxMemoryBytes})`,
     );
   }
+  try {
+    membershipConfigOf(config);
+  } catch (err) {
+    // The preset plus overrides must also agree with each other (e.g. probe timeout < interval).
+    const field = Object.keys(config.gossip).find((f) => (err as Error).message.includes(f));
+    const given = field ? sourceOf.get(`gossip.${field}`) : undefined;
+    throw new ConfigError(
+      `Invalid ${given ?? `GOSSIP_PROFILE=${config.gossipProfile}`}: ${(err as Error).message}`,
+    );
+  }
   return config;
+}
+
+/**
+ * The membership config of a node: its profile's preset, the gossip overrides, and its port.
+ * Throws a `RangeError` naming the field when the combination is invalid.
+ */
+export function membershipConfigOf(config: NodeConfig): MembershipConfig {
+  return validateMembershipConfig(
+    MEMBERSHIP_PROFILES[config.gossipProfile]({ ...config.gossip, bindPort: config.gossipPort }),
+  );
 }
 
 /** One line per setting, for `--help`. */

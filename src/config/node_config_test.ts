@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "./node_config.ts";
+import { CONFIG_ENV_VARS, ConfigError, loadConfig, membershipConfigOf } from "./node_config.ts";
 import { parseBytes, parseDuration } from "./units.ts";
 
 function load(env: Record<string, string>, args: string[] = []) {
@@ -67,4 +67,38 @@ Deno.test("parseDuration and parseBytes accept the documented forms", () => {
   assert.equal(parseBytes("1024"), 1024);
   assert.equal(parseBytes("1.5kb"), 1536);
   assert.equal(parseBytes("12 furlongs"), undefined);
+});
+
+Deno.test("loadConfig reads the gossip profile and overrides, validated together", () => {
+  const c = load({ GOSSIP_PROFILE: "local", PROBE_INTERVAL: "2s", GOSSIP_NODES: "5" }, [
+    "--suspicion-mult",
+    "6",
+  ]);
+  assert.equal(c.gossipProfile, "local");
+  assert.deepEqual(c.gossip, { probeInterval: 2000, gossipNodes: 5, suspicionMult: 6 });
+  const m = membershipConfigOf(c);
+  assert.equal(m.probeInterval, 2000);
+  assert.equal(m.probeTimeout, 200); // from the local preset
+  assert.equal(m.bindPort, 7946);
+  assert.throws(
+    () => load({ GOSSIP_PROFILE: "lan", PROBE_TIMEOUT: "5s" }),
+    (e) =>
+      e instanceof ConfigError && /PROBE_TIMEOUT="5s"/.test(e.message) &&
+      /probeTimeout/.test(e.message),
+  );
+  assert.throws(() => load({ GOSSIP_NODES: "0" }), /GOSSIP_NODES="0".*positive integer/);
+  assert.throws(() => load({ GOSSIP_PROFILE: "mars" }), /GOSSIP_PROFILE="mars".*local, lan or wan/);
+});
+
+Deno.test("the run task grants exactly the env vars the loader reads", async () => {
+  const denoJson = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  for (const task of ["run", "start"]) {
+    const flag = (denoJson.tasks[task] as string).split(/\s+/).find((w) =>
+      w.startsWith("--allow-env=")
+    );
+    assert.deepEqual(
+      flag?.slice("--allow-env=".length).split(",").sort(),
+      [...CONFIG_ENV_VARS].sort(),
+    );
+  }
 });
