@@ -19,6 +19,7 @@ import { type StoreStats, TtlStore } from "../store/mod.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
+import { Cluster } from "./cluster.ts";
 
 /** Collaborators a node can be given instead of the real ones (tests, simulations). */
 export interface CacheNodeDeps {
@@ -37,6 +38,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   readonly #store: TtlStore;
   readonly #hlc: HybridLogicalClock;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  #cluster: Cluster | undefined;
   #started = false;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
@@ -64,10 +66,11 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /**
-   * Starts the expiry sweep and, unless `http` is false, the HTTP server on
-   * `config.bindAddr:config.httpPort`. Resolves once the server listens.
+   * Starts the expiry sweep, then (unless `http` is false) the HTTP server on
+   * `config.bindAddr:config.httpPort`, then (unless `cluster` is false) gossip membership on
+   * `config.gossipPort`, joining `config.peers` in the background. Resolves once both listen.
    */
-  async start(options: { http?: boolean } = {}): Promise<void> {
+  async start(options: { http?: boolean; cluster?: boolean } = {}): Promise<void> {
     if (this.#started) {
       throw new Error(`Cannot start node ${this.config.nodeName}: already started`);
     }
@@ -87,9 +90,24 @@ export class CacheNode implements CacheService, AsyncDisposable {
       }, handler);
       await listening.promise;
     }
+    if (options.cluster !== false) {
+      try {
+        this.#cluster = await Cluster.start({
+          config: this.config,
+          httpPort: this.#server?.addr.port ?? this.config.httpPort,
+          clock: this.#clock,
+          logger: this.#log,
+        });
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+    }
     this.#log.info("node started", {
       node: this.config.nodeName,
       http: this.#server ? `${this.#server.addr.hostname}:${this.#server.addr.port}` : "off",
+      gossip: this.#cluster ? `${this.config.bindAddr}:${this.#cluster.gossipPort}` : "off",
+      peers: this.config.peers.join(",") || "none",
     });
   }
 
@@ -126,8 +144,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
     return Promise.resolve();
   }
 
-  /** Every known member, this node included. */
+  /** Every known member, this node included (only this node when gossip is off). */
   members(): MemberView[] {
+    if (this.#cluster) return this.#cluster.members();
     return [{
       name: this.config.nodeName,
       addr: this.config.advertiseAddr ?? this.config.bindAddr,
@@ -139,9 +158,10 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }];
   }
 
-  /** Ready once started. */
+  /** Ready once started and, when seeds are configured, joined to the cluster. */
   readiness(): { ready: boolean; reason?: string } {
-    return this.#started ? { ready: true } : { ready: false, reason: "not started" };
+    if (!this.#started) return { ready: false, reason: "not started" };
+    return this.#cluster?.readiness() ?? { ready: true };
   }
 
   /**
@@ -151,9 +171,15 @@ export class CacheNode implements CacheService, AsyncDisposable {
   async close(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    const cluster = this.#cluster;
+    this.#cluster = undefined;
     const server = this.#server;
     this.#server = undefined;
-    if (server) await server.shutdown();
+    // Leave first (others see "left", not "dead"), while in-flight requests finish.
+    await Promise.all([
+      cluster?.leaveAndShutdown().catch((err) => this.#log.warn("leave failed", { err })),
+      server?.shutdown(),
+    ]);
     this.#store.stop();
     this.#log.info("node stopped", { node: this.config.nodeName });
   }

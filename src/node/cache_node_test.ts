@@ -5,7 +5,7 @@ import { VirtualClock } from "../util/clock.ts";
 Deno.test("CacheNode TTLs are exact to the millisecond on an injected clock", async () => {
   const clock = new VirtualClock();
   await using node = new CacheNode({ defaultTtlMs: 0 }, { clock });
-  await node.start({ http: false });
+  await node.start({ http: false, cluster: false });
   await node.set("k", "v", { ttlMs: 1500 });
   clock.advance(1499);
   assert.equal(node.get("k")?.value, "v");
@@ -16,7 +16,7 @@ Deno.test("CacheNode TTLs are exact to the millisecond on an injected clock", as
 Deno.test("CacheNode applies the default TTL and 0 means no expiry", async () => {
   const clock = new VirtualClock();
   await using node = new CacheNode({ defaultTtlMs: 1000 }, { clock });
-  await node.start({ http: false });
+  await node.start({ http: false, cluster: false });
   await node.set("default", "a");
   await node.set("forever", "b", { ttlMs: 0 });
   clock.advance(1000);
@@ -29,7 +29,7 @@ Deno.test("CacheNode applies the default TTL and 0 means no expiry", async () =>
 Deno.test("CacheNode reclaims expired entries without reads", async () => {
   const clock = new VirtualClock();
   await using node = new CacheNode({}, { clock });
-  await node.start({ http: false });
+  await node.start({ http: false, cluster: false });
   for (let i = 0; i < 10_000; i++) await node.set(`k${i}`, "x".repeat(50), { ttlMs: 100 + i });
   assert.equal(node.stats().store.entries, 10_000);
   for (let t = 0; t < 200; t++) clock.advance(100);
@@ -40,7 +40,7 @@ Deno.test("CacheNode reclaims expired entries without reads", async () => {
 Deno.test("CacheNode delete wins over an earlier set and a later set wins over the delete", async () => {
   const clock = new VirtualClock();
   await using node = new CacheNode({}, { clock });
-  await node.start({ http: false });
+  await node.start({ http: false, cluster: false });
   await node.set("k", "1");
   await node.delete("k");
   assert.equal(node.get("k"), undefined);
@@ -50,13 +50,13 @@ Deno.test("CacheNode delete wins over an earlier set and a later set wins over t
 
 Deno.test("CacheNode rejects an entry larger than the whole budget with a RangeError", async () => {
   await using node = new CacheNode({ maxMemoryBytes: 1024, maxValueBytes: 1024 });
-  await node.start({ http: false });
+  await node.start({ http: false, cluster: false });
   await assert.rejects(node.set("big", "x".repeat(2000)), RangeError);
   assert.equal(node.get("big"), undefined);
 });
 
 Deno.test("CacheNode starts and closes repeatedly, serving HTTP on an ephemeral port", async () => {
-  const node = new CacheNode({ httpPort: 0 });
+  const node = new CacheNode({ httpPort: 0, gossipPort: 0 });
   for (let i = 0; i < 2; i++) {
     await node.start();
     const port = node.httpAddress!.port;

@@ -1,0 +1,155 @@
+/**
+ * Real-process membership tests: nodes started with the README's command (`deno task run`) on
+ * loopback, joined through `PEER`, killed with SIGKILL, stopped with SIGSTOP, restarted.
+ * Timing bounds come from the gossip config the nodes run with, not from guesses.
+ */
+
+import assert from "node:assert/strict";
+import { localConfig, suspicionBounds } from "../src/membership/mod.ts";
+import { NodeProcess, waitFor } from "./support/node_process.ts";
+import { clusterView, startCluster, stateOf, waitForState } from "./support/cluster_process.ts";
+
+// memberlist's local profile with faster probes, so a test takes seconds, not minutes.
+const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
+const config = localConfig({ probeInterval: 400, probeTimeout: 150 });
+
+/**
+ * Upper bound on kill → dead on every node for a cluster of `n`: the victim is probed within
+ * two rounds of the probe list (n - 1 members, reshuffled at wrap), the probe and its indirect
+ * checks time out, the suspicion runs its longest timeout (no confirmations), and the dead
+ * message is gossiped (a few gossip intervals). Plus 2 s for process scheduling on 2 cores.
+ */
+function deadBoundMs(n: number): number {
+  const { max } = suspicionBounds(config, n);
+  return 2 * (n - 1) * config.probeInterval + config.probeInterval + max +
+    10 * config.gossipInterval + 2000;
+}
+
+Deno.test("5 nodes join through PEER, detect a SIGKILL, and take the node back after restart", async (t) => {
+  const nodes = await startCluster("five", 5, GOSSIP);
+  try {
+    await t.step(
+      "every node sees all 5 alive with the right addresses and HTTP ports",
+      async () => {
+        const started = Date.now();
+        await waitFor("5 alive everywhere", async () => {
+          const views = await Promise.all(nodes.map(clusterView));
+          return views.every((v) => v.filter((m) => m.state === "alive").length === 5) || undefined;
+        }, 15_000);
+        console.log(`join visible on all 5 nodes after ${Date.now() - started} ms`);
+        for (const view of await Promise.all(nodes.map(clusterView))) {
+          for (const node of nodes) {
+            const m = view.find((x) => x.name === node.env.NODE_NAME)!;
+            assert.deepEqual([m.addr, m.port, m.http_port, m.meta.http_port], [
+              "127.0.0.1",
+              node.gossipPort,
+              node.httpPort,
+              node.httpPort,
+            ]);
+          }
+        }
+        for (const node of nodes) assert.equal((await fetch(node.url("/readyz"))).status, 200);
+        const compat = await (await fetch(nodes[1].url("/cache/members"))).json();
+        assert.equal(compat.length, 5);
+      },
+    );
+
+    const victim = nodes[4];
+    const name = victim.env.NODE_NAME;
+    let incarnationBefore = 0;
+    await t.step(
+      "SIGKILL: the others mark it dead within the bound the config predicts",
+      async () => {
+        incarnationBefore = (await clusterView(nodes[0])).find((m) => m.name === name)!.incarnation;
+        const bound = deadBoundMs(5);
+        const killedAt = Date.now();
+        await victim.stop("SIGKILL");
+        const elapsed = await waitForState(nodes.slice(0, 4), name, "dead", bound);
+        console.log(
+          `SIGKILL → dead on all 4 survivors: ${Date.now() - killedAt} ms (bound ${bound} ms)`,
+        );
+        assert.ok(elapsed <= bound);
+      },
+    );
+
+    await t.step("restarted with the same name it rejoins with a higher incarnation", async () => {
+      nodes[4] = await NodeProcess.start(victim.env);
+      await waitForState(nodes, name, "alive", 15_000);
+      const m = (await clusterView(nodes[0])).find((x) => x.name === name)!;
+      assert.ok(m.incarnation > incarnationBefore, `incarnation ${m.incarnation}`);
+    });
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+});
+
+Deno.test("SIGSTOP past the suspicion timeout, then SIGCONT: the node refutes and is alive again", async () => {
+  const nodes = await startCluster("stop", 3, GOSSIP);
+  try {
+    await waitFor(
+      "3 alive",
+      async () =>
+        (await clusterView(nodes[0])).filter((m) => m.state === "alive").length === 3 || undefined,
+    );
+    const sleeper = nodes[2];
+    const name = sleeper.env.NODE_NAME;
+    sleeper.signal("SIGSTOP");
+    await waitForState(nodes.slice(0, 2), name, "dead", deadBoundMs(3));
+    sleeper.signal("SIGCONT");
+    const elapsed = await waitForState(nodes, name, "alive", 20_000);
+    console.log(`SIGCONT → alive again on all nodes: ${elapsed} ms`);
+    const views = await Promise.all(nodes.map(clusterView));
+    for (const v of views) assert.equal(v.filter((m) => m.state === "alive").length, 3);
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+});
+
+Deno.test("SIGTERM leaves gracefully: the others see 'left', not 'dead'", async () => {
+  const nodes = await startCluster("leave", 3, GOSSIP);
+  try {
+    await waitFor(
+      "3 alive",
+      async () =>
+        (await clusterView(nodes[1])).filter((m) => m.state === "alive").length === 3 || undefined,
+    );
+    const status = await nodes[2].stop("SIGTERM");
+    assert.equal(status.code, 0);
+    await waitForState(nodes.slice(0, 2), nodes[2].env.NODE_NAME, "left", 5_000);
+    assert.equal(await stateOf(nodes[0], nodes[2].env.NODE_NAME), "left");
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+});
+
+Deno.test("a node whose seed is down runs alone, not ready, and joins once the seed starts", async () => {
+  const seedEnv = { NODE_NAME: "late-seed", ...GOSSIP };
+  const { freePort } = await import("./support/node_process.ts");
+  const seedPort = freePort();
+  const joiner = await NodeProcess.start({
+    ...GOSSIP,
+    NODE_NAME: "early",
+    PEER: `127.0.0.1:${seedPort}`,
+  });
+  let seed: NodeProcess | undefined;
+  try {
+    const r = await fetch(joiner.url("/readyz"));
+    assert.equal(r.status, 503);
+    assert.match((await r.json()).reason, /not joined/);
+    const put = await fetch(joiner.url("/cache/k"), {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: '{"value":"alone"}',
+    });
+    assert.equal(put.status, 200, "a node without its seed still serves");
+    seed = await NodeProcess.start({ ...seedEnv, PORT: String(seedPort) });
+    await waitFor(
+      "joined after the seed came up",
+      async () => (await fetch(joiner.url("/readyz"))).status === 200 || undefined,
+      40_000,
+    );
+    await waitForState([seed, joiner], "early", "alive", 10_000);
+  } finally {
+    await Promise.all([joiner.stop(), seed?.stop()]);
+  }
+});

@@ -1,0 +1,84 @@
+/**
+ * Test support for multi-process clusters: starts N nodes with the README's command joined
+ * through `PEER`, reads each node's view from `/cluster/members`, and waits for views to match.
+ *
+ * @module
+ */
+
+import { freePort, NodeProcess, waitFor } from "./node_process.ts";
+
+/** A member as `/cluster/members` reports it. */
+export interface ClusterMember {
+  name: string;
+  addr: string;
+  port: number;
+  http_port: number;
+  state: "alive" | "suspect" | "dead" | "left";
+  incarnation: number;
+  meta: Record<string, unknown>;
+}
+
+/** Reads a node's view of the cluster. */
+export async function clusterView(node: NodeProcess): Promise<ClusterMember[]> {
+  const res = await fetch(node.url("/cluster/members"));
+  if (!res.ok) throw new Error(`GET /cluster/members: ${res.status}`);
+  return await res.json();
+}
+
+/** The state `node` sees for member `name` (undefined if unknown). */
+export async function stateOf(node: NodeProcess, name: string): Promise<string | undefined> {
+  return (await clusterView(node)).find((m) => m.name === name)?.state;
+}
+
+/** Env of node `i` of a cluster: its own ports, a stable name, and the seed. */
+export function clusterEnv(
+  prefix: string,
+  i: number,
+  seedPort: number | undefined,
+  extra: Record<string, string>,
+): Record<string, string> {
+  return {
+    NODE_NAME: `${prefix}-${i}`,
+    HTTP_PORT: String(freePort()),
+    PORT: String(seedPort !== undefined && i === 0 ? seedPort : freePort()),
+    ...(seedPort !== undefined && i > 0 ? { PEER: `127.0.0.1:${seedPort}` } : {}),
+    ...extra,
+  };
+}
+
+/** Starts `n` nodes; node 0 is the seed the others join through `PEER`. */
+export async function startCluster(
+  prefix: string,
+  n: number,
+  extra: Record<string, string> = {},
+): Promise<NodeProcess[]> {
+  const seedPort = freePort();
+  const nodes = [await NodeProcess.start(clusterEnv(prefix, 0, seedPort, extra))];
+  const rest = await Promise.all(
+    Array.from(
+      { length: n - 1 },
+      (_, i) => NodeProcess.start(clusterEnv(prefix, i + 1, seedPort, extra)),
+    ),
+  );
+  return [...nodes, ...rest];
+}
+
+/** Waits until every node in `observers` sees `name` in `state`; returns the elapsed ms. */
+export async function waitForState(
+  observers: NodeProcess[],
+  name: string,
+  state: string,
+  timeoutMs: number,
+): Promise<number> {
+  const started = Date.now();
+  await waitFor(
+    `${name} ${state} on ${observers.length} nodes`,
+    async () => {
+      const states = await Promise.all(observers.map((o) => stateOf(o, name)));
+      return states.every((s) => s === state) || undefined;
+    },
+    timeoutMs,
+    50,
+  );
+  return Date.now() - started;
+}
