@@ -15,6 +15,7 @@ import type { TimerSet } from "./_timers.ts";
 import type { Awareness } from "./awareness.ts";
 import type { BroadcastQueue } from "./broadcast_queue.ts";
 import type { MembershipConfig } from "./config.ts";
+import type { DecryptHook, EncryptHook, StreamSealer } from "./codec/mod.ts";
 import type { MembershipDelegate } from "./delegate.ts";
 import type { MembershipEffect, MemberTable } from "./node_state.ts";
 import type { MembershipStats } from "./stats.ts";
@@ -48,6 +49,26 @@ export interface EngineContext {
   apply(effects: MembershipEffect[]): void;
   /** The application's hooks, each wrapped so a throw is logged, counted and replaced. */
   readonly delegate: SafeDelegate;
+  /** Encryption hooks, when a keyring is installed. */
+  readonly encryption: MembershipEncryption | undefined;
+}
+
+/**
+ * Hooks that plug a keyring in (AES-GCM as §4.5 describes; the keyring itself lives outside the
+ * engine). With them, `gossipVerifyOutgoing` decides whether we encrypt and
+ * `gossipVerifyIncoming` whether we refuse plaintext.
+ */
+export interface MembershipEncryption {
+  /** Seals a datagram; the AAD is the label bytes. */
+  encryptPacket: EncryptHook;
+  /** Opens a datagram; rejects when no key authenticates it. */
+  decryptPacket: DecryptHook;
+  /** Seals stream messages into `[0x0A][len][sealed]` frames. */
+  streamSealer: StreamSealer;
+  /** Opens stream frames; rejects when no key authenticates them. */
+  decryptStream: DecryptHook;
+  /** Bytes encryption adds to a datagram (29 for version 1, 45 for 0), for packet budgets. */
+  packetOverhead: number;
 }
 
 /** {@link MembershipDelegate} with defaults filled in and errors contained. */

@@ -30,6 +30,8 @@ export async function handlePacket(ctx: EngineContext, packet: Packet): Promise<
     label: ctx.config.label,
     maxDecompressed: MAX_PACKET_DECOMPRESSED,
     maxParts: MAX_PACKET_PARTS,
+    decrypt: ctx.encryption?.decryptPacket,
+    verifyIncoming: ctx.config.gossipVerifyIncoming,
   });
   if (ctx.closed) return;
   const from = `${packet.from.host}:${packet.from.port}`;

@@ -10,7 +10,7 @@
 import type { Address, Transport } from "../transport/transport.ts";
 import type { Logger } from "../util/log.ts";
 import { bytesToIp } from "./_ip.ts";
-import type { SafeDelegate } from "./_context.ts";
+import type { MembershipEncryption, SafeDelegate } from "./_context.ts";
 import type { BroadcastQueue } from "./broadcast_queue.ts";
 import {
   COMPOUND_HEADER_OVERHEAD,
@@ -37,18 +37,24 @@ export interface PacketIOOptions {
   delegate: SafeDelegate;
   stats: MembershipStats;
   log: Logger;
+  /** Encryption hooks, if any (used when `gossipVerifyOutgoing`). */
+  encryption?: MembershipEncryption;
 }
 
 /** Builds and sends the engine's datagrams. */
 export class PacketIO {
   readonly #o: PacketIOOptions;
-  readonly #labelOverhead: number;
+  readonly #overhead: number;
+  readonly #encrypt: MembershipEncryption["encryptPacket"] | undefined;
 
   /** @param options the engine's transport, config, queue, delegate, counters and logger */
   constructor(options: PacketIOOptions) {
     this.#o = options;
     const label = new TextEncoder().encode(options.config.label);
-    this.#labelOverhead = label.length > 0 ? 2 + label.length : 0;
+    const enc = options.config.gossipVerifyOutgoing ? options.encryption : undefined;
+    this.#encrypt = enc?.encryptPacket;
+    // Label header and encryption both eat into the packet budget (§10.3).
+    this.#overhead = (label.length > 0 ? 2 + label.length : 0) + (enc?.packetOverhead ?? 0);
   }
 
   /**
@@ -57,7 +63,7 @@ export class PacketIO {
    */
   send(to: Address, msg: Uint8Array, peer?: Member): Promise<boolean> {
     const avail = this.#o.config.udpBufferSize - msg.length - COMPOUND_HEADER_OVERHEAD -
-      this.#labelOverhead;
+      this.#overhead;
     const extra = this.getBroadcasts(COMPOUND_PART_OVERHEAD, avail);
     if (extra.length === 0) return this.sendRaw(to, [msg], peer);
     return this.#sendChunked(to, [msg, ...extra], peer);
@@ -74,6 +80,7 @@ export class PacketIO {
         compress: config.enableCompression,
         crc: peer !== undefined && peer.vsn.length >= 2 && peer.vsn[1] >= 5,
         label: config.label,
+        encrypt: this.#encrypt,
       });
       const ok = await transport.sendPacket(to, packet);
       if (ok) {
@@ -97,7 +104,7 @@ export class PacketIO {
   async gossip(target: Member): Promise<boolean> {
     const to = addressOf(target);
     if (!to) return false;
-    const avail = this.#o.config.udpBufferSize - COMPOUND_HEADER_OVERHEAD - this.#labelOverhead;
+    const avail = this.#o.config.udpBufferSize - COMPOUND_HEADER_OVERHEAD - this.#overhead;
     const msgs = this.getBroadcasts(COMPOUND_PART_OVERHEAD, avail);
     if (msgs.length === 0) return false;
     this.#o.stats.gossipPackets++;

@@ -21,8 +21,10 @@ import {
   type PingMessage,
   type PushNodeState,
   type PushPullMessage,
+  type StreamEncodeOptions,
   StreamError,
   StreamReader,
+  type StreamReaderOptions,
 } from "./codec/mod.ts";
 import type { PushNodeRecord } from "./node_types.ts";
 import { countReason } from "./stats.ts";
@@ -35,8 +37,8 @@ const EMPTY = new Uint8Array(0);
 
 /** Per-engine stream bookkeeping. */
 export interface StreamState {
-  /** Inbound streams being handled now (bounds concurrent push/pulls). */
-  inbound: number;
+  /** Inbound push/pulls being answered now. */
+  pushPulls: number;
 }
 
 /** Handles one inbound stream to the end and closes it. Never rejects. */
@@ -46,15 +48,10 @@ export async function handleStream(
   conn: StreamConn,
 ): Promise<void> {
   ctx.stats.streamsIn++;
-  state.inbound++;
   const deadline = ctx.timers.deadline(ctx.config.tcpTimeout);
   const from = `${conn.remote.host}:${conn.remote.port}`;
   try {
-    const reader = new StreamReader(conn, {
-      maxBytes: MAX_STREAM_BYTES,
-      signal: deadline.signal,
-      label: ctx.config.label,
-    });
+    const reader = new StreamReader(conn, readerOptions(ctx, deadline.signal));
     let msg;
     try {
       await reader.readLabel();
@@ -66,12 +63,18 @@ export async function handleStream(
     if (ctx.closed) return;
     switch (msg.type) {
       case MessageType.pushPull:
-        if (state.inbound > MAX_CONCURRENT_PUSH_PULLS) {
+        // As memberlist: the 128th concurrent push/pull is refused (the peer sees EOF).
+        if (++state.pushPulls >= MAX_CONCURRENT_PUSH_PULLS) {
+          state.pushPulls--;
           countReason(ctx.stats.streamErrors, "too-many-push-pulls");
           ctx.log.warn("Too many pending push/pull requests", { from });
           return;
         }
-        return await answerPushPull(ctx, conn, msg.body, deadline.signal, from);
+        try {
+          return await answerPushPull(ctx, conn, msg.body, deadline.signal, from);
+        } finally {
+          state.pushPulls--;
+        }
       case MessageType.ping: {
         if (msg.body.node !== "" && msg.body.node !== ctx.name) {
           countReason(ctx.stats.streamErrors, "wrong-node");
@@ -94,7 +97,6 @@ export async function handleStream(
     ctx.log.debug("Stream exchange failed", { from, error });
   } finally {
     deadline.dispose();
-    state.inbound--;
     conn.close();
   }
 }
@@ -155,11 +157,7 @@ export async function pushPull(ctx: EngineContext, to: Address, join: boolean): 
     const out = await encodeLocalState(ctx, join, true);
     await untilAborted(conn.write(out), sending.signal, "Cannot send push/pull");
     reading = ctx.timers.deadline(ctx.config.tcpTimeout);
-    const reader = new StreamReader(conn, {
-      maxBytes: MAX_STREAM_BYTES,
-      signal: reading.signal,
-      label: ctx.config.label,
-    });
+    const reader = new StreamReader(conn, readerOptions(ctx, reading.signal));
     const reply = await reader.readMessage();
     if (reply.type === MessageType.errResp) {
       throw new Error(`Cannot push/pull: remote error: ${reply.body.error}`);
@@ -210,9 +208,8 @@ export async function tcpPing(
     );
     await untilAborted(conn.write(out), timer.signal, "Cannot send TCP ping");
     const reader = new StreamReader(conn, {
+      ...readerOptions(ctx, timer.signal),
       maxBytes: 1 << 16,
-      signal: timer.signal,
-      label: ctx.config.label,
     });
     const reply = await reader.readMessage();
     if (reply.type !== MessageType.ackResp) {
@@ -249,11 +246,24 @@ export async function sendUserStream(
   }
 }
 
-function streamOptions(ctx: EngineContext, dialer: boolean) {
+function streamOptions(ctx: EngineContext, dialer: boolean): StreamEncodeOptions {
+  const { config, encryption } = ctx;
   return {
-    compress: ctx.config.enableCompression,
-    label: ctx.config.label,
+    compress: config.enableCompression,
+    label: config.label,
     writeLabelHeader: dialer,
+    encrypt: config.gossipVerifyOutgoing ? encryption?.streamSealer : undefined,
+  };
+}
+
+function readerOptions(ctx: EngineContext, signal: AbortSignal): StreamReaderOptions {
+  const { config, encryption } = ctx;
+  return {
+    maxBytes: MAX_STREAM_BYTES,
+    signal,
+    label: config.label,
+    decrypt: encryption?.decryptStream,
+    requireEncryption: encryption !== undefined && config.gossipVerifyIncoming,
   };
 }
 

@@ -17,7 +17,12 @@ import { type Clock, systemClock } from "../util/clock.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type Random, systemRandom } from "../util/random.ts";
 import { AckRegistry } from "./_ack_registry.ts";
-import { type EngineContext, type SafeDelegate, safeDelegate } from "./_context.ts";
+import {
+  type EngineContext,
+  type MembershipEncryption,
+  type SafeDelegate,
+  safeDelegate,
+} from "./_context.ts";
 import { handlePacket } from "./_inbound_packets.ts";
 import { ipToBytes } from "./_ip.ts";
 import { addressOf, PacketIO } from "./_packet_io.ts";
@@ -52,6 +57,7 @@ import {
 import { createMembershipStats, type MembershipStats } from "./stats.ts";
 
 export type { RetryPolicy } from "./_seeds.ts";
+export type { MembershipEncryption } from "./_context.ts";
 
 /** Options of {@link Memberlist}. */
 export interface MemberlistOptions {
@@ -91,6 +97,8 @@ export interface MemberlistOptions {
   reconnectInterval?: number;
   /** How long failed members are remembered for reconnect attempts, ms. @default 3600000 */
   reconnectTimeout?: number;
+  /** Encryption hooks of an installed keyring. @default undefined (plaintext) */
+  encryption?: MembershipEncryption;
 }
 
 /**
@@ -116,7 +124,7 @@ export class Memberlist {
   readonly #reconnectInterval: number;
   readonly #reconnectTimeout: number;
   readonly #failed = new FailedMembers();
-  readonly #streams: StreamState = { inbound: 0 };
+  readonly #streams: StreamState = { pushPulls: 0 };
   readonly #advertise: Address;
   #seqNo = 0;
   #started = false;
@@ -167,7 +175,16 @@ export class Memberlist {
       retransmitMult: config.retransmitMult,
     });
     const transport = options.transport;
-    const io = new PacketIO({ transport, config, queue, delegate: this.#delegate, stats, log });
+    const encryption = options.encryption;
+    const io = new PacketIO({
+      transport,
+      config,
+      queue,
+      delegate: this.#delegate,
+      stats,
+      log,
+      encryption,
+    });
     const isClosed = () => this.#closed;
     this.#ctx = {
       name: options.name,
@@ -191,6 +208,7 @@ export class Memberlist {
       nextSeqNo: () => (this.#seqNo = (this.#seqNo + 1) >>> 0),
       apply: (effects) => this.#apply(effects),
       delegate: this.#delegate,
+      encryption,
     };
   }
 
