@@ -2,17 +2,19 @@
  * `deno task bench`: runs the benchmarks side by side with their competitors in one run and
  * writes the results to docs/benchmarks.md (with the command and the machine).
  *
- * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory` (default: all).
+ * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory`, `membership`
+ * (default: all).
  *
  * @module
  */
 
 import { httpBench } from "./http_bench.ts";
 import { memoryBench } from "./memory_bench.ts";
+import { membershipBench } from "./membership_bench.ts";
 
 const args = Deno.args.filter((a) => !a.startsWith("--"));
 const quick = Deno.args.includes("--quick");
-const sections = args.length > 0 ? args : ["http", "memory"];
+const sections = args.length > 0 ? args : ["http", "memory", "membership"];
 const out: string[] = [];
 const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
   .match(/model name\s*:\s*(.*)/)?.[1] ?? Deno.build.arch;
@@ -30,8 +32,18 @@ for (const section of sections) {
   } else if (section === "memory") {
     out.push("## Memory per entry vs Redis", "");
     out.push(...await memoryBench(quick ? 100_000 : 1_000_000), "");
+  } else if (section === "membership") {
+    out.push("## Membership on real processes (loopback)", "");
+    out.push(...await membershipBench(quick), "");
+    out.push(
+      "Join: from starting the seed until every node lists every node alive (nodes start in",
+      "parallel). CPU from /proc/<pid>/stat over the idle window; bytes are UDP gossip in + out.",
+      "",
+    );
   } else {
-    throw new Error(`Unknown bench section ${JSON.stringify(section)}: expected http or memory`);
+    throw new Error(
+      `Unknown bench section ${JSON.stringify(section)}: expected http, memory or membership`,
+    );
   }
 }
 

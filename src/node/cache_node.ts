@@ -56,8 +56,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /** The store's counters (entries, bytes, hits, misses, evictions, expirations). */
-  stats(): { node: string; store: StoreStats } {
-    return { node: this.config.nodeName, store: this.#store.stats() };
+  stats(): { node: string; store: StoreStats; membership?: Record<string, unknown> } {
+    const stats = { node: this.config.nodeName, store: this.#store.stats() };
+    return this.#cluster ? { ...stats, membership: this.#cluster.stats() } : stats;
   }
 
   /** The HTTP address once started with HTTP enabled. */

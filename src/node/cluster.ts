@@ -103,6 +103,17 @@ export class Cluster {
     return this.#memberlist;
   }
 
+  /** Protocol counters plus members by state and the local health score. */
+  stats(): Record<string, unknown> {
+    const byState: Record<string, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
+    for (const m of this.#memberlist.allMembers()) byState[m.state]++;
+    return {
+      ...this.#memberlist.stats,
+      members: byState,
+      healthScore: this.#memberlist.healthScore(),
+    };
+  }
+
   /** Every member known (alive, suspect, dead, left), this node first. */
   members(): HttpMemberView[] {
     const self = this.#memberlist.localMember();
