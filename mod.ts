@@ -5,7 +5,7 @@
  * ```ts
  * import { CacheNode } from "./mod.ts";
  * await using node = new CacheNode({ httpPort: 0, maxMemoryBytes: 64 * 1024 * 1024 });
- * await node.start({ http: false });
+ * await node.start({ http: false, cluster: false });
  * await node.set("greeting", "hello", { ttlMs: 5_000 });
  * node.get("greeting")?.value; // "hello"
  * ```
