@@ -69,9 +69,12 @@ export class AckRegistry {
     return true;
   }
 
-  /** Forgets every handler without calling them (shutdown). */
+  /** Expires every handler now (shutdown), so nobody waits on an ack that cannot come. */
   clear(): void {
-    for (const seqNo of [...this.#entries.keys()]) this.#remove(seqNo);
+    for (const [seqNo, entry] of [...this.#entries]) {
+      this.#remove(seqNo);
+      entry.handler.onTimeout?.();
+    }
   }
 
   #remove(seqNo: number): void {

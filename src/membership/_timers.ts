@@ -12,6 +12,8 @@ import type { Clock, TimerId } from "../util/clock.ts";
 export class TimerSet {
   readonly #clock: Clock;
   readonly #ids = new Set<TimerId>();
+  // Waits that must end (early) when the set closes, so no caller hangs after shutdown.
+  readonly #waits = new Set<() => void>();
   #closed = false;
 
   /** @param clock the clock every timer runs on */
@@ -42,22 +44,29 @@ export class TimerSet {
     this.#ids.delete(id);
   }
 
-  /** Resolves after `ms` (never, once closed: callers check `closed` after awaiting). */
+  /** Resolves after `ms`, or at once when the set is (or gets) closed: check `closed` after. */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => void this.after(ms, resolve));
+    return this.race(new Promise<void>(() => {}), ms, undefined);
   }
 
   /**
-   * Resolves with `promise`'s value, or with `timedOut` after `ms`, whichever comes first.
-   * The timer is cancelled when the promise settles first.
+   * Resolves with `promise`'s value, or with `timedOut` after `ms` (or on close), whichever
+   * comes first. The timer is cancelled when the promise settles first.
    */
   race<T, U>(promise: Promise<T>, ms: number, timedOut: U): Promise<T | U> {
+    if (this.#closed) return Promise.resolve(timedOut);
     return new Promise<T | U>((resolve, reject) => {
-      const id = this.after(ms, () => resolve(timedOut));
-      promise.then(
-        (v) => (this.cancel(id), resolve(v)),
-        (e) => (this.cancel(id), reject(e)),
-      );
+      const expire = () => {
+        this.#waits.delete(expire);
+        resolve(timedOut);
+      };
+      const id = this.after(ms, expire);
+      this.#waits.add(expire);
+      const settle = () => {
+        this.cancel(id);
+        this.#waits.delete(expire);
+      };
+      promise.then((v) => (settle(), resolve(v)), (e) => (settle(), reject(e)));
     });
   }
 
@@ -69,11 +78,12 @@ export class TimerSet {
     return { signal: controller.signal, dispose: () => this.cancel(id) };
   }
 
-  /** Cancels every pending timer; later `after` calls do nothing. */
+  /** Cancels every pending timer and ends pending waits; later `after` calls do nothing. */
   close(): void {
     this.#closed = true;
     for (const id of this.#ids) this.#clock.clearTimeout(id);
     this.#ids.clear();
+    for (const expire of [...this.#waits]) expire();
   }
 }
 

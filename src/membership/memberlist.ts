@@ -23,17 +23,17 @@ import {
   type SafeDelegate,
   safeDelegate,
 } from "./_context.ts";
+import { applyEffects } from "./_effects.ts";
 import { handlePacket } from "./_inbound_packets.ts";
 import { ipToBytes } from "./_ip.ts";
+import { ProtocolLoops } from "./_loops.ts";
 import { addressOf, PacketIO } from "./_packet_io.ts";
-import { probeNode } from "./_probe.ts";
-import { backoffDelay, FailedMembers, isSelf, missingSeeds, type RetryPolicy } from "./_seeds.ts";
+import { backoffDelay, FailedMembers, isSelf, type RetryPolicy } from "./_seeds.ts";
 import { handleStream, pushPull, sendUserStream, type StreamState } from "./_streams.ts";
 import { deferred, TimerSet } from "./_timers.ts";
 import { Awareness } from "./awareness.ts";
 import { BroadcastQueue } from "./broadcast_queue.ts";
-import { encodeMessage, MessageType } from "./codec/mod.ts";
-import { pushPullScale } from "./formulas.ts";
+import { MessageType } from "./codec/mod.ts";
 import {
   buildVsn,
   lanConfig,
@@ -47,13 +47,7 @@ import {
   type MemberView,
   memberView,
 } from "./delegate.ts";
-import {
-  type GossipMessage,
-  type Member,
-  type MembershipEffect,
-  MemberTable,
-  NodeState,
-} from "./node_state.ts";
+import { type Member, type MembershipEffect, MemberTable } from "./node_state.ts";
 import { createMembershipStats, type MembershipStats } from "./stats.ts";
 
 export type { RetryPolicy } from "./_seeds.ts";
@@ -119,13 +113,11 @@ export class Memberlist {
   readonly #ctx: EngineContext;
   readonly #events: MembershipEvents;
   readonly #delegate: SafeDelegate;
-  readonly #seeds: Address[];
-  readonly #seedRetry: RetryPolicy;
-  readonly #reconnectInterval: number;
-  readonly #reconnectTimeout: number;
+  readonly #loops: ProtocolLoops;
   readonly #failed = new FailedMembers();
   readonly #streams: StreamState = { pushPulls: 0 };
   readonly #advertise: Address;
+  readonly #shutDown = deferred<false>();
   #seqNo = 0;
   #started = false;
   #closed = false;
@@ -150,10 +142,6 @@ export class Memberlist {
     }
     this.#advertise = { ...advertise };
     this.#events = options.events ?? {};
-    this.#seeds = (options.seeds ?? []).map((s) => ({ ...s }));
-    this.#seedRetry = options.seedRetry ?? {};
-    this.#reconnectInterval = options.reconnectInterval ?? 30_000;
-    this.#reconnectTimeout = options.reconnectTimeout ?? 3_600_000;
     const clock = options.clock ?? systemClock;
     const random = options.random ?? systemRandom;
     const log = (options.logger ?? silentLogger).child({ node: options.name });
@@ -210,6 +198,15 @@ export class Memberlist {
       delegate: this.#delegate,
       encryption,
     };
+    this.#loops = new ProtocolLoops(this.#ctx, {
+      seeds: (options.seeds ?? []).map((s) => ({ ...s })),
+      seedRetry: options.seedRetry ?? {},
+      reconnectInterval: options.reconnectInterval ?? 30_000,
+      reconnectTimeout: options.reconnectTimeout ?? 3_600_000,
+      failed: this.#failed,
+      joined: () => this.#joined,
+      join: (seeds) => this.join(seeds),
+    });
   }
 
   /** Our node name. */
@@ -250,7 +247,7 @@ export class Memberlist {
       meta,
       vsn: buildVsn(ctx.config),
     }));
-    this.#schedule();
+    this.#loops.start();
     return Promise.resolve();
   }
 
@@ -323,6 +320,7 @@ export class Memberlist {
     if (this.#closed) return;
     this.#closed = true;
     const ctx = this.#ctx;
+    this.#shutDown.resolve(false);
     ctx.timers.close();
     ctx.acks.clear();
     ctx.table.close();
@@ -420,162 +418,13 @@ export class Memberlist {
 
   async #waitBroadcast(sent: Promise<boolean>, timeoutMs: number): Promise<boolean> {
     if (!this.#ctx.table.anyAlive()) return true;
-    if (timeoutMs <= 0) return await sent;
-    return await this.#ctx.timers.race(sent, timeoutMs, false);
+    // Shutting down while waiting ends the wait (unconfirmed).
+    const waited = Promise.race([sent, this.#shutDown.promise]);
+    if (timeoutMs <= 0) return await waited;
+    return await this.#ctx.timers.race(waited, timeoutMs, false);
   }
-
-  // ---- effects ----------------------------------------------------------------------------
 
   #apply(effects: MembershipEffect[]): void {
-    const ctx = this.#ctx;
-    for (const e of effects) {
-      switch (e.type) {
-        case "broadcast":
-          ctx.queue.queue({ message: encodeGossip(e.message), name: e.name, finished: e.notify });
-          break;
-        case "refute":
-          ctx.awareness.applyDelta(1);
-          ctx.stats.refutations++;
-          ctx.log.info("Refuting an accusation", { incarnation: e.incarnation });
-          break;
-        case "join":
-          this.#failed.delete(e.member.name);
-          this.#emit("onJoin", e.member);
-          break;
-        case "leave":
-          if (e.member.state === NodeState.Dead) {
-            ctx.stats.deaths++;
-            const address = addressOf(e.member);
-            if (address) this.#failed.add(e.member.name, address, ctx.clock.now());
-          } else this.#failed.delete(e.member.name);
-          this.#emit("onLeave", e.member);
-          break;
-        case "update":
-          this.#emit("onUpdate", e.member);
-          break;
-        case "conflict":
-          ctx.stats.conflicts++;
-          ctx.log.warn("Conflicting address for a member name", { node: e.existing.name });
-          break;
-        case "suspicion-started":
-          ctx.stats.suspicions++;
-          ctx.log.debug("Suspicion started", { node: e.node, min: e.min, max: e.max, k: e.k });
-          break;
-        case "suspicion-expired":
-          ctx.log.info("Marking member dead: suspicion timed out", {
-            node: e.node,
-            confirmations: e.confirmations,
-          });
-          break;
-      }
-    }
-  }
-
-  #emit(event: keyof MembershipEvents, member: Member): void {
-    const handler = this.#events[event];
-    if (!handler) return;
-    try {
-      handler.call(this.#events, memberView(member));
-    } catch (error) {
-      this.#ctx.stats.delegateErrors++;
-      this.#ctx.log.error("Event handler threw", { event, error });
-    }
-  }
-
-  // ---- loops ------------------------------------------------------------------------------
-
-  #schedule(): void {
-    const { config, timers, random } = this.#ctx;
-    const stagger = (interval: number) => Math.floor(random.next() * interval);
-    timers.after(stagger(config.probeInterval), () => void this.#probeTick());
-    if (config.gossipInterval > 0 && config.gossipNodes > 0) {
-      timers.after(stagger(config.gossipInterval), () => void this.#gossipTick());
-    }
-    if (config.pushPullInterval > 0) {
-      timers.after(stagger(config.pushPullInterval), () => void this.#pushPullTick());
-    }
-    if (this.#seeds.length > 0) timers.after(0, () => void this.#seedTick(0));
-    if (this.#reconnectInterval > 0) {
-      timers.after(stagger(this.#reconnectInterval), () => void this.#reconnectTick());
-    }
-  }
-
-  async #probeTick(): Promise<void> {
-    const ctx = this.#ctx;
-    const start = ctx.clock.now();
-    // Lifeguard: an unhealthy node probes (and so accuses) less often.
-    const interval = ctx.awareness.scaleTimeout(ctx.config.probeInterval);
-    const target = ctx.table.nextProbeTarget();
-    if (target) await probeNode(ctx, target);
-    ctx.timers.after(start + interval - ctx.clock.now(), () => void this.#probeTick());
-  }
-
-  async #gossipTick(): Promise<void> {
-    const ctx = this.#ctx;
-    ctx.timers.after(ctx.config.gossipInterval, () => void this.#gossipTick());
-    for (const target of ctx.table.gossipTargets(ctx.config.gossipNodes)) {
-      if (!(await ctx.io.gossip(target))) return;
-    }
-  }
-
-  async #pushPullTick(): Promise<void> {
-    const ctx = this.#ctx;
-    const target = ctx.table.pushPullTarget();
-    const address = target && addressOf(target);
-    if (address) {
-      try {
-        await pushPull(ctx, address, false);
-      } catch (error) {
-        ctx.log.warn("Push/pull failed", { node: target!.name, error });
-      }
-    }
-    const next = pushPullScale(ctx.config.pushPullInterval, ctx.table.numNodes);
-    ctx.timers.after(next, () => void this.#pushPullTick());
-  }
-
-  async #seedTick(attempt: number): Promise<void> {
-    const ctx = this.#ctx;
-    if (ctx.table.hasLeft || this.#closed) return;
-    const others = this.#seeds.filter((s) => !isSelf(s, ctx.self));
-    const targets = this.#joined ? missingSeeds(others, ctx.table.all(), ctx.name) : others;
-    let next = attempt;
-    if (targets.length > 0) {
-      const answered = await this.join(targets).catch(() => 0);
-      next = answered > 0 ? 0 : attempt + 1;
-      if (answered > 0) ctx.log.info("Joined via seeds", { answered });
-    }
-    if (this.#closed) return;
-    // Once joined (or nothing to do), check again at the longest backoff delay.
-    const delay = next === 0
-      ? backoffDelay(this.#seedRetry, Number.MAX_SAFE_INTEGER, ctx.random)
-      : backoffDelay(this.#seedRetry, attempt, ctx.random);
-    ctx.timers.after(delay, () => void this.#seedTick(next));
-  }
-
-  async #reconnectTick(): Promise<void> {
-    const ctx = this.#ctx;
-    ctx.timers.after(this.#reconnectInterval, () => void this.#reconnectTick());
-    if (ctx.table.hasLeft) return;
-    this.#failed.expire(ctx.clock.now() - this.#reconnectTimeout);
-    const alive = Math.max(1, ctx.table.numMembers() - 1);
-    // Serf's rule: try more eagerly when many have failed compared to those alive.
-    if (this.#failed.size === 0 || ctx.random.next() > this.#failed.size / alive) return;
-    const failed = this.#failed.pick(ctx.random)!;
-    try {
-      await pushPull(ctx, failed.address, true);
-    } catch (error) {
-      ctx.log.debug("Reconnect attempt failed", { error });
-    }
-  }
-}
-
-function encodeGossip(message: GossipMessage): Uint8Array {
-  switch (message.type) {
-    case "alive":
-      return encodeMessage(MessageType.alive, message.body);
-    case "suspect":
-      return encodeMessage(MessageType.suspect, message.body);
-    case "dead":
-      return encodeMessage(MessageType.dead, message.body);
+    applyEffects(this.#ctx, effects, this.#events, this.#failed);
   }
 }
