@@ -99,11 +99,12 @@ export class PacketIO {
 
   /**
    * One gossip round to `target`: as many broadcasts as fit one packet (one bare message, or
-   * compounds of ≤ 255). Resolves `false` when there was nothing to send.
+   * compounds of ≤ 255). Resolves `false` when there was nothing to send (a member with an
+   * unusable address is skipped, resolving `true`).
    */
   async gossip(target: Member): Promise<boolean> {
     const to = addressOf(target);
-    if (!to) return false;
+    if (!to) return true;
     const avail = this.#o.config.udpBufferSize - COMPOUND_HEADER_OVERHEAD - this.#overhead;
     const msgs = this.getBroadcasts(COMPOUND_PART_OVERHEAD, avail);
     if (msgs.length === 0) return false;

@@ -227,17 +227,27 @@ export class Memberlist {
   /**
    * Announces ourselves, starts answering packets and streams, starts the probe, gossip and
    * push/pull loops (each first tick randomly staggered) and, with seeds, the background join.
-   * Throws an `Error` when called twice or after shutdown.
+   * Rejects with an `Error` when called twice or after shutdown, and with a `RangeError` when
+   * the delegate's meta exceeds 512 bytes.
    */
   start(): Promise<void> {
+    try {
+      this.#start();
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #start(): void {
     if (this.#started || this.#closed) {
       throw new Error("Cannot start memberlist: already started or shut down");
     }
+    const meta = this.#nodeMeta();
     this.#started = true;
     const ctx = this.#ctx;
     ctx.transport.onPacket((packet) => void handlePacket(ctx, packet));
     ctx.transport.onStream((conn) => void handleStream(ctx, this.#streams, conn));
-    const meta = this.#nodeMeta();
     ctx.log.info("Memberlist starting", {
       address: `${this.#advertise.host}:${this.#advertise.port}`,
     });
@@ -248,7 +258,6 @@ export class Memberlist {
       vsn: buildVsn(ctx.config),
     }));
     this.#loops.start();
-    return Promise.resolve();
   }
 
   /**

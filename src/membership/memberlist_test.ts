@@ -222,4 +222,28 @@ Deno.test("Memberlist validates its options", async () => {
   const ml = new Memberlist({ name: "x", transport });
   await assert.rejects(() => ml.join([]), Error);
   assert.throws(() => ml.localMember(), Error);
+  const fat = new Memberlist({
+    name: "fat",
+    transport: c.net.attach("10.9.9.8:7946"),
+    delegate: { nodeMeta: () => new Uint8Array(513) },
+  });
+  await assert.rejects(() => fat.start(), RangeError);
+  await ml.start();
+  await assert.rejects(() => ml.start(), Error);
+  await ml.shutdown();
+  await ml.shutdown();
+  await assert.rejects(() => ml.start(), Error);
+  await assert.rejects(() => ml.leave(1), Error);
+});
+
+Deno.test("Memberlist ends a pending leave wait when shut down", async () => {
+  const c = new TestCluster({ seed: 10 });
+  const [a, b] = await c.start(["a", "b"]);
+  await drive(c, b.ml.join([a.address]));
+  c.net.isolate(a.address);
+  const leaving = a.ml.leave(0); // 0: wait without limit for the broadcast to go out
+  await c.run(100);
+  await a.ml.shutdown();
+  assert.equal(await leaving, false);
+  await c.close();
 });

@@ -38,7 +38,7 @@ export interface MembershipStats {
   indirectProbes: number;
   /** Probes that failed and made us suspect the target. */
   probeFailures: number;
-  /** TCP fallback pings attempted / answered. */
+  /** TCP fallback pings attempted. */
   tcpPings: number;
   /** TCP fallback pings answered while UDP failed. */
   tcpPingSuccesses: number;
