@@ -5,24 +5,22 @@
  */
 
 import assert from "node:assert/strict";
-import { localConfig, suspicionBounds } from "../src/membership/mod.ts";
+import { localConfig } from "../src/membership/mod.ts";
 import { NodeProcess, waitFor } from "./support/node_process.ts";
-import { clusterView, startCluster, stateOf, waitForState } from "./support/cluster_process.ts";
+import {
+  clusterView,
+  deadBound,
+  startCluster,
+  stateOf,
+  waitForState,
+} from "./support/cluster_process.ts";
 
 // memberlist's local profile with faster probes, so a test takes seconds, not minutes.
 const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
 const config = localConfig({ probeInterval: 400, probeTimeout: 150 });
 
-/**
- * Upper bound on kill → dead on every node for a cluster of `n`: the victim is probed within
- * two rounds of the probe list (n - 1 members, reshuffled at wrap), the probe and its indirect
- * checks time out, the suspicion runs its longest timeout (no confirmations), and the dead
- * message is gossiped (a few gossip intervals). Plus 2 s for process scheduling on 2 cores.
- */
 function deadBoundMs(n: number): number {
-  const { max } = suspicionBounds(config, n);
-  return 2 * (n - 1) * config.probeInterval + config.probeInterval + max +
-    10 * config.gossipInterval + 2000;
+  return deadBound(config, n);
 }
 
 Deno.test("5 nodes join through PEER, detect a SIGKILL, and take the node back after restart", async (t) => {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type MembershipConfig, suspicionBounds } from "../../src/membership/mod.ts";
 import { freePort, NodeProcess, waitFor } from "./node_process.ts";
 
 /** A member as `/cluster/members` reports it. */
@@ -81,4 +82,16 @@ export async function waitForState(
     50,
   );
   return Date.now() - started;
+}
+
+/**
+ * Upper bound on kill → dead on every node for a cluster of `n` running `config`: the victim is
+ * probed within two rounds of the probe list (n - 1 members, reshuffled at wrap), the probe and
+ * its indirect checks time out, the suspicion runs its longest timeout (no confirmations), and
+ * the dead message is gossiped (a few gossip intervals). Plus 2 s for scheduling on 2 cores.
+ */
+export function deadBound(config: MembershipConfig, n: number): number {
+  const { max } = suspicionBounds(config, n);
+  return 2 * (n - 1) * config.probeInterval + config.probeInterval + max +
+    10 * config.gossipInterval + 2000;
 }
