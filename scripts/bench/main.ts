@@ -2,8 +2,8 @@
  * `deno task bench`: runs the benchmarks side by side with their competitors in one run and
  * writes the results to docs/benchmarks.md (with the command and the machine).
  *
- * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory`, `membership`
- * (default: all).
+ * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory`, `membership`,
+ * `interop` (default: all).
  *
  * @module
  */
@@ -11,10 +11,11 @@
 import { httpBench } from "./http_bench.ts";
 import { memoryBench } from "./memory_bench.ts";
 import { membershipBench } from "./membership_bench.ts";
+import { interopBench } from "./interop_bench.ts";
 
 const args = Deno.args.filter((a) => !a.startsWith("--"));
 const quick = Deno.args.includes("--quick");
-const sections = args.length > 0 ? args : ["http", "memory", "membership"];
+const sections = args.length > 0 ? args : ["http", "memory", "membership", "interop"];
 const out: string[] = [];
 const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
   .match(/model name\s*:\s*(.*)/)?.[1] ?? Deno.build.arch;
@@ -40,9 +41,20 @@ for (const section of sections) {
       "parallel). CPU from /proc/<pid>/stat over the idle window; bytes are UDP gossip in + out.",
       "",
     );
+  } else if (section === "interop") {
+    out.push("## Failure detection: Deno, Go memberlist 0.2.2 and mixed clusters", "");
+    out.push(...await interopBench(quick), "");
+    out.push(
+      "Go nodes are `tests/interop/gopeer` (Debian's memberlist 0.2.2, `DefaultLocalConfig`);",
+      "Deno nodes run `deno task run` with `GOSSIP_PROFILE=local`. A Go observer counts the",
+      "victim dead when memberlist stops listing it; a Deno observer when /cluster/members says dead.",
+      "",
+    );
   } else {
     throw new Error(
-      `Unknown bench section ${JSON.stringify(section)}: expected http, memory or membership`,
+      `Unknown bench section ${
+        JSON.stringify(section)
+      }: expected http, memory, membership or interop`,
     );
   }
 }
