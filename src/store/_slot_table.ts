@@ -13,6 +13,8 @@ export const FLAG_USED = 1;
 export const FLAG_TOMBSTONE = 2;
 /** `flags` bit: SIEVE's "visited" mark. */
 export const FLAG_VISITED = 4;
+/** `flags` bit: a node-local record (`X-Is-Sync`), kept out of digests and bucket lists. */
+export const FLAG_LOCAL = 8;
 
 /** No slot (list terminator). */
 export const NIL = -1;

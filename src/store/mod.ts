@@ -46,6 +46,10 @@
  * key, by the sweep (at most one lap, 5 s at 1 M slots) or by `recordsInBucket`, which reclaims
  * first — so two replicas' digests may differ for that long after an expiry; listing the
  * bucket on both sides removes the difference without transferring anything.
+ * Node-local records (`local: true`, from `X-Is-Sync` writes) win or lose by version like any
+ * other but are kept out of the digests and bucket lists, so anti-entropy neither sends nor
+ * counts them; a local record that shadows a replicated key leaves that key's bucket differing
+ * from its peers' until a newer replicated write replaces it.
  *
  * **Eviction: SIEVE, chosen by measurement.** 200 k keys, 2 M cache-aside requests, hit ratio
  * (non-scan requests), cache = 1 % / 10 % of keys:

@@ -12,7 +12,7 @@ import { EvictionQueue } from "./_eviction.ts";
 import { seededHash } from "./_hash.ts";
 import { KeyIndex } from "./_key_index.ts";
 import { NodeNames } from "./_node_names.ts";
-import { FLAG_TOMBSTONE, FLAG_USED, NIL, SlotTable } from "./_slot_table.ts";
+import { FLAG_LOCAL, FLAG_TOMBSTONE, FLAG_USED, NIL, SlotTable } from "./_slot_table.ts";
 import { checkRecord, resolveSettings, type StoreSettings } from "./_validate.ts";
 import { entrySize } from "./entry_size.ts";
 import type {
@@ -93,12 +93,14 @@ export class TtlStore {
    * expired, is kept as a tombstone until `max(expiresAt, hlcPhysicalMs(version.hlc) +
    * tombstoneTtlMs)` so that older versions arriving later still lose; past that deadline it
    * only removes the older record. A `Uint8Array` value is kept as given (the caller must not
-   * mutate it) unless it is a view into a larger buffer, which is copied.
+   * mutate it) unless it is a view into a larger buffer, which is copied. A `local` record
+   * competes by version like any other but stays out of the digests and bucket listings.
    * Throws a `TypeError` for a malformed record.
    */
   apply(key: string, record: StoreRecord): ApplyResult {
     checkRecord(key, record);
     const { value, expiresAt, version } = record;
+    const local = record.local === true;
     const now = this.#clock.now();
     const hash = seededHash(key, this.#seed);
     const s = this.#resolve(key, hash, now);
@@ -115,7 +117,7 @@ export class TtlStore {
     }
     const replaced = s === NIL ? undefined : this.#recordAt(s);
     if (live) {
-      this.#write(s, key, hash, owned(value), expiresAt, version, size);
+      this.#write(s, key, hash, owned(value), expiresAt, version, size, local);
       return { applied: true, reason: "stored", replaced };
     }
     const deadline = Math.max(expiresAt, hlcPhysicalMs(version.hlc) + this.#tombstoneTtlMs);
@@ -123,7 +125,7 @@ export class TtlStore {
       if (s !== NIL) this.#remove(s);
       return { applied: true, reason: "discarded", replaced };
     }
-    this.#write(s, key, hash, null, expiresAt, version, size);
+    this.#write(s, key, hash, null, expiresAt, version, size, local);
     return { applied: true, reason: "tombstoned", replaced };
   }
 
@@ -218,7 +220,7 @@ export class TtlStore {
 
   /**
    * Live entries and tombstones of one digest bucket; expired records found there are reclaimed
-   * first, so the bucket's digest is exact afterwards.
+   * first, so the bucket's digest is exact afterwards. Local records are not listed.
    */
   recordsInBucket(bucket: number): KeyedRecord[] {
     const last = this.#settings.digestBuckets - 1;
@@ -323,12 +325,14 @@ export class TtlStore {
 
   #recordAt(s: number): KeyedRecord {
     const t = this.#table;
-    return {
+    const record: KeyedRecord = {
       key: t.keys[s]!,
       value: t.values[s]!,
       expiresAt: t.expiresAt[s],
       version: { hlc: t.hlc[s], node: this.#names.names[t.node[s]] },
     };
+    if ((t.flags[s] & FLAG_LOCAL) !== 0) record.local = true;
+    return record;
   }
 
   // Writes a live entry (value set) or tombstone (null) into slot `s`, or a new slot if NIL.
@@ -340,6 +344,7 @@ export class TtlStore {
     expiresAt: number,
     version: Version,
     size: number,
+    local: boolean,
   ): void {
     const t = this.#table, names = this.#names, queue = this.#queue;
     const id = names.acquire(version.node);
@@ -350,18 +355,10 @@ export class TtlStore {
       t.keys[s] = key;
       t.hash[s] = hash;
       this.#index.insert(s);
-      this.#digests.add(s, version.hlc, names.lane1[id], names.lane2[id]);
+      if (!local) this.#digests.add(s, version.hlc, names.lane1[id], names.lane2[id]);
     } else {
       const old = t.node[s];
-      this.#digests.replace(
-        s,
-        t.hlc[s],
-        names.lane1[old],
-        names.lane2[old],
-        version.hlc,
-        names.lane1[id],
-        names.lane2[id],
-      );
+      this.#rekeyDigest(s, old, (t.flags[s] & FLAG_LOCAL) !== 0, version.hlc, id, local);
       names.release(old);
       this.#bytes -= t.size[s];
       if ((t.flags[s] & FLAG_TOMBSTONE) !== 0) queue.unlinkTombstone(s);
@@ -375,6 +372,7 @@ export class TtlStore {
     } else {
       queue.access(s); // an overwrite counts as a use
     }
+    t.flags[s] = local ? t.flags[s] | FLAG_LOCAL : t.flags[s] & ~FLAG_LOCAL;
     t.values[s] = value;
     t.expiresAt[s] = expiresAt;
     t.hlc[s] = version.hlc;
@@ -384,10 +382,31 @@ export class TtlStore {
     this.#enforceBudget(s);
   }
 
+  // Moves slot `s` from its old version to `hlc`/`id` in the digests; local records stay out.
+  #rekeyDigest(
+    s: number,
+    old: number,
+    wasLocal: boolean,
+    hlc: number,
+    id: number,
+    local: boolean,
+  ): void {
+    const t = this.#table, n = this.#names, d = this.#digests;
+    if (!wasLocal && !local) {
+      d.replace(s, t.hlc[s], n.lane1[old], n.lane2[old], hlc, n.lane1[id], n.lane2[id]);
+    } else if (!wasLocal) {
+      d.remove(s, t.hlc[s], n.lane1[old], n.lane2[old]);
+    } else if (!local) {
+      d.add(s, hlc, n.lane1[id], n.lane2[id]);
+    }
+  }
+
   #remove(s: number): void {
     const t = this.#table, names = this.#names;
     const id = t.node[s];
-    this.#digests.remove(s, t.hlc[s], names.lane1[id], names.lane2[id]);
+    if ((t.flags[s] & FLAG_LOCAL) === 0) {
+      this.#digests.remove(s, t.hlc[s], names.lane1[id], names.lane2[id]);
+    }
     if ((t.flags[s] & FLAG_TOMBSTONE) !== 0) this.#queue.unlinkTombstone(s);
     else this.#queue.unlinkLive(s);
     names.release(id);

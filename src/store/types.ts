@@ -21,6 +21,12 @@ export interface StoreRecord {
   expiresAt: number;
   /** Version of the write; the higher version wins. */
   version: Version;
+  /**
+   * Node-local (`X-Is-Sync`): the record wins or loses by version like any other, but is left
+   * out of the digests and `recordsInBucket`, so anti-entropy neither counts nor sends it.
+   * Read back as `true` only when set. @default false
+   */
+  local?: boolean;
 }
 
 /** A record as read back, with its key: a live entry or (value `null`) a tombstone. */
