@@ -49,6 +49,38 @@ export interface NodeConfig {
   gossipProfile: MembershipProfile;
   /** Overrides of the preset's gossip settings (durations in ms). @default {} */
   gossip: GossipOverrides;
+  /**
+   * How long a write with `X-Write-Acks` waits for its replicas before answering 504, ms.
+   * @default 2000
+   */
+  writeAckTimeoutMs: number;
+  /**
+   * Period of anti-entropy rounds (digest comparison with one random peer, then repair of the
+   * differing buckets), ms. Shorter repairs missed writes sooner at the cost of a digest
+   * exchange (8 KiB each way) per period. @default 5000
+   */
+  antiEntropyIntervalMs: number;
+  /**
+   * Deadline of one replication request to a peer (a batch, or one chunk of a sync), ms. A hung
+   * peer costs at most this before its sender backs off. @default 3000
+   */
+  replicationTimeoutMs: number;
+  /**
+   * Most bytes of writes queued for one peer; past it the peer's backlog is dropped (counted)
+   * and left to anti-entropy. @default 64 MiB
+   */
+  replicationBacklogBytes: number;
+  /**
+   * Extra wait before sending a batch to a peer, ms; `0` sends as soon as the previous batch to
+   * that peer is answered (batches still form under load). @default 0
+   */
+  replicationFlushDelayMs: number;
+  /**
+   * How long a delete's tombstone is kept after the delete (at least), ms. It must outlive
+   * several anti-entropy rounds (at least 10 × `antiEntropyIntervalMs`), or a replica that missed
+   * the delete could bring the value back. @default 10 minutes
+   */
+  tombstoneTtlMs: number;
 }
 
 /** The gossip settings that can be set by env var or flag, over the chosen preset. */
@@ -81,6 +113,12 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   logFormat: "text",
   gossipProfile: "lan",
   gossip: {},
+  writeAckTimeoutMs: 2000,
+  antiEntropyIntervalMs: 5000,
+  replicationTimeoutMs: 3000,
+  replicationBacklogBytes: 64 * 1024 * 1024,
+  replicationFlushDelayMs: 0,
+  tombstoneTtlMs: 600_000,
 });
 
 /** Builds a complete config from defaults plus `overrides` (for embedding and tests). */
@@ -271,6 +309,51 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: oneOf(["local", "lan", "wan"] as const),
   },
   ...GOSSIP_SPECS,
+  {
+    field: "writeAckTimeoutMs",
+    env: ["WRITE_ACK_TIMEOUT"],
+    flag: "--write-ack-timeout",
+    allowed: "a positive duration such as 500ms, 2s or plain milliseconds",
+    parse: parsePositiveDuration,
+  },
+  {
+    field: "antiEntropyIntervalMs",
+    env: ["ANTI_ENTROPY_INTERVAL"],
+    flag: "--anti-entropy-interval",
+    allowed: "a positive duration such as 500ms, 5s, 1m or plain milliseconds",
+    parse: parsePositiveDuration,
+  },
+  {
+    field: "replicationTimeoutMs",
+    env: ["REPLICATION_TIMEOUT"],
+    flag: "--replication-timeout",
+    allowed: "a positive duration such as 500ms, 3s or plain milliseconds",
+    parse: parsePositiveDuration,
+  },
+  {
+    field: "replicationBacklogBytes",
+    env: ["REPLICATION_BACKLOG"],
+    flag: "--replication-backlog",
+    allowed: "a positive byte count, e.g. 64mb",
+    parse: parsePositiveBytes,
+  },
+  {
+    field: "replicationFlushDelayMs",
+    env: ["REPLICATION_FLUSH_DELAY"],
+    flag: "--replication-flush-delay",
+    allowed: "a duration such as 0, 1ms or 2ms",
+    parse: (t) => {
+      const ms = parseDuration(t);
+      return ms !== undefined && ms <= 1000 ? ms : undefined;
+    },
+  },
+  {
+    field: "tombstoneTtlMs",
+    env: ["TOMBSTONE_TTL"],
+    flag: "--tombstone-ttl",
+    allowed: "a positive duration such as 10m or 1h",
+    parse: parsePositiveDuration,
+  },
 ];
 
 /** The env vars the loader reads (the run task grants `--allow-env` for exactly these). */
@@ -358,6 +441,14 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
   if (config.maxMemoryBytes > 0 && config.maxValueBytes > config.maxMemoryBytes) {
     throw new ConfigError(
       `Invalid MAX_VALUE_BYTES=${config.maxValueBytes}: expected at most MAX_MEMORY (${config.maxMemoryBytes})`,
+    );
+  }
+  if (config.tombstoneTtlMs < 10 * config.antiEntropyIntervalMs) {
+    const given = sourceOf.get("tombstoneTtlMs") ?? `TOMBSTONE_TTL=${config.tombstoneTtlMs}`;
+    throw new ConfigError(
+      `Invalid ${given}: expected at least 10 × ANTI_ENTROPY_INTERVAL (${
+        10 * config.antiEntropyIntervalMs
+      } ms), so deletes outlive anti-entropy`,
     );
   }
   try {

@@ -102,3 +102,34 @@ Deno.test("the run task grants exactly the env vars the loader reads", async () 
     );
   }
 });
+
+Deno.test("loadConfig reads the replication settings and keeps tombstones past anti-entropy", () => {
+  const d = load({});
+  assert.deepEqual(
+    [d.writeAckTimeoutMs, d.antiEntropyIntervalMs, d.replicationTimeoutMs, d.tombstoneTtlMs],
+    [2000, 5000, 3000, 600_000],
+  );
+  assert.equal(d.replicationBacklogBytes, 64 * 1024 * 1024);
+  const c = load({
+    WRITE_ACK_TIMEOUT: "500ms",
+    ANTI_ENTROPY_INTERVAL: "1s",
+    REPLICATION_TIMEOUT: "2s",
+    REPLICATION_BACKLOG: "1mb",
+    REPLICATION_FLUSH_DELAY: "2ms",
+    TOMBSTONE_TTL: "1m",
+  });
+  assert.deepEqual(
+    [c.writeAckTimeoutMs, c.antiEntropyIntervalMs, c.replicationTimeoutMs, c.tombstoneTtlMs],
+    [500, 1000, 2000, 60_000],
+  );
+  assert.deepEqual([c.replicationBacklogBytes, c.replicationFlushDelayMs], [1024 * 1024, 2]);
+  assert.throws(
+    () => load({ ANTI_ENTROPY_INTERVAL: "2m" }),
+    (e) =>
+      e instanceof ConfigError &&
+      /TOMBSTONE_TTL=600000.*10 × ANTI_ENTROPY_INTERVAL/.test(e.message),
+  );
+  assert.throws(() => load({ TOMBSTONE_TTL: "5s" }), /TOMBSTONE_TTL="5s".*at least 10 ×/);
+  assert.throws(() => load({ WRITE_ACK_TIMEOUT: "0" }), /WRITE_ACK_TIMEOUT="0".*positive/);
+  assert.throws(() => load({ REPLICATION_FLUSH_DELAY: "5s" }), /REPLICATION_FLUSH_DELAY="5s"/);
+});
