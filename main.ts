@@ -9,6 +9,7 @@
  */
 
 import { CacheNode, ConfigError, createLogger, loadConfig, usage } from "./mod.ts";
+import { describeConfig } from "./src/config/mod.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(usage());
@@ -29,6 +30,7 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+logger.info("config", describeConfig(config));
 const node = new CacheNode(config, { logger });
 try {
   await node.start();

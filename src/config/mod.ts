@@ -8,3 +8,4 @@
 
 export * from "./node_config.ts";
 export * from "./units.ts";
+export * from "./describe.ts";
