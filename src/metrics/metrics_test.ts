@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { flattenStats, NodeMetrics, routeOf } from "./metrics.ts";
+
+Deno.test("flattenStats names fields and turns maps into labels", () => {
+  const samples = flattenStats("membership", {
+    packetsIn: 3,
+    dropped: { crc: 2 },
+    members: { alive: 4, dead: 1 },
+  });
+  assert.deepEqual(samples.map((s) => [s.name, s.labels, s.value]), [
+    ["cache_membership_packets_in", {}, 3],
+    ["cache_membership_dropped", { reason: "crc" }, 2],
+    ["cache_membership_members", { state: "alive" }, 4],
+    ["cache_membership_members", { state: "dead" }, 1],
+  ]);
+});
+
+Deno.test("NodeMetrics exposes stats and request metrics that change with operations", async () => {
+  let hits = 1;
+  const metrics = new NodeMetrics(() => ({
+    store: { hits, entries: 5, maxBytes: 100 },
+    replication: { peers: { b: { queueDepth: 2 } } },
+  }));
+  metrics.observeRequest("/cache/{key}", "GET", 200, 0.0002);
+  let text = await metrics.text();
+  assert.match(text, /^cache_store_hits_total 1$/m);
+  assert.match(text, /^# TYPE cache_store_entries gauge$/m);
+  assert.match(text, /^cache_store_entries 5$/m);
+  assert.match(text, /^cache_replication_peers_queue_depth\{peer="b"\} 2$/m);
+  assert.match(
+    text,
+    /^cache_http_requests_total\{route="\/cache\/\{key\}",method="GET",status="200"\} 1$/m,
+  );
+  assert.match(
+    text,
+    /^cache_http_request_duration_seconds_bucket\{le="0.00025",route="\/cache\/\{key\}",method="GET"\} 1$/m,
+  );
+  hits = 7;
+  metrics.observeRequest("/cache/{key}", "GET", 200, 0.0002);
+  text = await metrics.text();
+  assert.match(text, /^cache_store_hits_total 7$/m);
+  assert.match(text, /status="200"\} 2$/m);
+});
+
+Deno.test("routeOf keeps the route label bounded", () => {
+  assert.equal(routeOf("/cache/anything%20at/all"), "/cache/{key}");
+  assert.equal(routeOf("/cache/members"), "/cache/members");
+  assert.equal(routeOf("/healthz"), "/healthz");
+  assert.equal(routeOf("/random/path"), "other");
+});
