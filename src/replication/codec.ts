@@ -1,0 +1,258 @@
+/**
+ * The replication wire format: msgpack messages between nodes (`application/msgpack` bodies of
+ * the internal HTTP routes). Every message is a msgpack array whose first element is
+ * {@link WIRE_FORMAT}; records travel as `[key, value, expiresAt, hlc, nameIndex]` tuples with
+ * the writers' node names in a per-message table, so a batch of one node's writes names that
+ * node once. A fast-path record is encoded once ({@link ReplicationCodec.encodeRecord}) and the
+ * same bytes are spliced into every peer's batch.
+ *
+ * Decoding is defensive (the routes are reachable by anything that reaches the HTTP port):
+ * every field is checked before anything is applied, sizes are capped by {@link CodecLimits},
+ * and any malformed input throws a `TypeError` naming what was wrong.
+ *
+ * @module
+ */
+
+import { Decoder, Encoder } from "@msgpack/msgpack";
+import type { KeyedRecord, Version } from "../store/mod.ts";
+
+/** Version of the message layout; the first element of every message. */
+export const WIRE_FORMAT = 1;
+/** Content type of replication bodies. */
+export const MSGPACK_CONTENT_TYPE = "application/msgpack";
+
+/** Size limits a receiver enforces. */
+export interface CodecLimits {
+  /** Longest key in UTF-8 bytes. */
+  maxKeyBytes: number;
+  /** Largest value in bytes (UTF-8 for text). */
+  maxValueBytes: number;
+  /** Largest message accepted, bytes. */
+  maxMessageBytes: number;
+}
+
+/** Why a batch was sent: fresh writes (fast path) or anti-entropy repairs. */
+export type BatchKind = "write" | "repair";
+
+const BATCH_KINDS: readonly BatchKind[] = ["write", "repair"];
+
+/** A decoded batch of writes (`POST /internal/replicate`). */
+export interface ReplicateBatch {
+  /** Name of the sending node. */
+  from: string;
+  /** Fresh writes or repairs (only fresh writes say anything about replication lag). */
+  kind: BatchKind;
+  /** The records, in the order sent. */
+  records: KeyedRecord[];
+}
+
+const MAX_NAME_LENGTH = 256;
+const utf8 = new TextEncoder();
+
+function fail(what: string, detail: string): never {
+  throw new TypeError(`Cannot decode ${what}: ${detail}`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (v instanceof Uint8Array) return `${v.byteLength} bytes`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  return typeof v === "string" ? JSON.stringify(v.slice(0, 64)) : `${typeof v} ${String(v)}`;
+}
+
+/** Checks that `v` is an array of `length` starting with {@link WIRE_FORMAT}. */
+export function checkEnvelope(v: unknown, length: number, what: string): unknown[] {
+  if (!Array.isArray(v) || v.length !== length) {
+    fail(what, `expected an array of ${length}: received ${describe(v)}`);
+  }
+  if (v[0] !== WIRE_FORMAT) fail(what, `format must be ${WIRE_FORMAT}: received ${describe(v[0])}`);
+  return v;
+}
+
+/** Checks a non-negative safe integer field. */
+export function checkUint(v: unknown, field: string, what: string, max = Number.MAX_SAFE_INTEGER) {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > max) {
+    fail(what, `${field} must be an integer in 0..${max}: received ${describe(v)}`);
+  }
+  return v;
+}
+
+/** Checks a node name. */
+export function checkName(v: unknown, field: string, what: string): string {
+  if (typeof v !== "string" || v === "" || v.length > MAX_NAME_LENGTH) {
+    fail(what, `${field} must be a node name: received ${describe(v)}`);
+  }
+  return v;
+}
+
+/** Encoding and validating decoding of replication messages, with one node's limits. */
+export class ReplicationCodec {
+  /** The limits decoded messages are held to. */
+  readonly limits: Readonly<CodecLimits>;
+  readonly #encoder = new Encoder();
+  readonly #decoder: Decoder;
+
+  /** Creates a codec enforcing `limits` on everything it decodes. */
+  constructor(limits: CodecLimits) {
+    this.limits = { ...limits };
+    const max = limits.maxMessageBytes;
+    this.#decoder = new Decoder({
+      maxStrLength: max,
+      maxBinLength: max,
+      maxArrayLength: max,
+      maxMapLength: 0,
+      maxExtLength: 0,
+    });
+  }
+
+  /** Encodes any msgpack value (used by the message helpers). */
+  encode(value: unknown): Uint8Array {
+    return this.#encoder.encode(value);
+  }
+
+  /** Decodes one msgpack value, refusing bodies over the message limit. */
+  decode(bytes: Uint8Array, what: string): unknown {
+    if (bytes.byteLength > this.limits.maxMessageBytes) {
+      throw new RangeError(
+        `Cannot decode ${what}: message must be at most ${this.limits.maxMessageBytes} bytes: received ${bytes.byteLength}`,
+      );
+    }
+    try {
+      return this.#decoder.decode(bytes);
+    } catch (err) {
+      return fail(what, `malformed msgpack: ${(err as Error).message}`);
+    }
+  }
+
+  /** One record as a tuple whose writer is `nameIndex` in the message's name table. */
+  encodeRecord(record: KeyedRecord, nameIndex: number): Uint8Array {
+    return this.#encoder.encode(recordTuple(record, nameIndex));
+  }
+
+  /**
+   * A batch of fresh writes from `from`, spliced from pre-encoded record tuples whose writer
+   * indices point into `names` (one encoding per write, whatever the number of peers).
+   */
+  encodeBatch(from: string, names: readonly string[], records: readonly Uint8Array[]): Uint8Array {
+    const head = [0x95, ...this.#encoder.encode(WIRE_FORMAT)];
+    const parts = [
+      this.#encoder.encode(from),
+      this.#encoder.encode(BATCH_KINDS.indexOf("write")),
+      this.#encoder.encode(names),
+    ];
+    const n = records.length;
+    const arrayHeader = n < 16
+      ? [0x90 | n]
+      : n < 0x10000
+      ? [0xdc, n >> 8, n & 0xff]
+      : [0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+    let size = head.length + arrayHeader.length;
+    for (const p of parts) size += p.byteLength;
+    for (const r of records) size += r.byteLength;
+    const out = new Uint8Array(size);
+    out.set(head);
+    let at = head.length;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    out.set(arrayHeader, at);
+    at += arrayHeader.length;
+    for (const r of records) {
+      out.set(r, at);
+      at += r.byteLength;
+    }
+    return out;
+  }
+
+  /** A batch of arbitrary records (any writers), e.g. anti-entropy repairs. */
+  encodeRecords(from: string, kind: BatchKind, records: readonly KeyedRecord[]): Uint8Array {
+    const { names, tuples } = tupleTable(records);
+    return this.#encoder.encode([WIRE_FORMAT, from, BATCH_KINDS.indexOf(kind), names, tuples]);
+  }
+
+  /** Decodes and validates a batch; throws a `TypeError` (or `RangeError` for size). */
+  decodeBatch(bytes: Uint8Array): ReplicateBatch {
+    const what = "replicate batch";
+    const m = checkEnvelope(this.decode(bytes, what), 5, what);
+    const from = checkName(m[1], "from", what);
+    const kind = BATCH_KINDS[checkUint(m[2], "kind", what, BATCH_KINDS.length - 1)];
+    return { from, kind, records: this.decodeRecords(m[3], m[4], what) };
+  }
+
+  /** Validates a name table and record tuples into records. */
+  decodeRecords(names: unknown, tuples: unknown, what: string): KeyedRecord[] {
+    if (!Array.isArray(names)) fail(what, `names must be an array: received ${describe(names)}`);
+    names.forEach((n, i) => checkName(n, `names[${i}]`, what));
+    if (!Array.isArray(tuples)) {
+      fail(what, `records must be an array: received ${describe(tuples)}`);
+    }
+    const out: KeyedRecord[] = new Array(tuples.length);
+    for (let i = 0; i < tuples.length; i++) {
+      out[i] = this.#record(tuples[i], names as string[], i, what);
+    }
+    return out;
+  }
+
+  #record(t: unknown, names: string[], i: number, what: string): KeyedRecord {
+    if (!Array.isArray(t) || t.length !== 5) {
+      fail(
+        what,
+        `records[${i}] must be [key, value, expiresAt, hlc, node]: received ${describe(t)}`,
+      );
+    }
+    const [key, value, expiresAt, hlc, node] = t;
+    const { maxKeyBytes, maxValueBytes } = this.limits;
+    if (typeof key !== "string" || key === "" || byteLength(key, maxKeyBytes) > maxKeyBytes) {
+      fail(what, `records[${i}].key must be a key of 1..${maxKeyBytes} bytes: ${describe(key)}`);
+    }
+    if (value !== null && typeof value !== "string" && !(value instanceof Uint8Array)) {
+      fail(what, `records[${i}].value must be text, bytes or nil: received ${describe(value)}`);
+    }
+    if (value !== null && byteLength(value, maxValueBytes) > maxValueBytes) {
+      fail(what, `records[${i}].value must be at most ${maxValueBytes} bytes`);
+    }
+    checkUint(expiresAt, `records[${i}].expiresAt`, what);
+    checkUint(hlc, `records[${i}].hlc`, what);
+    checkUint(node, `records[${i}].node`, what, names.length - 1);
+    const version: Version = { hlc: hlc as number, node: names[node as number] };
+    return { key, value, expiresAt: expiresAt as number, version };
+  }
+}
+
+/** The wire tuple of `record`. */
+export function recordTuple(record: KeyedRecord, nameIndex: number): unknown[] {
+  return [record.key, record.value, record.expiresAt, record.version.hlc, nameIndex];
+}
+
+/** A name table and tuples for `records`. */
+export function tupleTable(
+  records: readonly KeyedRecord[],
+): { names: string[]; tuples: unknown[] } {
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  const tuples = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    let n = index.get(r.version.node);
+    if (n === undefined) {
+      n = names.push(r.version.node) - 1;
+      index.set(r.version.node, n);
+    }
+    tuples[i] = recordTuple(r, n);
+  }
+  return { names, tuples };
+}
+
+/** Byte length of text (UTF-8) or bytes; skips encoding when `length` alone proves it fits. */
+function byteLength(v: string | Uint8Array, limit: number): number {
+  if (typeof v !== "string") return v.byteLength;
+  return v.length * 3 <= limit ? v.length : utf8.encode(v).byteLength;
+}
+
+/** Approximate wire size of a record (exact for ASCII text), for size-bounded responses. */
+export function recordWireSize(record: KeyedRecord): number {
+  const v = record.value;
+  const valueBytes = v === null ? 1 : typeof v === "string" ? v.length : v.byteLength;
+  return record.key.length + valueBytes + 24;
+}

@@ -1,0 +1,223 @@
+/**
+ * The digest exchange, both sides. The initiator sends its per-bucket digests for a range; the
+ * responder ({@link answerSync}) compares them with its own and answers with its records of the
+ * differing buckets (expired ones are reclaimed first and never sent; node-local ones are not in
+ * the buckets at all), up to a byte budget; the initiator ({@link syncWithPeer}) applies them
+ * (last writer wins) and pushes back its own records of those buckets that the responder lacks
+ * or holds in an older version, then continues from where the answer stopped. So one exchange
+ * repairs both sides, and only differing buckets travel.
+ *
+ * A node joining or restarting empty runs the same exchange over every bucket: all of them
+ * differ, so it receives the whole data set, split into ranges fetched `concurrency` at a time
+ * so that the source encodes one chunk while the joiner applies the previous one.
+ *
+ * @module
+ */
+
+import { type KeyedRecord, type TtlStore } from "../store/mod.ts";
+import { compareVersions, type HybridLogicalClock, type Version } from "../util/hlc.ts";
+import { recordWireSize, type ReplicationCodec } from "./codec.ts";
+import {
+  decodeSyncResponse,
+  encodeSyncRequest,
+  encodeSyncResponse,
+  type SyncRequest,
+  type SyncResponse,
+} from "./sync_messages.ts";
+import type { PeerAddress, ReplicationTransport } from "./transport.ts";
+
+/** Everything one side of an exchange works with. */
+export interface SyncContext {
+  /** This node's name. */
+  name: string;
+  /** This node's store. */
+  store: TtlStore;
+  /** This node's clock, advanced past every version received. */
+  hlc: HybridLogicalClock;
+  /** Encoding with this node's limits. */
+  codec: ReplicationCodec;
+  /** How requests reach peers. */
+  transport: ReplicationTransport;
+  /** Deadline of one request, ms. */
+  timeoutMs: number;
+  /** Soft limit on one answer's record bytes. */
+  chunkBytes: number;
+  /** Most record bytes per push-back batch. */
+  batchBytes: number;
+}
+
+/** What an exchange did. */
+export interface SyncOutcome {
+  /** Requests made. */
+  requests: number;
+  /** Buckets that differed. */
+  buckets: number;
+  /** Records received. */
+  received: number;
+  /** Received records that won locally (repairs of this node). */
+  applied: number;
+  /** Records pushed back to the peer (repairs of the peer). */
+  pushed: number;
+  /** Received records refused because their clock was too far ahead. */
+  rejected: number;
+}
+
+/** Options of {@link syncWithPeer}. */
+export interface SyncOptions {
+  /** Number of equal bucket ranges requested independently. @default 1 */
+  ranges?: number;
+  /** Ranges in flight at once. @default 1 */
+  concurrency?: number;
+  /** Whether to push our winning records back to the peer. @default true */
+  pushBack?: boolean;
+}
+
+/**
+ * Answers a sync request from `ctx.store`: the records of each bucket in `lo..hi-1` whose digest
+ * differs from the request's, stopping at a bucket boundary once `maxBytes` (the smaller of the
+ * request's and `ctx.chunkBytes`) is reached. Throws a `RangeError` when bucket counts differ.
+ */
+export function answerSync(ctx: SyncContext, req: SyncRequest): Uint8Array {
+  const { store } = ctx;
+  if (req.buckets !== store.bucketCount) {
+    throw new RangeError(
+      `Cannot answer sync: bucket counts differ: received ${req.buckets}, ours ${store.bucketCount}`,
+    );
+  }
+  const ours = store.bucketDigests();
+  const limit = Math.max(1, Math.min(req.maxBytes, ctx.chunkBytes));
+  const answer: SyncResponse = { next: req.hi, differing: [], records: [] };
+  let bytes = 0;
+  for (let b = req.lo; b < req.hi; b++) {
+    const i = 2 * (b - req.lo);
+    if (ours[2 * b] === req.digests[i] && ours[2 * b + 1] === req.digests[i + 1]) continue;
+    if (bytes >= limit) {
+      answer.next = b;
+      break;
+    }
+    answer.differing.push(b);
+    for (const r of store.recordsInBucket(b)) {
+      answer.records.push(r);
+      bytes += recordWireSize(r);
+    }
+  }
+  return encodeSyncResponse(ctx.codec, answer);
+}
+
+/** Applies received records last-writer-wins; returns [applied, rejected]. */
+export function applyRecords(ctx: SyncContext, records: readonly KeyedRecord[]): [number, number] {
+  let applied = 0, rejected = 0;
+  for (const r of records) {
+    // A version far ahead of our clock is refused (see util/hlc.ts), not applied.
+    if (!ctx.hlc.observe(r.version.hlc)) {
+      rejected++;
+      continue;
+    }
+    if (ctx.store.apply(r.key, r).applied) applied++;
+  }
+  return [applied, rejected];
+}
+
+/**
+ * Runs the exchange with `peer` over every bucket and resolves with what it did; rejects with
+ * the first failed request (a `PeerRequestError`; `notReady` when the peer is still copying its
+ * own data set). Work done before a failure stays done.
+ */
+export async function syncWithPeer(
+  ctx: SyncContext,
+  peer: PeerAddress,
+  options: SyncOptions = {},
+): Promise<SyncOutcome> {
+  const buckets = ctx.store.bucketCount;
+  const rangeCount = Math.max(1, Math.min(options.ranges ?? 1, buckets));
+  const digests = ctx.store.bucketDigests();
+  const outcome: SyncOutcome = {
+    requests: 0,
+    buckets: 0,
+    received: 0,
+    applied: 0,
+    pushed: 0,
+    rejected: 0,
+  };
+  const ranges: [number, number][] = [];
+  for (let r = 0; r < rangeCount; r++) {
+    ranges.push([
+      Math.floor((r * buckets) / rangeCount),
+      Math.floor(((r + 1) * buckets) / rangeCount),
+    ]);
+  }
+  const pushBack = options.pushBack ?? true;
+  const worker = async () => {
+    for (let range = ranges.shift(); range; range = ranges.shift()) {
+      await syncRange(ctx, peer, digests, range, pushBack, outcome);
+    }
+  };
+  const workers = Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker);
+  const results = await Promise.allSettled(workers);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return outcome;
+}
+
+async function syncRange(
+  ctx: SyncContext,
+  peer: PeerAddress,
+  digests: Uint32Array,
+  [lo, hi]: [number, number],
+  pushBack: boolean,
+  outcome: SyncOutcome,
+): Promise<void> {
+  const buckets = ctx.store.bucketCount;
+  for (let cursor = lo; cursor < hi;) {
+    const body = encodeSyncRequest(ctx.codec, {
+      from: ctx.name,
+      buckets,
+      lo: cursor,
+      hi,
+      digests: digests.subarray(2 * cursor, 2 * hi),
+      maxBytes: ctx.chunkBytes,
+    });
+    outcome.requests++;
+    const raw = await ctx.transport.request(peer, "sync", body, ctx.timeoutMs);
+    const answer = decodeSyncResponse(ctx.codec, raw, cursor, hi);
+    const [applied, rejected] = applyRecords(ctx, answer.records);
+    outcome.buckets += answer.differing.length;
+    outcome.received += answer.records.length;
+    outcome.applied += applied;
+    outcome.rejected += rejected;
+    if (pushBack) outcome.pushed += await pushWinners(ctx, peer, answer);
+    cursor = answer.next;
+  }
+}
+
+/** Sends the peer our records of the answer's buckets that it lacks or holds older. */
+async function pushWinners(
+  ctx: SyncContext,
+  peer: PeerAddress,
+  answer: SyncResponse,
+): Promise<number> {
+  let theirs: Map<string, Version> | undefined;
+  let batch: KeyedRecord[] = [];
+  let bytes = 0;
+  let pushed = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const body = ctx.codec.encodeRecords(ctx.name, "repair", batch);
+    await ctx.transport.request(peer, "replicate", body, ctx.timeoutMs);
+    pushed += batch.length;
+    batch = [];
+    bytes = 0;
+  };
+  for (const b of answer.differing) {
+    for (const r of ctx.store.recordsInBucket(b)) {
+      theirs ??= new Map(answer.records.map((t) => [t.key, t.version]));
+      const v = theirs.get(r.key);
+      if (v !== undefined && compareVersions(r.version, v) <= 0) continue;
+      batch.push(r);
+      bytes += recordWireSize(r);
+      if (bytes >= ctx.batchBytes) await flush();
+    }
+  }
+  await flush();
+  return pushed;
+}

@@ -1,0 +1,378 @@
+/**
+ * `Replicator`: the cache side of a node's replication. It publishes local writes to every live
+ * peer through one {@link PeerSender} each, applies batches and sync requests from peers,
+ * waits for acknowledgements when a client asks, contributes a digest to memberlist push/pull,
+ * and owns the {@link RepairScheduler} (initial copy, anti-entropy). It never sees sockets:
+ * requests go through a {@link ReplicationTransport}, membership arrives as peer events.
+ *
+ * @module
+ */
+
+import type { StoreRecord, TtlStore } from "../store/mod.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { hlcPhysicalMs, type HybridLogicalClock } from "../util/hlc.ts";
+import { type Logger, silentLogger } from "../util/log.ts";
+import { type Random, systemRandom } from "../util/random.ts";
+import { LagWindow } from "./_lag_window.ts";
+import { ReplicationCodec, WIRE_FORMAT } from "./codec.ts";
+import { answerSync, type SyncContext, type SyncOutcome } from "./digest_sync.ts";
+import { PeerSender, type PeerSenderStats, type SenderCounters } from "./peer_sender.ts";
+import { RepairScheduler, type RepairStats } from "./repair_scheduler.ts";
+import { decodePushPullState, decodeSyncRequest, encodePushPullState } from "./sync_messages.ts";
+import type { PeerAddress, ReplicationTransport } from "./transport.ts";
+import { type AckRequirement, AckWaiter } from "./write_acks.ts";
+
+/** Tunables of replication; every field has a default. */
+export interface ReplicationSettings {
+  /** Wait for `X-Write-Acks` before failing, ms. @default 2000 */
+  writeAckTimeoutMs: number;
+  /** Period of anti-entropy rounds, ms. @default 5000 */
+  antiEntropyIntervalMs: number;
+  /** Deadline of one request to a peer, ms. @default 3000 */
+  requestTimeoutMs: number;
+  /** Bytes queued per peer before its backlog is dropped. @default 64 MiB */
+  backlogBytes: number;
+  /** Wait before a batch leaves, ms. @default 0 */
+  flushDelayMs: number;
+  /** Most record bytes per batch. @default 1 MiB */
+  maxBatchBytes: number;
+  /** Most records per batch. @default 4096 */
+  maxBatchRecords: number;
+  /** Requests open at once per peer. @default 2 */
+  maxInFlight: number;
+  /** Soft limit on one sync answer's record bytes. @default 4 MiB */
+  syncChunkBytes: number;
+  /** Bucket ranges of the initial copy. @default 16 */
+  joinRanges: number;
+  /** Ranges fetched at once during the initial copy. @default 2 */
+  joinConcurrency: number;
+}
+
+/** Defaults of {@link ReplicationSettings}. */
+export const DEFAULT_REPLICATION_SETTINGS: Readonly<ReplicationSettings> = Object.freeze({
+  writeAckTimeoutMs: 2000,
+  antiEntropyIntervalMs: 5000,
+  requestTimeoutMs: 3000,
+  backlogBytes: 64 * 1024 * 1024,
+  flushDelayMs: 0,
+  maxBatchBytes: 1024 * 1024,
+  maxBatchRecords: 4096,
+  maxInFlight: 2,
+  syncChunkBytes: 4 * 1024 * 1024,
+  joinRanges: 16,
+  joinConcurrency: 2,
+});
+
+/** Options of {@link Replicator}. */
+export interface ReplicatorOptions {
+  /** This node's member name (the writer name of its versions). */
+  name: string;
+  /** The node's store. */
+  store: TtlStore;
+  /** The node's hybrid logical clock. */
+  hlc: HybridLogicalClock;
+  /** How requests reach peers. */
+  transport: ReplicationTransport;
+  /** Key and value limits; received records beyond them are refused. */
+  limits: { maxKeyBytes: number; maxValueBytes: number };
+  /** Copy the data set from a peer before reporting ready (the node was given seeds). */
+  initialSync: boolean;
+  /** Tunables. @default DEFAULT_REPLICATION_SETTINGS */
+  settings?: Partial<ReplicationSettings>;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default systemRandom */
+  random?: Random;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+/** A sync request arrived before this node holds the data set (HTTP 503). */
+export class SyncNotReadyError extends Error {
+  /** @param message why */
+  constructor(message: string) {
+    super(message);
+    this.name = "SyncNotReadyError";
+  }
+}
+
+/** Counters and gauges of replication, as `/stats` shows them under `replication`. */
+export interface ReplicationStats extends SenderCounters {
+  /** Per-peer queue depth, backlog bytes and counters. */
+  peers: Record<string, PeerSenderStats>;
+  /** Batches received from peers. */
+  batchesReceived: number;
+  /** Records in them. */
+  recordsReceived: number;
+  /** Received records that won locally. */
+  recordsApplied: number;
+  /** Received records refused for a clock too far ahead. */
+  recordsRejected: number;
+  /** Malformed messages refused. */
+  malformed: number;
+  /** Writes that waited for acknowledgements: confirmed in time, or not. */
+  acks: { waited: number; confirmed: number; failed: number };
+  /** Anti-entropy and the initial copy. */
+  antiEntropy: RepairStats;
+  /** Fresh writes from peers: origin write time → applied here, ms (recent window). */
+  lagMs: { p50: number; p99: number; max: number; samples: number };
+}
+
+/** The cache's replication engine; see the module doc. */
+export class Replicator {
+  readonly #name: string;
+  readonly #store: TtlStore;
+  readonly #hlc: HybridLogicalClock;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #settings: ReplicationSettings;
+  readonly #transport: ReplicationTransport;
+  readonly #codec: ReplicationCodec;
+  readonly #scheduler: RepairScheduler;
+  readonly #ctx: SyncContext;
+  readonly #senders = new Map<string, PeerSender>();
+  readonly #lag = new LagWindow();
+  readonly #names: string[];
+  readonly #counters: SenderCounters = {
+    batchesSent: 0,
+    recordsSent: 0,
+    bytesSent: 0,
+    sendFailures: 0,
+    droppedRecords: 0,
+    backlogDrops: 0,
+  };
+  readonly #received = { batches: 0, records: 0, applied: 0, rejected: 0, malformed: 0 };
+  readonly #acks = { waited: 0, confirmed: 0, failed: 0 };
+  #closed = false;
+
+  /** Creates a stopped replicator. */
+  constructor(options: ReplicatorOptions) {
+    this.#name = options.name;
+    this.#names = [options.name];
+    this.#store = options.store;
+    this.#hlc = options.hlc;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = (options.logger ?? silentLogger).child({ component: "replication" });
+    this.#settings = { ...DEFAULT_REPLICATION_SETTINGS, ...options.settings };
+    this.#transport = options.transport;
+    const s = this.#settings;
+    this.#codec = new ReplicationCodec({
+      ...options.limits,
+      maxMessageBytes: s.maxBatchBytes + options.limits.maxValueBytes +
+        options.limits.maxKeyBytes + 64 * 1024,
+    });
+    const ctx: SyncContext = this.#ctx = {
+      name: this.#name,
+      store: this.#store,
+      hlc: this.#hlc,
+      codec: this.#codec,
+      transport: this.#transport,
+      timeoutMs: s.requestTimeoutMs,
+      chunkBytes: s.syncChunkBytes,
+      batchBytes: s.maxBatchBytes,
+    };
+    this.#scheduler = new RepairScheduler({
+      ctx,
+      clock: this.#clock,
+      random: options.random ?? systemRandom,
+      log: this.#log,
+      livePeers: () => this.livePeers(),
+      intervalMs: s.antiEntropyIntervalMs,
+      initialSync: options.initialSync,
+      joinRanges: s.joinRanges,
+      joinConcurrency: s.joinConcurrency,
+    });
+  }
+
+  /** Largest message the internal routes accept, bytes. */
+  get maxMessageBytes(): number {
+    return this.#codec.limits.maxMessageBytes;
+  }
+
+  /** Starts anti-entropy and, if needed, the initial copy. */
+  start(): void {
+    this.#scheduler.start();
+  }
+
+  /** Stops timers, abandons queued writes and aborts requests in flight. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#scheduler.stop();
+    for (const s of this.#senders.values()) s.close();
+    this.#senders.clear();
+    this.#transport.close();
+  }
+
+  /**
+   * Sends a local write to every live peer. Returns a promise when `acks` is given (resolves once
+   * that many replicas hold it, rejects with a `WriteAcksError`), else `undefined`.
+   */
+  publish(key: string, record: StoreRecord, acks?: AckRequirement): Promise<void> | undefined {
+    if (this.#closed) return undefined;
+    const waiter = acks === undefined ? undefined : new AckWaiter(
+      acks,
+      [...this.#senders.keys()],
+      this.#clock,
+      this.#settings.writeAckTimeoutMs,
+    );
+    if (waiter) {
+      this.#acks.waited++;
+      waiter.promise.then(() => this.#acks.confirmed++, () => this.#acks.failed++);
+    }
+    if (this.#senders.size > 0) {
+      const bytes = this.#codec.encodeRecord({ key, ...record }, 0);
+      const outgoing = { bytes, waiter };
+      for (const sender of this.#senders.values()) sender.enqueue(outgoing);
+    }
+    return waiter?.promise;
+  }
+
+  /** A member is alive (or changed address): starts or updates its sender. */
+  peerUp(peer: PeerAddress): void {
+    if (this.#closed || peer.name === this.#name || !(peer.httpPort > 0)) return;
+    const known = this.#senders.get(peer.name);
+    if (known) {
+      known.peer = peer;
+      return;
+    }
+    const s = this.#settings;
+    this.#senders.set(
+      peer.name,
+      new PeerSender({
+        peer,
+        transport: this.#transport,
+        clock: this.#clock,
+        encodeBatch: (records) => this.#codec.encodeBatch(this.#name, this.#names, records),
+        counters: this.#counters,
+        onLoss: (name) => this.#scheduler.requestRound(name, s.antiEntropyIntervalMs),
+        maxBacklogBytes: s.backlogBytes,
+        flushDelayMs: s.flushDelayMs,
+        maxBatchRecords: s.maxBatchRecords,
+        maxBatchBytes: s.maxBatchBytes,
+        maxInFlight: s.maxInFlight,
+        timeoutMs: s.requestTimeoutMs,
+      }),
+    );
+    this.#log.debug("replicating to peer", { peer: peer.name });
+    this.#scheduler.peerUp();
+    // Writes made elsewhere before that node knew the newcomer are repaired by a round soon.
+    if (this.#scheduler.synced) this.#scheduler.requestRound(peer.name, 1000);
+  }
+
+  /** A member died or left: its sender stops (waiting writes stop counting on it). */
+  peerDown(name: string): void {
+    const sender = this.#senders.get(name);
+    if (!sender) return;
+    this.#senders.delete(name);
+    sender.close();
+  }
+
+  /** Live peers with a known HTTP port. */
+  livePeers(): PeerAddress[] {
+    return [...this.#senders.values()].map((s) => s.peer);
+  }
+
+  /** Applies a batch from a peer (`POST /internal/replicate`); throws `TypeError` if malformed. */
+  receiveBatch(body: Uint8Array): Uint8Array {
+    let batch;
+    try {
+      batch = this.#codec.decodeBatch(body);
+    } catch (err) {
+      this.#received.malformed++;
+      throw err;
+    }
+    const r = this.#received;
+    r.batches++;
+    r.records += batch.records.length;
+    const fresh = batch.kind === "write";
+    const now = this.#clock.now();
+    for (const record of batch.records) {
+      if (!this.#hlc.observe(record.version.hlc)) {
+        r.rejected++;
+        continue;
+      }
+      if (fresh) this.#lag.add(now - hlcPhysicalMs(record.version.hlc));
+      if (this.#store.apply(record.key, record).applied) r.applied++;
+    }
+    return this.#codec.encode([WIRE_FORMAT, batch.records.length]);
+  }
+
+  /** Answers a digest exchange (`POST /internal/sync`); see `digest_sync.ts`. */
+  answerSync(body: Uint8Array): Uint8Array {
+    let request;
+    try {
+      request = decodeSyncRequest(this.#codec, body);
+    } catch (err) {
+      this.#received.malformed++;
+      throw err;
+    }
+    if (!this.#scheduler.synced) {
+      throw new SyncNotReadyError(`Node ${this.#name} is still copying its data set`);
+    }
+    return answerSync(this.#ctx, request);
+  }
+
+  /** This node's push/pull state: name, store digest, readiness. */
+  localState(): Uint8Array {
+    return encodePushPullState(this.#codec, {
+      name: this.#name,
+      digest: this.#store.digest(),
+      ready: this.#scheduler.synced,
+    });
+  }
+
+  /** A peer's push/pull state: a differing digest asks for a round with it soon. */
+  mergeRemoteState(state: Uint8Array): void {
+    let remote;
+    try {
+      remote = decodePushPullState(this.#codec, state);
+    } catch {
+      this.#received.malformed++;
+      return;
+    }
+    if (remote.name === this.#name) return;
+    if (!this.#scheduler.synced) return this.#scheduler.peerUp();
+    if (remote.ready && remote.digest !== this.#store.digest()) {
+      this.#scheduler.requestRound(remote.name);
+    }
+  }
+
+  /** Runs an anti-entropy round with the named live peer now. */
+  antiEntropyWith(name: string): Promise<SyncOutcome> {
+    const sender = this.#senders.get(name);
+    if (!sender) return Promise.reject(new RangeError(`Cannot sync: unknown peer ${name}`));
+    return this.#scheduler.roundWith(sender.peer);
+  }
+
+  /** Ready once the data set is here (or no copy is needed, or there is nobody to copy from). */
+  readiness(): { ready: boolean; reason?: string } {
+    if (this.#scheduler.synced || this.#senders.size === 0) return { ready: true };
+    const init = this.#scheduler.stats().initialSync;
+    return {
+      ready: false,
+      reason: init.state === "running"
+        ? `copying the data set from ${init.peer}`
+        : "waiting to copy the data set from a peer",
+    };
+  }
+
+  /** Counters and gauges. */
+  stats(): ReplicationStats {
+    const peers: Record<string, PeerSenderStats> = {};
+    for (const [name, s] of this.#senders) peers[name] = s.stats();
+    const r = this.#received;
+    return {
+      peers,
+      ...this.#counters,
+      batchesReceived: r.batches,
+      recordsReceived: r.records,
+      recordsApplied: r.applied,
+      recordsRejected: r.rejected,
+      malformed: r.malformed,
+      acks: { ...this.#acks },
+      antiEntropy: this.#scheduler.stats(),
+      lagMs: this.#lag.summary(),
+    };
+  }
+}

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { TtlStore } from "../store/mod.ts";
+import { VirtualClock } from "../util/clock.ts";
+import { HybridLogicalClock } from "../util/hlc.ts";
+import { SeededRandom } from "../util/random.ts";
+import { Replicator } from "./replicator.ts";
+import { MemoryReplicationNetwork } from "./testing.ts";
+import type { AckRequirement } from "./write_acks.ts";
+
+/** A few replicators on one virtual clock, connected by a MemoryReplicationNetwork. */
+class Cluster {
+  readonly clock = new VirtualClock();
+  readonly net = new MemoryReplicationNetwork();
+  readonly nodes = new Map<
+    string,
+    { replicator: Replicator; store: TtlStore; hlc: HybridLogicalClock }
+  >();
+
+  add(name: string, initialSync = false) {
+    const store = new TtlStore({ clock: this.clock, digestBuckets: 64 });
+    const hlc = new HybridLogicalClock(this.clock);
+    const replicator = new Replicator({
+      name,
+      store,
+      hlc,
+      transport: this.net.transport(name),
+      limits: { maxKeyBytes: 256, maxValueBytes: 4096 },
+      initialSync,
+      settings: { antiEntropyIntervalMs: 1000, requestTimeoutMs: 500 },
+      clock: this.clock,
+      random: new SeededRandom(name.length),
+    });
+    this.net.register(name, replicator);
+    const node = { replicator, store, hlc };
+    this.nodes.set(name, node);
+    return node;
+  }
+
+  /** Tells every node about every other (membership). */
+  connect(): void {
+    for (const [a, x] of this.nodes) {
+      for (const b of this.nodes.keys()) {
+        if (a !== b) x.replicator.peerUp({ name: b, host: "mem", httpPort: 1 });
+      }
+    }
+    for (const n of this.nodes.values()) n.replicator.start();
+  }
+
+  write(name: string, key: string, value: string | null, acks?: AckRequirement) {
+    const n = this.nodes.get(name)!;
+    const record = { value, expiresAt: 0, version: n.hlc.version(name) };
+    n.store.apply(key, record);
+    return n.replicator.publish(key, record, acks);
+  }
+
+  /** Advances virtual time in 10 ms steps, letting requests and answers run in between. */
+  async run(ms: number): Promise<void> {
+    for (let t = 0; t < ms; t += 10) {
+      this.clock.advance(10);
+      await new Promise((r) => setTimeout(r, 0)); // drains every microtask chain
+    }
+  }
+
+  digests(): string[] {
+    return [...this.nodes.values()].map((n) => n.store.digest());
+  }
+
+  close(): void {
+    for (const n of this.nodes.values()) n.replicator.close();
+  }
+}
+
+Deno.test("Replicator pushes each write to every peer and confirms X-Write-Acks all", async () => {
+  const c = new Cluster();
+  for (const n of ["a", "b", "c"]) c.add(n);
+  c.connect();
+  const acked = c.write("a", "k", "v1", "all")!;
+  c.write("b", "k2", "v2");
+  await c.run(20);
+  await acked;
+  for (const n of c.nodes.values()) {
+    assert.equal(n.store.get("k")?.value, "v1");
+    assert.equal(n.store.get("k2")?.value, "v2");
+  }
+  const stats = c.nodes.get("b")!.replicator.stats();
+  assert.deepEqual([stats.recordsApplied, stats.acks.waited], [1, 0]);
+  assert.equal(c.nodes.get("a")!.replicator.stats().acks.confirmed, 1);
+  assert.equal(stats.lagMs.samples, 1);
+  c.close();
+});
+
+Deno.test("Replicator heals a partition: last writer wins and deletes stay deleted", async () => {
+  const c = new Cluster();
+  for (const n of ["a", "b", "c"]) c.add(n);
+  c.connect();
+  for (let i = 0; i < 50; i++) c.write("a", `k${i}`, "before");
+  await c.run(50);
+  assert.equal(new Set(c.digests()).size, 1);
+
+  c.net.partition.split(["a"], ["b", "c"]);
+  c.write("b", "k1", "b-first");
+  await c.run(5);
+  c.write("a", "k1", "a-later"); // written later: wins after healing
+  c.write("a", "k2", null); // deleted on the minority side
+  c.write("c", "k3", null);
+  await c.run(5);
+  c.write("a", "k3", "a-after-delete"); // later than the delete: wins
+  c.write("c", "k4", "c-only");
+  const acked = c.write("a", "k5", "acked?", "all")!.then(() => "ok", (e) => e.message);
+  await c.run(3000);
+  assert.match(await acked, /1 of 3 replicas/);
+  assert.notEqual(c.nodes.get("a")!.store.digest(), c.nodes.get("b")!.store.digest());
+  assert.ok(c.nodes.get("a")!.replicator.stats().droppedRecords > 0);
+
+  c.net.partition.heal();
+  await c.run(5000); // a few anti-entropy rounds
+  assert.equal(new Set(c.digests()).size, 1, "every replica holds the same records");
+  for (const n of c.nodes.values()) {
+    assert.equal(n.store.get("k1")?.value, "a-later");
+    assert.equal(n.store.get("k2"), undefined);
+    assert.equal(n.store.get("k3")?.value, "a-after-delete");
+    assert.equal(n.store.get("k4")?.value, "c-only");
+  }
+  const repaired = [...c.nodes.values()].reduce(
+    (s, n) => s + n.replicator.stats().antiEntropy.repairedIn,
+    0,
+  );
+  assert.ok(repaired >= 6, `repaired ${repaired}`);
+  c.close();
+});
+
+Deno.test("Replicator copies the data set before it is ready, answering 503 meanwhile", async () => {
+  const c = new Cluster();
+  c.add("a");
+  c.add("b");
+  c.connect();
+  for (let i = 0; i < 3000; i++) c.write("a", `k${i}`, `v${i}`);
+  await c.run(100);
+  const joiner = c.add("j", true);
+  assert.deepEqual(joiner.replicator.readiness(), { ready: true }, "nobody to copy from yet");
+  joiner.replicator.start();
+  joiner.replicator.peerUp({ name: "a", host: "mem", httpPort: 1 });
+  assert.equal(joiner.replicator.readiness().ready, false);
+  assert.throws(() => joiner.replicator.answerSync(new Uint8Array()), /TypeError|Cannot decode/);
+  await c.run(200);
+  assert.deepEqual(joiner.replicator.readiness(), { ready: true });
+  assert.equal(joiner.store.digest(), c.nodes.get("a")!.store.digest());
+  const init = joiner.replicator.stats().antiEntropy.initialSync;
+  assert.deepEqual([init.state, init.peer, init.records], ["done", "a", 3000]);
+  c.close();
+});
+
+Deno.test("Replicator starts cold when every peer is still copying", async () => {
+  const c = new Cluster();
+  c.add("a", true);
+  c.add("b", true);
+  c.connect();
+  assert.equal(c.nodes.get("a")!.replicator.readiness().ready, false);
+  await c.run(5000);
+  for (const n of c.nodes.values()) assert.equal(n.replicator.readiness().ready, true);
+  c.close();
+});
+
+Deno.test("Replicator runs a round soon after a push/pull shows a differing digest", async () => {
+  const c = new Cluster();
+  const a = c.add("a"), b = c.add("b");
+  c.connect();
+  b.store.apply("missed", { value: "x", expiresAt: 0, version: b.hlc.version("b") });
+  a.replicator.mergeRemoteState(b.replicator.localState());
+  a.replicator.mergeRemoteState(new Uint8Array([1, 2, 3])); // garbage is ignored
+  await c.run(300);
+  assert.equal(a.store.get("missed")?.value, "x");
+  assert.equal(a.replicator.stats().malformed, 1);
+  c.close();
+});

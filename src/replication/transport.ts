@@ -1,0 +1,138 @@
+/**
+ * How replication messages reach a peer: {@link ReplicationTransport} (two request/response
+ * calls) and its production implementation over HTTP/1.1 between nodes' API ports,
+ * {@link HttpReplicationTransport}: `POST /internal/replicate` and `POST /internal/sync` with
+ * msgpack bodies, over a connection pool the transport owns (kept alive between requests,
+ * closed with the node), each request under a deadline on the injected clock.
+ *
+ * @module
+ */
+
+import type { Clock } from "../util/clock.ts";
+import { MSGPACK_CONTENT_TYPE } from "./codec.ts";
+
+/** Where a peer's replication endpoints are. */
+export interface PeerAddress {
+  /** Member name. */
+  name: string;
+  /** Host (IP literal) of the peer's HTTP API. */
+  host: string;
+  /** The peer's HTTP API port (from its gossip metadata). */
+  httpPort: number;
+}
+
+/** Which internal route a request goes to. */
+export type ReplicationRoute = "replicate" | "sync";
+
+/** A request to a peer failed. */
+export class PeerRequestError extends Error {
+  /**
+   * @param status HTTP status when the peer answered (0 when it did not)
+   * @param retryable whether the same request may succeed later (network errors, 5xx)
+   */
+  constructor(message: string, readonly status: number, readonly retryable: boolean) {
+    super(message);
+    this.name = "PeerRequestError";
+  }
+
+  /** The peer answered 503: it is still copying its data set. */
+  get notReady(): boolean {
+    return this.status === 503;
+  }
+}
+
+/** Sends replication requests to peers. */
+export interface ReplicationTransport {
+  /**
+   * Sends `body` to `route` of `peer` and resolves with the answer's body; rejects with a
+   * {@link PeerRequestError} on any failure or after `timeoutMs`.
+   */
+  request(
+    peer: PeerAddress,
+    route: ReplicationRoute,
+    body: Uint8Array,
+    timeoutMs: number,
+  ): Promise<Uint8Array>;
+  /** Aborts requests in flight and releases connections. */
+  close(): void;
+}
+
+/** Options of {@link HttpReplicationTransport}. */
+export interface HttpReplicationTransportOptions {
+  /** Clock for request deadlines. */
+  clock: Clock;
+  /** Largest answer body read, bytes. @default 512 MiB */
+  maxResponseBytes?: number;
+}
+
+/** {@link ReplicationTransport} over HTTP/1.1 keep-alive connections to peers' API ports. */
+export class HttpReplicationTransport implements ReplicationTransport {
+  readonly #clock: Clock;
+  readonly #maxResponseBytes: number;
+  readonly #client: Deno.HttpClient;
+  readonly #inFlight = new Set<AbortController>();
+  #closed = false;
+
+  /** Creates a transport with its own connection pool. */
+  constructor(options: HttpReplicationTransportOptions) {
+    this.#clock = options.clock;
+    this.#maxResponseBytes = options.maxResponseBytes ?? 512 * 1024 * 1024;
+    this.#client = Deno.createHttpClient({ http2: false, poolMaxIdlePerHost: 8 });
+  }
+
+  /** See {@link ReplicationTransport.request}. */
+  async request(
+    peer: PeerAddress,
+    route: ReplicationRoute,
+    body: Uint8Array,
+    timeoutMs: number,
+  ): Promise<Uint8Array> {
+    if (this.#closed) throw new PeerRequestError("Cannot send: transport closed", 0, false);
+    const host = peer.host.includes(":") ? `[${peer.host}]` : peer.host;
+    const url = `http://${host}:${peer.httpPort}/internal/${route}`;
+    const abort = new AbortController();
+    this.#inFlight.add(abort);
+    const timer = this.#clock.setTimeout(() => abort.abort(), timeoutMs);
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        body: body as BodyInit,
+        headers: { "content-type": MSGPACK_CONTENT_TYPE },
+        signal: abort.signal,
+        client: this.#client,
+      });
+      const declared = Number(res.headers.get("content-length") ?? 0);
+      if (declared > this.#maxResponseBytes) {
+        await res.body?.cancel();
+        throw new PeerRequestError(`Answer from ${peer.name} too large: ${declared}`, 0, false);
+      }
+      const answer = new Uint8Array(await res.arrayBuffer());
+      if (res.status !== 200) {
+        const text = new TextDecoder().decode(answer.subarray(0, 200));
+        throw new PeerRequestError(
+          `${peer.name} answered ${res.status} on /internal/${route}: ${text}`,
+          res.status,
+          res.status >= 500,
+        );
+      }
+      return answer;
+    } catch (err) {
+      if (err instanceof PeerRequestError) throw err;
+      const why = abort.signal.aborted
+        ? this.#closed ? "transport closed" : `no answer within ${timeoutMs} ms`
+        : (err as Error).message;
+      throw new PeerRequestError(`Cannot reach ${peer.name} at ${url}: ${why}`, 0, !this.#closed);
+    } finally {
+      this.#clock.clearTimeout(timer);
+      this.#inFlight.delete(abort);
+    }
+  }
+
+  /** See {@link ReplicationTransport.close}. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const a of this.#inFlight) a.abort();
+    this.#client.close();
+  }
+}
