@@ -9,6 +9,9 @@
  *   `stats`; send user messages with `sendBestEffort`/`sendReliable`.
  * - The delegate is the only door to the application: node metadata, user messages,
  *   application broadcasts piggybacked on gossip, and a state blob exchanged on push/pull.
+ * - Gossip encryption: a {@link Keyring} (memberlist-compatible AES-GCM; the first key encrypts,
+ *   all decrypt, rotate with addKey/useKey/removeKey) passed as
+ *   `encryption: keyringEncryption(keyring)`; {@link keyringFromConfig} parses base64 keys.
  *
  * ```ts
  * import { lanConfig, Memberlist } from "./mod.ts";
@@ -28,7 +31,20 @@
  * @module
  */
 
-export { Memberlist, type MemberlistOptions, type RetryPolicy } from "./memberlist.ts";
+export {
+  Memberlist,
+  type MemberlistOptions,
+  type MembershipEncryption,
+  type RetryPolicy,
+} from "./memberlist.ts";
+export {
+  Keyring,
+  type KeyringConfig,
+  type KeyringConfigNames,
+  keyringEncryption,
+  type KeyringEncryptionOptions,
+  keyringFromConfig,
+} from "./keyring.ts";
 export {
   buildVsn,
   lanConfig,
