@@ -3,7 +3,7 @@
  * writes the results to docs/benchmarks.md (with the command and the machine).
  *
  * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory`, `membership`,
- * `interop` (default: all).
+ * `interop`, `replication` (default: all).
  *
  * @module
  */
@@ -12,10 +12,14 @@ import { httpBench } from "./http_bench.ts";
 import { memoryBench } from "./memory_bench.ts";
 import { membershipBench } from "./membership_bench.ts";
 import { interopBench } from "./interop_bench.ts";
+import { channelBench } from "./replication_channel_bench.ts";
+import { replicationBench } from "./replication_bench.ts";
 
 const args = Deno.args.filter((a) => !a.startsWith("--"));
 const quick = Deno.args.includes("--quick");
-const sections = args.length > 0 ? args : ["http", "memory", "membership", "interop"];
+const sections = args.length > 0
+  ? args
+  : ["http", "memory", "membership", "interop", "replication"];
 const out: string[] = [];
 const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
   .match(/model name\s*:\s*(.*)/)?.[1] ?? Deno.build.arch;
@@ -50,11 +54,24 @@ for (const section of sections) {
       "victim dead when memberlist stops listing it; a Deno observer when /cluster/members says dead.",
       "",
     );
+  } else if (section === "replication") {
+    out.push("## Replication channel: HTTP between API ports vs memberlist reliable messages", "");
+    out.push(...await channelBench(), "");
+    out.push("## Replication on real processes (loopback)", "");
+    out.push(...await replicationBench(quick), "");
+    out.push(
+      "Visible: from sending a PUT to one node until a tight GET loop on another node sees it",
+      "(every 10th write). Node lag: origin write time → applied on a replica (ms clock, recent",
+      "4,096 per node; p50 = median over nodes, p99 = worst node). Throughput: one wrk per node",
+      "(1 thread, 16 connections) at once, all on the same 2 cores as the nodes. Join: 3 nodes",
+      "loaded through /internal/replicate, then a 4th started with PEER; 100-byte values.",
+      "",
+    );
   } else {
     throw new Error(
       `Unknown bench section ${
         JSON.stringify(section)
-      }: expected http, memory, membership or interop`,
+      }: expected http, memory, membership, interop or replication`,
     );
   }
 }

@@ -19,6 +19,9 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 /** Log line format. */
 export type LogFormat = "text" | "json";
 
+/** How fast-path replication batches travel between nodes. */
+export type ReplicationChannel = "websocket" | "http";
+
 /** Everything a cache node needs to start. */
 export interface NodeConfig {
   /** Unique member name in the cluster. @default host name + "-" + gossip port */
@@ -76,6 +79,13 @@ export interface NodeConfig {
    */
   replicationFlushDelayMs: number;
   /**
+   * How fast-path batches reach peers: `websocket` (one socket per peer on its API port, about a
+   * third of the CPU per batch of `http`) or `http` (one POST per batch, for networks whose
+   * proxies do not pass WebSocket upgrades). Repairs and transfers always use HTTP.
+   * @default "websocket"
+   */
+  replicationChannel: ReplicationChannel;
+  /**
    * How long a delete's tombstone is kept after the delete (at least), ms. It must outlive
    * several anti-entropy rounds (at least 10 × `antiEntropyIntervalMs`), or a replica that missed
    * the delete could bring the value back. @default 10 minutes
@@ -118,6 +128,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   replicationTimeoutMs: 3000,
   replicationBacklogBytes: 64 * 1024 * 1024,
   replicationFlushDelayMs: 0,
+  replicationChannel: "websocket",
   tombstoneTtlMs: 600_000,
 });
 
@@ -346,6 +357,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       const ms = parseDuration(t);
       return ms !== undefined && ms <= 1000 ? ms : undefined;
     },
+  },
+  {
+    field: "replicationChannel",
+    env: ["REPLICATION_CHANNEL"],
+    flag: "--replication-channel",
+    allowed: "websocket or http",
+    parse: oneOf(["websocket", "http"] as const),
   },
   {
     field: "tombstoneTtlMs",

@@ -116,8 +116,11 @@ Deno.test("loadConfig reads the replication settings and keeps tombstones past a
     REPLICATION_TIMEOUT: "2s",
     REPLICATION_BACKLOG: "1mb",
     REPLICATION_FLUSH_DELAY: "2ms",
+    REPLICATION_CHANNEL: "http",
     TOMBSTONE_TTL: "1m",
   });
+  assert.equal(c.replicationChannel, "http");
+  assert.equal(d.replicationChannel, "websocket");
   assert.deepEqual(
     [c.writeAckTimeoutMs, c.antiEntropyIntervalMs, c.replicationTimeoutMs, c.tombstoneTtlMs],
     [500, 1000, 2000, 60_000],
@@ -132,4 +135,8 @@ Deno.test("loadConfig reads the replication settings and keeps tombstones past a
   assert.throws(() => load({ TOMBSTONE_TTL: "5s" }), /TOMBSTONE_TTL="5s".*at least 10 ×/);
   assert.throws(() => load({ WRITE_ACK_TIMEOUT: "0" }), /WRITE_ACK_TIMEOUT="0".*positive/);
   assert.throws(() => load({ REPLICATION_FLUSH_DELAY: "5s" }), /REPLICATION_FLUSH_DELAY="5s"/);
+  assert.throws(
+    () => load({ REPLICATION_CHANNEL: "udp" }),
+    /REPLICATION_CHANNEL="udp".*websocket or http/,
+  );
 });

@@ -1,14 +1,24 @@
 /**
  * The HTTP edge: a Hono app serving the API contract (`/cache/{key}` GET/HEAD/PUT/DELETE, the
- * compat `/cache/members`, `/cluster/members`, `/healthz`, `/readyz`). It validates everything
- * before calling the {@link CacheService}, maps failures to statuses with JSON errors in one
- * place, and never lets a bad request reach the store.
+ * compat `/cache/members`, `/cluster/members`, `/healthz`, `/readyz`) and the node-to-node
+ * replication routes (`POST /internal/replicate` and `/internal/sync` with msgpack bodies, and
+ * the `GET /internal/stream` WebSocket). It validates everything before calling the
+ * {@link CacheService}, maps failures to statuses with JSON errors in one place, and never lets
+ * a bad request reach the store.
  *
  * @module
  */
 
 import { Hono } from "hono";
-import { HttpError, readPutRequest } from "./put_body.ts";
+import {
+  type AckRequirement,
+  MSGPACK_CONTENT_TYPE,
+  parseAckRequirement,
+  SyncNotReadyError,
+  WriteAcksError,
+} from "../replication/mod.ts";
+import { acceptReplicationStream } from "./internal_stream.ts";
+import { HttpError, readBodyLimited, readPutRequest } from "./put_body.ts";
 
 /** A stored value as the HTTP layer sees it. */
 export interface CacheEntryView {
@@ -42,6 +52,22 @@ export interface MemberView {
 export interface WriteOptions {
   /** Apply on this node only, do not replicate (`X-Is-Sync: true`). @default false */
   local?: boolean;
+  /**
+   * Wait until this many replicas (this node included) or all live ones hold the write
+   * (`X-Write-Acks`); rejects with a `WriteAcksError` after the node's timeout.
+   * @default undefined (return once applied locally and queued for the peers)
+   */
+  acks?: AckRequirement;
+}
+
+/** The node-to-node routes (`POST /internal/replicate`, `POST /internal/sync`). */
+export interface ReplicationEndpoints {
+  /** Largest body accepted, bytes. */
+  readonly maxMessageBytes: number;
+  /** Applies a batch of records; throws a `TypeError` for a malformed body. */
+  receiveBatch(body: Uint8Array): Uint8Array;
+  /** Answers a digest exchange; throws `TypeError` (malformed) or `SyncNotReadyError`. */
+  answerSync(body: Uint8Array): Uint8Array;
 }
 
 /** Options of a set. */
@@ -68,6 +94,8 @@ export interface CacheService {
   stats(): Record<string, unknown>;
   /** Whether the node is ready to serve, and why not. */
   readiness(): { ready: boolean; reason?: string };
+  /** The node-to-node routes, while replication runs. */
+  readonly replication?: ReplicationEndpoints;
 }
 
 const CACHE_PREFIX = "/cache/";
@@ -112,6 +140,18 @@ function isLocal(req: Request): boolean {
   return req.headers.get("x-is-sync") === "true";
 }
 
+/** The write options of a PUT or DELETE: `X-Is-Sync` and a validated `X-Write-Acks`. */
+function writeOptions(req: Request): WriteOptions {
+  const local = isLocal(req);
+  const header = req.headers.get("x-write-acks");
+  if (header === null) return { local };
+  try {
+    return { local, acks: parseAckRequirement(header) };
+  } catch (err) {
+    throw new HttpError(400, (err as Error).message);
+  }
+}
+
 function etag(version: { hlc: number; node: string }): string {
   return `"${version.hlc.toString(36)}-${encodeURIComponent(version.node)}"`;
 }
@@ -148,14 +188,48 @@ async function putEntry(
   url: string,
   key: string,
 ): Promise<Response> {
+  const options = writeOptions(req);
   const put = await readPutRequest(req, url, service.limits);
-  await service.set(key, put.value, { ttlMs: put.ttlMs, local: isLocal(req) });
+  await service.set(key, put.value, { ...options, ttlMs: put.ttlMs });
   return new Response("OK", { headers: TEXT_HEADERS });
+}
+
+/** `POST /internal/{route}`: a msgpack body from a peer, size-capped, malformed → 400. */
+async function internalRoute(
+  service: CacheService,
+  req: Request,
+  handle: (endpoints: ReplicationEndpoints, body: Uint8Array) => Uint8Array,
+): Promise<Response> {
+  const endpoints = service.replication;
+  if (!endpoints) throw new HttpError(503, "Replication is not running on this node");
+  const type = req.headers.get("content-type")?.split(";", 1)[0].trim().toLowerCase();
+  if (type !== MSGPACK_CONTENT_TYPE) {
+    throw new HttpError(415, `Unsupported Content-Type: expected ${MSGPACK_CONTENT_TYPE}`);
+  }
+  const body = await readBodyLimited(req, endpoints.maxMessageBytes);
+  let answer: Uint8Array;
+  try {
+    answer = handle(endpoints, body);
+  } catch (err) {
+    if (err instanceof TypeError || err instanceof RangeError) {
+      throw new HttpError(400, err.message);
+    }
+    throw err;
+  }
+  return new Response(answer as BodyInit, { headers: { "content-type": MSGPACK_CONTENT_TYPE } });
 }
 
 /** Maps any failure to its status and a JSON error (the one place that does). */
 function errorResponse(err: unknown): Response {
   if (err instanceof HttpError) return jsonError(err.status, err.message);
+  if (err instanceof WriteAcksError) {
+    // The write stays applied here and keeps replicating; only the confirmation is missing.
+    return new Response(
+      JSON.stringify({ error: err.message, acks: err.confirmed, required: err.required }),
+      { status: 504, headers: { "content-type": "application/json; charset=utf-8" } },
+    );
+  }
+  if (err instanceof SyncNotReadyError) return jsonError(503, err.message);
   // The node rejects an entry larger than the whole memory budget with a RangeError.
   if (err instanceof RangeError) return jsonError(413, err.message);
   return jsonError(500, `Internal error: ${(err as Error)?.message ?? String(err)}`);
@@ -173,8 +247,9 @@ function wantsMeta(req: Request): boolean {
  */
 export function createHandler(
   service: CacheService,
+  options: AppOptions = {},
 ): (req: Request) => Response | Promise<Response> {
-  const app = createApp(service);
+  const app = createApp(service, options);
   const maxKey = service.limits.maxKeyBytes;
   const fast = (req: Request): Response | Promise<Response> | undefined => {
     const method = req.method;
@@ -204,9 +279,19 @@ export function createHandler(
   };
 }
 
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /**
+   * Where accepted replication streams (WebSockets) are kept while open, so the node can close
+   * them when it stops. @default a set of the app's own
+   */
+  streams?: Set<WebSocket>;
+}
+
 /** Builds the Hono app for `service`. */
-export function createApp(service: CacheService): Hono {
+export function createApp(service: CacheService, options: AppOptions = {}): Hono {
   const app = new Hono();
+  const streams = options.streams ?? new Set<WebSocket>();
   const maxKey = service.limits.maxKeyBytes;
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
@@ -251,7 +336,7 @@ export function createApp(service: CacheService): Hono {
   );
   app.delete("/cache/:key", async (c) => {
     const key = keyFromUrl(c.req.url, maxKey);
-    await service.delete(key, { local: isLocal(c.req.raw) });
+    await service.delete(key, writeOptions(c.req.raw));
     return new Response("OK", { status: 200, headers: TEXT_HEADERS });
   });
   app.all(
@@ -261,6 +346,20 @@ export function createApp(service: CacheService): Hono {
   );
   app.all("/cache/", () => jsonError(400, "Invalid key: empty"));
   app.all("/cache", () => jsonError(400, "Invalid key: empty"));
+
+  app.post(
+    "/internal/replicate",
+    (c) => internalRoute(service, c.req.raw, (e, body) => e.receiveBatch(body)),
+  );
+  app.post(
+    "/internal/sync",
+    (c) => internalRoute(service, c.req.raw, (e, body) => e.answerSync(body)),
+  );
+  app.get("/internal/stream", (c) => {
+    const endpoints = service.replication;
+    if (!endpoints) throw new HttpError(503, "Replication is not running on this node");
+    return acceptReplicationStream(c.req.raw, endpoints, streams);
+  });
 
   app.notFound((c) => jsonError(404, `No route for ${c.req.method} ${c.req.path}`));
   app.onError(errorResponse);

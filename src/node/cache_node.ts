@@ -1,7 +1,7 @@
 /**
- * `CacheNode`: one cache node that owns its store, its clocks and its HTTP server, and (once
- * membership and replication are wired in) its gossip sockets. It is what `main.ts` runs and what
- * a Deno program embeds; it can be started and closed many times in one process.
+ * `CacheNode`: one cache node that owns its store, its clocks, its HTTP server, its gossip
+ * sockets and its replication. It is what `main.ts` runs and what a Deno program embeds; it can
+ * be started and closed many times in one process.
  *
  * @module
  */
@@ -12,13 +12,22 @@ import type {
   CacheEntryView,
   CacheService,
   MemberView,
+  ReplicationEndpoints,
   SetOptions,
   WriteOptions,
 } from "../http/app.ts";
-import { type StoreStats, TtlStore } from "../store/mod.ts";
+import {
+  HttpReplicationTransport,
+  type ReplicationStats,
+  type ReplicationTransport,
+  Replicator,
+  StreamReplicationTransport,
+} from "../replication/mod.ts";
+import { type StoreRecord, type StoreStats, TtlStore } from "../store/mod.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
+import { type Random, systemRandom } from "../util/random.ts";
 import { Cluster } from "./cluster.ts";
 
 /** Collaborators a node can be given instead of the real ones (tests, simulations). */
@@ -27,7 +36,26 @@ export interface CacheNodeDeps {
   clock?: Clock;
   /** Where log lines go. @default silentLogger */
   logger?: Logger;
+  /** Randomness for peer choice and jitter. @default systemRandom */
+  random?: Random;
+  /**
+   * Wraps the replication transport (HTTP between nodes) on each start: the fault-injection
+   * hook of tests (e.g. a `PartitionTransport` dropping traffic between chosen nodes).
+   */
+  wrapReplicationTransport?(transport: ReplicationTransport): ReplicationTransport;
 }
+
+/** What `/stats` shows (a type alias, so it fits `Record<string, unknown>`). */
+export type NodeStats = {
+  /** Node name. */
+  node: string;
+  /** Store counters, and the whole-store digest (equal on replicas holding the same records). */
+  store: StoreStats & { digest: string };
+  /** Replication counters, while the node is in a cluster. */
+  replication?: ReplicationStats;
+  /** Membership counters, while the node is in a cluster. */
+  membership?: Record<string, unknown>;
+};
 
 /** A cache node: store + HTTP API (+ membership and replication when configured). */
 export class CacheNode implements CacheService, AsyncDisposable {
@@ -37,8 +65,12 @@ export class CacheNode implements CacheService, AsyncDisposable {
   readonly #log: Logger;
   readonly #store: TtlStore;
   readonly #hlc: HybridLogicalClock;
+  readonly #deps: CacheNodeDeps;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #cluster: Cluster | undefined;
+  #replicator: Replicator | undefined;
+  // Replication streams peers opened to us; closed on close() so the server can stop.
+  readonly #streams = new Set<WebSocket>();
   #started = false;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
@@ -47,7 +79,12 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.logger ?? silentLogger;
     this.#hlc = new HybridLogicalClock(this.#clock);
-    this.#store = new TtlStore({ clock: this.#clock, maxBytes: this.config.maxMemoryBytes });
+    this.#deps = deps;
+    this.#store = new TtlStore({
+      clock: this.#clock,
+      maxBytes: this.config.maxMemoryBytes,
+      tombstoneTtlMs: this.config.tombstoneTtlMs,
+    });
   }
 
   /** Size limits enforced on keys and values. */
@@ -55,10 +92,25 @@ export class CacheNode implements CacheService, AsyncDisposable {
     return { maxKeyBytes: this.config.maxKeyBytes, maxValueBytes: this.config.maxValueBytes };
   }
 
-  /** The store's counters (entries, bytes, hits, misses, evictions, expirations). */
-  stats(): { node: string; store: StoreStats; membership?: Record<string, unknown> } {
-    const stats = { node: this.config.nodeName, store: this.#store.stats() };
-    return this.#cluster ? { ...stats, membership: this.#cluster.stats() } : stats;
+  /** Store counters and digest, plus replication and membership counters in a cluster. */
+  stats(): NodeStats {
+    const stats: NodeStats = {
+      node: this.config.nodeName,
+      store: { ...this.#store.stats(), digest: this.#store.digest() },
+    };
+    if (this.#replicator) stats.replication = this.#replicator.stats();
+    if (this.#cluster) stats.membership = this.#cluster.stats();
+    return stats;
+  }
+
+  /** The node-to-node routes, while the node is in a cluster. */
+  get replication(): ReplicationEndpoints | undefined {
+    return this.#replicator;
+  }
+
+  /** The replication engine, while the node is in a cluster (tests, embedding). */
+  get replicator(): Replicator | undefined {
+    return this.#replicator;
   }
 
   /** The HTTP address once started with HTTP enabled. */
@@ -77,8 +129,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     this.#started = true;
     this.#store.start();
+    if (options.cluster !== false) this.#replicator = this.#createReplicator();
     if (options.http !== false) {
-      const handler = createHandler(this);
+      const handler = createHandler(this, { streams: this.#streams });
       const listening = Promise.withResolvers<void>();
       this.#server = Deno.serve({
         hostname: this.config.bindAddr,
@@ -93,12 +146,20 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     if (options.cluster !== false) {
       try {
+        const replicator = this.#replicator!;
         this.#cluster = await Cluster.start({
           config: this.config,
           httpPort: this.#server?.addr.port ?? this.config.httpPort,
           clock: this.#clock,
           logger: this.#log,
+          delegate: {
+            localState: () => replicator.localState(),
+            mergeRemoteState: (state) => replicator.mergeRemoteState(state),
+          },
+          onPeerUp: (peer) => replicator.peerUp(peer),
+          onPeerDown: (name) => replicator.peerDown(name),
         });
+        replicator.start();
       } catch (err) {
         await this.close();
         throw err;
@@ -122,27 +183,59 @@ export class CacheNode implements CacheService, AsyncDisposable {
     return this.#store.get(key);
   }
 
-  /** Stores `value` under `key` with a new version. */
+  /**
+   * Stores `value` under `key` with a new version and hands it to replication (unless `local`).
+   * Resolves at once, or with `acks` once that many replicas hold it.
+   */
   set(key: string, value: string | Uint8Array, options: SetOptions = {}): Promise<void> {
     const ttlMs = options.ttlMs ?? this.config.defaultTtlMs;
     const now = this.#clock.now();
-    const result = this.#store.apply(key, {
-      value,
-      expiresAt: ttlMs > 0 ? now + ttlMs : 0,
-      version: this.#hlc.version(this.config.nodeName),
-    });
-    if (result.error) return Promise.reject(result.error);
-    return Promise.resolve();
+    return this.#write(key, { value, expiresAt: ttlMs > 0 ? now + ttlMs : 0 }, options);
   }
 
   /** Deletes `key` (idempotent); leaves a versioned tombstone so replicas cannot revive it. */
-  delete(key: string, _options: WriteOptions = {}): Promise<void> {
-    this.#store.apply(key, {
-      value: null,
-      expiresAt: 0,
-      version: this.#hlc.version(this.config.nodeName),
+  delete(key: string, options: WriteOptions = {}): Promise<void> {
+    return this.#write(key, { value: null, expiresAt: 0 }, options);
+  }
+
+  #write(
+    key: string,
+    data: Pick<StoreRecord, "value" | "expiresAt">,
+    options: WriteOptions,
+  ): Promise<void> {
+    const local = options.local === true;
+    const record: StoreRecord = { ...data, version: this.#hlc.version(this.config.nodeName) };
+    if (local) record.local = true;
+    const result = this.#store.apply(key, record);
+    if (result.error) return Promise.reject(result.error);
+    if (local || !this.#replicator) return Promise.resolve();
+    return this.#replicator.publish(key, record, options.acks) ?? Promise.resolve();
+  }
+
+  #createReplicator(): Replicator {
+    const c = this.config;
+    const http = new HttpReplicationTransport({ clock: this.#clock });
+    const transport = c.replicationChannel === "websocket"
+      ? new StreamReplicationTransport({ inner: http, clock: this.#clock })
+      : http;
+    return new Replicator({
+      name: c.nodeName,
+      store: this.#store,
+      hlc: this.#hlc,
+      transport: this.#deps.wrapReplicationTransport?.(transport) ?? transport,
+      limits: { maxKeyBytes: c.maxKeyBytes, maxValueBytes: c.maxValueBytes },
+      initialSync: c.peers.length > 0,
+      settings: {
+        writeAckTimeoutMs: c.writeAckTimeoutMs,
+        antiEntropyIntervalMs: c.antiEntropyIntervalMs,
+        requestTimeoutMs: c.replicationTimeoutMs,
+        backlogBytes: c.replicationBacklogBytes,
+        flushDelayMs: c.replicationFlushDelayMs,
+      },
+      clock: this.#clock,
+      random: this.#deps.random ?? systemRandom,
+      logger: this.#log,
     });
-    return Promise.resolve();
   }
 
   /** Every known member, this node included (only this node when gossip is off). */
@@ -159,10 +252,15 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }];
   }
 
-  /** Ready once started and, when seeds are configured, joined to the cluster. */
+  /**
+   * Ready once started and, when seeds are configured, joined to the cluster and holding a copy
+   * of the data set from a peer.
+   */
   readiness(): { ready: boolean; reason?: string } {
     if (!this.#started) return { ready: false, reason: "not started" };
-    return this.#cluster?.readiness() ?? { ready: true };
+    const joined = this.#cluster?.readiness() ?? { ready: true };
+    if (!joined.ready) return joined;
+    return this.#replicator?.readiness() ?? { ready: true };
   }
 
   /**
@@ -176,6 +274,11 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#cluster = undefined;
     const server = this.#server;
     this.#server = undefined;
+    // Queued writes are abandoned: peers repair them from each other by anti-entropy.
+    this.#replicator?.close();
+    this.#replicator = undefined;
+    for (const socket of this.#streams) socket.close(1001, "node stopping");
+    this.#streams.clear();
     // Leave first (others see "left", not "dead"), while in-flight requests finish.
     await Promise.all([
       cluster?.leaveAndShutdown().catch((err) => this.#log.warn("leave failed", { err })),

@@ -15,6 +15,7 @@ import {
   type MembershipEvents,
   type MemberView,
 } from "../membership/mod.ts";
+import type { PeerAddress } from "../replication/mod.ts";
 import { DenoTransport } from "../transport/mod.ts";
 import { type Address, parseAddress } from "../transport/transport.ts";
 import type { Clock } from "../util/clock.ts";
@@ -37,6 +38,10 @@ export interface ClusterOptions {
   logger: Logger;
   /** Extra application hooks (replication plugs in here). */
   delegate?: MembershipDelegate;
+  /** A member became alive or changed (with its HTTP address from the metadata). */
+  onPeerUp?(peer: PeerAddress): void;
+  /** A member died or left. */
+  onPeerDown?(name: string): void;
 }
 
 /** The membership side of a running node. */
@@ -69,9 +74,18 @@ export class Cluster {
     const seeds = config.peers.map((p) => parseAddress(p, 7946));
     const meta = new TextEncoder().encode(JSON.stringify({ http_port: options.httpPort }));
     const events: MembershipEvents = {
-      onJoin: (m) => log.info("member joined", { member: m.name, addr: addressOf(m) }),
-      onLeave: (m) => log.info(`member ${m.state}`, { member: m.name, addr: addressOf(m) }),
-      onUpdate: (m) => log.info("member updated", { member: m.name }),
+      onJoin: (m) => {
+        log.info("member joined", { member: m.name, addr: addressOf(m) });
+        options.onPeerUp?.(peerOf(m));
+      },
+      onLeave: (m) => {
+        log.info(`member ${m.state}`, { member: m.name, addr: addressOf(m) });
+        options.onPeerDown?.(m.name);
+      },
+      onUpdate: (m) => {
+        log.info("member updated", { member: m.name });
+        options.onPeerUp?.(peerOf(m));
+      },
     };
     const memberlist = new Memberlist({
       name: config.nodeName,
@@ -161,12 +175,21 @@ function parseMeta(meta: Uint8Array): unknown {
   }
 }
 
-function toHttpView(m: MemberView): HttpMemberView {
-  const meta = parseMeta(m.meta);
-  const httpPort = typeof meta === "object" && meta !== null &&
+function httpPortOf(meta: unknown): number {
+  return typeof meta === "object" && meta !== null &&
       typeof (meta as { http_port?: unknown }).http_port === "number"
     ? (meta as { http_port: number }).http_port
     : 0;
+}
+
+/** Where a member's replication endpoints are (HTTP port 0 when its metadata has none). */
+function peerOf(m: MemberView): PeerAddress {
+  return { name: m.name, host: m.address.host, httpPort: httpPortOf(parseMeta(m.meta)) };
+}
+
+function toHttpView(m: MemberView): HttpMemberView {
+  const meta = parseMeta(m.meta);
+  const httpPort = httpPortOf(meta);
   return {
     name: m.name,
     addr: m.address.host,

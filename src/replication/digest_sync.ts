@@ -8,7 +8,8 @@
  * repairs both sides, and only differing buckets travel.
  *
  * A node joining or restarting empty runs the same exchange over every bucket: all of them
- * differ, so it receives the whole data set, split into ranges fetched `concurrency` at a time
+ * differ, so it receives the whole data set. Past the first answer (which covers everything
+ * when the data set is small), the rest is split into ranges fetched `concurrency` at a time,
  * so that the source encodes one chunk while the joiner applies the previous one.
  *
  * @module
@@ -129,7 +130,6 @@ export async function syncWithPeer(
   options: SyncOptions = {},
 ): Promise<SyncOutcome> {
   const buckets = ctx.store.bucketCount;
-  const rangeCount = Math.max(1, Math.min(options.ranges ?? 1, buckets));
   const digests = ctx.store.bucketDigests();
   const outcome: SyncOutcome = {
     requests: 0,
@@ -139,17 +139,23 @@ export async function syncWithPeer(
     pushed: 0,
     rejected: 0,
   };
-  const ranges: [number, number][] = [];
-  for (let r = 0; r < rangeCount; r++) {
-    ranges.push([
-      Math.floor((r * buckets) / rangeCount),
-      Math.floor(((r + 1) * buckets) / rangeCount),
-    ]);
-  }
-  const pushBack = options.pushBack ?? true;
+  const step = (lo: number, hi: number) =>
+    syncStep(
+      ctx,
+      peer,
+      digests.subarray(2 * lo, 2 * hi),
+      lo,
+      hi,
+      options.pushBack ?? true,
+      outcome,
+    );
+  // One request covers everything when little differs; only a large difference is split into
+  // ranges fetched in parallel.
+  const first = await step(0, buckets);
+  const ranges = splitRange(first, buckets, options.ranges ?? 1);
   const worker = async () => {
     for (let range = ranges.shift(); range; range = ranges.shift()) {
-      await syncRange(ctx, peer, digests, range, pushBack, outcome);
+      for (let cursor = range[0]; cursor < range[1];) cursor = await step(cursor, range[1]);
     }
   };
   const workers = Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker);
@@ -159,35 +165,43 @@ export async function syncWithPeer(
   return outcome;
 }
 
-async function syncRange(
+function splitRange(lo: number, hi: number, parts: number): [number, number][] {
+  const n = Math.max(1, Math.min(parts, hi - lo));
+  const out: [number, number][] = [];
+  for (let r = 0; r < n && lo < hi; r++) {
+    out.push([lo + Math.floor((r * (hi - lo)) / n), lo + Math.floor(((r + 1) * (hi - lo)) / n)]);
+  }
+  return out;
+}
+
+// One request for buckets lo..hi-1: applies the answer, pushes back, returns where to go on.
+async function syncStep(
   ctx: SyncContext,
   peer: PeerAddress,
   digests: Uint32Array,
-  [lo, hi]: [number, number],
+  lo: number,
+  hi: number,
   pushBack: boolean,
   outcome: SyncOutcome,
-): Promise<void> {
-  const buckets = ctx.store.bucketCount;
-  for (let cursor = lo; cursor < hi;) {
-    const body = encodeSyncRequest(ctx.codec, {
-      from: ctx.name,
-      buckets,
-      lo: cursor,
-      hi,
-      digests: digests.subarray(2 * cursor, 2 * hi),
-      maxBytes: ctx.chunkBytes,
-    });
-    outcome.requests++;
-    const raw = await ctx.transport.request(peer, "sync", body, ctx.timeoutMs);
-    const answer = decodeSyncResponse(ctx.codec, raw, cursor, hi);
-    const [applied, rejected] = applyRecords(ctx, answer.records);
-    outcome.buckets += answer.differing.length;
-    outcome.received += answer.records.length;
-    outcome.applied += applied;
-    outcome.rejected += rejected;
-    if (pushBack) outcome.pushed += await pushWinners(ctx, peer, answer);
-    cursor = answer.next;
-  }
+): Promise<number> {
+  const body = encodeSyncRequest(ctx.codec, {
+    from: ctx.name,
+    buckets: ctx.store.bucketCount,
+    lo,
+    hi,
+    digests,
+    maxBytes: ctx.chunkBytes,
+  });
+  outcome.requests++;
+  const raw = await ctx.transport.request(peer, "sync", body, ctx.timeoutMs);
+  const answer = decodeSyncResponse(ctx.codec, raw, lo, hi);
+  const [applied, rejected] = applyRecords(ctx, answer.records);
+  outcome.buckets += answer.differing.length;
+  outcome.received += answer.records.length;
+  outcome.applied += applied;
+  outcome.rejected += rejected;
+  if (pushBack) outcome.pushed += await pushWinners(ctx, peer, answer);
+  return answer.next;
 }
 
 /** Sends the peer our records of the answer's buckets that it lacks or holds older. */

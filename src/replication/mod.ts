@@ -37,3 +37,7 @@ export {
 export { type SyncOutcome } from "./digest_sync.ts";
 export { PeerSender, type PeerSenderOptions, type PeerSenderStats } from "./peer_sender.ts";
 export { type RepairStats } from "./repair_scheduler.ts";
+export {
+  StreamReplicationTransport,
+  type StreamReplicationTransportOptions,
+} from "./stream_transport.ts";

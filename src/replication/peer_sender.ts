@@ -13,6 +13,7 @@
  */
 
 import type { Clock, TimerId } from "../util/clock.ts";
+import { LagWindow } from "./_lag_window.ts";
 import type { PeerAddress, ReplicationTransport } from "./transport.ts";
 import { PeerRequestError } from "./transport.ts";
 import type { AckWaiter, PeerOutcome } from "./write_acks.ts";
@@ -92,6 +93,8 @@ export interface PeerSenderStats {
   failures: number;
   /** Records dropped. */
   dropped: number;
+  /** Round trip of recent batches (send → answered), ms. */
+  rttMs: { p50: number; p99: number; max: number };
   /** Last error, if any. */
   lastError?: string;
 }
@@ -110,6 +113,7 @@ export class PeerSender {
   #consecutiveFailures = 0;
   #timer: TimerId | undefined;
   #closed = false;
+  readonly #rtt = new LagWindow(256);
   #stats = {
     batches: 0,
     records: 0,
@@ -150,11 +154,13 @@ export class PeerSender {
   /** Gauges and counters. */
   stats(): PeerSenderStats {
     const { lastError, ...counts } = this.#stats;
+    const { p50, p99, max } = this.#rtt.summary();
     return {
       queued: this.#queue.length - this.#head,
       backlogBytes: this.#backlogBytes,
       inFlight: this.#inFlight,
       ...counts,
+      rttMs: { p50, p99, max },
       ...(lastError ? { lastError } : {}),
     };
   }
@@ -223,7 +229,9 @@ export class PeerSender {
     for (const q of batch) bytes += q.record.bytes.byteLength;
     try {
       const body = o.encodeBatch(batch.map((q) => q.record.bytes));
+      const started = performance.now();
       await o.transport.request(this.peer, "replicate", body, o.timeoutMs);
+      this.#rtt.add(performance.now() - started);
       this.#consecutiveFailures = 0;
       this.#stats.batches++;
       this.#stats.records += batch.length;

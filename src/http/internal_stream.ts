@@ -1,0 +1,67 @@
+/**
+ * The server side of the replication stream: `GET /internal/stream` upgraded to a WebSocket on
+ * which a peer sends batch frames and gets answer frames (see `replication/stream_frames.ts`).
+ * Deno-specific (`Deno.upgradeWebSocket`). A browser page cannot open it (any `Origin` header is
+ * refused: WebSockets are not covered by CORS); text frames, frames over the message limit and
+ * unreadable frames close the socket; a malformed batch gets a "refused" answer and changes
+ * nothing.
+ *
+ * @module
+ */
+
+import {
+  decodeBatchFrame,
+  encodeAnswerFrame,
+  FRAME_OK,
+  FRAME_REFUSED,
+} from "../replication/stream_frames.ts";
+import type { ReplicationEndpoints } from "./app.ts";
+import { HttpError } from "./put_body.ts";
+
+const utf8 = new TextEncoder();
+
+/**
+ * Upgrades `req` and serves batch frames with `endpoints` until the socket closes; the socket
+ * is kept in `open` meanwhile (so the node can close it on shutdown). Throws an `HttpError` for
+ * a request that is not a plain WebSocket upgrade.
+ */
+export function acceptReplicationStream(
+  req: Request,
+  endpoints: ReplicationEndpoints,
+  open: Set<WebSocket>,
+): Response {
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    throw new HttpError(426, "Expected a WebSocket upgrade on /internal/stream");
+  }
+  if (req.headers.has("origin")) {
+    throw new HttpError(403, "The replication stream does not accept browser origins");
+  }
+  const { socket, response } = Deno.upgradeWebSocket(req);
+  socket.binaryType = "arraybuffer";
+  open.add(socket);
+  socket.onclose = () => open.delete(socket);
+  socket.onerror = () => open.delete(socket);
+  socket.onmessage = (e) => serveFrame(socket, endpoints, e.data);
+  return response;
+}
+
+function serveFrame(socket: WebSocket, endpoints: ReplicationEndpoints, data: unknown): void {
+  if (!(data instanceof ArrayBuffer)) return socket.close(1003, "binary frames only");
+  if (data.byteLength > endpoints.maxMessageBytes + 4) return socket.close(1009, "frame too large");
+  let frame;
+  try {
+    frame = decodeBatchFrame(new Uint8Array(data));
+  } catch {
+    return socket.close(1002, "unreadable frame");
+  }
+  let answer: Uint8Array;
+  try {
+    answer = encodeAnswerFrame(frame.seq, FRAME_OK, endpoints.receiveBatch(frame.batch));
+  } catch (err) {
+    if (!(err instanceof TypeError || err instanceof RangeError)) {
+      return socket.close(1011, "internal error");
+    }
+    answer = encodeAnswerFrame(frame.seq, FRAME_REFUSED, utf8.encode(err.message));
+  }
+  if (socket.readyState === WebSocket.OPEN) socket.send(answer);
+}
