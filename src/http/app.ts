@@ -18,6 +18,9 @@ import {
   WriteAcksError,
 } from "../replication/mod.ts";
 import { acceptReplicationStream } from "./internal_stream.ts";
+import { dashboardHtml, type DashboardState } from "../dashboard/mod.ts";
+import { type NodeMetrics, routeOf } from "../metrics/mod.ts";
+import { OPENAPI_DOCUMENT } from "./openapi.ts";
 import { HttpError, readBodyLimited, readPutRequest } from "./put_body.ts";
 
 /** A stored value as the HTTP layer sees it. */
@@ -268,7 +271,7 @@ export function createHandler(
     const key = keyFromUrl(url, maxKey);
     return isGet ? getEntry(service, key, false) : putEntry(service, req, url, key);
   };
-  return (req) => {
+  const handle = (req: Request): Response | Promise<Response> => {
     try {
       const response = fast(req);
       if (response === undefined) return app.fetch(req);
@@ -277,10 +280,32 @@ export function createHandler(
       return errorResponse(err);
     }
   };
+  const metrics = options.metrics;
+  if (!metrics) return handle;
+  return (req) => {
+    const started = performance.now();
+    const observe = (res: Response) => {
+      const url = req.url;
+      const path = url.slice(url.indexOf("/", url.indexOf("//") + 2)).split("?", 1)[0];
+      metrics.observeRequest(
+        routeOf(path),
+        req.method,
+        res.status,
+        (performance.now() - started) / 1000,
+      );
+      return res;
+    };
+    const res = handle(req);
+    return res instanceof Response ? observe(res) : res.then(observe);
+  };
 }
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
+  /** Request metrics and the `/metrics` route. @default none */
+  metrics?: NodeMetrics;
+  /** Data of the dashboard page (`GET /` and `GET /dashboard/state`). @default no dashboard */
+  dashboard?: () => Promise<DashboardState>;
   /**
    * Where accepted replication streams (WebSockets) are kept while open, so the node can close
    * them when it stops. @default a set of the app's own
@@ -295,6 +320,21 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   const maxKey = service.limits.maxKeyBytes;
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get(
+      "/metrics",
+      async () =>
+        new Response(await metrics.text(), { headers: { "content-type": metrics.contentType } }),
+    );
+  }
+  const dashboard = options.dashboard;
+  if (dashboard) {
+    const page = dashboardHtml();
+    app.get("/", (c) => c.html(page));
+    app.get("/dashboard/state", async (c) => c.json(await dashboard()));
+  }
   app.get("/readyz", (c) => {
     const r = service.readiness();
     return c.json(

@@ -92,6 +92,7 @@ export class NodeMetrics {
   readonly #latency: client.Histogram<"route" | "method">;
   readonly #stats: StatsSource;
   readonly #derived = new Map<string, client.Gauge<string> | client.Counter<string>>();
+  #requestCount = 0;
 
   /** @param stats the node's stats snapshot, read at each scrape */
   constructor(stats: StatsSource) {
@@ -113,14 +114,22 @@ export class NodeMetrics {
 
   /** Records one request: its route template, method, status and handler time in seconds. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
+    this.#requestCount++;
     this.#requests.inc({ route, method, status: String(status) });
     this.#latency.observe({ route, method }, seconds);
+  }
+
+  /** HTTP requests observed so far (all routes). */
+  get requestCount(): number {
+    return this.#requestCount;
   }
 
   /** The Prometheus text exposition, with stats read now. */
   async text(): Promise<string> {
     const snapshot = this.#stats();
     for (const [section, value] of Object.entries(snapshot)) {
+      // The `http` section mirrors this registry's own request counter.
+      if (section === "http") continue;
       for (const s of flattenStats(section, value)) this.#set(s);
     }
     return await this.registry.metrics();

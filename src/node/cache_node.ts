@@ -29,6 +29,8 @@ import { HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type Random, systemRandom } from "../util/random.ts";
 import { Cluster } from "./cluster.ts";
+import { dashboardState } from "../dashboard/mod.ts";
+import { NodeMetrics } from "../metrics/mod.ts";
 
 /** Collaborators a node can be given instead of the real ones (tests, simulations). */
 export interface CacheNodeDeps {
@@ -55,6 +57,8 @@ export type NodeStats = {
   replication?: ReplicationStats;
   /** Membership counters, while the node is in a cluster. */
   membership?: Record<string, unknown>;
+  /** HTTP requests served (all routes). */
+  http: { requests: number };
 };
 
 /** A cache node: store + HTTP API (+ membership and replication when configured). */
@@ -66,6 +70,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   readonly #store: TtlStore;
   readonly #hlc: HybridLogicalClock;
   readonly #deps: CacheNodeDeps;
+  readonly #metrics: NodeMetrics = new NodeMetrics(() => this.stats());
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #cluster: Cluster | undefined;
   #replicator: Replicator | undefined;
@@ -97,6 +102,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     const stats: NodeStats = {
       node: this.config.nodeName,
       store: { ...this.#store.stats(), digest: this.#store.digest() },
+      http: { requests: this.#metrics.requestCount },
     };
     if (this.#replicator) stats.replication = this.#replicator.stats();
     if (this.#cluster) stats.membership = this.#cluster.stats();
@@ -131,7 +137,16 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#store.start();
     if (options.cluster !== false) this.#replicator = this.#createReplicator();
     if (options.http !== false) {
-      const handler = createHandler(this, { streams: this.#streams });
+      const handler = createHandler(this, {
+        streams: this.#streams,
+        metrics: this.#metrics,
+        dashboard: () =>
+          dashboardState({
+            self: this.config.nodeName,
+            members: () => this.members(),
+            localStats: () => this.stats(),
+          }),
+      });
       const listening = Promise.withResolvers<void>();
       this.#server = Deno.serve({
         hostname: this.config.bindAddr,
