@@ -111,13 +111,19 @@ export class NodeProcess {
     }).spawn();
     const node = new NodeProcess(child, fullEnv, httpPort, gossipPort);
     if (options.wait !== false) {
-      await waitFor(`node ${fullEnv.NODE_NAME} /healthz`, async () => {
-        const exited = await Promise.race([node.status, Promise.resolve(undefined)]);
-        if (exited) throw new Error(`node exited with ${exited.code}: ${node.logs.join("\n")}`);
+      const healthy = waitFor(`node ${fullEnv.NODE_NAME} /healthz`, async () => {
         const res = await fetch(node.url("/healthz")).catch(() => undefined);
         await res?.body?.cancel();
         return res?.ok ? true : undefined;
       }, 20_000);
+      // A node that exits while starting fails the start at once, with its output.
+      const exited = node.status.then(async (status) => {
+        await node.#drained;
+        throw new Error(`node exited with ${status.code}: ${node.logs.join("\n")}`);
+      });
+      healthy.catch(() => {});
+      await Promise.race([healthy, exited]);
+      exited.catch(() => {});
     }
     return node;
   }

@@ -1,0 +1,69 @@
+/**
+ * `/metrics` on a real node: Prometheus text whose values follow the operations made, and
+ * `/openapi.json` whose every path is served.
+ */
+
+import assert from "node:assert/strict";
+import { NodeProcess } from "./support/node_process.ts";
+
+function value(text: string, series: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  return line === undefined ? NaN : Number(line.slice(series.length + 1));
+}
+
+Deno.test("metrics follow operations on a real node", async () => {
+  await using node = await NodeProcess.start({ MAX_MEMORY: "1mb", MAX_VALUE_BYTES: "64kb" });
+  const scrape = async () => {
+    const res = await fetch(node.url("/metrics"));
+    assert.match(res.headers.get("content-type") ?? "", /text\/plain/);
+    return await res.text();
+  };
+  const before = await scrape();
+  assert.equal(value(before, "cache_store_hits_total"), 0);
+  assert.equal(value(before, 'cache_membership_members{state="alive"}'), 1);
+  for (let i = 0; i < 200; i++) {
+    await fetch(node.url(`/cache/k${i}`), {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ value: "x".repeat(10_000) }),
+    }).then((r) => r.text());
+  }
+  await fetch(node.url("/cache/k199")).then((r) => r.text());
+  await fetch(node.url("/cache/absent")).then((r) => r.text());
+  await fetch(node.url("/cache/k1"), { method: "POST" }).then((r) => r.text());
+  const after = await scrape();
+  assert.equal(value(after, "cache_store_hits_total"), 1);
+  assert.equal(value(after, "cache_store_misses_total"), 1);
+  assert.ok(value(after, "cache_store_evictions_total") > 0, "a 2 MB flood into 1 MiB evicts");
+  assert.ok(value(after, "cache_store_bytes") <= value(after, "cache_store_max_bytes"));
+  assert.equal(
+    value(after, 'cache_http_requests_total{route="/cache/{key}",method="PUT",status="200"}'),
+    200,
+  );
+  assert.equal(
+    value(after, 'cache_http_requests_total{route="/cache/{key}",method="GET",status="404"}'),
+    1,
+  );
+  assert.equal(
+    value(after, 'cache_http_requests_total{route="/cache/{key}",method="POST",status="405"}'),
+    1,
+  );
+  assert.match(
+    after,
+    /^cache_http_request_duration_seconds_count\{route="\/cache\/\{key\}",method="PUT"\} 200$/m,
+  );
+  assert.ok(value(after, "cache_membership_probes_total") >= 0);
+});
+
+Deno.test("every path in /openapi.json is served", async () => {
+  await using node = await NodeProcess.start();
+  const doc = await (await fetch(node.url("/openapi.json"))).json();
+  assert.equal(doc.openapi, "3.1.0");
+  for (const path of Object.keys(doc.paths)) {
+    const url = node.url(path.replace("{key}", "some-key"));
+    const res = await fetch(url);
+    await res.body?.cancel();
+    assert.ok([200, 404].includes(res.status), `${path}: ${res.status}`);
+    if (path !== "/cache/{key}") assert.equal(res.status, 200, path);
+  }
+});
