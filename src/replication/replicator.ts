@@ -58,7 +58,7 @@ export const DEFAULT_REPLICATION_SETTINGS: Readonly<ReplicationSettings> = Objec
   maxBatchBytes: 1024 * 1024,
   maxBatchRecords: 4096,
   maxInFlight: 2,
-  syncChunkBytes: 4 * 1024 * 1024,
+  syncChunkBytes: 1024 * 1024,
   joinRanges: 16,
   joinConcurrency: 2,
 });
