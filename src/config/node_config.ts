@@ -12,6 +12,7 @@ import {
   type MembershipProfile,
   validateMembershipConfig,
 } from "../membership/config.ts";
+import { keyringFromConfig } from "../membership/keyring.ts";
 import { parseBytes, parseDuration } from "./units.ts";
 
 /** Log verbosity, most verbose first. */
@@ -91,6 +92,25 @@ export interface NodeConfig {
    * the delete could bring the value back. @default 10 minutes
    */
   tombstoneTtlMs: number;
+  /**
+   * Gossip encryption key: base64 of 16, 24 or 32 bytes (AES-128/192/256), memberlist's
+   * `SecretKey`. It encrypts what this node sends; with `secretKeys` it is the primary key.
+   */
+  secretKey?: string;
+  /**
+   * Keyring for rotation without downtime: every key decrypts; the first (after `secretKey`)
+   * encrypts when `secretKey` is unset. @default []
+   */
+  secretKeys: string[];
+  /** With a key: refuse unencrypted gossip (false only while migrating a cluster). @default true */
+  gossipVerifyIncoming: boolean;
+  /** With a key: encrypt what is sent (false only while migrating a cluster). @default true */
+  gossipVerifyOutgoing: boolean;
+  /**
+   * Cluster label (memberlist ≥ 0.3): packets and streams carry it and a node drops traffic with
+   * another label, so two clusters on one network stay apart. Empty: no label. @default ""
+   */
+  gossipLabel: string;
 }
 
 /** The gossip settings that can be set by env var or flag, over the chosen preset. */
@@ -130,6 +150,10 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   replicationFlushDelayMs: 0,
   replicationChannel: "websocket",
   tombstoneTtlMs: 600_000,
+  secretKeys: [],
+  gossipVerifyIncoming: true,
+  gossipVerifyOutgoing: true,
+  gossipLabel: "",
 });
 
 /** Builds a complete config from defaults plus `overrides` (for embedding and tests). */
@@ -153,7 +177,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Parsed = string | number | string[];
+type Parsed = string | number | boolean | string[];
 
 /** How one setting is read: its env vars, its flag, its parser and what it allows. */
 interface OptionSpec {
@@ -192,6 +216,15 @@ function oneOf<T extends string>(values: readonly T[]) {
     const t = text.trim().toLowerCase() as T;
     return values.includes(t) ? t : undefined;
   };
+}
+
+function parseBool(text: string): boolean | undefined {
+  const t = text.trim().toLowerCase();
+  return ["true", "1", "yes"].includes(t)
+    ? true
+    : ["false", "0", "no"].includes(t)
+    ? false
+    : undefined;
 }
 
 function parseCount(text: string): number | undefined {
@@ -372,6 +405,41 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     allowed: "a positive duration such as 10m or 1h",
     parse: parsePositiveDuration,
   },
+  {
+    field: "secretKey",
+    env: ["SECRET_KEY"],
+    flag: "--secret-key",
+    allowed: "base64 of 16, 24 or 32 bytes",
+    parse: (t) => t.trim(),
+  },
+  {
+    field: "secretKeys",
+    env: ["SECRET_KEYS"],
+    flag: "--secret-keys",
+    allowed: "comma-separated base64 keys of 16, 24 or 32 bytes",
+    parse: (t) => t.split(",").map((k) => k.trim()).filter((k) => k !== ""),
+  },
+  {
+    field: "gossipVerifyIncoming",
+    env: ["GOSSIP_VERIFY_INCOMING"],
+    flag: "--gossip-verify-incoming",
+    allowed: "true or false",
+    parse: parseBool,
+  },
+  {
+    field: "gossipVerifyOutgoing",
+    env: ["GOSSIP_VERIFY_OUTGOING"],
+    flag: "--gossip-verify-outgoing",
+    allowed: "true or false",
+    parse: parseBool,
+  },
+  {
+    field: "gossipLabel",
+    env: ["GOSSIP_LABEL"],
+    flag: "--gossip-label",
+    allowed: "1..255 bytes of text",
+    parse: (t) => (new TextEncoder().encode(t).length <= 255 ? t : undefined),
+  },
 ];
 
 /** The env vars the loader reads (the run task grants `--allow-env` for exactly these). */
@@ -461,6 +529,14 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
       `Invalid MAX_VALUE_BYTES=${config.maxValueBytes}: expected at most MAX_MEMORY (${config.maxMemoryBytes})`,
     );
   }
+  try {
+    keyringFromConfig(config, { secretKey: "SECRET_KEY", secretKeys: "SECRET_KEYS" });
+  } catch (err) {
+    // The message names the variable and the decoded length, never the key itself.
+    throw new ConfigError(
+      `Invalid ${(err as Error).message.replace("Cannot build keyring: ", "")}`,
+    );
+  }
   if (config.tombstoneTtlMs < 10 * config.antiEntropyIntervalMs) {
     const given = sourceOf.get("tombstoneTtlMs") ?? `TOMBSTONE_TTL=${config.tombstoneTtlMs}`;
     throw new ConfigError(
@@ -488,7 +564,13 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
  */
 export function membershipConfigOf(config: NodeConfig): MembershipConfig {
   return validateMembershipConfig(
-    MEMBERSHIP_PROFILES[config.gossipProfile]({ ...config.gossip, bindPort: config.gossipPort }),
+    MEMBERSHIP_PROFILES[config.gossipProfile]({
+      ...config.gossip,
+      bindPort: config.gossipPort,
+      gossipVerifyIncoming: config.gossipVerifyIncoming,
+      gossipVerifyOutgoing: config.gossipVerifyOutgoing,
+      label: config.gossipLabel,
+    }),
   );
 }
 

@@ -10,6 +10,8 @@
 import { membershipConfigOf, type NodeConfig } from "../config/mod.ts";
 import type { MemberView as HttpMemberView } from "../http/app.ts";
 import {
+  keyringEncryption,
+  keyringFromConfig,
   Memberlist,
   type MembershipDelegate,
   type MembershipEvents,
@@ -87,11 +89,18 @@ export class Cluster {
         options.onPeerUp?.(peerOf(m));
       },
     };
+    const membershipConfig = {
+      ...membershipConfigOf(config),
+      bindPort: transport.localAddress.port,
+    };
+    const keyring = keyringFromConfig(config);
     const memberlist = new Memberlist({
       name: config.nodeName,
       transport,
       advertise,
-      config: { ...membershipConfigOf(config), bindPort: transport.localAddress.port },
+      config: membershipConfig,
+      encryption: keyring &&
+        keyringEncryption(keyring, { protocolVersion: membershipConfig.protocolVersion }),
       clock: options.clock,
       logger: log,
       seeds,
