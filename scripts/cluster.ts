@@ -95,10 +95,10 @@ if (import.meta.main) {
     );
     urls.push(`http://127.0.0.1:${args.httpBase + i}`);
   }
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   while (!(await Promise.all(urls.map(healthy))).every(Boolean)) {
     if (Date.now() > deadline) {
-      console.error("Cannot start the cluster: nodes not healthy after 30 s");
+      console.error("Cannot start the cluster: nodes not healthy after 90 s");
       for (const c of children) c.kill("SIGKILL");
       Deno.exit(1);
     }

@@ -95,9 +95,16 @@ Deno.test({
       await t.step(
         "periodic push/pull (every 1 s on the Go side) merges cleanly both ways",
         async () => {
-          await new Promise((r) => setTimeout(r, 3500));
-          const stats = (await (await fetch(deno.url("/stats"))).json()).membership;
-          assert.ok(stats.pushPullsIn >= 2, `push/pulls from Go: ${stats.pushPullsIn}`);
+          // Each Go peer push/pulls with a random member every second: wait for three with us.
+          const stats = await waitFor(
+            "3 push/pulls from Go",
+            async () => {
+              const s = (await (await fetch(deno.url("/stats"))).json()).membership;
+              return s.pushPullsIn >= 3 ? s : undefined;
+            },
+            20_000,
+            200,
+          );
           assert.equal(stats.pushPullFailures, 0);
           assert.deepEqual(stats.dropped, {});
           for (const g of gos) {
