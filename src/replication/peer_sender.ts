@@ -75,6 +75,7 @@ export interface PeerSenderOptions {
 interface Queued {
   record: OutgoingRecord;
   attempts: number;
+  at: number;
 }
 
 /** Gauges and counters of one peer's sender. */
@@ -95,6 +96,8 @@ export interface PeerSenderStats {
   dropped: number;
   /** Round trip of recent batches (send → answered), ms. */
   rttMs: { p50: number; p99: number; max: number };
+  /** Time recent records waited in the queue before their batch left, ms. */
+  waitMs: { p50: number; p99: number; max: number };
   /** Last error, if any. */
   lastError?: string;
 }
@@ -113,7 +116,9 @@ export class PeerSender {
   #consecutiveFailures = 0;
   #timer: TimerId | undefined;
   #closed = false;
+  // Measurements only (performance.now, sub-millisecond); no behaviour depends on them.
   readonly #rtt = new LagWindow(256);
+  readonly #wait = new LagWindow(1024);
   #stats = {
     batches: 0,
     records: 0,
@@ -145,7 +150,7 @@ export class PeerSender {
     }
     const size = record.bytes.byteLength;
     if (this.#backlogBytes + size > this.#o.maxBacklogBytes) this.#dropBacklog();
-    this.#queue.push({ record, attempts: 0 });
+    this.#queue.push({ record, attempts: 0, at: performance.now() });
     this.#backlogBytes += size;
     this.#schedule();
     return true;
@@ -154,13 +159,13 @@ export class PeerSender {
   /** Gauges and counters. */
   stats(): PeerSenderStats {
     const { lastError, ...counts } = this.#stats;
-    const { p50, p99, max } = this.#rtt.summary();
     return {
       queued: this.#queue.length - this.#head,
       backlogBytes: this.#backlogBytes,
       inFlight: this.#inFlight,
       ...counts,
-      rttMs: { p50, p99, max },
+      rttMs: summary(this.#rtt),
+      waitMs: summary(this.#wait),
       ...(lastError ? { lastError } : {}),
     };
   }
@@ -230,6 +235,7 @@ export class PeerSender {
     try {
       const body = o.encodeBatch(batch.map((q) => q.record.bytes));
       const started = performance.now();
+      for (const q of batch) this.#wait.add(started - q.at);
       await o.transport.request(this.peer, "replicate", body, o.timeoutMs);
       this.#rtt.add(performance.now() - started);
       this.#consecutiveFailures = 0;
@@ -285,4 +291,10 @@ export class PeerSender {
     }
     for (const q of batch) q.record.waiter?.report(this.peer.name, outcome);
   }
+}
+
+function summary(w: LagWindow): { p50: number; p99: number; max: number } {
+  const { p50, p99, max } = w.summary();
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return { p50: round(p50), p99: round(p99), max: round(max) };
 }

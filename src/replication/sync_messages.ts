@@ -16,9 +16,9 @@ import {
   checkName,
   checkUint,
   type ReplicationCodec,
-  tupleTable,
   WIRE_FORMAT,
 } from "./codec.ts";
+import { decodeRecordBlob, encodeRecordBlob } from "./record_blob.ts";
 
 /** The initiator's side of one sync exchange. */
 export interface SyncRequest {
@@ -104,10 +104,14 @@ export function decodeSyncRequest(codec: ReplicationCodec, bytes: Uint8Array): S
   return { from, buckets, lo, hi, digests: digestLanes(raw), maxBytes };
 }
 
-/** Encodes a sync response. */
+/** Encodes a sync response (records as a {@link encodeRecordBlob} blob). */
 export function encodeSyncResponse(codec: ReplicationCodec, r: SyncResponse): Uint8Array {
-  const { names, tuples } = tupleTable(r.records);
-  return codec.encode([WIRE_FORMAT, r.next, r.differing, names, tuples]);
+  const index = new Map<string, number>();
+  for (const rec of r.records) {
+    if (!index.has(rec.version.node)) index.set(rec.version.node, index.size);
+  }
+  const blob = encodeRecordBlob(r.records, index);
+  return codec.encode([WIRE_FORMAT, r.next, r.differing, [...index.keys()], blob]);
 }
 
 /** Decodes and validates a sync response for a request covering `lo..hi-1`. */
@@ -130,7 +134,13 @@ export function decodeSyncResponse(
     }
     last = b;
   }
-  return { next, differing, records: codec.decodeRecords(m[3], m[4], what) };
+  const names = m[3];
+  if (!Array.isArray(names)) throw new TypeError(`Cannot decode ${what}: names not a list`);
+  names.forEach((n, i) => checkName(n, `names[${i}]`, what));
+  if (!(m[4] instanceof Uint8Array)) {
+    throw new TypeError(`Cannot decode ${what}: records not bytes`);
+  }
+  return { next, differing, records: decodeRecordBlob(m[4], names, codec.limits, what) };
 }
 
 /** Encodes the push/pull state blob. */
