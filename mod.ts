@@ -13,7 +13,7 @@
  * @module
  */
 
-export { CacheNode, type CacheNodeDeps } from "./src/node/cache_node.ts";
+export { CacheNode, type CacheNodeDeps, type NodeStats } from "./src/node/cache_node.ts";
 export {
   CONFIG_ENV_VARS,
   ConfigError,
@@ -23,8 +23,14 @@ export {
   type LogLevel,
   type NodeConfig,
   nodeConfig,
+  type ReplicationChannel,
   usage,
 } from "./src/config/mod.ts";
+export {
+  type AckRequirement,
+  type ReplicationStats,
+  WriteAcksError,
+} from "./src/replication/mod.ts";
 export type {
   CacheEntryView,
   CacheService,
