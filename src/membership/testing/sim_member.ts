@@ -1,0 +1,288 @@
+/**
+ * One member for large simulations: the engine's own parts (member table, broadcast queue,
+ * packet I/O, probe/gossip/push-pull loops, inbound packet and stream handlers, awareness, ack
+ * registry) wired together exactly as `Memberlist` wires them, plus two things a simulation
+ * of thousands of members needs and the public API does not offer:
+ *
+ * - {@link SimMember.warmStart}: fill the member table with an already-converged cluster
+ *   without queuing a broadcast per member. Through the protocol, every member learning N
+ *   others queues N alive broadcasts, each retransmitted `4 × ceil(log10(N + 1))` times, so
+ *   building a warm N-member cluster costs O(N² log N) packets; this costs N table inserts.
+ * - an effect observer: every batch of state changes (suspicions, deaths, joins,
+ *   refutations) is reported with the node's name, so measurements are event-driven instead
+ *   of polling N × N views.
+ *
+ * There are no seeds and no join retries (the simulator joins explicitly); the reconnect loop
+ * runs as in `Memberlist`. One schedule may differ, on request (`pushPullPhase: "steady"`): the
+ * engine staggers its first push/pull over the unscaled `pushPullInterval` (memberlist waits that
+ * stagger plus one scaled period), so N members started together all exchange full state within
+ * the first 30 s — O(N²) bytes. A warm cluster that has been up for a while has its push/pull
+ * phases spread over the scaled period instead; "steady" runs the engine's own push/pull on that
+ * spread schedule (first after a uniform draw in [0, scaled period), then every scaled period),
+ * with the engine's periodic loop switched off. Everything else is the engine's, unchanged.
+ *
+ * @module
+ */
+
+import type { Address, Transport } from "../../transport/transport.ts";
+import type { Clock } from "../../util/clock.ts";
+import { type Logger, silentLogger } from "../../util/log.ts";
+import type { Random } from "../../util/random.ts";
+import { AckRegistry } from "../_ack_registry.ts";
+import { type EngineContext, safeDelegate } from "../_context.ts";
+import { applyEffects } from "../_effects.ts";
+import { handlePacket } from "../_inbound_packets.ts";
+import { ipToBytes } from "../_ip.ts";
+import { ProtocolLoops } from "../_loops.ts";
+import { addressOf, PacketIO } from "../_packet_io.ts";
+import { FailedMembers } from "../_seeds.ts";
+import { handleStream, pushPull, type StreamState } from "../_streams.ts";
+import { TimerSet } from "../_timers.ts";
+import { Awareness } from "../awareness.ts";
+import { BroadcastQueue } from "../broadcast_queue.ts";
+import { buildVsn, type MembershipConfig, validateMembershipConfig } from "../config.ts";
+import { pushPullScale } from "../formulas.ts";
+import type { MembershipDelegate } from "../delegate.ts";
+import { type MembershipEffect, MemberTable } from "../node_state.ts";
+import { createMembershipStats, type MembershipStats } from "../stats.ts";
+
+/** Receives every batch of effects a member applies, before it is carried out. */
+export type EffectObserver = (member: string, effects: readonly MembershipEffect[]) => void;
+
+/** Options of {@link SimMember}. */
+export interface SimMemberOptions {
+  /** Unique node name. */
+  name: string;
+  /** Its transport, already attached; its address is advertised. */
+  transport: Transport;
+  /** The node's clock (a pause-aware node clock of the memory network). */
+  clock: Clock;
+  /** Protocol config (validated here). */
+  config: MembershipConfig;
+  /** The node's randomness. */
+  random: Random;
+  /** Sees every effect batch. @default none */
+  observer?: EffectObserver;
+  /** Application hooks. @default none */
+  delegate?: MembershipDelegate;
+  /** Engine logger. @default silentLogger */
+  logger?: Logger;
+  /** Period of reconnect attempts to failed members, as `Memberlist`'s. @default 30000 */
+  reconnectInterval?: number;
+  /**
+   * `engine`: the engine's push/pull loop as is. `steady`: push/pull phases spread over the
+   * scaled period, as in a cluster that has run for a while (see the module doc).
+   * @default "engine"
+   */
+  pushPullPhase?: "engine" | "steady";
+}
+
+/** A member of the warm cluster: name, IP bytes and port. */
+export interface WarmPeer {
+  /** Node name. */
+  name: string;
+  /** IPv4 bytes. */
+  addr: Uint8Array;
+  /** Port. */
+  port: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The membership engine, assembled for simulation. */
+export class SimMember {
+  readonly #ctx: EngineContext;
+  readonly #loops: ProtocolLoops;
+  readonly #streams: StreamState = { pushPulls: 0 };
+  readonly #address: Address;
+  readonly #vsn: Uint8Array;
+  /** The push/pull period the harness drives (0 = the engine's own loop does it). */
+  readonly #steadyPushPull: number;
+  #started = false;
+  #closed = false;
+
+  /** Validates the config and assembles the engine (nothing runs until {@link start}). */
+  constructor(options: SimMemberOptions) {
+    const steady = options.pushPullPhase === "steady" ? options.config.pushPullInterval : 0;
+    this.#steadyPushPull = steady;
+    const config = validateMembershipConfig({
+      ...options.config,
+      ...(steady > 0 ? { pushPullInterval: 0 } : {}),
+    });
+    const { name, clock, random, transport } = options;
+    const address = transport.localAddress;
+    const addr = ipToBytes(address.host);
+    if (!addr) {
+      throw new TypeError(
+        `Cannot create sim member: address must be an IP: received ${address.host}`,
+      );
+    }
+    this.#address = { ...address };
+    this.#vsn = buildVsn(config);
+    const log = (options.logger ?? silentLogger).child({ node: name });
+    const stats = createMembershipStats();
+    const delegate = safeDelegate(options.delegate, () => stats.delegateErrors++);
+    const timers = new TimerSet(clock);
+    const failed = new FailedMembers();
+    const observer = options.observer;
+    const apply = (effects: MembershipEffect[]) => {
+      if (effects.length === 0) return;
+      observer?.(name, effects);
+      applyEffects(this.#ctx, effects, {}, failed);
+    };
+    const table = new MemberTable({ localName: name, config, clock, random, onEffects: apply });
+    const queue = new BroadcastQueue({
+      numNodes: () => table.numNodes,
+      retransmitMult: config.retransmitMult,
+    });
+    const io = new PacketIO({ transport, config, queue, delegate, stats, log });
+    const isClosed = () => this.#closed;
+    let seqNo = 0;
+    this.#ctx = {
+      name,
+      config,
+      clock,
+      random,
+      log,
+      table,
+      queue,
+      awareness: new Awareness(config.awarenessMaxMultiplier),
+      acks: new AckRegistry(timers),
+      stats,
+      timers,
+      transport,
+      io,
+      self: { addr, port: address.port },
+      bindPort: address.port,
+      get closed() {
+        return isClosed();
+      },
+      nextSeqNo: () => (seqNo = (seqNo + 1) >>> 0),
+      apply,
+      delegate,
+      encryption: undefined,
+    };
+    this.#loops = new ProtocolLoops(this.#ctx, {
+      seeds: [],
+      seedRetry: {},
+      reconnectInterval: options.reconnectInterval ?? 30_000,
+      reconnectTimeout: 3_600_000,
+      failed,
+      joined: () => true,
+      join: (seeds) => this.#joinAll(seeds),
+    });
+    // Announce ourselves (incarnation 1) so the table is never empty.
+    apply(table.setAlive({ addr, port: address.port, meta: EMPTY, vsn: this.#vsn }));
+  }
+
+  /** Node name. */
+  get name(): string {
+    return this.#ctx.name;
+  }
+
+  /** Advertised address. */
+  get address(): Address {
+    return { ...this.#address };
+  }
+
+  /** Live protocol counters. */
+  get stats(): Readonly<MembershipStats> {
+    return this.#ctx.stats;
+  }
+
+  /** Lifeguard local health score (0 healthy). */
+  get healthScore(): number {
+    return this.#ctx.awareness.score;
+  }
+
+  /** Members in the table, any state, self included. */
+  get numNodes(): number {
+    return this.#ctx.table.numNodes;
+  }
+
+  /** Broadcasts waiting in the queue. */
+  get queued(): number {
+    return this.#ctx.queue.size;
+  }
+
+  /** Whether {@link shutdown} ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** State name of `member` in our table (`undefined` when unknown). */
+  stateOf(member: string): "alive" | "suspect" | "dead" | "left" | undefined {
+    const m = this.#ctx.table.get(member);
+    return m && (["alive", "suspect", "dead", "left"] as const)[m.state];
+  }
+
+  /**
+   * Inserts `peers` as alive members at incarnation 1 — what the table holds once a cluster
+   * has converged — without broadcasting or notifying (a warm start). Call before {@link start}.
+   */
+  warmStart(peers: readonly WarmPeer[]): void {
+    if (this.#started) throw new Error("Cannot warm-start a sim member: already started");
+    const table = this.#ctx.table;
+    for (const p of peers) {
+      if (p.name === this.#ctx.name) continue;
+      table.aliveNode({
+        incarnation: 1,
+        node: p.name,
+        addr: p.addr,
+        port: p.port,
+        meta: EMPTY,
+        vsn: this.#vsn,
+      });
+    }
+    // A converged cluster has nothing left to gossip, not even our own start-up alive.
+    this.#ctx.queue.reset();
+  }
+
+  /** Starts answering packets and streams and starts the loops (staggered as in the engine). */
+  start(): void {
+    if (this.#started || this.#closed) throw new Error("Cannot start a sim member twice");
+    this.#started = true;
+    const ctx = this.#ctx;
+    ctx.transport.onPacket((packet) => void handlePacket(ctx, packet));
+    ctx.transport.onStream((conn) => void handleStream(ctx, this.#streams, conn));
+    this.#loops.start();
+    if (this.#steadyPushPull > 0) {
+      const period = () => pushPullScale(this.#steadyPushPull, ctx.table.numNodes);
+      ctx.timers.after(Math.floor(ctx.random.next() * period()), () => void this.#pushPull(period));
+    }
+  }
+
+  /** Joins through `seed` with a push/pull (join = true); rejects when it fails. */
+  join(seed: Address): Promise<void> {
+    return pushPull(this.#ctx, seed, true);
+  }
+
+  /** Stops every loop and timer and closes the transport. Idempotent. */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ctx.timers.close();
+    this.#ctx.acks.clear();
+    this.#ctx.table.close();
+    await this.#ctx.transport.close();
+  }
+
+  /** One periodic push/pull with a random alive member, as the engine's loop does it. */
+  async #pushPull(period: () => number): Promise<void> {
+    const ctx = this.#ctx;
+    ctx.timers.after(period(), () => void this.#pushPull(period));
+    const target = ctx.table.pushPullTarget();
+    const address = target && addressOf(target);
+    if (!address) return;
+    try {
+      await pushPull(ctx, address, false);
+    } catch (error) {
+      ctx.log.warn("Push/pull failed", { node: target!.name, error });
+    }
+  }
+
+  async #joinAll(seeds: Address[]): Promise<number> {
+    const results = await Promise.allSettled(seeds.map((s) => pushPull(this.#ctx, s, true)));
+    return results.filter((r) => r.status === "fulfilled").length;
+  }
+}
