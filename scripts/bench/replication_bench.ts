@@ -23,6 +23,15 @@ import {
 
 const BASE_ENV = { GOSSIP_PROFILE: "local", LOG_LEVEL: "warn", MAX_MEMORY: "0" };
 
+/** The 1-minute load average (the machine is shared: it says how busy it was). */
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  } catch {
+    return "?";
+  }
+}
+
 function quantile(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
@@ -142,8 +151,9 @@ async function clusterRun(n: number, seconds: number, flushDelay: string) {
     await waitReady(nodes, 60_000);
     await measureVisibility(nodes, 1000, 2); // warm-up (JIT, connections)
     const vis = await measureVisibility(nodes, 1000, seconds);
+    const load = loadAverage();
     const tp = await measureThroughput(nodes, Math.max(3, seconds / 2));
-    return { vis, tp };
+    return { vis, tp, load };
   } finally {
     await Promise.all(nodes.map((x) => x.stop()));
   }
@@ -182,7 +192,7 @@ async function measureJoin(keys: number) {
     const readyMs = performance.now() - started;
     const s = await statsOf(j);
     if (s.store.entries !== keys) throw new Error(`joiner holds ${s.store.entries} of ${keys}`);
-    return { readyMs, copyMs: s.replication.antiEntropy.initialSync.ms };
+    return { readyMs, copyMs: s.replication.antiEntropy.initialSync.ms, load: loadAverage() };
   } finally {
     await Promise.all([...nodes, ...(joiner ? [joiner] : [])].map((x) => x.stop()));
   }
@@ -192,30 +202,32 @@ async function measureJoin(keys: number) {
 export async function replicationBench(quick: boolean): Promise<string[]> {
   const seconds = quick ? 3 : 10;
   const out = [
-    "| nodes | flush delay | writes/s offered | visible p50 / p99 (client, ms) | applied p50 / p99 (node lag, ms) | cluster PUT/s (wrk per node) | converged after load (ms) | dropped / repaired |",
-    "|---|---|---|---|---|---|---|---|",
+    "| nodes | flush delay | writes/s offered | visible p50 / p99 (client, ms) | applied p50 / p99 (node lag, ms) | cluster PUT/s (wrk per node) | converged after load (ms) | dropped / repaired | load avg |",
+    "|---|---|---|---|---|---|---|---|---|",
   ];
   const configs: [number, string][] = quick
     ? [[3, "0"], [5, "0"]]
     : [[3, "0"], [3, "2ms"], [5, "0"], [5, "2ms"]];
   for (const [n, delay] of configs) {
-    const { vis, tp } = await clusterRun(n, seconds, delay);
+    const { vis, tp, load } = await clusterRun(n, seconds, delay);
     out.push(
       `| ${n} | ${delay} | ${vis.writesPerSec.toFixed(0)} | ${vis.clientP50.toFixed(2)} / ${
         vis.clientP99.toFixed(2)
       } | ${vis.nodeP50} / ${vis.nodeP99} | ${tp.rps.toFixed(0)} | ${
         tp.convergeMs.toFixed(0)
-      } | ${tp.dropped} / ${tp.repaired} |`,
+      } | ${tp.dropped} / ${tp.repaired} | ${load} |`,
     );
   }
   out.push(
     "",
-    "| keys in the cluster | joiner ready after start (ms) | of which the copy (ms) |",
-    "|---|---|---|",
+    "| keys in the cluster | run | joiner ready after start (ms) | of which the copy (ms) | load avg |",
+    "|---|---|---|---|---|",
   );
   for (const keys of quick ? [100_000] : [100_000, 1_000_000]) {
-    const j = await measureJoin(keys);
-    out.push(`| ${keys} | ${j.readyMs.toFixed(0)} | ${j.copyMs} |`);
+    for (let run = 1; run <= (quick ? 1 : 2); run++) {
+      const j = await measureJoin(keys);
+      out.push(`| ${keys} | ${run} | ${j.readyMs.toFixed(0)} | ${j.copyMs} | ${j.load} |`);
+    }
   }
   return out;
 }

@@ -97,10 +97,20 @@ Deno.test("sync messages round-trip and are validated", () => {
     /hi must be an integer in 0..1024/,
   );
 
-  const resp = { next: 12, differing: [10, 11], records };
+  const resp = { next: 12, differing: [10, 11], digests: new Uint32Array([1, 2, 3, 4]), records };
   assert.deepEqual(decodeSyncResponse(codec, encodeSyncResponse(codec, resp), 10, 12), resp);
   const bad = (next: number, differing: number[]) =>
-    decodeSyncResponse(codec, encodeSyncResponse(codec, { next, differing, records: [] }), 10, 12);
+    decodeSyncResponse(
+      codec,
+      encodeSyncResponse(codec, {
+        next,
+        differing,
+        digests: new Uint32Array(differing.length * 2),
+        records: [],
+      }),
+      10,
+      12,
+    );
   assert.throws(() => bad(10, []), /next must pass 10/);
   assert.throws(() => bad(12, [11, 10]), /must ascend/);
   assert.throws(() => bad(11, [11]), /must ascend/);

@@ -87,7 +87,12 @@ export function answerSync(ctx: SyncContext, req: SyncRequest): Uint8Array {
   }
   const ours = store.bucketDigests();
   const limit = Math.max(1, Math.min(req.maxBytes, ctx.chunkBytes));
-  const answer: SyncResponse = { next: req.hi, differing: [], records: [] };
+  const answer: SyncResponse = {
+    next: req.hi,
+    differing: [],
+    digests: new Uint32Array(),
+    records: [],
+  };
   let bytes = 0;
   for (let b = req.lo; b < req.hi; b++) {
     const i = 2 * (b - req.lo);
@@ -102,6 +107,10 @@ export function answerSync(ctx: SyncContext, req: SyncRequest): Uint8Array {
       bytes += recordWireSize(r);
     }
   }
+  // After listing (which reclaims expired records), so they describe exactly what was sent.
+  const after = store.bucketDigests();
+  answer.digests = new Uint32Array(answer.differing.length * 2);
+  answer.differing.forEach((b, i) => answer.digests.set(after.subarray(2 * b, 2 * b + 2), 2 * i));
   return encodeSyncResponse(ctx.codec, answer);
 }
 
@@ -204,12 +213,21 @@ async function syncStep(
   return answer.next;
 }
 
-/** Sends the peer our records of the answer's buckets that it lacks or holds older. */
+/**
+ * Sends the peer our records of the answer's buckets that it lacks or holds older. A bucket
+ * whose digest now equals the peer's (the usual case after applying its records, and always
+ * for a node that was empty) has nothing to send and is not even listed.
+ */
 async function pushWinners(
   ctx: SyncContext,
   peer: PeerAddress,
   answer: SyncResponse,
 ): Promise<number> {
+  const ours = ctx.store.bucketDigests();
+  const stillDiffering = answer.differing.filter((b, i) =>
+    ours[2 * b] !== answer.digests[2 * i] || ours[2 * b + 1] !== answer.digests[2 * i + 1]
+  );
+  if (stillDiffering.length === 0) return 0;
   let theirs: Map<string, Version> | undefined;
   let batch: KeyedRecord[] = [];
   let bytes = 0;
@@ -222,7 +240,7 @@ async function pushWinners(
     batch = [];
     bytes = 0;
   };
-  for (const b of answer.differing) {
+  for (const b of stillDiffering) {
     for (const r of ctx.store.recordsInBucket(b)) {
       theirs ??= new Map(answer.records.map((t) => [t.key, t.version]));
       const v = theirs.get(r.key);

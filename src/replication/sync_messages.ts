@@ -42,6 +42,8 @@ export interface SyncResponse {
   next: number;
   /** Buckets whose digests differed and whose records are included, ascending. */
   differing: number[];
+  /** The responder's digests of those buckets (two lanes each), as of the records sent. */
+  digests: Uint32Array;
   /** The responder's records of those buckets. */
   records: KeyedRecord[];
 }
@@ -111,7 +113,8 @@ export function encodeSyncResponse(codec: ReplicationCodec, r: SyncResponse): Ui
     if (!index.has(rec.version.node)) index.set(rec.version.node, index.size);
   }
   const blob = encodeRecordBlob(r.records, index);
-  return codec.encode([WIRE_FORMAT, r.next, r.differing, [...index.keys()], blob]);
+  const digests = digestBytes(r.digests);
+  return codec.encode([WIRE_FORMAT, r.next, r.differing, digests, [...index.keys()], blob]);
 }
 
 /** Decodes and validates a sync response for a request covering `lo..hi-1`. */
@@ -122,7 +125,7 @@ export function decodeSyncResponse(
   hi: number,
 ): SyncResponse {
   const what = "sync response";
-  const m = checkEnvelope(codec.decode(bytes, what), 5, what);
+  const m = checkEnvelope(codec.decode(bytes, what), 6, what);
   const next = checkUint(m[1], "next", what, hi);
   if (next <= lo) throw new TypeError(`Cannot decode ${what}: next must pass ${lo}: got ${next}`);
   const differing = m[2];
@@ -134,13 +137,18 @@ export function decodeSyncResponse(
     }
     last = b;
   }
-  const names = m[3];
+  const raw = m[3];
+  if (!(raw instanceof Uint8Array) || raw.byteLength !== differing.length * 8) {
+    throw new TypeError(`Cannot decode ${what}: digests must be 8 bytes per differing bucket`);
+  }
+  const names = m[4];
   if (!Array.isArray(names)) throw new TypeError(`Cannot decode ${what}: names not a list`);
   names.forEach((n, i) => checkName(n, `names[${i}]`, what));
-  if (!(m[4] instanceof Uint8Array)) {
+  if (!(m[5] instanceof Uint8Array)) {
     throw new TypeError(`Cannot decode ${what}: records not bytes`);
   }
-  return { next, differing, records: decodeRecordBlob(m[4], names, codec.limits, what) };
+  const records = decodeRecordBlob(m[5], names, codec.limits, what);
+  return { next, differing, digests: digestLanes(raw), records };
 }
 
 /** Encodes the push/pull state blob. */
