@@ -111,6 +111,13 @@ export interface NodeConfig {
    * another label, so two clusters on one network stay apart. Empty: no label. @default ""
    */
   gossipLabel: string;
+  /**
+   * Bearer token of the HTTP API: when set, every route but `/healthz`, `/readyz`,
+   * `/openapi.json` and the dashboard page needs `Authorization: Bearer <token>` (else 401), and
+   * this node sends it on its own replication requests, so every node of a cluster needs the
+   * same token. 16 or more token68 characters (`openssl rand -base64 32`). Unset: no auth.
+   */
+  authToken?: string;
 }
 
 /** The gossip settings that can be set by env var or flag, over the chosen preset. */
@@ -185,10 +192,14 @@ interface OptionSpec {
   env: readonly string[];
   flag: string;
   allowed: string;
+  /** Error messages show the value's length, never the value. @default false */
+  secret?: boolean;
   parse(text: string): Parsed | undefined;
 }
 
 const PORT_RE = /^\d{1,5}$/;
+// RFC 6750's token68, so the token fits an Authorization header, a cookie and a query as is.
+const AUTH_TOKEN_RE = /^[A-Za-z0-9\-._~+/]{16,4096}=*$/;
 
 function parsePort(text: string): number | undefined {
   const n = Number(text);
@@ -440,6 +451,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     allowed: "1..255 bytes of text",
     parse: (t) => (new TextEncoder().encode(t).length <= 255 ? t : undefined),
   },
+  {
+    field: "authToken",
+    env: ["AUTH_TOKEN"],
+    flag: "--auth-token",
+    allowed: "16 to 4096 characters of A-Z a-z 0-9 - . _ ~ + / (then optional =), " +
+      "e.g. from openssl rand -base64 32",
+    secret: true,
+    parse: (t) => (AUTH_TOKEN_RE.test(t) ? t : undefined),
+  },
 ];
 
 /** The env vars the loader reads (the run task grants `--allow-env` for exactly these). */
@@ -456,7 +476,10 @@ export interface ConfigSources {
 }
 
 function describe(name: string, value: string, spec: OptionSpec): ConfigError {
-  return new ConfigError(`Invalid ${name}=${JSON.stringify(value)}: expected ${spec.allowed}`);
+  const given = spec.secret
+    ? ` (${value.length} characters, not shown)`
+    : `=${JSON.stringify(value)}`;
+  return new ConfigError(`Invalid ${name}${given}: expected ${spec.allowed}`);
 }
 
 function readFlags(args: readonly string[]): Map<OptionSpec, string> {

@@ -140,3 +140,21 @@ Deno.test("loadConfig reads the replication settings and keeps tombstones past a
     /REPLICATION_CHANNEL="udp".*websocket or http/,
   );
 });
+
+Deno.test("loadConfig reads AUTH_TOKEN and never prints a rejected one", () => {
+  assert.equal(load({}).authToken, undefined);
+  const token = "Zm9vYmFyYmF6cXV4cXV1eA==";
+  assert.equal(load({ AUTH_TOKEN: token }).authToken, token);
+  assert.equal(load({ AUTH_TOKEN: "x" }, [`--auth-token=${token}`]).authToken, token);
+  for (
+    const bad of ["short-token", "has spaces in the token", 'quote"in-the-token-x', "é".repeat(20)]
+  ) {
+    assert.throws(
+      () => load({ AUTH_TOKEN: bad }),
+      (e) =>
+        e instanceof ConfigError &&
+        e.message.startsWith(`Invalid AUTH_TOKEN (${bad.length} characters, not shown)`) &&
+        /16 to 4096 characters/.test(e.message) && !e.message.includes(bad),
+    );
+  }
+});

@@ -4,7 +4,9 @@
  * replication routes (`POST /internal/replicate` and `/internal/sync` with msgpack bodies, and
  * the `GET /internal/stream` WebSocket). It validates everything before calling the
  * {@link CacheService}, maps failures to statuses with JSON errors in one place, and never lets
- * a bad request reach the store.
+ * a bad request reach the store. With a {@link BearerAuth} (`AUTH_TOKEN`), every route but the
+ * health probes, the OpenAPI document and the dashboard page needs the bearer token; a refused
+ * request is answered 401 before its body is read.
  *
  * @module
  */
@@ -18,6 +20,7 @@ import {
   WriteAcksError,
 } from "../replication/mod.ts";
 import { acceptReplicationStream } from "./internal_stream.ts";
+import type { BearerAuth } from "./auth.ts";
 import { dashboardHtml, type DashboardState } from "../dashboard/mod.ts";
 import { type NodeMetrics, routeOf } from "../metrics/mod.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
@@ -254,6 +257,7 @@ export function createHandler(
 ): (req: Request) => Response | Promise<Response> {
   const app = createApp(service, options);
   const maxKey = service.limits.maxKeyBytes;
+  const auth = options.auth;
   const fast = (req: Request): Response | Promise<Response> | undefined => {
     const method = req.method;
     const isGet = method === "GET" && !req.headers.has("x-cache-meta");
@@ -268,6 +272,10 @@ export function createHandler(
     const hash = url.indexOf("#", start);
     if (end === start || (slash >= 0 && slash < end) || (hash >= 0 && hash < end)) return undefined;
     if (isGet && url.slice(start, end) === "members") return undefined;
+    // The app checks the token of every other request; here it costs one header read.
+    if (auth !== undefined && !auth.accepts(req)) {
+      return auth.deny(req.headers.has("authorization"));
+    }
     const key = keyFromUrl(url, maxKey);
     return isGet ? getEntry(service, key, false) : putEntry(service, req, url, key);
   };
@@ -311,6 +319,11 @@ export interface AppOptions {
    * them when it stops. @default a set of the app's own
    */
   streams?: Set<WebSocket>;
+  /**
+   * Bearer-token check of every route but the open ones (`AUTH_TOKEN`); see `auth.ts`.
+   * @default none (every route open)
+   */
+  auth?: BearerAuth;
 }
 
 /** Builds the Hono app for `service`. */
@@ -318,6 +331,16 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   const app = new Hono();
   const streams = options.streams ?? new Set<WebSocket>();
   const maxKey = service.limits.maxKeyBytes;
+  const auth = options.auth;
+  if (auth) {
+    // First, so unknown routes answer 401 too (no probing of what exists without the token).
+    app.use("*", async (c, next) => {
+      const denied = auth.check(c.req.raw);
+      if (denied) return denied;
+      await next();
+      return undefined;
+    });
+  }
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
@@ -332,7 +355,11 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   const dashboard = options.dashboard;
   if (dashboard) {
     const page = dashboardHtml();
-    app.get("/", (c) => c.html(page));
+    app.get("/", (c) => {
+      const cookie = auth?.dashboardCookie(c.req.raw);
+      if (cookie !== undefined) c.header("set-cookie", cookie);
+      return c.html(page);
+    });
     app.get("/dashboard/state", async (c) => c.json(await dashboard()));
   }
   app.get("/readyz", (c) => {

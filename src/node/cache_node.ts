@@ -8,6 +8,7 @@
 
 import { type NodeConfig, nodeConfig } from "../config/mod.ts";
 import { createHandler } from "../http/app.ts";
+import { BearerAuth } from "../http/auth.ts";
 import type {
   CacheEntryView,
   CacheService,
@@ -137,14 +138,17 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#store.start();
     if (options.cluster !== false) this.#replicator = this.#createReplicator();
     if (options.http !== false) {
+      const token = this.config.authToken;
       const handler = createHandler(this, {
         streams: this.#streams,
         metrics: this.#metrics,
+        auth: token ? new BearerAuth({ token }) : undefined,
         dashboard: () =>
           dashboardState({
             self: this.config.nodeName,
             members: () => this.members(),
             localStats: () => this.stats(),
+            fetch: (url, init) => fetch(url, { ...init, headers: this.#peerHeaders() }),
           }),
       });
       const listening = Promise.withResolvers<void>();
@@ -227,11 +231,18 @@ export class CacheNode implements CacheService, AsyncDisposable {
     return this.#replicator.publish(key, record, options.acks) ?? Promise.resolve();
   }
 
+  /** Headers of this node's own requests to peers (the shared token, when set). */
+  #peerHeaders(): Record<string, string> {
+    const token = this.config.authToken;
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
   #createReplicator(): Replicator {
     const c = this.config;
-    const http = new HttpReplicationTransport({ clock: this.#clock });
+    const peering = { clock: this.#clock, authToken: c.authToken };
+    const http = new HttpReplicationTransport(peering);
     const transport = c.replicationChannel === "websocket"
-      ? new StreamReplicationTransport({ inner: http, clock: this.#clock })
+      ? new StreamReplicationTransport({ ...peering, inner: http })
       : http;
     return new Replicator({
       name: c.nodeName,

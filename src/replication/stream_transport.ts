@@ -36,8 +36,13 @@ class PeerStream {
   #seq = 0;
   #closed = false;
 
-  constructor(url: string, readonly name: string, readonly onGone: () => void) {
-    this.socket = new WebSocket(url);
+  constructor(
+    url: string,
+    readonly name: string,
+    readonly onGone: () => void,
+    headers: Record<string, string>,
+  ) {
+    this.socket = new WebSocket(url, { headers });
     this.socket.binaryType = "arraybuffer";
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.opened = promise;
@@ -94,6 +99,8 @@ export interface StreamReplicationTransportOptions {
   inner: ReplicationTransport;
   /** Clock for deadlines. */
   clock: Clock;
+  /** Bearer token sent when opening a socket (the peers' `AUTH_TOKEN`). @default none */
+  authToken?: string;
 }
 
 /** {@link ReplicationTransport}: `replicate` over per-peer WebSockets, the rest via `inner`. */
@@ -101,12 +108,14 @@ export class StreamReplicationTransport implements ReplicationTransport {
   readonly #inner: ReplicationTransport;
   readonly #clock: Clock;
   readonly #streams = new Map<string, PeerStream>();
+  readonly #headers: Record<string, string> = {};
   #closed = false;
 
   /** Creates a transport with no open sockets. */
   constructor(options: StreamReplicationTransportOptions) {
     this.#inner = options.inner;
     this.#clock = options.clock;
+    if (options.authToken) this.#headers.authorization = `Bearer ${options.authToken}`;
   }
 
   /** See {@link ReplicationTransport.request}. */
@@ -155,7 +164,7 @@ export class StreamReplicationTransport implements ReplicationTransport {
     known?.fail(`${peer.name} moved`);
     const stream: PeerStream = new PeerStream(url, peer.name, () => {
       if (this.#streams.get(peer.name) === stream) this.#streams.delete(peer.name);
-    });
+    }, this.#headers);
     this.#streams.set(peer.name, stream);
     return stream;
   }

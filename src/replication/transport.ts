@@ -63,6 +63,8 @@ export interface HttpReplicationTransportOptions {
   clock: Clock;
   /** Largest answer body read, bytes. @default 512 MiB */
   maxResponseBytes?: number;
+  /** Bearer token sent on every request (the peers' `AUTH_TOKEN`). @default none */
+  authToken?: string;
 }
 
 /** {@link ReplicationTransport} over HTTP/1.1 keep-alive connections to peers' API ports. */
@@ -70,6 +72,7 @@ export class HttpReplicationTransport implements ReplicationTransport {
   readonly #clock: Clock;
   readonly #maxResponseBytes: number;
   readonly #client: Deno.HttpClient;
+  readonly #headers: Record<string, string>;
   readonly #inFlight = new Set<AbortController>();
   #closed = false;
 
@@ -78,6 +81,8 @@ export class HttpReplicationTransport implements ReplicationTransport {
     this.#clock = options.clock;
     this.#maxResponseBytes = options.maxResponseBytes ?? 512 * 1024 * 1024;
     this.#client = Deno.createHttpClient({ http2: false, poolMaxIdlePerHost: 8 });
+    this.#headers = { "content-type": MSGPACK_CONTENT_TYPE };
+    if (options.authToken) this.#headers.authorization = `Bearer ${options.authToken}`;
   }
 
   /** See {@link ReplicationTransport.request}. */
@@ -97,7 +102,7 @@ export class HttpReplicationTransport implements ReplicationTransport {
       const res = await fetch(url, {
         method: "POST",
         body: body as BodyInit,
-        headers: { "content-type": MSGPACK_CONTENT_TYPE },
+        headers: this.#headers,
         signal: abort.signal,
         client: this.#client,
       });
