@@ -18,6 +18,8 @@ import {
 } from "./select.ts";
 import type { RunResult } from "./spec.ts";
 import { lineChart, type Series } from "./svg.ts";
+import { quantile } from "./metrics.ts";
+import { ANTI_ENTROPY_INTERVAL_MS } from "./replication.ts";
 
 /** File name → SVG document, for every chart the results allow. */
 export function charts(results: readonly RunResult[]): Map<string, string> {
@@ -29,6 +31,7 @@ export function charts(results: readonly RunResult[]): Map<string, string> {
   put("bandwidth_vs_n.svg", bandwidth(scaleRuns(results, { bandwidth: true })));
   put("false_positives_vs_loss.svg", fpVsLoss(results));
   put("false_positives_vs_slowness.svg", fpVsSlowness(results));
+  put("replication_vs_n.svg", replication(results));
   return out;
 }
 
@@ -162,5 +165,40 @@ function fpVsSlowness(results: readonly RunResult[]): string | undefined {
           y: perNodeHour(r, r.falsePositives.fpHealthy),
         })),
     })),
+  });
+}
+
+function replication(results: readonly RunResult[]): string | undefined {
+  const runs = results.filter((r) => r.spec.kind === "replication");
+  if (runs.length === 0) return undefined;
+  const sizes = [...new Set(runs.map((r) => r.spec.n))].sort((a, b) => a - b);
+  const median = (n: number, mode: string) => {
+    const r = runs.find((x) =>
+      x.spec.n === n && x.spec.kind === "replication" && x.spec.mode === mode
+    );
+    const t = quantile((r?.writes ?? []).filter((v): v is number => v !== undefined), 0.5);
+    return s(t);
+  };
+  return lineChart({
+    title: "Time for a write to reach every replica",
+    xLabel: "replicas (log scale)",
+    yLabel: "seconds (log scale)",
+    logX: true,
+    logY: true,
+    series: [
+      { label: "fast path (median)", points: sizes.map((n) => ({ x: n, y: median(n, "fast") })) },
+      {
+        label: "anti-entropy only (median)",
+        points: sizes.map((n) => ({ x: n, y: median(n, "anti-entropy") })),
+      },
+      {
+        label: "5 s × log₃ N",
+        dashed: true,
+        points: sizes.map((n) => ({
+          x: n,
+          y: (ANTI_ENTROPY_INTERVAL_MS / 1000) * Math.log(n) / Math.log(3),
+        })),
+      },
+    ],
   });
 }

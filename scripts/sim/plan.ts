@@ -2,15 +2,22 @@
  * Which runs a `deno task sim` invocation makes. Scenarios: `join`, `crash` and `bandwidth`
  * share one warm-cluster run per size (plus SWIM-variant runs for detection latency); `loss` is a
  * loss sweep (joins and crashes at a fixed size, and long false-positive runs with the TCP
- * fallback off); `fp` is slow members with and without Lifeguard's features.
+ * fallback off); `fp` is slow members with and without Lifeguard's features; `replication` is
+ * the time for a write to reach every replica through the fast path and through anti-entropy.
  *
  * @module
  */
 
-import type { FalsePositiveSpec, LifeguardVariant, RunSpec, ScaleSpec } from "./spec.ts";
+import type {
+  FalsePositiveSpec,
+  LifeguardVariant,
+  ReplicationSpec,
+  RunSpec,
+  ScaleSpec,
+} from "./spec.ts";
 
 /** Every scenario name. */
-export const SCENARIOS = ["join", "crash", "bandwidth", "loss", "fp"] as const;
+export const SCENARIOS = ["join", "crash", "bandwidth", "loss", "fp", "replication"] as const;
 /** A scenario name. */
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -79,13 +86,23 @@ export function buildPlan(o: PlanOptions): RunSpec[] {
       : ["swim", "lhm-only", "suspicion-only", "lifeguard"];
     for (const slowDelayMs of o.quick ? [10_000] : [2_000, 10_000, 30_000]) {
       for (const variant of variants) {
-        runs.push(fp({
-          variant,
-          n: o.quick ? 30 : 100,
-          slowFraction: 0.1,
-          slowDelayMs,
-          durationMs: o.quick ? 120_000 : 600_000,
-        }));
+        runs.push(fp({ variant, slowFraction: 0.1, slowDelayMs }));
+      }
+    }
+  }
+  if (has("replication")) {
+    for (const n of o.quick ? [10, 50] : [10, 30, 100, 300]) {
+      for (const mode of ["fast", "anti-entropy"] as const) {
+        const writes = mode === "fast" ? (o.quick ? 5 : 20) : (o.quick ? 3 : 5);
+        const spec: ReplicationSpec = {
+          kind: "replication",
+          n,
+          seed: o.seed,
+          mode,
+          writes,
+          latencyMs: 1,
+        };
+        runs.push(spec);
       }
     }
   }

@@ -7,6 +7,8 @@
  */
 
 import { SERF_MAX_GOSSIP_BYTES_PER_SEC, serfConvergenceMs } from "./anchors.ts";
+import { quantile } from "./metrics.ts";
+import { ANTI_ENTROPY_INTERVAL_MS } from "./replication.ts";
 import { anchorTable } from "./report_anchors.ts";
 import {
   crashMean,
@@ -37,6 +39,7 @@ export function reportLines(results: readonly RunResult[]): string[] {
       fpLossTable(results),
     ),
     ...section("False positives with slow members", slowTable(results)),
+    ...section("Replication: time for a write to reach every replica", replicationTable(results)),
     ...section("Simulation vs anchors", anchorTable(results)),
   ];
 }
@@ -252,6 +255,39 @@ function slowTable(results: readonly RunResult[]): string[] {
       "SWIM / this (healthy)",
       "slow marked dead /member-h",
       "of which declared by own timer",
+    ],
+    rows,
+  );
+}
+
+function replicationTable(results: readonly RunResult[]): string[] {
+  const runs = results.filter((r) => r.spec.kind === "replication");
+  const sizes = [...new Set(runs.map((r) => r.spec.n))].sort((a, b) => a - b);
+  const times = (n: number, mode: string) => {
+    const r = runs.find((x) =>
+      x.spec.n === n && x.spec.kind === "replication" && x.spec.mode === mode
+    );
+    return (r?.writes ?? []).filter((t): t is number => t !== undefined);
+  };
+  const rows = sizes.map((n) => {
+    const fast = times(n, "fast"), ae = times(n, "anti-entropy");
+    const med = quantile(ae, 0.5);
+    return [
+      String(n),
+      `${num(quantile(fast, 0.5), 1)} / ${num(quantile(fast, 1), 1)}`,
+      `${sec(med, 1)} / ${sec(quantile(ae, 1), 1)}`,
+      num(med === undefined ? undefined : med / ANTI_ENTROPY_INTERVAL_MS, 1),
+      num(Math.log(n) / Math.log(3), 1),
+    ];
+  });
+  if (rows.length === 0) return [];
+  return table(
+    [
+      "replicas",
+      "fast path median / max ms",
+      "anti-entropy only median / max s",
+      "anti-entropy rounds (median / 5 s)",
+      "log₃ N (push-pull epidemic)",
     ],
     rows,
   );
