@@ -118,6 +118,21 @@ export interface NodeConfig {
    * same token. 16 or more token68 characters (`openssl rand -base64 32`). Unset: no auth.
    */
   authToken?: string;
+  /**
+   * PEM certificate (chain) file: with `tlsKey`, the HTTP API and replication are served over
+   * HTTPS/WSS, and this node speaks HTTPS/WSS to its peers (a cluster is all TLS or none).
+   * The process needs read access to exactly this file and `tlsKey` (and `tlsCa`).
+   */
+  tlsCert?: string;
+  /** PEM private key file of `tlsCert` (RSA, EC or PKCS#8). */
+  tlsKey?: string;
+  /**
+   * PEM file of the certificate authorities that sign peers' certificates, trusted (besides
+   * the system roots and Deno's `DENO_CERT`) when this node connects to peers. Unset: the node's
+   * own `tlsCert` is trusted, which is enough when every node uses the same self-signed
+   * certificate.
+   */
+  tlsCa?: string;
 }
 
 /** The gossip settings that can be set by env var or flag, over the chosen preset. */
@@ -460,6 +475,17 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     secret: true,
     parse: (t) => (AUTH_TOKEN_RE.test(t) ? t : undefined),
   },
+  ...([
+    ["tlsCert", "TLS_CERT", "PEM certificate (chain)"],
+    ["tlsKey", "TLS_KEY", "PEM private key"],
+    ["tlsCa", "TLS_CA", "PEM certificate authorities"],
+  ] as const).map(([field, env, what]): OptionSpec => ({
+    field,
+    env: [env],
+    flag: `--${env.toLowerCase().replaceAll("_", "-")}`,
+    allowed: `the path of a readable ${what} file`,
+    parse: (t) => t.trim(),
+  })),
 ];
 
 /** The env vars the loader reads (the run task grants `--allow-env` for exactly these). */
@@ -473,6 +499,8 @@ export interface ConfigSources {
   args: readonly string[];
   /** The host name for the default node name. */
   hostname(): string;
+  /** Reads a file named by the config (TLS files). @default Deno.readTextFileSync */
+  readTextFile?(path: string): string;
 }
 
 function describe(name: string, value: string, spec: OptionSpec): ConfigError {
@@ -560,6 +588,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
       `Invalid ${(err as Error).message.replace("Cannot build keyring: ", "")}`,
     );
   }
+  checkTlsFiles(config, sources.readTextFile ?? Deno.readTextFileSync);
   if (config.tombstoneTtlMs < 10 * config.antiEntropyIntervalMs) {
     const given = sourceOf.get("tombstoneTtlMs") ?? `TOMBSTONE_TTL=${config.tombstoneTtlMs}`;
     throw new ConfigError(
@@ -579,6 +608,59 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     );
   }
   return config;
+}
+
+const PEM_CERT = "-----BEGIN CERTIFICATE-----";
+const PEM_KEY = /-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/;
+
+/**
+ * Checks that the TLS settings come as a pair and that each file can be read and looks like
+ * PEM, so a node that could not serve HTTPS stops at start (exit 2) instead of at its first
+ * connection. The error names the variable and what to grant.
+ */
+function checkTlsFiles(config: NodeConfig, read: (path: string) => string): void {
+  const { tlsCert, tlsKey, tlsCa } = config;
+  if (tlsCert === undefined && tlsKey === undefined) {
+    if (tlsCa !== undefined) {
+      throw new ConfigError(
+        `Invalid TLS_CA=${JSON.stringify(tlsCa)}: TLS_CERT and TLS_KEY must be set too`,
+      );
+    }
+    return;
+  }
+  if (tlsCert === undefined || tlsKey === undefined) {
+    const [given, missing] = tlsCert === undefined
+      ? ["TLS_KEY", "TLS_CERT"]
+      : ["TLS_CERT", "TLS_KEY"];
+    throw new ConfigError(
+      `Invalid ${given}=${JSON.stringify(tlsCert ?? tlsKey)}: ${missing} must be set too`,
+    );
+  }
+  const grant = [tlsCert, tlsKey, tlsCa].filter((p) => p !== undefined).join(",");
+  const files: [string, string, (text: string) => boolean, string][] = [
+    ["TLS_CERT", tlsCert, (t) => t.includes(PEM_CERT), "a PEM certificate"],
+    ["TLS_KEY", tlsKey, (t) => PEM_KEY.test(t), "a PEM private key"],
+  ];
+  if (tlsCa !== undefined) {
+    files.push(["TLS_CA", tlsCa, (t) => t.includes(PEM_CERT), "PEM certificates"]);
+  }
+  for (const [name, path, looksRight, what] of files) {
+    let text: string;
+    try {
+      text = read(path);
+    } catch (err) {
+      // NotCapable: Deno's permissions; PermissionDenied and others: the file system's own.
+      const why = err instanceof Deno.errors.NotCapable
+        ? `no read permission: start with --allow-read=${grant} (deno task run:tls does)`
+        : err instanceof Deno.errors.NotFound
+        ? "no such file"
+        : (err as Error).message;
+      throw new ConfigError(`Invalid ${name}=${JSON.stringify(path)}: cannot read it: ${why}`);
+    }
+    if (!looksRight(text)) {
+      throw new ConfigError(`Invalid ${name}=${JSON.stringify(path)}: expected ${what} file`);
+    }
+  }
 }
 
 /**

@@ -92,7 +92,7 @@ Deno.test("loadConfig reads the gossip profile and overrides, validated together
 
 Deno.test("the run task grants exactly the env vars the loader reads", async () => {
   const denoJson = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-  for (const task of ["run", "start"]) {
+  for (const task of ["run", "start", "run:tls"]) {
     const flag = (denoJson.tasks[task] as string).split(/\s+/).find((w) =>
       w.startsWith("--allow-env=")
     );
@@ -157,4 +157,48 @@ Deno.test("loadConfig reads AUTH_TOKEN and never prints a rejected one", () => {
         /16 to 4096 characters/.test(e.message) && !e.message.includes(bad),
     );
   }
+});
+
+Deno.test("loadConfig checks TLS files at start: a pair, readable, PEM", () => {
+  const files: Record<string, string> = {
+    "/c.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    "/k.pem": "-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n",
+    "/p8.pem": "-----BEGIN PRIVATE KEY-----\nMIG\n-----END PRIVATE KEY-----\n",
+  };
+  const readTextFile = (path: string) => {
+    if (path === "/denied.pem") throw new Deno.errors.NotCapable(`Requires read access`);
+    if (!(path in files)) throw new Deno.errors.NotFound(`No such file: ${path}`);
+    return files[path];
+  };
+  const tls = (env: Record<string, string>) =>
+    loadConfig({ env: (n) => env[n], args: [], hostname: () => "box", readTextFile });
+  const c = tls({ TLS_CERT: "/c.pem", TLS_KEY: "/k.pem" });
+  assert.deepEqual([c.tlsCert, c.tlsKey, c.tlsCa], ["/c.pem", "/k.pem", undefined]);
+  assert.equal(tls({ TLS_CERT: "/c.pem", TLS_KEY: "/p8.pem", TLS_CA: "/c.pem" }).tlsCa, "/c.pem");
+  assert.equal(load({}).tlsCert, undefined);
+  const fails = (env: Record<string, string>, message: RegExp) =>
+    assert.throws(() => tls(env), (e) => e instanceof ConfigError && message.test(e.message));
+  fails({ TLS_CERT: "/c.pem" }, /^Invalid TLS_CERT="\/c.pem": TLS_KEY must be set too$/);
+  fails({ TLS_KEY: "/k.pem" }, /^Invalid TLS_KEY="\/k.pem": TLS_CERT must be set too$/);
+  fails({ TLS_CA: "/c.pem" }, /^Invalid TLS_CA="\/c.pem": TLS_CERT and TLS_KEY must be set too$/);
+  fails(
+    { TLS_CERT: "/denied.pem", TLS_KEY: "/k.pem" },
+    /^Invalid TLS_CERT="\/denied.pem": cannot read it: no read permission: start with --allow-read=\/denied.pem,\/k.pem \(deno task run:tls does\)$/,
+  );
+  fails(
+    { TLS_CERT: "/c.pem", TLS_KEY: "/nope.pem" },
+    /^Invalid TLS_KEY="\/nope.pem": cannot read it: no such file$/,
+  );
+  fails(
+    { TLS_CERT: "/k.pem", TLS_KEY: "/k.pem" },
+    /^Invalid TLS_CERT="\/k.pem": expected a PEM certificate file$/,
+  );
+  fails(
+    { TLS_CERT: "/c.pem", TLS_KEY: "/c.pem" },
+    /^Invalid TLS_KEY="\/c.pem": expected a PEM private key file$/,
+  );
+  fails(
+    { TLS_CERT: "/c.pem", TLS_KEY: "/k.pem", TLS_CA: "/k.pem" },
+    /^Invalid TLS_CA="\/k.pem": expected PEM certificates file$/,
+  );
 });

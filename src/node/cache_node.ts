@@ -48,6 +48,33 @@ export interface CacheNodeDeps {
   wrapReplicationTransport?(transport: ReplicationTransport): ReplicationTransport;
 }
 
+/** The PEM texts of a node's TLS settings. */
+interface TlsMaterial {
+  cert: string;
+  key: string;
+  /** What peers' certificates are verified against: `tlsCa`, else the node's own certificate. */
+  ca: string;
+}
+
+/** Reads the TLS files of `config` (undefined without TLS); rejects naming the unreadable one. */
+async function readTlsMaterial(config: NodeConfig): Promise<TlsMaterial | undefined> {
+  const { tlsCert, tlsKey, tlsCa } = config;
+  if (tlsCert === undefined || tlsKey === undefined) return undefined;
+  const read = async (name: string, path: string) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (err) {
+      throw new Error(`Cannot start HTTPS: cannot read ${name} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const cert = await read("TLS_CERT", tlsCert);
+  return {
+    cert,
+    key: await read("TLS_KEY", tlsKey),
+    ca: tlsCa === undefined ? cert : await read("TLS_CA", tlsCa),
+  };
+}
+
 /** What `/stats` shows (a type alias, so it fits `Record<string, unknown>`). */
 export type NodeStats = {
   /** Node name. */
@@ -77,6 +104,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
   #replicator: Replicator | undefined;
   // Replication streams peers opened to us; closed on close() so the server can stop.
   readonly #streams = new Set<WebSocket>();
+  // With TLS: the PEM files read at start, and the client that trusts peers' certificates.
+  #tls: TlsMaterial | undefined;
+  #peerClient: Deno.HttpClient | undefined;
   #started = false;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
@@ -135,6 +165,13 @@ export class CacheNode implements CacheService, AsyncDisposable {
       throw new Error(`Cannot start node ${this.config.nodeName}: already started`);
     }
     this.#started = true;
+    try {
+      this.#tls = await readTlsMaterial(this.config);
+    } catch (err) {
+      this.#started = false;
+      throw err;
+    }
+    if (this.#tls) this.#peerClient = Deno.createHttpClient({ caCerts: [this.#tls.ca] });
     this.#store.start();
     if (options.cluster !== false) this.#replicator = this.#createReplicator();
     if (options.http !== false) {
@@ -142,19 +179,21 @@ export class CacheNode implements CacheService, AsyncDisposable {
       const handler = createHandler(this, {
         streams: this.#streams,
         metrics: this.#metrics,
-        auth: token ? new BearerAuth({ token }) : undefined,
+        auth: token ? new BearerAuth({ token, secureCookie: this.#tls !== undefined }) : undefined,
         dashboard: () =>
           dashboardState({
             self: this.config.nodeName,
             members: () => this.members(),
             localStats: () => this.stats(),
-            fetch: (url, init) => fetch(url, { ...init, headers: this.#peerHeaders() }),
+            fetch: (url, init) => this.#fetchPeer(String(url), init),
           }),
       });
       const listening = Promise.withResolvers<void>();
+      const tls = this.#tls;
       this.#server = Deno.serve({
         hostname: this.config.bindAddr,
         port: this.config.httpPort,
+        ...(tls ? { cert: tls.cert, key: tls.key } : {}),
         onListen: () => listening.resolve(),
         onError: (err) => {
           this.#log.error("http handler failed", { err });
@@ -186,7 +225,11 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     this.#log.info("node started", {
       node: this.config.nodeName,
-      http: this.#server ? `${this.#server.addr.hostname}:${this.#server.addr.port}` : "off",
+      http: this.#server
+        ? `${
+          this.#tls ? "https" : "http"
+        }://${this.#server.addr.hostname}:${this.#server.addr.port}`
+        : "off",
       gossip: this.#cluster ? `${this.config.bindAddr}:${this.#cluster.gossipPort}` : "off",
       peers: this.config.peers.join(",") || "none",
     });
@@ -231,15 +274,22 @@ export class CacheNode implements CacheService, AsyncDisposable {
     return this.#replicator.publish(key, record, options.acks) ?? Promise.resolve();
   }
 
-  /** Headers of this node's own requests to peers (the shared token, when set). */
-  #peerHeaders(): Record<string, string> {
+  /**
+   * A request of this node to a peer's API (the dashboard's `/stats`): with the shared token,
+   * and over HTTPS trusting the configured CAs when the cluster runs TLS.
+   */
+  #fetchPeer(url: string, init: RequestInit = {}): Promise<Response> {
     const token = this.config.authToken;
-    return token ? { authorization: `Bearer ${token}` } : {};
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const client = this.#peerClient;
+    if (!client) return fetch(url, { ...init, headers });
+    return fetch(url.replace(/^http:/, "https:"), { ...init, headers, client });
   }
 
   #createReplicator(): Replicator {
     const c = this.config;
-    const peering = { clock: this.#clock, authToken: c.authToken };
+    const tls = this.#tls && { caCerts: [this.#tls.ca] };
+    const peering = { clock: this.#clock, authToken: c.authToken, tls };
     const http = new HttpReplicationTransport(peering);
     const transport = c.replicationChannel === "websocket"
       ? new StreamReplicationTransport({ ...peering, inner: http })
@@ -311,6 +361,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
       server?.shutdown(),
     ]);
     this.#store.stop();
+    this.#peerClient?.close();
+    this.#peerClient = undefined;
     this.#log.info("node stopped", { node: this.config.nodeName });
   }
 

@@ -2,7 +2,7 @@
  * How replication messages reach a peer: {@link ReplicationTransport} (two request/response
  * calls) and its production implementation over HTTP/1.1 between nodes' API ports,
  * {@link HttpReplicationTransport}: `POST /internal/replicate` and `POST /internal/sync` with
- * msgpack bodies, over a connection pool the transport owns (kept alive between requests,
+ * msgpack bodies (over HTTPS and with the node's bearer token when those are configured), over a connection pool the transport owns (kept alive between requests,
  * closed with the node), each request under a deadline on the injected clock.
  *
  * @module
@@ -65,6 +65,14 @@ export interface HttpReplicationTransportOptions {
   maxResponseBytes?: number;
   /** Bearer token sent on every request (the peers' `AUTH_TOKEN`). @default none */
   authToken?: string;
+  /** Reach peers over HTTPS, trusting `caCerts` besides the system roots. @default plain HTTP */
+  tls?: PeerTlsOptions;
+}
+
+/** How a node verifies its peers' certificates (peers serve HTTPS when it does). */
+export interface PeerTlsOptions {
+  /** PEM certificates of the authorities (or self-signed certificates) to trust. @default [] */
+  caCerts?: string[];
 }
 
 /** {@link ReplicationTransport} over HTTP/1.1 keep-alive connections to peers' API ports. */
@@ -73,6 +81,7 @@ export class HttpReplicationTransport implements ReplicationTransport {
   readonly #maxResponseBytes: number;
   readonly #client: Deno.HttpClient;
   readonly #headers: Record<string, string>;
+  readonly #scheme: "http" | "https";
   readonly #inFlight = new Set<AbortController>();
   #closed = false;
 
@@ -80,7 +89,12 @@ export class HttpReplicationTransport implements ReplicationTransport {
   constructor(options: HttpReplicationTransportOptions) {
     this.#clock = options.clock;
     this.#maxResponseBytes = options.maxResponseBytes ?? 512 * 1024 * 1024;
-    this.#client = Deno.createHttpClient({ http2: false, poolMaxIdlePerHost: 8 });
+    this.#client = Deno.createHttpClient({
+      http2: false,
+      poolMaxIdlePerHost: 8,
+      caCerts: options.tls?.caCerts,
+    });
+    this.#scheme = options.tls ? "https" : "http";
     this.#headers = { "content-type": MSGPACK_CONTENT_TYPE };
     if (options.authToken) this.#headers.authorization = `Bearer ${options.authToken}`;
   }
@@ -94,7 +108,7 @@ export class HttpReplicationTransport implements ReplicationTransport {
   ): Promise<Uint8Array> {
     if (this.#closed) throw new PeerRequestError("Cannot send: transport closed", 0, false);
     const host = peer.host.includes(":") ? `[${peer.host}]` : peer.host;
-    const url = `http://${host}:${peer.httpPort}/internal/${route}`;
+    const url = `${this.#scheme}://${host}:${peer.httpPort}/internal/${route}`;
     const abort = new AbortController();
     this.#inFlight.add(abort);
     const timer = this.#clock.setTimeout(() => abort.abort(), timeoutMs);
