@@ -92,7 +92,7 @@ Deno.test("loadConfig reads the gossip profile and overrides, validated together
 
 Deno.test("the run task grants exactly the env vars the loader reads", async () => {
   const denoJson = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-  for (const task of ["run", "start", "run:tls"]) {
+  for (const task of ["run", "start", "run:tls", "run:strict"]) {
     const flag = (denoJson.tasks[task] as string).split(/\s+/).find((w) =>
       w.startsWith("--allow-env=")
     );
