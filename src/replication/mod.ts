@@ -20,19 +20,23 @@
  * client write ever waits on a peer unless it asked to (`X-Write-Acks`).
  *
  * **Channel, chosen by measurement** (`scripts/bench/replication_channel_bench.ts`, both ends in
- * one process on loopback, 2-core VM shared with other jobs): one WebSocket per peer on its API
- * port (`GET /internal/stream`, batches as `[seq][batch]` frames, answers matched by sequence
- * number) against one HTTP/1.1 POST per batch over kept-alive connections, and against
- * memberlist's reliable user messages (a TCP stream per message, no answer channel):
+ * one process on loopback, 2-core VM shared with other jobs, load average ~7): one WebSocket per
+ * peer on its API port (`GET /internal/stream`, batches as `[seq][batch]` frames, answers
+ * matched by sequence number) against one HTTP/1.1 POST per batch over kept-alive connections,
+ * and against memberlist's reliable user messages (a TCP stream per message, no answer channel):
  *
- * | channel           | latency p50 / p99, 1 record at 1,000/s | CPU per batch | 1,000-record batches/s |
- * | ----------------- | -------------------------------------- | ------------- | ---------------------- |
- * | WebSocket         | 0.047 / 0.317 ms                       | 47 µs         | 1356                   |
- * | HTTP POST         | 0.154 / 2.267 ms                       | 286 µs        | 1336                   |
- * | memberlist stream | 0.987 / 7.841 ms                       | 415 µs        | 598                    |
+ * | channel                 | 1 record at 1,000/s, p50 / p99 | 4 KB batches, p50 | CPU per batch | 1,000-record batches/s |
+ * | ----------------------- | ------------------------------ | ----------------- | ------------- | ---------------------- |
+ * | WebSocket, own client   | 0.065 / 0.541 ms               | 0.30 ms           | 47 µs         | 1869                   |
+ * | WebSocket, runtime's    | 0.037 / 0.371 ms               | **41.77 ms**      | 38 µs         | 1073                   |
+ * | HTTP POST               | 0.147 / 3.855 ms               | 0.73 ms           | 203 µs        | 2190                   |
+ * | memberlist TCP messages | 0.596 / 7.371 ms               | 0.86 ms           | 303 µs        | 773                    |
  *
- * The WebSocket costs a sixth of the CPU of a POST per batch (in a 3-node cluster at 1,000
- * writes/s that CPU is what the nodes compete for on 2 cores) and needs no second port;
+ * A WebSocket costs a quarter of the CPU of a POST per batch (at 1,000 writes/s on 3 nodes that
+ * CPU is what the nodes compete for on 2 cores) and needs no second port; but the runtime's
+ * `WebSocket` client stalls every frame over 1 KiB for a delayed ACK (Nagle is on and it writes
+ * header and payload separately), so the client side is our own (`ws_client.ts`, one write per
+ * frame on a `TCP_NODELAY` socket); the server side is `Deno.upgradeWebSocket`.
  * `REPLICATION_CHANNEL=http` keeps the POST path for networks whose proxies drop upgrades.
  * Digest exchanges and repairs always use HTTP POST (`/internal/sync`, `/internal/replicate`):
  * they are rare, large, and simpler as plain request/response.

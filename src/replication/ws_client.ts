@@ -1,0 +1,274 @@
+/**
+ * `WsClient`: a minimal WebSocket client (RFC 6455: handshake, masked binary frames out,
+ * binary/ping/close frames in) over `Deno.connect`, optionally upgraded with `Deno.startTls`.
+ *
+ * Why not the runtime's `WebSocket`: measured on Deno 2.9.6, its client socket keeps Nagle's
+ * algorithm on and writes a frame's header and a payload over 1,024 bytes separately, so every
+ * such frame waits for the peer's delayed ACK: a round trip of 42 ms instead of 0.5 ms
+ * (`scripts/bench/replication_channel_bench.ts`, "large frames"). Replication batches grow past
+ * 1 KiB exactly when load rises, and one write of a value over ~1 KB is enough. Here the TCP
+ * socket has `TCP_NODELAY` (`Deno.connect`'s default) and each frame is one write.
+ *
+ * @module
+ */
+
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const utf8 = new TextEncoder();
+
+/** Options of {@link WsClient.connect}. */
+export interface WsClientOptions {
+  /** Extra handshake headers (e.g. `authorization`). @default {} */
+  headers?: Record<string, string>;
+  /** For `wss://`: certificates to trust besides the system roots. @default none */
+  caCerts?: string[];
+  /** Largest message accepted from the server, bytes (larger closes the socket). @default 64 MiB */
+  maxMessageBytes?: number;
+}
+
+/** Callbacks of a {@link WsClient}. */
+export interface WsClientEvents {
+  /** A binary message arrived. */
+  onMessage(data: Uint8Array): void;
+  /** The connection ended (by either side, or an error); called once. */
+  onClose(reason: string): void;
+}
+
+/** One client connection; create with {@link WsClient.connect}. */
+export class WsClient {
+  readonly #conn: Deno.Conn;
+  readonly #events: WsClientEvents;
+  readonly #maxMessageBytes: number;
+  #writing: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  private constructor(conn: Deno.Conn, events: WsClientEvents, maxMessageBytes: number) {
+    this.#conn = conn;
+    this.#events = events;
+    this.#maxMessageBytes = maxMessageBytes;
+  }
+
+  /**
+   * Connects to `url` (`ws://` or `wss://`), performs the handshake and starts reading.
+   * Rejects when the connection, TLS or the handshake fails.
+   */
+  static async connect(
+    url: string,
+    events: WsClientEvents,
+    options: WsClientOptions = {},
+  ): Promise<WsClient> {
+    const u = new URL(url);
+    const secure = u.protocol === "wss:";
+    const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
+    const port = Number(u.port || (secure ? 443 : 80));
+    let conn: Deno.Conn = await Deno.connect({ hostname, port });
+    try {
+      if (secure) {
+        conn = await Deno.startTls(conn as Deno.TcpConn, { hostname, caCerts: options.caCerts });
+      }
+      const rest = await handshake(conn, u, options.headers ?? {});
+      const client = new WsClient(conn, events, options.maxMessageBytes ?? 64 * 1024 * 1024);
+      void client.#read(rest);
+      return client;
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+  }
+
+  /** Sends one binary message (one frame, one write); writes are kept in order. */
+  send(data: Uint8Array): void {
+    if (this.#closed) throw new Error("Cannot send: WebSocket closed");
+    const frame = maskedFrame(0x2, data);
+    this.#writing = this.#writing.then(() => writeAll(this.#conn, frame)).catch((err) =>
+      this.#end(`write failed: ${(err as Error).message}`)
+    );
+  }
+
+  /**
+   * Closes the connection at once (idempotent; `onClose` runs once). No close frame is sent:
+   * the peer may be the reason we stop, and waiting on it is what must not happen.
+   */
+  close(reason = "closed by us"): void {
+    this.#end(reason);
+  }
+
+  #end(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    this.#events.onClose(reason);
+  }
+
+  async #read(initial: Uint8Array): Promise<void> {
+    let buf = initial;
+    let fragments: Uint8Array[] = [];
+    const chunk = new Uint8Array(64 * 1024);
+    try {
+      for (;;) {
+        const frame = parseFrame(buf, this.#maxMessageBytes);
+        if (frame === undefined) {
+          const n = await this.#conn.read(chunk);
+          if (n === null) return this.#end("closed by peer");
+          buf = concat(buf, chunk.subarray(0, n));
+          continue;
+        }
+        buf = buf.subarray(frame.length);
+        if (frame.opcode === 0x8) return this.close("peer sent close");
+        if (frame.opcode === 0x9) {
+          const pong = maskedFrame(0xa, frame.payload.slice());
+          this.#writing = this.#writing.then(() => writeAll(this.#conn, pong)).catch(() => {});
+          continue;
+        }
+        if (frame.opcode === 0xa) continue;
+        if (frame.opcode === 0x1) return this.close("peer sent a text frame");
+        fragments.push(frame.payload.slice());
+        if (!frame.fin) continue;
+        const message = fragments.length === 1 ? fragments[0] : concat(...fragments);
+        fragments = [];
+        if (message.byteLength > this.#maxMessageBytes) return this.close("message too large");
+        if (!this.#closed) this.#events.onMessage(message);
+      }
+    } catch (err) {
+      this.#end(`read failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+async function handshake(
+  conn: Deno.Conn,
+  url: URL,
+  headers: Record<string, string>,
+): Promise<Uint8Array> {
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  const lines = [
+    `GET ${url.pathname}${url.search} HTTP/1.1`,
+    `Host: ${url.host}`,
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    `Sec-WebSocket-Key: ${key}`,
+    "Sec-WebSocket-Version: 13",
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  await writeAll(conn, utf8.encode(lines.join("\r\n") + "\r\n\r\n"));
+  let buf: Uint8Array = new Uint8Array(0);
+  const chunk = new Uint8Array(4096);
+  for (;;) {
+    const end = indexOfHeadersEnd(buf);
+    if (end >= 0) {
+      const head = new TextDecoder().decode(buf.subarray(0, end));
+      await checkAccept(head, key);
+      return buf.slice(end + 4);
+    }
+    if (buf.byteLength > 16 * 1024) throw new Error("WebSocket handshake: response too long");
+    const n = await conn.read(chunk);
+    if (n === null) throw new Error("WebSocket handshake: connection closed");
+    buf = concat(buf, chunk.subarray(0, n));
+  }
+}
+
+async function checkAccept(head: string, key: string): Promise<void> {
+  const [status, ...fields] = head.split("\r\n");
+  if (!/^HTTP\/1\.1 101\b/.test(status)) {
+    throw new Error(`WebSocket handshake refused: ${status}`);
+  }
+  const accept = fields.find((f) => /^sec-websocket-accept:/i.test(f))?.split(":")[1]?.trim();
+  const digest = await crypto.subtle.digest("SHA-1", utf8.encode(key + GUID));
+  if (accept !== btoa(String.fromCharCode(...new Uint8Array(digest)))) {
+    throw new Error("WebSocket handshake: bad Sec-WebSocket-Accept");
+  }
+}
+
+function indexOfHeadersEnd(b: Uint8Array): number {
+  for (let i = 0; i + 3 < b.byteLength; i++) {
+    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+  }
+  return -1;
+}
+
+/** A client frame: FIN, `opcode`, masked payload (clients must mask, RFC 6455 §5.3). */
+export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  const n = payload.byteLength;
+  const lengthBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
+  const head = 2 + lengthBytes + 4;
+  const out = new Uint8Array(head + n);
+  out[0] = 0x80 | opcode;
+  const view = new DataView(out.buffer);
+  if (lengthBytes === 0) out[1] = 0x80 | n;
+  else if (lengthBytes === 2) {
+    out[1] = 0x80 | 126;
+    view.setUint16(2, n);
+  } else {
+    out[1] = 0x80 | 127;
+    view.setBigUint64(2, BigInt(n));
+  }
+  const mask = crypto.getRandomValues(new Uint8Array(4));
+  out.set(mask, head - 4);
+  out.set(payload, head);
+  applyMask(out, head, n, mask);
+  return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+// XORs out[at..at+n) with the repeating mask, a 32-bit word at a time where aligned.
+function applyMask(out: Uint8Array, at: number, n: number, mask: Uint8Array): void {
+  let i = 0;
+  while (i < n && (!LITTLE_ENDIAN || ((at + i) & 3) !== 0)) out[at + i] ^= mask[i++ & 3];
+  if (i < n) {
+    const words = new Uint32Array(out.buffer, out.byteOffset + at + i, (n - i) >> 2);
+    const m = mask[i & 3] | (mask[(i + 1) & 3] << 8) | (mask[(i + 2) & 3] << 16) |
+      (mask[(i + 3) & 3] << 24);
+    for (let w = 0; w < words.length; w++) words[w] ^= m;
+    i += words.length * 4;
+  }
+  for (; i < n; i++) out[at + i] ^= mask[i & 3];
+}
+
+/** Parses one server frame at the start of `b`, or `undefined` when incomplete. */
+export function parseFrame(
+  b: Uint8Array,
+  maxBytes: number,
+): { fin: boolean; opcode: number; payload: Uint8Array; length: number } | undefined {
+  if (b.byteLength < 2) return undefined;
+  const fin = (b[0] & 0x80) !== 0;
+  const opcode = b[0] & 0x0f;
+  const masked = (b[1] & 0x80) !== 0;
+  let n = b[1] & 0x7f;
+  let at = 2;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (n === 126) {
+    if (b.byteLength < 4) return undefined;
+    n = view.getUint16(2);
+    at = 4;
+  } else if (n === 127) {
+    if (b.byteLength < 10) return undefined;
+    const big = view.getBigUint64(2);
+    if (big > BigInt(maxBytes)) throw new RangeError(`frame of ${big} bytes`);
+    n = Number(big);
+    at = 10;
+  }
+  if (n > maxBytes) throw new RangeError(`frame of ${n} bytes`);
+  if (masked) throw new TypeError("server frames must not be masked");
+  if (b.byteLength < at + n) return undefined;
+  return { fin, opcode, payload: b.subarray(at, at + n), length: at + n };
+}
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let at = 0; at < data.byteLength;) at += await conn.write(data.subarray(at));
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.byteLength;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
