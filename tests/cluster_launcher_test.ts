@@ -21,7 +21,7 @@ Deno.test("parseArgs reads counts, ports and env assignments, and names bad ones
 
 Deno.test("deno task cluster starts 3 joined nodes and stops them on Ctrl-C", async () => {
   // Three consecutive free ports for each base.
-  const base = async () => {
+  const base = () => {
     for (;;) {
       const p = freePort();
       if (p > 60000) continue;
@@ -34,8 +34,8 @@ Deno.test("deno task cluster starts 3 joined nodes and stops them on Ctrl-C", as
       }
     }
   };
-  const httpBase = await base();
-  const gossipBase = await base();
+  const httpBase = base();
+  const gossipBase = base();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "task",
