@@ -1,10 +1,10 @@
 /**
  * The engine's periodic work on the injected clock (§8.1, §10.5): the probe loop (one member per
- * tick, the period stretched by the local health score), the gossip loop, the push/pull loop
- * (period scaled with cluster size), the seed loop (join with backoff, then re-join any seed that
- * is not a live member) and the reconnect loop (retry a recently failed member). Each loop's
- * first tick is randomly staggered; every tick catches its own errors so no loop ever dies.
- * Internal.
+ * tick of a fixed ticker, as memberlist's; only a failed probe, which waits out its
+ * health-scaled interval, delays the next one), the gossip loop, the push/pull loop (period
+ * scaled with cluster size), the seed loop (join with backoff, then re-join any seed that is not
+ * a live member) and the reconnect loop (retry a recently failed member). Each loop's first tick
+ * is randomly staggered; every tick catches its own errors so no loop ever dies. Internal.
  *
  * @module
  */
@@ -45,6 +45,8 @@ export interface LoopOptions {
 export class ProtocolLoops {
   readonly #ctx: EngineContext;
   readonly #o: LoopOptions;
+  // The probe ticker's phase: its ticks fall at origin + k × probeInterval.
+  #probeOrigin: number | undefined;
 
   /** @param ctx the engine @param options seeds, reconnect settings and the join function */
   constructor(ctx: EngineContext, options: LoopOptions) {
@@ -72,15 +74,15 @@ export class ProtocolLoops {
   async #probe(): Promise<void> {
     const ctx = this.#ctx;
     const start = ctx.clock.now();
-    // Lifeguard: an unhealthy node probes (and so accuses) less often.
-    const interval = ctx.awareness.scaleTimeout(ctx.config.probeInterval);
+    this.#probeOrigin ??= start;
     try {
       const target = ctx.table.nextProbeTarget();
       if (target) await probeNode(ctx, target);
     } catch (error) {
       ctx.log.error("Probe failed unexpectedly", { error });
     }
-    ctx.timers.after(start + interval - ctx.clock.now(), () => void this.#probe());
+    const next = nextTick(this.#probeOrigin, ctx.config.probeInterval, start);
+    ctx.timers.after(next - ctx.clock.now(), () => void this.#probe());
   }
 
   async #gossip(): Promise<void> {
@@ -142,4 +144,15 @@ export class ProtocolLoops {
       ctx.log.debug("Reconnect attempt failed", { error });
     }
   }
+}
+
+/**
+ * When the probe after one started at `start` runs, as memberlist's probe ticker decides it: the
+ * ticker fires every `interval` (unscaled) from `origin`, and a probe that overruns a tick (a
+ * failed probe waits out its health-scaled interval) is followed at once by the tick it missed;
+ * returns a time ≤ now in that case. The health score therefore stretches the period only
+ * through failed probes, never after a successful one.
+ */
+function nextTick(origin: number, interval: number, start: number): number {
+  return origin + (Math.floor((start - origin) / interval) + 1) * interval;
 }
