@@ -186,3 +186,31 @@ Deno.test("replication transports send the token; without it the peer refuses", 
     await s.close();
   }
 });
+
+Deno.test("createHandler with auth: an unparsable Host header gets 401 or 400, never 500", async () => {
+  const { service, calls } = recordingService();
+  const s = serve(service);
+  const send = async (request: string) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.peer.httpPort });
+    await conn.write(new TextEncoder().encode(request.replaceAll("\n", "\r\n")));
+    const buf = new Uint8Array(1024);
+    const n = await conn.read(buf);
+    conn.close();
+    return new TextDecoder().decode(buf.subarray(0, n ?? 0)).split("\r\n", 1)[0];
+  };
+  try {
+    assert.equal(
+      await send("GET /dashboard/state?token=nope HTTP/1.1\nHost: a b: c\n\n"),
+      "HTTP/1.1 401 Unauthorized",
+    );
+    assert.equal(
+      await send(
+        `PUT /cache/k?ttl=-5 HTTP/1.1\nHost: a b: c\nAuthorization: Bearer ${TOKEN}\nContent-Type: text/plain\nContent-Length: 1\n\nv`,
+      ),
+      "HTTP/1.1 400 Bad Request",
+    );
+    assert.deepEqual(calls, []);
+  } finally {
+    await s.close();
+  }
+});

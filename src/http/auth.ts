@@ -15,6 +15,8 @@
  * @module
  */
 
+import { queryOf } from "./query.ts";
+
 /** Name of the cookie that carries the token to `/dashboard/state`. */
 export const DASHBOARD_COOKIE = "cachenode_token";
 
@@ -123,13 +125,13 @@ export class BearerAuth {
    * (`GET /?token=...`) carries the right token; `undefined` otherwise.
    */
   dashboardCookie(req: Request): string | undefined {
-    const token = new URL(req.url).searchParams.get("token");
+    const token = queryOf(req.url).get("token");
     if (token === null || !timingSafeEqual(token, this.#token)) return undefined;
     return `${DASHBOARD_COOKIE}=${encodeURIComponent(token)}${this.#cookieAttributes}`;
   }
 
   #dashboardToken(req: Request, url: string): boolean {
-    const query = url.includes("?") ? new URL(url).searchParams.get("token") : null;
+    const query = queryOf(url).get("token");
     if (query !== null) return timingSafeEqual(query, this.#token);
     const cookie = cookieValue(req.headers.get("cookie"), DASHBOARD_COOKIE);
     return cookie !== undefined && timingSafeEqual(cookie, this.#token);

@@ -19,6 +19,8 @@ import type { ReplicationEndpoints } from "./app.ts";
 import { HttpError } from "./put_body.ts";
 
 const utf8 = new TextEncoder();
+// RFC 6455: the key is base64 of 16 random bytes, so 22 characters and "==".
+const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{22}==$/;
 
 /**
  * Upgrades `req` and serves batch frames with `endpoints` until the socket closes; the socket
@@ -35,6 +37,14 @@ export function acceptReplicationStream(
   }
   if (req.headers.has("origin")) {
     throw new HttpError(403, "The replication stream does not accept browser origins");
+  }
+  // Checked here because Deno.upgradeWebSocket throws a TypeError (a 500) on a missing key and
+  // accepts any version and any key.
+  if (req.headers.get("sec-websocket-version") !== "13") {
+    throw new HttpError(426, "Expected Sec-WebSocket-Version: 13 on /internal/stream");
+  }
+  if (!WEBSOCKET_KEY.test(req.headers.get("sec-websocket-key") ?? "")) {
+    throw new HttpError(400, "Invalid Sec-WebSocket-Key: expected base64 of 16 bytes");
   }
   const { socket, response } = Deno.upgradeWebSocket(req);
   socket.binaryType = "arraybuffer";

@@ -120,3 +120,29 @@ Deno.test("the replication stream refuses browser origins and plain requests", a
     await s.close();
   }
 });
+
+Deno.test("the replication stream answers 4xx, not 500, to a broken WebSocket upgrade", async () => {
+  const s = serve();
+  try {
+    const url = `http://127.0.0.1:${s.peer.httpPort}/internal/stream`;
+    const upgrade = { upgrade: "websocket", connection: "Upgrade" };
+    const cases: [Record<string, string>, number][] = [
+      [upgrade, 426],
+      [{
+        ...upgrade,
+        "sec-websocket-version": "99",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      }, 426],
+      [{ ...upgrade, "sec-websocket-version": "13" }, 400],
+      [{ ...upgrade, "sec-websocket-version": "13", "sec-websocket-key": "x" }, 400],
+    ];
+    for (const [headers, status] of cases) {
+      const res = await fetch(url, { headers });
+      await res.body?.cancel();
+      assert.equal(res.status, status, JSON.stringify(headers));
+    }
+    assert.equal(s.streams.size, 0);
+  } finally {
+    await s.close();
+  }
+});

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { queryOf } from "./query.ts";
+
 /** A request the API refuses, with its status and a one-line reason. */
 export class HttpError extends Error {
   /** @param status HTTP status @param message reason for the JSON `error` field */
@@ -169,7 +171,7 @@ export async function readPutRequest(
   }
   if (type === "text/plain" || type === "application/octet-stream") {
     const body = await readBodyLimited(req, limits.maxValueBytes);
-    const ttlParam = new URL(url).searchParams.get("ttl");
+    const ttlParam = queryOf(String(url)).get("ttl");
     const ttlMs = ttlParam === null ? undefined : ttlFromSeconds(ttlParam);
     if (type === "application/octet-stream") return { value: body, ttlMs };
     try {
