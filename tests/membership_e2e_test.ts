@@ -46,7 +46,14 @@ Deno.test("5 nodes join through PEER, detect a SIGKILL, and take the node back a
             ]);
           }
         }
-        for (const node of nodes) assert.equal((await fetch(node.url("/readyz"))).status, 200);
+        // Ready also waits for the initial data copy from a peer: poll with a deadline.
+        for (const node of nodes) {
+          await waitFor(`${node.env.NODE_NAME} ready`, async () => {
+            const res = await fetch(node.url("/readyz"));
+            await res.body?.cancel();
+            return res.status === 200 || undefined;
+          }, 15_000);
+        }
         const compat = await (await fetch(nodes[1].url("/cache/members"))).json();
         assert.equal(compat.length, 5);
       },
