@@ -32,6 +32,17 @@ function loadAverage(): string {
   }
 }
 
+/** CPU time (user + system) a process has used, ms (Linux `/proc`; NaN elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 function quantile(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
@@ -190,9 +201,15 @@ async function measureJoin(keys: number) {
       10,
     );
     const readyMs = performance.now() - started;
+    const joinerCpuMs = cpuMs(j.pid);
     const s = await statsOf(j);
     if (s.store.entries !== keys) throw new Error(`joiner holds ${s.store.entries} of ${keys}`);
-    return { readyMs, copyMs: s.replication.antiEntropy.initialSync.ms, load: loadAverage() };
+    return {
+      readyMs,
+      copyMs: s.replication.antiEntropy.initialSync.ms,
+      joinerCpuMs,
+      load: loadAverage(),
+    };
   } finally {
     await Promise.all([...nodes, ...(joiner ? [joiner] : [])].map((x) => x.stop()));
   }
@@ -220,13 +237,17 @@ export async function replicationBench(quick: boolean): Promise<string[]> {
   }
   out.push(
     "",
-    "| keys in the cluster | run | joiner ready after start (ms) | of which the copy (ms) | load avg |",
-    "|---|---|---|---|---|",
+    "| keys in the cluster | run | joiner ready after start (ms) | of which the copy (ms) | joiner CPU until ready (ms) | load avg |",
+    "|---|---|---|---|---|---|",
   );
   for (const keys of quick ? [100_000] : [100_000, 1_000_000]) {
     for (let run = 1; run <= (quick ? 1 : 2); run++) {
       const j = await measureJoin(keys);
-      out.push(`| ${keys} | ${run} | ${j.readyMs.toFixed(0)} | ${j.copyMs} | ${j.load} |`);
+      out.push(
+        `| ${keys} | ${run} | ${j.readyMs.toFixed(0)} | ${j.copyMs} | ${
+          j.joinerCpuMs.toFixed(0)
+        } | ${j.load} |`,
+      );
     }
   }
   return out;
