@@ -58,7 +58,12 @@ Deno.test("deno task cluster starts 3 joined nodes and stops them on Ctrl-C", as
   })();
   const errText = new Response(child.stderr).text();
   try {
-    await waitFor("launcher URLs", () => out.includes("running") || undefined, 100_000);
+    // The URL lines may arrive in a later chunk than the "running" line: wait for the last one.
+    await waitFor(
+      "launcher URLs",
+      () => out.includes(`node-2  http://127.0.0.1:${httpBase + 2}`) || undefined,
+      100_000,
+    );
     for (let i = 0; i < 3; i++) assert.ok(out.includes(`http://127.0.0.1:${httpBase + i}`), out);
     await waitFor("3 alive members", async () => {
       const res = await fetch(`http://127.0.0.1:${httpBase + 2}/cluster/members`);
