@@ -85,6 +85,8 @@ function axis(min: number, max: number, log: boolean, from: number, to: number):
       ticks: ticks.filter((t) => t >= 10 ** lo && t <= 10 ** hi),
     };
   }
+  // Linear axes start at 0 (every quantity charted here is >= 0) so ticks fall on round values.
+  min = Math.min(0, min);
   const step = niceStep((max - min) / 5);
   const top = Math.max(step, Math.ceil(max / step) * step);
   const ticks: number[] = [];
