@@ -87,6 +87,12 @@ export interface NodeConfig {
    */
   replicationChannel: ReplicationChannel;
   /**
+   * Copies of each key: `0` (`REPLICAS=all`) means every node holds the whole data set (full
+   * replication); `N` spreads keys over the live members, `N` owners per key (partitioned mode;
+   * every node of a cluster must use the same setting). @default 0 (all)
+   */
+  replicas: number;
+  /**
    * How long a delete's tombstone is kept after the delete (at least), ms. It must outlive
    * several anti-entropy rounds (at least 10 × `antiEntropyIntervalMs`), or a replica that missed
    * the delete could bring the value back. @default 10 minutes
@@ -171,6 +177,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   replicationBacklogBytes: 64 * 1024 * 1024,
   replicationFlushDelayMs: 0,
   replicationChannel: "websocket",
+  replicas: 0,
   tombstoneTtlMs: 600_000,
   secretKeys: [],
   gossipVerifyIncoming: true,
@@ -423,6 +430,17 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: "--replication-channel",
     allowed: "websocket or http",
     parse: oneOf(["websocket", "http"] as const),
+  },
+  {
+    field: "replicas",
+    env: ["REPLICAS"],
+    flag: "--replicas",
+    allowed: "all, or a number of copies per key from 1 to 100",
+    parse: (t) => {
+      const v = t.trim().toLowerCase();
+      if (v === "all") return 0;
+      return /^\d{1,3}$/.test(v) && Number(v) >= 1 && Number(v) <= 100 ? Number(v) : undefined;
+    },
   },
   {
     field: "tombstoneTtlMs",

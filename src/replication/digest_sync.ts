@@ -16,8 +16,9 @@
  */
 
 import { type KeyedRecord, type TtlStore } from "../store/mod.ts";
-import { compareVersions, type HybridLogicalClock, type Version } from "../util/hlc.ts";
+import { compareVersions, type HybridLogicalClock } from "../util/hlc.ts";
 import { recordWireSize, type ReplicationCodec } from "./codec.ts";
+import { inBucketMask } from "./placement.ts";
 import {
   decodeSyncResponse,
   encodeSyncRequest,
@@ -71,6 +72,8 @@ export interface SyncOptions {
   concurrency?: number;
   /** Whether to push our winning records back to the peer. @default true */
   pushBack?: boolean;
+  /** Only these buckets (a bitmap, see `Placement.sharedBuckets`). @default every bucket */
+  only?: Uint8Array;
 }
 
 /**
@@ -94,9 +97,11 @@ export function answerSync(ctx: SyncContext, req: SyncRequest): Uint8Array {
     records: [],
   };
   let bytes = 0;
+  const only = req.only;
   for (let b = req.lo; b < req.hi; b++) {
     const i = 2 * (b - req.lo);
     if (ours[2 * b] === req.digests[i] && ours[2 * b + 1] === req.digests[i + 1]) continue;
+    if (only && !inBucketMask(only, b)) continue;
     if (bytes >= limit) {
       answer.next = b;
       break;
@@ -157,6 +162,7 @@ export async function syncWithPeer(
       hi,
       options.pushBack ?? true,
       outcome,
+      options.only,
     );
   // One request covers everything when little differs; only a large difference is split into
   // ranges fetched in parallel.
@@ -192,6 +198,7 @@ async function syncStep(
   hi: number,
   pushBack: boolean,
   outcome: SyncOutcome,
+  only: Uint8Array | undefined,
 ): Promise<number> {
   const body = encodeSyncRequest(ctx.codec, {
     from: ctx.name,
@@ -200,6 +207,7 @@ async function syncStep(
     hi,
     digests,
     maxBytes: ctx.chunkBytes,
+    ...(only ? { only } : {}),
   });
   outcome.requests++;
   const raw = await ctx.transport.request(peer, "sync", body, ctx.timeoutMs);
@@ -218,7 +226,7 @@ async function syncStep(
  * whose digest now equals the peer's (the usual case after applying its records, and always
  * for a node that was empty) has nothing to send and is not even listed.
  */
-async function pushWinners(
+function pushWinners(
   ctx: SyncContext,
   peer: PeerAddress,
   answer: SyncResponse,
@@ -227,8 +235,29 @@ async function pushWinners(
   const stillDiffering = answer.differing.filter((b, i) =>
     ours[2 * b] !== answer.digests[2 * i] || ours[2 * b + 1] !== answer.digests[2 * i + 1]
   );
-  if (stillDiffering.length === 0) return 0;
-  let theirs: Map<string, Version> | undefined;
+  if (stillDiffering.length === 0) return Promise.resolve(0);
+  const theirs = new Map(answer.records.map((t) => [t.key, t.version]));
+  function* winners(): Generator<KeyedRecord> {
+    for (const b of stillDiffering) {
+      for (const r of ctx.store.recordsInBucket(b)) {
+        const v = theirs.get(r.key);
+        if (v === undefined || compareVersions(r.version, v) > 0) yield r;
+      }
+    }
+  }
+  return pushRecords(ctx, peer, winners());
+}
+
+/**
+ * Sends `records` to `peer` as repair batches (`/internal/replicate`) of about
+ * `ctx.batchBytes` each, one at a time; resolves with the number sent, rejects with the first
+ * failed request.
+ */
+export async function pushRecords(
+  ctx: SyncContext,
+  peer: PeerAddress,
+  records: Iterable<KeyedRecord>,
+): Promise<number> {
   let batch: KeyedRecord[] = [];
   let bytes = 0;
   let pushed = 0;
@@ -240,15 +269,10 @@ async function pushWinners(
     batch = [];
     bytes = 0;
   };
-  for (const b of stillDiffering) {
-    for (const r of ctx.store.recordsInBucket(b)) {
-      theirs ??= new Map(answer.records.map((t) => [t.key, t.version]));
-      const v = theirs.get(r.key);
-      if (v !== undefined && compareVersions(r.version, v) <= 0) continue;
-      batch.push(r);
-      bytes += recordWireSize(r);
-      if (bytes >= ctx.batchBytes) await flush();
-    }
+  for (const r of records) {
+    batch.push(r);
+    bytes += recordWireSize(r);
+    if (bytes >= ctx.batchBytes) await flush();
   }
   await flush();
   return pushed;

@@ -17,6 +17,17 @@ import type { Logger } from "../util/log.ts";
 import { type Random, shuffle } from "../util/random.ts";
 import { type SyncContext, type SyncOutcome, syncWithPeer } from "./digest_sync.ts";
 import { type PeerAddress, PeerRequestError } from "./transport.ts";
+import { bucketMaskSize } from "./placement.ts";
+
+// The outcome of a round with a peer that shares no bucket with this node (nothing to do).
+const NOTHING_SHARED: SyncOutcome = Object.freeze({
+  requests: 0,
+  buckets: 0,
+  received: 0,
+  applied: 0,
+  pushed: 0,
+  rejected: 0,
+});
 
 /** Settings of a {@link RepairScheduler}. */
 export interface RepairSchedulerOptions {
@@ -38,6 +49,13 @@ export interface RepairSchedulerOptions {
   joinRanges?: number;
   /** Ranges fetched at once during the initial copy. @default 2 */
   joinConcurrency?: number;
+  /**
+   * Partitioned mode: the buckets to compare with `peer` (a bitmap; see
+   * `Placement.sharedBuckets`), or `undefined` for every bucket. A peer sharing no bucket is
+   * skipped, and the initial copy runs with every peer instead of the first that answers.
+   * @default every bucket with every peer
+   */
+  bucketsWith?(peer: string): Uint8Array | undefined;
 }
 
 /** State of the initial copy. */
@@ -221,8 +239,10 @@ export class RepairScheduler {
   async #round(peer: PeerAddress): Promise<SyncOutcome> {
     const started = this.#o.clock.now();
     const s = this.#stats;
+    const only = this.#o.bucketsWith?.(peer.name);
+    if (only && bucketMaskSize(only) === 0) return NOTHING_SHARED;
     try {
-      const out = await syncWithPeer(this.#o.ctx, peer);
+      const out = await syncWithPeer(this.#o.ctx, peer, only ? { only } : {});
       s.rounds++;
       s.buckets += out.buckets;
       s.repairedIn += out.applied;
@@ -244,35 +264,48 @@ export class RepairScheduler {
     }
   }
 
+  /**
+   * Copies the data set: from the first live peer that answers, or, in partitioned mode, the
+   * buckets shared with each live peer from every one of them (one pass must reach them all).
+   */
   async #initialCopy(): Promise<void> {
     const peers = shuffle(this.#o.random, this.#o.livePeers());
     if (peers.length === 0) return;
     const init = this.#stats.initialSync;
     init.state = "running";
     this.#initialStarted ||= this.#o.clock.now();
-    let notReady = 0;
+    const fromEvery = this.#o.bucketsWith !== undefined;
+    let notReady = 0, failed = 0, records = 0;
     for (const peer of peers) {
+      const only = this.#o.bucketsWith?.(peer.name);
+      if (only && bucketMaskSize(only) === 0) continue;
       init.peer = peer.name;
       try {
         const out = await syncWithPeer(this.#o.ctx, peer, {
           ranges: this.#o.joinRanges ?? 16,
           concurrency: this.#o.joinConcurrency ?? 2,
+          ...(only ? { only } : {}),
         });
-        init.state = "done";
-        init.records = out.received;
-        init.ms = this.#o.clock.now() - this.#initialStarted;
-        this.#o.log.info("data set copied", {
-          peer: peer.name,
-          records: out.received,
-          ms: init.ms,
-        });
-        return;
+        records += out.received;
+        if (!fromEvery) break;
       } catch (err) {
         if (err instanceof PeerRequestError && err.notReady) notReady++;
-        else this.#o.log.warn("cannot copy data set", { peer: peer.name, err });
+        else {
+          failed++;
+          this.#o.log.warn("cannot copy data set", { peer: peer.name, err });
+        }
+        if (!fromEvery) continue;
       }
     }
-    this.#coldPasses = notReady === peers.length ? this.#coldPasses + 1 : 0;
+    const copied = fromEvery ? notReady + failed === 0 : records > 0 || notReady + failed < peers.length;
+    if (copied) {
+      init.state = "done";
+      init.records = records;
+      init.ms = this.#o.clock.now() - this.#initialStarted;
+      this.#o.log.info("data set copied", { peer: init.peer, records, ms: init.ms });
+      return;
+    }
+    this.#coldPasses = failed === 0 && notReady > 0 ? this.#coldPasses + 1 : 0;
     if (this.#coldPasses >= COLD_START_PASSES) {
       init.state = "done";
       init.ms = this.#o.clock.now() - this.#initialStarted;

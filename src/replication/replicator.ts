@@ -9,7 +9,7 @@
  */
 
 import type { StoreRecord, TtlStore } from "../store/mod.ts";
-import { type Clock, systemClock } from "../util/clock.ts";
+import { type Clock, systemClock, type TimerId } from "../util/clock.ts";
 import { hlcPhysicalMs, type HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type Random, systemRandom } from "../util/random.ts";
@@ -21,6 +21,8 @@ import { RepairScheduler, type RepairStats } from "./repair_scheduler.ts";
 import { decodePushPullState, decodeSyncRequest, encodePushPullState } from "./sync_messages.ts";
 import type { PeerAddress, ReplicationTransport } from "./transport.ts";
 import { type AckRequirement, AckWaiter } from "./write_acks.ts";
+import { handOffBuckets, type HandOffStats } from "./hand_off.ts";
+import { Placement } from "./placement.ts";
 
 /** Tunables of replication; every field has a default. */
 export interface ReplicationSettings {
@@ -77,6 +79,11 @@ export interface ReplicatorOptions {
   limits: { maxKeyBytes: number; maxValueBytes: number };
   /** Copy the data set from a peer before reporting ready (the node was given seeds). */
   initialSync: boolean;
+  /**
+   * Copies of each key: 0 = every node holds everything; N = partitioned mode, each bucket of
+   * keys owned by N live members (see `placement.ts`). @default 0
+   */
+  replicas?: number;
   /** Tunables. @default DEFAULT_REPLICATION_SETTINGS */
   settings?: Partial<ReplicationSettings>;
   /** @default systemClock */
@@ -116,7 +123,20 @@ export interface ReplicationStats extends SenderCounters {
   antiEntropy: RepairStats;
   /** Fresh writes from peers: origin write time → applied here, ms (recent window). */
   lagMs: { p50: number; p99: number; max: number; samples: number };
+  /** Partitioned mode: copies per key, buckets owned here, and hand-offs to new owners. */
+  partitioned?: { replicas: number; ownedBuckets: number; handOff: HandOffStats };
 }
+
+/** Where a key's owners are (partitioned mode). */
+export interface KeyOwners {
+  /** Whether this node is one of them. */
+  self: boolean;
+  /** The other live owners, best first. */
+  peers: PeerAddress[];
+}
+
+// Delay of the rebalancing work after a membership change (changes come in bursts).
+const REBALANCE_DELAY_MS = 500;
 
 /** The cache's replication engine; see the module doc. */
 export class Replicator {
@@ -143,6 +163,12 @@ export class Replicator {
   };
   readonly #received = { batches: 0, records: 0, applied: 0, rejected: 0, malformed: 0 };
   readonly #acks = { waited: 0, confirmed: 0, failed: 0 };
+  readonly #replicas: number;
+  // Partitioned mode: owners for the current live members (rebuilt lazily after a change).
+  #placement: Placement | undefined;
+  readonly #handOff: HandOffStats = { passes: 0, buckets: 0, records: 0, retained: 0 };
+  #handOffTimer: TimerId | undefined;
+  #handingOff = false;
   #closed = false;
 
   /** Creates a stopped replicator. */
@@ -155,6 +181,7 @@ export class Replicator {
     this.#log = (options.logger ?? silentLogger).child({ component: "replication" });
     this.#settings = { ...DEFAULT_REPLICATION_SETTINGS, ...options.settings };
     this.#transport = options.transport;
+    this.#replicas = options.replicas ?? 0;
     const s = this.#settings;
     this.#codec = new ReplicationCodec({
       ...options.limits,
@@ -181,7 +208,85 @@ export class Replicator {
       initialSync: options.initialSync,
       joinRanges: s.joinRanges,
       joinConcurrency: s.joinConcurrency,
+      ...(this.#replicas > 0 ? { bucketsWith: (peer: string) => this.#bucketsWith(peer) } : {}),
     });
+  }
+
+  /** Partitioned mode: owners of every bucket among the live members; `undefined` otherwise. */
+  get placement(): Placement | undefined {
+    if (this.#replicas === 0) return undefined;
+    return this.#placement ??= new Placement(
+      [this.#name, ...this.#senders.keys()],
+      this.#replicas,
+      this.#store.bucketCount,
+    );
+  }
+
+  /** Partitioned mode: the owners of `key`; `undefined` when every node holds every key. */
+  ownersOf(key: string): KeyOwners | undefined {
+    const placement = this.placement;
+    if (!placement) return undefined;
+    const out: KeyOwners = { self: false, peers: [] };
+    for (const name of placement.owners(this.#store.bucketOf(key))) {
+      if (name === this.#name) out.self = true;
+      else {
+        const sender = this.#senders.get(name);
+        if (sender) out.peers.push(sender.peer);
+      }
+    }
+    return out;
+  }
+
+  // The buckets both this node and `peer` own, plus those this node holds and `peer` owns.
+  #bucketsWith(peer: string): Uint8Array {
+    return this.placement!.sharedBuckets(this.#name, peer);
+  }
+
+  // Membership changed: owners move; compare shared buckets with everyone, hand off the rest.
+  #viewChanged(): void {
+    if (this.#replicas === 0 || this.#closed) return;
+    this.#placement = undefined;
+    if (this.#scheduler.synced) {
+      for (const name of this.#senders.keys()) {
+        this.#scheduler.requestRound(name, REBALANCE_DELAY_MS);
+      }
+    } else {
+      this.#scheduler.peerUp();
+    }
+    this.#handOffSoon(REBALANCE_DELAY_MS);
+  }
+
+  #handOffSoon(delayMs: number): void {
+    if (this.#closed || this.#handOffTimer !== undefined) return;
+    this.#handOffTimer = this.#clock.setTimeout(() => {
+      this.#handOffTimer = undefined;
+      void this.handOff();
+    }, delayMs);
+  }
+
+  /**
+   * Partitioned mode: sends the buckets this node holds but does not own to their owners and
+   * drops them once every owner confirmed (see `hand_off.ts`). Runs after membership changes
+   * and every anti-entropy period; one pass at a time.
+   */
+  async handOff(): Promise<void> {
+    const placement = this.placement;
+    if (!placement || this.#handingOff || this.#closed || !this.#scheduler.synced) return;
+    this.#handingOff = true;
+    try {
+      await handOffBuckets(
+        this.#ctx,
+        placement,
+        (name) => this.#senders.get(name)?.peer,
+        () => this.#placement === placement && !this.#closed,
+        this.#handOff,
+      );
+    } catch (err) {
+      this.#log.warn("hand-off failed", { err });
+    } finally {
+      this.#handingOff = false;
+      if (!this.#closed) this.#handOffSoon(this.#settings.antiEntropyIntervalMs);
+    }
   }
 
   /** Largest message the internal routes accept, bytes. */
@@ -192,6 +297,7 @@ export class Replicator {
   /** Starts anti-entropy and, if needed, the initial copy. */
   start(): void {
     this.#scheduler.start();
+    if (this.#replicas > 0) this.#handOffSoon(this.#settings.antiEntropyIntervalMs);
   }
 
   /** Stops timers, abandons queued writes and aborts requests in flight. Idempotent. */
@@ -199,6 +305,8 @@ export class Replicator {
     if (this.#closed) return;
     this.#closed = true;
     this.#scheduler.stop();
+    if (this.#handOffTimer !== undefined) this.#clock.clearTimeout(this.#handOffTimer);
+    this.#handOffTimer = undefined;
     for (const s of this.#senders.values()) s.close();
     this.#senders.clear();
     this.#transport.close();
@@ -210,20 +318,26 @@ export class Replicator {
    */
   publish(key: string, record: StoreRecord, acks?: AckRequirement): Promise<void> | undefined {
     if (this.#closed) return undefined;
+    // Partitioned mode: only the key's other owners (this node may not be one of them).
+    const owners = this.ownersOf(key);
+    const targets = owners
+      ? owners.peers.map((p) => this.#senders.get(p.name)!)
+      : [...this.#senders.values()];
     const waiter = acks === undefined ? undefined : new AckWaiter(
       acks,
-      [...this.#senders.keys()],
+      targets.map((t) => t.peer.name),
       this.#clock,
       this.#settings.writeAckTimeoutMs,
+      owners?.self ?? true,
     );
     if (waiter) {
       this.#acks.waited++;
       waiter.promise.then(() => this.#acks.confirmed++, () => this.#acks.failed++);
     }
-    if (this.#senders.size > 0) {
+    if (targets.length > 0) {
       const bytes = this.#codec.encodeRecord({ key, ...record }, 0);
       const outgoing = { bytes, waiter };
-      for (const sender of this.#senders.values()) sender.enqueue(outgoing);
+      for (const sender of targets) sender.enqueue(outgoing);
     }
     return waiter?.promise;
   }
@@ -258,6 +372,7 @@ export class Replicator {
     this.#scheduler.peerUp();
     // Writes made elsewhere before that node knew the newcomer are repaired by a round soon.
     if (this.#scheduler.synced) this.#scheduler.requestRound(peer.name, 1000);
+    this.#viewChanged();
   }
 
   /** A member died or left: its sender stops (waiting writes stop counting on it). */
@@ -266,6 +381,7 @@ export class Replicator {
     if (!sender) return;
     this.#senders.delete(name);
     sender.close();
+    this.#viewChanged();
   }
 
   /** Live peers with a known HTTP port. */
@@ -333,6 +449,8 @@ export class Replicator {
     }
     if (remote.name === this.#name) return;
     if (!this.#scheduler.synced) return this.#scheduler.peerUp();
+    // Partitioned stores differ by design; their periodic rounds compare shared buckets.
+    if (this.#replicas > 0) return;
     if (remote.ready && remote.digest !== this.#store.digest()) {
       this.#scheduler.requestRound(remote.name);
     }
@@ -362,7 +480,7 @@ export class Replicator {
     const peers: Record<string, PeerSenderStats> = {};
     for (const [name, s] of this.#senders) peers[name] = s.stats();
     const r = this.#received;
-    return {
+    const stats: ReplicationStats = {
       peers,
       ...this.#counters,
       batchesReceived: r.batches,
@@ -374,5 +492,14 @@ export class Replicator {
       antiEntropy: this.#scheduler.stats(),
       lagMs: this.#lag.summary(),
     };
+    const placement = this.placement;
+    if (placement) {
+      stats.partitioned = {
+        replicas: this.#replicas,
+        ownedBuckets: placement.load().get(this.#name)?.owned ?? 0,
+        handOff: { ...this.#handOff },
+      };
+    }
+    return stats;
   }
 }

@@ -1,77 +1,8 @@
 import assert from "node:assert/strict";
-import { TtlStore } from "../store/mod.ts";
-import { VirtualClock } from "../util/clock.ts";
-import { HybridLogicalClock } from "../util/hlc.ts";
-import { SeededRandom } from "../util/random.ts";
-import { Replicator } from "./replicator.ts";
-import { MemoryReplicationNetwork } from "./testing.ts";
-import type { AckRequirement } from "./write_acks.ts";
-
-/** A few replicators on one virtual clock, connected by a MemoryReplicationNetwork. */
-class Cluster {
-  readonly clock = new VirtualClock();
-  readonly net = new MemoryReplicationNetwork();
-  readonly nodes = new Map<
-    string,
-    { replicator: Replicator; store: TtlStore; hlc: HybridLogicalClock }
-  >();
-
-  add(name: string, initialSync = false) {
-    const store = new TtlStore({ clock: this.clock, digestBuckets: 64 });
-    const hlc = new HybridLogicalClock(this.clock);
-    const replicator = new Replicator({
-      name,
-      store,
-      hlc,
-      transport: this.net.transport(name),
-      limits: { maxKeyBytes: 256, maxValueBytes: 4096 },
-      initialSync,
-      settings: { antiEntropyIntervalMs: 1000, requestTimeoutMs: 500 },
-      clock: this.clock,
-      random: new SeededRandom(name.length),
-    });
-    this.net.register(name, replicator);
-    const node = { replicator, store, hlc };
-    this.nodes.set(name, node);
-    return node;
-  }
-
-  /** Tells every node about every other (membership). */
-  connect(): void {
-    for (const [a, x] of this.nodes) {
-      for (const b of this.nodes.keys()) {
-        if (a !== b) x.replicator.peerUp({ name: b, host: "mem", httpPort: 1 });
-      }
-    }
-    for (const n of this.nodes.values()) n.replicator.start();
-  }
-
-  write(name: string, key: string, value: string | null, acks?: AckRequirement) {
-    const n = this.nodes.get(name)!;
-    const record = { value, expiresAt: 0, version: n.hlc.version(name) };
-    n.store.apply(key, record);
-    return n.replicator.publish(key, record, acks);
-  }
-
-  /** Advances virtual time in 10 ms steps, letting requests and answers run in between. */
-  async run(ms: number): Promise<void> {
-    for (let t = 0; t < ms; t += 10) {
-      this.clock.advance(10);
-      await new Promise((r) => setTimeout(r, 0)); // drains every microtask chain
-    }
-  }
-
-  digests(): string[] {
-    return [...this.nodes.values()].map((n) => n.store.digest());
-  }
-
-  close(): void {
-    for (const n of this.nodes.values()) n.replicator.close();
-  }
-}
+import { ReplicatorCluster } from "./testing.ts";
 
 Deno.test("Replicator pushes each write to every peer and confirms X-Write-Acks all", async () => {
-  const c = new Cluster();
+  const c = new ReplicatorCluster();
   for (const n of ["a", "b", "c"]) c.add(n);
   c.connect();
   const acked = c.write("a", "k", "v1", "all")!;
@@ -90,7 +21,7 @@ Deno.test("Replicator pushes each write to every peer and confirms X-Write-Acks 
 });
 
 Deno.test("Replicator heals a partition: last writer wins and deletes stay deleted", async () => {
-  const c = new Cluster();
+  const c = new ReplicatorCluster();
   for (const n of ["a", "b", "c"]) c.add(n);
   c.connect();
   for (let i = 0; i < 50; i++) c.write("a", `k${i}`, "before");
@@ -130,7 +61,7 @@ Deno.test("Replicator heals a partition: last writer wins and deletes stay delet
 });
 
 Deno.test("Replicator copies the data set before it is ready, answering 503 meanwhile", async () => {
-  const c = new Cluster();
+  const c = new ReplicatorCluster();
   c.add("a");
   c.add("b");
   c.connect();
@@ -151,7 +82,7 @@ Deno.test("Replicator copies the data set before it is ready, answering 503 mean
 });
 
 Deno.test("Replicator starts cold when every peer is still copying", async () => {
-  const c = new Cluster();
+  const c = new ReplicatorCluster();
   c.add("a", true);
   c.add("b", true);
   c.connect();
@@ -162,7 +93,7 @@ Deno.test("Replicator starts cold when every peer is still copying", async () =>
 });
 
 Deno.test("Replicator runs a round soon after a push/pull shows a differing digest", async () => {
-  const c = new Cluster();
+  const c = new ReplicatorCluster();
   const a = c.add("a"), b = c.add("b");
   c.connect();
   b.store.apply("missed", { value: "x", expiresAt: 0, version: b.hlc.version("b") });

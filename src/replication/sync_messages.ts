@@ -34,6 +34,12 @@ export interface SyncRequest {
   digests: Uint32Array;
   /** Soft limit on the answer's record bytes (at least one bucket is always sent). */
   maxBytes: number;
+  /**
+   * Partitioned mode: a bitmap of the buckets to compare (one bit per bucket of the store, LSB
+   * first; see `Placement.sharedBuckets`). Buckets outside it are neither answered nor pushed
+   * back. @default every bucket
+   */
+  only?: Uint8Array;
 }
 
 /** The responder's answer. */
@@ -76,21 +82,15 @@ function digestLanes(b: Uint8Array): Uint32Array {
 
 /** Encodes a sync request. */
 export function encodeSyncRequest(codec: ReplicationCodec, r: SyncRequest): Uint8Array {
-  return codec.encode([
-    WIRE_FORMAT,
-    r.from,
-    r.buckets,
-    r.lo,
-    r.hi,
-    digestBytes(r.digests),
-    r.maxBytes,
-  ]);
+  const fields = [WIRE_FORMAT, r.from, r.buckets, r.lo, r.hi, digestBytes(r.digests), r.maxBytes];
+  return codec.encode(r.only ? [...fields, r.only] : fields);
 }
 
 /** Decodes and validates a sync request; throws a `TypeError` naming the bad field. */
 export function decodeSyncRequest(codec: ReplicationCodec, bytes: Uint8Array): SyncRequest {
   const what = "sync request";
-  const m = checkEnvelope(codec.decode(bytes, what), 7, what);
+  const decoded = codec.decode(bytes, what);
+  const m = checkEnvelope(decoded, Array.isArray(decoded) && decoded.length === 8 ? 8 : 7, what);
   const from = checkName(m[1], "from", what);
   const buckets = checkUint(m[2], "buckets", what, MAX_BUCKETS);
   const lo = checkUint(m[3], "lo", what, buckets);
@@ -103,7 +103,17 @@ export function decodeSyncRequest(codec: ReplicationCodec, bytes: Uint8Array): S
     );
   }
   const maxBytes = checkUint(m[6], "maxBytes", what);
-  return { from, buckets, lo, hi, digests: digestLanes(raw), maxBytes };
+  const request: SyncRequest = { from, buckets, lo, hi, digests: digestLanes(raw), maxBytes };
+  if (m.length === 8) {
+    const only = m[7];
+    if (!(only instanceof Uint8Array) || only.byteLength !== Math.ceil(buckets / 8)) {
+      throw new TypeError(
+        `Cannot decode ${what}: bucket mask must be ${Math.ceil(buckets / 8)} bytes for ${buckets} buckets`,
+      );
+    }
+    request.only = only;
+  }
+  return request;
 }
 
 /** Encodes a sync response (records as a {@link encodeRecordBlob} blob). */

@@ -2,12 +2,18 @@
  * Test doubles for replication: {@link MemoryReplicationNetwork}, which connects replicators in
  * one process without sockets (deterministic on a virtual clock), and {@link PartitionTransport},
  * which wraps any transport and drops the requests between nodes put on different sides of a
- * partition (the fault-injection hook of the in-process partition tests).
+ * partition (the fault-injection hook of the in-process partition tests), and
+ * {@link ReplicatorCluster}, a few replicators on one virtual clock over that network.
  *
  * @module
  */
 
-import { SyncNotReadyError } from "./replicator.ts";
+import { TtlStore } from "../store/mod.ts";
+import { VirtualClock } from "../util/clock.ts";
+import { HybridLogicalClock } from "../util/hlc.ts";
+import { SeededRandom } from "../util/random.ts";
+import { Replicator, SyncNotReadyError } from "./replicator.ts";
+import type { AckRequirement } from "./write_acks.ts";
 import {
   type PeerAddress,
   PeerRequestError,
@@ -121,5 +127,111 @@ export class MemoryReplicationNetwork {
       if (err instanceof SyncNotReadyError) throw new PeerRequestError(err.message, 503, true);
       throw new PeerRequestError((err as Error).message, 400, false);
     }
+  }
+}
+
+/** One node of a {@link ReplicatorCluster}. */
+export interface ReplicatorNode {
+  /** Its replication engine. */
+  replicator: Replicator;
+  /** Its store. */
+  store: TtlStore;
+  /** Its clock of versions. */
+  hlc: HybridLogicalClock;
+}
+
+/** A few replicators on one virtual clock, connected by a {@link MemoryReplicationNetwork}. */
+export class ReplicatorCluster {
+  /** The shared virtual clock. */
+  readonly clock: VirtualClock = new VirtualClock();
+  /** The network between the nodes. */
+  readonly net: MemoryReplicationNetwork = new MemoryReplicationNetwork();
+  /** Nodes by name. */
+  readonly nodes: Map<string, ReplicatorNode> = new Map();
+
+  /** @param replicas copies per key (0 = every node holds everything) @param buckets digest buckets */
+  constructor(readonly replicas = 0, readonly buckets = 64) {}
+
+  /** Adds a stopped node (it copies the data set from a peer first when `initialSync`). */
+  add(name: string, initialSync = false): ReplicatorNode {
+    const store = new TtlStore({ clock: this.clock, digestBuckets: this.buckets });
+    const hlc = new HybridLogicalClock(this.clock);
+    const replicator = new Replicator({
+      name,
+      store,
+      hlc,
+      transport: this.net.transport(name),
+      limits: { maxKeyBytes: 256, maxValueBytes: 4096 },
+      initialSync,
+      replicas: this.replicas,
+      settings: { antiEntropyIntervalMs: 1000, requestTimeoutMs: 500 },
+      clock: this.clock,
+      random: new SeededRandom(name.length),
+    });
+    this.net.register(name, replicator);
+    const node = { replicator, store, hlc };
+    this.nodes.set(name, node);
+    return node;
+  }
+
+  /** Tells every node about every other (membership) and starts them. */
+  connect(): void {
+    for (const [a, x] of this.nodes) {
+      for (const b of this.nodes.keys()) {
+        if (a !== b) x.replicator.peerUp({ name: b, host: "mem", httpPort: 1 });
+      }
+    }
+    for (const n of this.nodes.values()) n.replicator.start();
+  }
+
+  /** Adds `name` with an initial copy, introduces it to every node and starts it. */
+  join(name: string): ReplicatorNode {
+    const node = this.add(name, true);
+    for (const [other, x] of this.nodes) {
+      if (other === name) continue;
+      x.replicator.peerUp({ name, host: "mem", httpPort: 1 });
+      node.replicator.peerUp({ name: other, host: "mem", httpPort: 1 });
+    }
+    node.replicator.start();
+    return node;
+  }
+
+  /** Kills `name` (unreachable, state gone) and tells the others it died. */
+  kill(name: string): void {
+    this.nodes.get(name)?.replicator.close();
+    this.nodes.delete(name);
+    this.net.unregister(name);
+    for (const n of this.nodes.values()) n.replicator.peerDown(name);
+  }
+
+  /** Writes on `name` (a null value deletes) and hands the write to its replication. */
+  write(
+    name: string,
+    key: string,
+    value: string | null,
+    acks?: AckRequirement,
+  ): Promise<void> | undefined {
+    const n = this.nodes.get(name)!;
+    const record = { value, expiresAt: 0, version: n.hlc.version(name) };
+    n.store.apply(key, record);
+    return n.replicator.publish(key, record, acks);
+  }
+
+  /** Advances virtual time in 10 ms steps, letting requests and answers run in between. */
+  async run(ms: number): Promise<void> {
+    for (let t = 0; t < ms; t += 10) {
+      this.clock.advance(10);
+      await new Promise((r) => setTimeout(r, 0)); // drains every microtask chain
+    }
+  }
+
+  /** Every node's whole-store digest. */
+  digests(): string[] {
+    return [...this.nodes.values()].map((n) => n.store.digest());
+  }
+
+  /** Closes every node. */
+  close(): void {
+    for (const n of this.nodes.values()) n.replicator.close();
   }
 }

@@ -53,24 +53,36 @@ export class AckWaiter {
   readonly #pending: Set<string>;
   readonly #clock: Clock;
   #need: number;
-  #confirmed = 1;
+  #confirmed: number;
   #settled = false;
   #timer: TimerId | undefined;
   #resolve!: () => void;
   #reject!: (e: WriteAcksError) => void;
 
-  /** Waits for `required` replicas among this node and `peers`, for at most `timeoutMs`. */
-  constructor(required: AckRequirement, peers: readonly string[], clock: Clock, timeoutMs: number) {
+  /**
+   * Waits for `required` replicas among this node and `peers`, for at most `timeoutMs`. With
+   * `localReplica` false (partitioned mode, a node that is not one of the key's owners) the
+   * local copy does not count.
+   */
+  constructor(
+    required: AckRequirement,
+    peers: readonly string[],
+    clock: Clock,
+    timeoutMs: number,
+    localReplica = true,
+  ) {
+    const local = localReplica ? 1 : 0;
     this.#all = required === "all";
     this.#pending = new Set(peers);
-    this.#need = required === "all" ? 1 + peers.length : required;
+    this.#confirmed = local;
+    this.#need = required === "all" ? local + peers.length : required;
     this.#clock = clock;
     this.promise = new Promise<void>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    if (this.#need > 1 + peers.length) {
-      this.#fail(`: only ${1 + peers.length} live`);
+    if (this.#need > local + peers.length) {
+      this.#fail(`: only ${local + peers.length} live`);
     } else if (!this.#check()) {
       this.#timer = clock.setTimeout(() => this.#fail(` within ${timeoutMs} ms`), timeoutMs);
     }

@@ -51,6 +51,7 @@ export class TtlStore {
   #evictions = 0;
   #expirations = 0;
   #tombstonesCollected = 0;
+  #handedOff = 0;
   #cursor = 0;
   #timer: TimerId | undefined;
 
@@ -174,6 +175,7 @@ export class TtlStore {
       evictions: this.#evictions,
       expirations: this.#expirations,
       tombstonesCollected: this.#tombstonesCollected,
+      handedOff: this.#handedOff,
       tombstones: this.#queue.tombstoneCount,
       entries: this.#queue.liveCount,
       bytes: this.#bytes,
@@ -234,6 +236,19 @@ export class TtlStore {
       else out.push(this.#recordAt(s));
     }
     return out;
+  }
+
+  /**
+   * Removes every record of one digest bucket (live entries and tombstones; node-local records
+   * stay) without leaving tombstones: the partitioned mode's hand-off, once the bucket's owners
+   * hold its records. Returns the number of records removed.
+   */
+  dropBucket(bucket: number): number {
+    this.recordsInBucket(bucket); // validates the index, reclaims what expired
+    const slots = this.#digests.slots(bucket);
+    for (const s of slots) this.#remove(s);
+    this.#handedOff += slots.length;
+    return slots.length;
   }
 
   /**

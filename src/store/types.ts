@@ -77,6 +77,8 @@ export interface StoreStats {
   expirations: number;
   /** Tombstones removed after their retention deadline. */
   tombstonesCollected: number;
+  /** Records removed by `dropBucket` (partitioned mode: handed off to the bucket's owners). */
+  handedOff: number;
   /** Tombstones currently held. */
   tombstones: number;
   /** Live entries currently held (expired ones not yet reclaimed included). */

@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { Placement } from "./placement.ts";
+import { ReplicatorCluster } from "./testing.ts";
+
+const KEYS = Array.from({ length: 400 }, (_, i) => `key-${i}`);
+
+/** Names of the nodes holding a live copy of `key`. */
+function holders(c: ReplicatorCluster, key: string): string[] {
+  return [...c.nodes].filter(([, n]) => n.store.get(key) !== undefined).map(([name]) => name);
+}
+
+/** Writes every key on its first owner (as the HTTP layer would after forwarding). */
+function writeAll(c: ReplicatorCluster, value: string) {
+  const anyNode = c.nodes.values().next().value!;
+  return KEYS.map((k) => {
+    const owners = anyNode.replicator.placement!.owners(anyNode.store.bucketOf(k));
+    return c.write(owners[0], k, `${value}:${k}`, "all")!;
+  });
+}
+
+function assertCopies(c: ReplicatorCluster, copies: number, value: string) {
+  for (const k of KEYS) {
+    const h = holders(c, k);
+    assert.equal(h.length, copies, `${k} held by ${h.join(",")}`);
+    for (const name of h) assert.equal(c.nodes.get(name)!.store.get(k)?.value, `${value}:${k}`);
+  }
+}
+
+Deno.test("Placement gives every bucket the same distinct owners whatever the member order", () => {
+  const a = new Placement(["n1", "n2", "n3", "n4", "n5"], 2, 256);
+  const b = new Placement(["n5", "n3", "n1", "n4", "n2", "n3"], 2, 256);
+  for (let bucket = 0; bucket < 256; bucket++) {
+    const owners = a.owners(bucket);
+    assert.deepEqual(owners, b.owners(bucket));
+    assert.equal(new Set(owners).size, 2);
+  }
+  assert.equal(new Placement(["solo"], 3, 8).replicas, 1);
+  assert.throws(() => new Placement(["a"], 0, 8), /replicas must be an integer >= 1: got 0/);
+});
+
+Deno.test("Placement moves only the buckets a joining member takes", () => {
+  const before = new Placement(["n1", "n2", "n3", "n4", "n5"], 2, 4096);
+  const after = new Placement(["n1", "n2", "n3", "n4", "n5", "n6"], 2, 4096);
+  let moved = 0;
+  for (let b = 0; b < 4096; b++) {
+    const was = new Set(before.owners(b));
+    const now = after.owners(b);
+    for (const o of now) {
+      if (!was.has(o)) {
+        assert.equal(o, "n6", "a copy moved between old members");
+        moved++;
+      }
+    }
+  }
+  // n6 takes about 2/6 of the 4096 buckets (one copy each).
+  assert.ok(moved > 4096 * 2 / 6 * 0.85 && moved < 4096 * 2 / 6 * 1.15, `moved ${moved}`);
+  const load = [...after.load().values()].map((l) => l.owned);
+  assert.ok(Math.max(...load) / (2 * 4096 / 6) < 1.1, `load ${load}`);
+});
+
+Deno.test("Partitioned replicators keep each key on exactly its owners", async () => {
+  const c = new ReplicatorCluster(2, 256);
+  for (const n of ["a", "b", "c", "d", "e"]) c.add(n);
+  c.connect();
+  const acks = writeAll(c, "v1");
+  await c.run(100);
+  await Promise.all(acks);
+  assertCopies(c, 2, "v1");
+  // Anti-entropy rounds compare only shared buckets: nothing spreads beyond the owners.
+  await c.run(3000);
+  assertCopies(c, 2, "v1");
+  const stats = c.nodes.get("a")!.replicator.stats();
+  assert.equal(stats.partitioned?.replicas, 2);
+  assert.ok(stats.antiEntropy.rounds > 0);
+  c.close();
+});
+
+Deno.test("Partitioned replicators restore 2 copies after a member dies", async () => {
+  const c = new ReplicatorCluster(2, 256);
+  for (const n of ["a", "b", "c", "d", "e"]) c.add(n);
+  c.connect();
+  const acks = writeAll(c, "v1");
+  await c.run(100);
+  await Promise.all(acks);
+  c.kill("c");
+  await c.run(3000);
+  assertCopies(c, 2, "v1");
+  c.close();
+});
+
+Deno.test("Partitioned replicators hand buckets to a joining member and drop them after", async () => {
+  const c = new ReplicatorCluster(2, 256);
+  for (const n of ["a", "b", "c", "d"]) c.add(n);
+  c.connect();
+  const acks = writeAll(c, "v1");
+  await c.run(100);
+  await Promise.all(acks);
+  const joiner = c.join("e");
+  await c.run(4000);
+  assert.equal(joiner.replicator.readiness().ready, true);
+  assertCopies(c, 2, "v1");
+  assert.ok(joiner.store.stats().entries > KEYS.length * 2 / 5 * 0.6, "the joiner got its share");
+  const handedOff = [...c.nodes.values()].reduce((n, x) => n + x.store.stats().handedOff, 0);
+  assert.ok(handedOff > 0, "former owners dropped what they handed off");
+  c.close();
+});
+
+Deno.test("Partitioned hand-off keeps a bucket while a new owner is unreachable", async () => {
+  const c = new ReplicatorCluster(2, 256);
+  for (const n of ["a", "b", "c", "d"]) c.add(n);
+  c.connect();
+  const acks = writeAll(c, "v1");
+  await c.run(100);
+  await Promise.all(acks);
+  c.join("e");
+  c.net.partition.split(["e"], ["a", "b", "c", "d"]);
+  await c.run(4000);
+  // e owns some buckets but cannot be reached: their former owners keep them (3 copies).
+  for (const k of KEYS) assert.ok(holders(c, k).filter((h) => h !== "e").length >= 2, k);
+  c.net.partition.heal();
+  await c.run(6000);
+  assertCopies(c, 2, "v1");
+  c.close();
+});
