@@ -24,7 +24,8 @@ import type { BearerAuth } from "./auth.ts";
 import { dashboardHtml, type DashboardState } from "../dashboard/mod.ts";
 import { type NodeMetrics, routeOf } from "../metrics/mod.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
-import { HttpError, readBodyLimited, readPutRequest } from "./put_body.ts";
+import { HttpError, JSON_ENVELOPE_BYTES, readBodyLimited, readPutRequest } from "./put_body.ts";
+import type { RequestForwarder } from "./forward.ts";
 
 /** A stored value as the HTTP layer sees it. */
 export interface CacheEntryView {
@@ -102,6 +103,10 @@ export interface CacheService {
   readiness(): { ready: boolean; reason?: string };
   /** The node-to-node routes, while replication runs. */
   readonly replication?: ReplicationEndpoints;
+  /** Partitioned mode: routes key requests to the key's owners. @default every key served here */
+  readonly forwarder?: RequestForwarder;
+  /** Key placement (`GET /cluster/ring`); `key` adds that key's owners. */
+  ring?(key?: string): unknown;
 }
 
 const CACHE_PREFIX = "/cache/";
@@ -187,7 +192,20 @@ function getEntry(service: CacheService, key: string, withMeta: boolean): Respon
   return new Response(entry.value as BodyInit, { status: 200, headers });
 }
 
-/** Validates and applies `PUT /cache/{key}`. */
+/** `GET`/`HEAD /cache/{key}`: from this node, or (partitioned mode) from the key's owners. */
+function readEntry(
+  service: CacheService,
+  req: Request,
+  key: string,
+  withMeta: boolean,
+): Response | Promise<Response> {
+  const forwarder = service.forwarder;
+  const owners = forwarder?.route(req, key);
+  if (!owners) return getEntry(service, key, withMeta);
+  return forwarder!.read(req, owners, () => getEntry(service, key, withMeta));
+}
+
+/** Validates and applies `PUT /cache/{key}` (or passes it to the key's owners). */
 async function putEntry(
   service: CacheService,
   req: Request,
@@ -195,6 +213,19 @@ async function putEntry(
   key: string,
 ): Promise<Response> {
   const options = writeOptions(req);
+  const forwarder = service.forwarder;
+  const owners = forwarder?.route(req, key);
+  if (owners && !owners.self) {
+    // Validated here first; the same bytes then travel to an owner.
+    const limit = service.limits.maxValueBytes + JSON_ENVELOPE_BYTES;
+    const body = await readBodyLimited(req, limit);
+    await readPutRequest(
+      new Request(req.url, { method: "PUT", headers: req.headers, body: body as BodyInit }),
+      url,
+      service.limits,
+    );
+    return forwarder!.write(req, owners, body);
+  }
   const put = await readPutRequest(req, url, service.limits);
   await service.set(key, put.value, { ...options, ttlMs: put.ttlMs });
   return new Response("OK", { headers: TEXT_HEADERS });
@@ -277,7 +308,7 @@ export function createHandler(
       return auth.deny(req.headers.has("authorization"));
     }
     const key = keyFromUrl(url, maxKey);
-    return isGet ? getEntry(service, key, false) : putEntry(service, req, url, key);
+    return isGet ? readEntry(service, req, key, false) : putEntry(service, req, url, key);
   };
   const handle = (req: Request): Response | Promise<Response> => {
     try {
@@ -370,6 +401,10 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
     );
   });
   app.get("/stats", (c) => c.json(service.stats()));
+  app.get("/cluster/ring", (c) => {
+    const key = c.req.query("key");
+    return c.json(service.ring?.(key) ?? { replicas: "all" });
+  });
   app.get("/cluster/members", (c) =>
     c.json(
       service.members().map((m) => ({
@@ -395,7 +430,7 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
 
   app.get(
     "/cache/:key",
-    (c) => getEntry(service, keyFromUrl(c.req.url, maxKey), wantsMeta(c.req.raw)),
+    (c) => readEntry(service, c.req.raw, keyFromUrl(c.req.url, maxKey), wantsMeta(c.req.raw)),
   );
   app.put(
     "/cache/:key",
@@ -403,7 +438,10 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   );
   app.delete("/cache/:key", async (c) => {
     const key = keyFromUrl(c.req.url, maxKey);
-    await service.delete(key, writeOptions(c.req.raw));
+    const options = writeOptions(c.req.raw);
+    const owners = service.forwarder?.route(c.req.raw, key);
+    if (owners && !owners.self) return service.forwarder!.write(c.req.raw, owners, undefined);
+    await service.delete(key, options);
     return new Response("OK", { status: 200, headers: TEXT_HEADERS });
   });
   app.all(

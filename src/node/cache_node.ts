@@ -8,6 +8,7 @@
 
 import { type NodeConfig, nodeConfig } from "../config/mod.ts";
 import { createHandler } from "../http/app.ts";
+import { type ForwardStats, RequestForwarder } from "../http/forward.ts";
 import { BearerAuth } from "../http/auth.ts";
 import type {
   CacheEntryView,
@@ -87,7 +88,12 @@ export type NodeStats = {
   membership?: Record<string, unknown>;
   /** HTTP requests served (all routes). */
   http: { requests: number };
+  /** Partitioned mode: requests passed to the keys' owners. */
+  forwarding?: ForwardStats;
 };
+
+/** Digest buckets in partitioned mode: the unit of placement (see `placement.ts`). */
+const PARTITIONED_BUCKETS = 4096;
 
 /** A cache node: store + HTTP API (+ membership and replication when configured). */
 export class CacheNode implements CacheService, AsyncDisposable {
@@ -102,6 +108,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #cluster: Cluster | undefined;
   #replicator: Replicator | undefined;
+  #forwarder: RequestForwarder | undefined;
   // Replication streams peers opened to us; closed on close() so the server can stop.
   readonly #streams = new Set<WebSocket>();
   // With TLS: the PEM files read at start, and the client that trusts peers' certificates.
@@ -120,6 +127,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
       clock: this.#clock,
       maxBytes: this.config.maxMemoryBytes,
       tombstoneTtlMs: this.config.tombstoneTtlMs,
+      ...(this.config.replicas > 0 ? { digestBuckets: PARTITIONED_BUCKETS } : {}),
     });
   }
 
@@ -137,7 +145,36 @@ export class CacheNode implements CacheService, AsyncDisposable {
     };
     if (this.#replicator) stats.replication = this.#replicator.stats();
     if (this.#cluster) stats.membership = this.#cluster.stats();
+    if (this.#forwarder) stats.forwarding = this.#forwarder.stats();
     return stats;
+  }
+
+  /** Partitioned mode: routes key requests to their owners (`undefined` otherwise). */
+  get forwarder(): RequestForwarder | undefined {
+    return this.#forwarder;
+  }
+
+  /**
+   * Key placement as `GET /cluster/ring` shows it: copies per key, buckets per member (as any
+   * copy and as first owner) with the balance (max/mean), and the owners of `key` if given.
+   */
+  ring(key?: string): Record<string, unknown> {
+    const placement = this.#replicator?.placement;
+    if (!placement) return { replicas: "all", members: this.members().length };
+    const load = placement.load();
+    const owned = [...load.values()].map((l) => l.owned);
+    const mean = owned.reduce((a, b) => a + b, 0) / Math.max(1, owned.length);
+    const out: Record<string, unknown> = {
+      replicas: placement.replicas,
+      buckets: placement.buckets,
+      members: [...load].map(([name, l]) => ({ name, buckets: l.owned, primary: l.primary })),
+      balance: { maxOverMean: mean > 0 ? Math.round(1000 * Math.max(...owned) / mean) / 1000 : 1 },
+    };
+    if (key !== undefined) {
+      const bucket = this.#store.bucketOf(key);
+      out.key = { key, bucket, owners: placement.owners(bucket) };
+    }
+    return out;
   }
 
   /** The node-to-node routes, while the node is in a cluster. */
@@ -173,7 +210,20 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     if (this.#tls) this.#peerClient = Deno.createHttpClient({ caCerts: [this.#tls.ca] });
     this.#store.start();
-    if (options.cluster !== false) this.#replicator = this.#createReplicator();
+    if (options.cluster !== false) {
+      const replicator = this.#replicator = this.#createReplicator();
+      if (this.config.replicas > 0) {
+        this.#forwarder = new RequestForwarder({
+          self: this.config.nodeName,
+          ownersOf: (key) => replicator.ownersOf(key),
+          fetchPeer: (url, init) => this.#fetchPeer(url, init),
+          timeoutMs: Math.max(
+            this.config.replicationTimeoutMs,
+            this.config.writeAckTimeoutMs + 1000,
+          ),
+        });
+      }
+    }
     if (options.http !== false) {
       const token = this.config.authToken;
       const handler = createHandler(this, {
@@ -280,7 +330,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
    */
   #fetchPeer(url: string, init: RequestInit = {}): Promise<Response> {
     const token = this.config.authToken;
-    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const headers = new Headers(init.headers);
+    if (token) headers.set("authorization", `Bearer ${token}`);
     const client = this.#peerClient;
     if (!client) return fetch(url, { ...init, headers });
     return fetch(url.replace(/^http:/, "https:"), { ...init, headers, client });
@@ -301,6 +352,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
       transport: this.#deps.wrapReplicationTransport?.(transport) ?? transport,
       limits: { maxKeyBytes: c.maxKeyBytes, maxValueBytes: c.maxValueBytes },
       initialSync: c.peers.length > 0,
+      replicas: c.replicas,
       settings: {
         writeAckTimeoutMs: c.writeAckTimeoutMs,
         antiEntropyIntervalMs: c.antiEntropyIntervalMs,
@@ -353,6 +405,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     // Queued writes are abandoned: peers repair them from each other by anti-entropy.
     this.#replicator?.close();
     this.#replicator = undefined;
+    this.#forwarder = undefined;
     for (const socket of this.#streams) socket.close(1001, "node stopping");
     this.#streams.clear();
     // Leave first (others see "left", not "dead"), while in-flight requests finish.

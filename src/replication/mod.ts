@@ -75,6 +75,7 @@
 
 export {
   DEFAULT_REPLICATION_SETTINGS,
+  type KeyOwners,
   type ReplicationSettings,
   type ReplicationStats,
   Replicator,
@@ -105,6 +106,8 @@ export {
 export { type SyncOutcome } from "./digest_sync.ts";
 export { PeerSender, type PeerSenderOptions, type PeerSenderStats } from "./peer_sender.ts";
 export { type RepairStats } from "./repair_scheduler.ts";
+export { Placement, rendezvousScore } from "./placement.ts";
+export { type HandOffStats } from "./hand_off.ts";
 export {
   StreamReplicationTransport,
   type StreamReplicationTransportOptions,

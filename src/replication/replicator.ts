@@ -133,7 +133,15 @@ export interface KeyOwners {
   self: boolean;
   /** The other live owners, best first. */
   peers: PeerAddress[];
+  /**
+   * Live members that owned the key's bucket under a recent earlier membership and may still
+   * hold it until their hand-off ends (reads fall back to them on a miss).
+   */
+  former: PeerAddress[];
 }
+
+// How long an earlier placement stays a place to look for keys (hand-offs end within it).
+const FORMER_PLACEMENT_MS = 60_000;
 
 // Delay of the rebalancing work after a membership change (changes come in bursts).
 const REBALANCE_DELAY_MS = 500;
@@ -166,6 +174,8 @@ export class Replicator {
   readonly #replicas: number;
   // Partitioned mode: owners for the current live members (rebuilt lazily after a change).
   #placement: Placement | undefined;
+  // Earlier placements of the last FORMER_PLACEMENT_MS, newest first, with when they ended.
+  #former: { placement: Placement; until: number }[] = [];
   readonly #handOff: HandOffStats = { passes: 0, buckets: 0, records: 0, retained: 0 };
   #handOffTimer: TimerId | undefined;
   #handingOff = false;
@@ -226,12 +236,21 @@ export class Replicator {
   ownersOf(key: string): KeyOwners | undefined {
     const placement = this.placement;
     if (!placement) return undefined;
-    const out: KeyOwners = { self: false, peers: [] };
-    for (const name of placement.owners(this.#store.bucketOf(key))) {
+    const bucket = this.#store.bucketOf(key);
+    const out: KeyOwners = { self: false, peers: [], former: [] };
+    const owners = placement.owners(bucket);
+    for (const name of owners) {
       if (name === this.#name) out.self = true;
       else {
         const sender = this.#senders.get(name);
         if (sender) out.peers.push(sender.peer);
+      }
+    }
+    for (const { placement: earlier } of this.#former) {
+      for (const name of earlier.owners(bucket)) {
+        const sender = this.#senders.get(name);
+        if (!sender || owners.includes(name) || out.former.includes(sender.peer)) continue;
+        out.former.push(sender.peer);
       }
     }
     return out;
@@ -245,6 +264,9 @@ export class Replicator {
   // Membership changed: owners move; compare shared buckets with everyone, hand off the rest.
   #viewChanged(): void {
     if (this.#replicas === 0 || this.#closed) return;
+    const now = this.#clock.now();
+    if (this.#placement) this.#former.unshift({ placement: this.#placement, until: now });
+    this.#former = this.#former.filter((f) => now - f.until < FORMER_PLACEMENT_MS).slice(0, 8);
     this.#placement = undefined;
     if (this.#scheduler.synced) {
       for (const name of this.#senders.keys()) {

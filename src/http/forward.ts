@@ -1,0 +1,171 @@
+/**
+ * Forwarding of `/cache/{key}` requests in partitioned mode (`REPLICAS=N`): a node that does not
+ * own a key passes the request to the key's owners over the node's pooled keep-alive peer client
+ * (with the cluster's token and TLS settings) and relays the answer.
+ *
+ * - **Writes** (PUT, DELETE) are validated here first (a bad request never travels), then sent to
+ *   the first owner that can be reached; an owner that does not answer in time gets no second
+ *   copy of the write (it may have applied it): the client gets `504`.
+ * - **Reads** (GET, HEAD) ask the owners in order, then the members that owned the key's bucket
+ *   under the membership of the last minute. A `404` also moves on: an owner that just joined,
+ *   or took over the bucket of a dead member, may not hold the key yet while a former owner
+ *   still does until its hand-off ends (a miss costs up to N requests and more right after a
+ *   membership change; a hit usually one). An owning node looks in its own store first.
+ * - A forwarded request carries `X-Cache-Forwarded: <node>` and is always served where it lands,
+ *   so it is never forwarded again: a loop is impossible even while views of the membership
+ *   differ. `X-Is-Sync: true` requests are never forwarded either (node-local by definition).
+ *
+ * @module
+ */
+
+import type { KeyOwners, PeerAddress } from "../replication/mod.ts";
+import { HttpError } from "./put_body.ts";
+
+/** Header marking a request forwarded by a node (value: that node's name). */
+export const FORWARDED_HEADER = "x-cache-forwarded";
+
+// Request headers that travel with a forwarded request (auth is added by the peer client).
+const PASSED_REQUEST_HEADERS = ["content-type", "x-write-acks", "x-cache-meta"];
+const NOT_FOUND_HEADERS = { "content-type": "text/plain; charset=utf-8" };
+// Answer headers relayed to the client.
+const PASSED_RESPONSE_HEADERS = ["content-type", "etag", "x-ttl-ms", "retry-after"];
+
+/** What the forwarder needs from its node. */
+export interface ForwarderOptions {
+  /** This node's name (the value of {@link FORWARDED_HEADER}). */
+  self: string;
+  /** The owners of `key`, or `undefined` when every node holds every key. */
+  ownersOf(key: string): KeyOwners | undefined;
+  /** Sends a request to a peer's API (bearer token, TLS, pooled connections). */
+  fetchPeer(url: string, init: RequestInit): Promise<Response>;
+  /** Deadline of one forwarded request, ms. */
+  timeoutMs: number;
+}
+
+/** Counters of forwarded requests. */
+export interface ForwardStats {
+  /** Reads answered by another owner. */
+  reads: number;
+  /** Writes passed to an owner. */
+  writes: number;
+  /** Forwarded requests that failed (owner unreachable or too slow). */
+  failures: number;
+}
+
+/** Forwards key requests to their owners; see the module doc. */
+export class RequestForwarder {
+  readonly #o: ForwarderOptions;
+  readonly #stats: ForwardStats = { reads: 0, writes: 0, failures: 0 };
+
+  /** Creates a forwarder for one node. */
+  constructor(options: ForwarderOptions) {
+    this.#o = options;
+  }
+
+  /** Counters (a copy). */
+  stats(): ForwardStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * The owners of `key` when this request must be routed, or `undefined` when it is served here
+   * (full replication, `X-Is-Sync: true`, or already forwarded).
+   */
+  route(req: Request, key: string): KeyOwners | undefined {
+    const h = req.headers;
+    if (h.get("x-is-sync") === "true" || h.has(FORWARDED_HEADER)) return undefined;
+    return this.#o.ownersOf(key);
+  }
+
+  /**
+   * A GET or HEAD: this node's own answer first when it owns the key, then each other owner
+   * until one has the key. All missing → 404; nobody reachable → 503.
+   */
+  async read(req: Request, owners: KeyOwners, local: () => Response): Promise<Response> {
+    let miss: Response | undefined;
+    if (owners.self) {
+      const own = local();
+      if (own.status !== 404) return own;
+      miss = own;
+    }
+    for (const peer of [...owners.peers, ...owners.former]) {
+      let res: Response;
+      try {
+        res = await this.#send(peer, req, undefined);
+      } catch {
+        this.#stats.failures++;
+        continue;
+      }
+      if (res.status === 404 || res.status >= 500) {
+        await res.body?.cancel();
+        if (res.status === 404) {
+          miss ??= new Response("Not Found", { status: 404, headers: NOT_FOUND_HEADERS });
+        }
+        continue;
+      }
+      this.#stats.reads++;
+      return relay(res, peer.name);
+    }
+    if (miss) return miss;
+    throw new HttpError(503, `No owner of this key is reachable (owners tried: ${names(owners)})`);
+  }
+
+  /**
+   * A PUT (with its already validated `body`) or DELETE for a key this node does not own: sent
+   * to the first reachable owner, whose answer is relayed.
+   */
+  async write(req: Request, owners: KeyOwners, body: Uint8Array | undefined): Promise<Response> {
+    for (const peer of owners.peers) {
+      try {
+        const res = await this.#send(peer, req, body);
+        this.#stats.writes++;
+        return relay(res, peer.name);
+      } catch (err) {
+        this.#stats.failures++;
+        if ((err as Error)?.name === "TimeoutError") {
+          throw new HttpError(
+            504,
+            `Owner ${peer.name} did not answer within ${this.#o.timeoutMs} ms; the write may or may not be applied`,
+          );
+        }
+      }
+    }
+    throw new HttpError(503, `No owner of this key is reachable (owners tried: ${names(owners)})`);
+  }
+
+  #send(peer: PeerAddress, req: Request, body: Uint8Array | undefined): Promise<Response> {
+    const url = new URL(req.url);
+    const headers: Record<string, string> = { [FORWARDED_HEADER]: this.#o.self };
+    for (const name of PASSED_REQUEST_HEADERS) {
+      const value = req.headers.get(name);
+      if (value !== null) headers[name] = value;
+    }
+    return this.#o.fetchPeer(
+      `http://${hostForUrl(peer.host)}:${peer.httpPort}${url.pathname}${url.search}`,
+      {
+        method: req.method,
+        headers,
+        ...(body ? { body: body as BodyInit } : {}),
+        signal: AbortSignal.timeout(this.#o.timeoutMs),
+      },
+    );
+  }
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+function names(owners: KeyOwners): string {
+  return owners.peers.map((p) => p.name).join(", ") || "none alive";
+}
+
+/** The owner's answer as this node's, with the headers that matter and who served it. */
+function relay(res: Response, owner: string): Response {
+  const headers = new Headers({ "x-served-by": owner });
+  for (const name of PASSED_RESPONSE_HEADERS) {
+    const value = res.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  return new Response(res.body, { status: res.status, headers });
+}
