@@ -66,7 +66,9 @@ export function placementBench(quick: boolean): string[] {
   const hashes = keys.map((k) => hashLane1(k));
   const trials = quick ? 3 : 10;
   const lines = [
-    `${keys.length.toLocaleString("en")} keys, 2 copies each, ${trials} random sets of member names per size.`,
+    `${
+      keys.length.toLocaleString("en")
+    } keys, 2 copies each, ${trials} random sets of member names per size.`,
     "",
     "| scheme | max/mean keys, 5 members (mean / worst) | max/mean, 10 members (mean / worst) | copies moved when a 6th member joins 5 | ideal |",
     "|---|---|---|---|---|",
@@ -78,7 +80,9 @@ export function placementBench(quick: boolean): string[] {
         const members = Array.from({ length: n }, (_, i) => `node-${t}-${i}`);
         const owners = make(members);
         const counts = new Map(members.map((m) => [m, 0]));
-        keys.forEach((k, i) => owners(k, hashes[i]).forEach((o) => counts.set(o, counts.get(o)! + 1)));
+        keys.forEach((k, i) =>
+          owners(k, hashes[i]).forEach((o) => counts.set(o, counts.get(o)! + 1))
+        );
         const r = Math.max(...counts.values()) / (2 * keys.length / n);
         sum += r;
         worst = Math.max(worst, r);
@@ -93,7 +97,9 @@ export function placementBench(quick: boolean): string[] {
       for (const o of after(k, hashes[i])) if (!a.has(o)) moved++;
     });
     const share = (100 * moved / (2 * keys.length)).toFixed(1);
-    lines.push(`| ${name} | ${balance(5)} | ${balance(10)} | ${share} % | ${(100 / 6).toFixed(1)} % |`);
+    lines.push(
+      `| ${name} | ${balance(5)} | ${balance(10)} | ${share} % | ${(100 / 6).toFixed(1)} % |`,
+    );
   }
   return lines;
 }

@@ -112,6 +112,7 @@ function server(receive: () => Received) {
       return codec.encode([1, 1]);
     },
     answerSync: () => new Uint8Array(),
+    read: () => new Uint8Array(),
   };
   const service = { replication, limits: { maxKeyBytes: 1024, maxValueBytes: 1024 } };
   const streams = new Set<WebSocket>();

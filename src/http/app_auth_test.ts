@@ -24,6 +24,10 @@ function recordingService() {
       calls.push("answerSync");
       return new Uint8Array([7]);
     },
+    read: () => {
+      calls.push("read");
+      return new Uint8Array([8]);
+    },
   };
   const service: CacheService = {
     limits: { maxKeyBytes: 100, maxValueBytes: 100 },

@@ -1,7 +1,8 @@
 /**
  * Forwarding of `/cache/{key}` requests in partitioned mode (`REPLICAS=N`): a node that does not
- * own a key passes the request to the key's owners over the node's pooled keep-alive peer client
- * (with the cluster's token and TLS settings) and relays the answer.
+ * own a key passes the request to the key's owners and relays the answer. Reads travel as `read`
+ * frames on the per-peer replication stream (`replication/remote_read.ts`); writes as HTTP
+ * requests over the node's pooled keep-alive peer client (with the cluster's token and TLS).
  *
  * - **Writes** (PUT, DELETE) are validated here first (a bad request never travels), then sent to
  *   the first owner that can be reached; an owner that does not answer in time gets no second
@@ -19,6 +20,7 @@
  */
 
 import type { KeyOwners, PeerAddress } from "../replication/mod.ts";
+import type { CacheEntryView } from "./app.ts";
 import { HttpError } from "./put_body.ts";
 
 /** Header marking a request forwarded by a node (value: that node's name). */
@@ -26,7 +28,6 @@ export const FORWARDED_HEADER = "x-cache-forwarded";
 
 // Request headers that travel with a forwarded request (auth is added by the peer client).
 const PASSED_REQUEST_HEADERS = ["content-type", "x-write-acks", "x-cache-meta"];
-const NOT_FOUND_HEADERS = { "content-type": "text/plain; charset=utf-8" };
 // Answer headers relayed to the client.
 const PASSED_RESPONSE_HEADERS = ["content-type", "etag", "x-ttl-ms", "retry-after"];
 
@@ -38,6 +39,8 @@ export interface ForwarderOptions {
   ownersOf(key: string): KeyOwners | undefined;
   /** Sends a request to a peer's API (bearer token, TLS, pooled connections). */
   fetchPeer(url: string, init: RequestInit): Promise<Response>;
+  /** Reads `key` from `peer`'s store (`undefined` on a miss); rejects when unreachable. */
+  readFrom(peer: PeerAddress, key: string): Promise<CacheEntryView | undefined>;
   /** Deadline of one forwarded request, ms. */
   timeoutMs: number;
 }
@@ -78,35 +81,35 @@ export class RequestForwarder {
   }
 
   /**
-   * A GET or HEAD: this node's own answer first when it owns the key, then each other owner
-   * until one has the key. All missing → 404; nobody reachable → 503.
+   * A GET or HEAD of `key`: this node's own entry first when it owns the key, then each other
+   * owner's until one has it; `respond` makes the answer (a miss when no owner has the key).
+   * Nobody reachable → 503.
    */
-  async read(req: Request, owners: KeyOwners, local: () => Response): Promise<Response> {
-    let miss: Response | undefined;
+  async read(
+    key: string,
+    owners: KeyOwners,
+    local: () => CacheEntryView | undefined,
+    respond: (entry: CacheEntryView | undefined) => Response,
+  ): Promise<Response> {
+    let missed = owners.self;
     if (owners.self) {
       const own = local();
-      if (own.status !== 404) return own;
-      miss = own;
+      if (own !== undefined) return respond(own);
     }
     for (const peer of [...owners.peers, ...owners.former]) {
-      let res: Response;
+      let entry;
       try {
-        res = await this.#send(peer, req, undefined);
+        entry = await this.#o.readFrom(peer, key);
       } catch {
         this.#stats.failures++;
         continue;
       }
-      if (res.status === 404 || res.status >= 500) {
-        await res.body?.cancel();
-        if (res.status === 404) {
-          miss ??= new Response("Not Found", { status: 404, headers: NOT_FOUND_HEADERS });
-        }
-        continue;
-      }
+      missed = true;
+      if (entry === undefined) continue;
       this.#stats.reads++;
-      return relay(res, peer.name);
+      return respond(entry);
     }
-    if (miss) return miss;
+    if (missed) return respond(undefined);
     throw new HttpError(503, `No owner of this key is reachable (owners tried: ${names(owners)})`);
   }
 

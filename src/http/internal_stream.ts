@@ -14,6 +14,7 @@ import {
   encodeAnswerFrame,
   FRAME_OK,
   FRAME_REFUSED,
+  READ_FRAME_FLAG,
 } from "../replication/stream_frames.ts";
 import type { ReplicationEndpoints } from "./app.ts";
 import { HttpError } from "./put_body.ts";
@@ -66,7 +67,10 @@ function serveFrame(socket: WebSocket, endpoints: ReplicationEndpoints, data: un
   }
   let answer: Uint8Array;
   try {
-    answer = encodeAnswerFrame(frame.seq, FRAME_OK, endpoints.receiveBatch(frame.batch));
+    const payload = frame.seq >= READ_FRAME_FLAG
+      ? endpoints.read(frame.batch)
+      : endpoints.receiveBatch(frame.batch);
+    answer = encodeAnswerFrame(frame.seq, FRAME_OK, payload);
   } catch (err) {
     if (!(err instanceof TypeError || err instanceof RangeError)) {
       return socket.close(1011, "internal error");

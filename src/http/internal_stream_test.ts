@@ -21,6 +21,7 @@ function serve(endpoints: Partial<ReplicationEndpoints> = {}) {
       return body.subarray(0, 1);
     },
     answerSync: () => new Uint8Array(),
+    read: () => new Uint8Array(),
     ...endpoints,
   };
   const service = {
@@ -59,6 +60,24 @@ Deno.test("StreamReplicationTransport carries batches over one socket and matche
       (e) => e instanceof PeerRequestError && e.status === 400 && !e.retryable,
     );
     assert.deepEqual([...await t.request(s.peer, "replicate", new Uint8Array([4]), 1000)], [4]);
+  } finally {
+    t.close();
+    await s.close();
+  }
+});
+
+Deno.test("StreamReplicationTransport carries reads and batches on one socket, each to its endpoint", async () => {
+  const s = serve({ read: (body) => new Uint8Array([0xaa, ...body]) });
+  const t = new StreamReplicationTransport({ inner: noHttp, clock: systemClock });
+  try {
+    const [read, batch] = await Promise.all([
+      t.request(s.peer, "read", new Uint8Array([5]), 1000),
+      t.request(s.peer, "replicate", new Uint8Array([6]), 1000),
+    ]);
+    assert.deepEqual([...read], [0xaa, 5]);
+    assert.deepEqual([...batch], [6]);
+    assert.equal(s.received.length, 1, "the read did not reach receiveBatch");
+    assert.equal(s.streams.size, 1);
   } finally {
     t.close();
     await s.close();

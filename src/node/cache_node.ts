@@ -217,6 +217,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
           self: this.config.nodeName,
           ownersOf: (key) => replicator.ownersOf(key),
           fetchPeer: (url, init) => this.#fetchPeer(url, init),
+          readFrom: (peer, key) => replicator.readFrom(peer, key),
           timeoutMs: Math.max(
             this.config.replicationTimeoutMs,
             this.config.writeAckTimeoutMs + 1000,

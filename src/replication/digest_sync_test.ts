@@ -33,6 +33,7 @@ function node(
     batchBytes: 4096,
   };
   net.register(name, {
+    read: () => new Uint8Array(),
     answerSync: (body) => answerSync(ctx, decodeSyncRequest(codec, body)),
     receiveBatch: (body) => {
       applyRecords(ctx, codec.decodeBatch(body).records);

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type SyncContext, pushRecords } from "./digest_sync.ts";
+import { pushRecords, type SyncContext } from "./digest_sync.ts";
 import type { Placement } from "./placement.ts";
 import type { PeerAddress } from "./transport.ts";
 

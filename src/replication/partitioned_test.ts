@@ -122,3 +122,22 @@ Deno.test("Partitioned hand-off keeps a bucket while a new owner is unreachable"
   assertCopies(c, 2, "v1");
   c.close();
 });
+
+Deno.test("Partitioned replicators read a key from its owner; a miss and a bad request differ", async () => {
+  const c = new ReplicatorCluster(1, 256);
+  for (const n of ["a", "b", "c"]) c.add(n);
+  c.connect();
+  const a = c.nodes.get("a")!;
+  const key = KEYS.find((k) => !a.replicator.ownersOf(k)!.self)!;
+  const owner = a.replicator.ownersOf(key)!.peers[0];
+  c.write(owner.name, key, "there");
+  const [hit, miss] = await Promise.all([
+    a.replicator.readFrom(owner, key),
+    a.replicator.readFrom(owner, "absent-key"),
+  ]);
+  assert.equal(hit?.value, "there");
+  assert.equal(hit?.version.node, owner.name);
+  assert.equal(miss, undefined);
+  assert.throws(() => a.replicator.read(new Uint8Array([0x92, 0x01, 0x05])), /key must be text/);
+  c.close();
+});

@@ -297,7 +297,9 @@ export class RepairScheduler {
         if (!fromEvery) continue;
       }
     }
-    const copied = fromEvery ? notReady + failed === 0 : records > 0 || notReady + failed < peers.length;
+    const copied = fromEvery
+      ? notReady + failed === 0
+      : records > 0 || notReady + failed < peers.length;
     if (copied) {
       init.state = "done";
       init.records = records;

@@ -23,6 +23,13 @@ import type { PeerAddress, ReplicationTransport } from "./transport.ts";
 import { type AckRequirement, AckWaiter } from "./write_acks.ts";
 import { handOffBuckets, type HandOffStats } from "./hand_off.ts";
 import { Placement } from "./placement.ts";
+import {
+  decodeReadAnswer,
+  decodeReadRequest,
+  encodeReadAnswer,
+  encodeReadRequest,
+} from "./remote_read.ts";
+import type { StoredEntry } from "../store/mod.ts";
 
 /** Tunables of replication; every field has a default. */
 export interface ReplicationSettings {
@@ -434,6 +441,33 @@ export class Replicator {
       if (this.#store.apply(record.key, record).applied) r.applied++;
     }
     return this.#codec.encode([WIRE_FORMAT, batch.records.length]);
+  }
+
+  /** Answers a read of one key (`read` stream frames, `POST /internal/read`). */
+  read(body: Uint8Array): Uint8Array {
+    let key;
+    try {
+      key = decodeReadRequest(this.#codec, body);
+    } catch (err) {
+      this.#received.malformed++;
+      throw err;
+    }
+    return encodeReadAnswer(this.#codec, this.#name, this.#store.get(key));
+  }
+
+  /**
+   * Reads `key` from `peer`'s store: its live record, or `undefined` on a miss. Rejects with a
+   * `PeerRequestError` when the peer cannot be reached in time, a `TypeError` on a bad answer.
+   */
+  async readFrom(peer: PeerAddress, key: string): Promise<StoredEntry | undefined> {
+    const body = encodeReadRequest(this.#codec, key);
+    const answer = await this.#transport.request(
+      peer,
+      "read",
+      body,
+      this.#settings.requestTimeoutMs,
+    );
+    return decodeReadAnswer(this.#codec, answer, key);
   }
 
   /** Answers a digest exchange (`POST /internal/sync`); see `digest_sync.ts`. */

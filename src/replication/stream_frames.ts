@@ -12,6 +12,11 @@
 export const FRAME_OK = 0;
 /** Answer status: refused as malformed (not retried). */
 export const FRAME_REFUSED = 1;
+/**
+ * Set in the sequence number of a frame that carries a read request (`remote_read.ts`) instead
+ * of a batch; its answer echoes it. Sequence numbers themselves stay below it.
+ */
+export const READ_FRAME_FLAG = 0x80000000;
 
 /** A batch frame: sequence number, then the batch. */
 export function encodeBatchFrame(seq: number, batch: Uint8Array): Uint8Array {

@@ -15,7 +15,7 @@
  */
 
 import type { Clock, TimerId } from "../util/clock.ts";
-import { decodeAnswerFrame, encodeBatchFrame, FRAME_OK } from "./stream_frames.ts";
+import { decodeAnswerFrame, encodeBatchFrame, FRAME_OK, READ_FRAME_FLAG } from "./stream_frames.ts";
 import { WsClient, type WsClientOptions } from "./ws_client.ts";
 import {
   type PeerAddress,
@@ -60,7 +60,7 @@ class PeerStream {
   }
 
   nextSeq(): number {
-    this.#seq = (this.#seq + 1) >>> 0;
+    this.#seq = (this.#seq + 1) % READ_FRAME_FLAG;
     return this.#seq;
   }
 
@@ -103,7 +103,10 @@ export interface StreamReplicationTransportOptions {
   tls?: PeerTlsOptions;
 }
 
-/** {@link ReplicationTransport}: `replicate` over per-peer WebSockets, the rest via `inner`. */
+/**
+ * {@link ReplicationTransport}: `replicate` and `read` over per-peer WebSockets, the rest via
+ * `inner`.
+ */
 export class StreamReplicationTransport implements ReplicationTransport {
   readonly #inner: ReplicationTransport;
   readonly #clock: Clock;
@@ -129,10 +132,10 @@ export class StreamReplicationTransport implements ReplicationTransport {
     body: Uint8Array,
     timeoutMs: number,
   ): Promise<Uint8Array> {
-    if (route !== "replicate") return await this.#inner.request(peer, route, body, timeoutMs);
+    if (route === "sync") return await this.#inner.request(peer, route, body, timeoutMs);
     if (this.#closed) throw new PeerRequestError("Cannot send: transport closed", 0, false);
     const stream = this.#stream(peer);
-    const seq = stream.nextSeq();
+    const seq = route === "read" ? (stream.nextSeq() | READ_FRAME_FLAG) >>> 0 : stream.nextSeq();
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
     const timer = this.#clock.setTimeout(
       () => stream.fail(`no answer from ${peer.name} within ${timeoutMs} ms`),

@@ -108,7 +108,9 @@ export function decodeSyncRequest(codec: ReplicationCodec, bytes: Uint8Array): S
     const only = m[7];
     if (!(only instanceof Uint8Array) || only.byteLength !== Math.ceil(buckets / 8)) {
       throw new TypeError(
-        `Cannot decode ${what}: bucket mask must be ${Math.ceil(buckets / 8)} bytes for ${buckets} buckets`,
+        `Cannot decode ${what}: bucket mask must be ${
+          Math.ceil(buckets / 8)
+        } bytes for ${buckets} buckets`,
       );
     }
     request.only = only;

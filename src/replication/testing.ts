@@ -27,6 +27,8 @@ export interface ReplicationEndpoint {
   receiveBatch(body: Uint8Array): Uint8Array;
   /** Handles `POST /internal/sync`. */
   answerSync(body: Uint8Array): Uint8Array;
+  /** Handles `POST /internal/read`. */
+  read(body: Uint8Array): Uint8Array;
 }
 
 /** Which pairs of nodes cannot reach each other. */
@@ -88,7 +90,7 @@ export class MemoryReplicationNetwork {
   /** Which pairs are cut off. */
   readonly partition: Partition = new Partition();
   /** Requests delivered, by route. */
-  readonly delivered: Record<ReplicationRoute, number> = { replicate: 0, sync: 0 };
+  readonly delivered: Record<ReplicationRoute, number> = { replicate: 0, sync: 0, read: 0 };
   readonly #nodes = new Map<string, ReplicationEndpoint>();
 
   /** Makes `endpoint` reachable as `name` (replaces an earlier one: a restart). */
@@ -122,6 +124,7 @@ export class MemoryReplicationNetwork {
     }
     try {
       this.delivered[route]++;
+      if (route === "read") return target.read(body);
       return route === "replicate" ? target.receiveBatch(body) : target.answerSync(body);
     } catch (err) {
       if (err instanceof SyncNotReadyError) throw new PeerRequestError(err.message, 503, true);

@@ -22,7 +22,7 @@ export interface PeerAddress {
 }
 
 /** Which internal route a request goes to. */
-export type ReplicationRoute = "replicate" | "sync";
+export type ReplicationRoute = "replicate" | "sync" | "read";
 
 /** A request to a peer failed. */
 export class PeerRequestError extends Error {

@@ -27,6 +27,8 @@ export interface NodeStatsView {
     };
     lagMs: { p50: number; p99: number; max: number; samples: number };
   };
+  /** Partitioned mode: requests passed to the keys' owners. */
+  forwarding?: { reads: number; writes: number; failures: number };
 }
 
 /** Reads `/stats`. */
