@@ -96,12 +96,14 @@ export class RequestForwarder {
       const own = local();
       if (own !== undefined) return respond(own);
     }
+    let failure = "";
     for (const peer of [...owners.peers, ...owners.former]) {
       let entry;
       try {
         entry = await this.#o.readFrom(peer, key);
-      } catch {
+      } catch (err) {
         this.#stats.failures++;
+        failure = `; last error: ${(err as Error).message}`;
         continue;
       }
       missed = true;
@@ -110,7 +112,10 @@ export class RequestForwarder {
       return respond(entry);
     }
     if (missed) return respond(undefined);
-    throw new HttpError(503, `No owner of this key is reachable (owners tried: ${names(owners)})`);
+    throw new HttpError(
+      503,
+      `No owner of this key is reachable (owners tried: ${names(owners)})${failure}`,
+    );
   }
 
   /**

@@ -403,17 +403,18 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#cluster = undefined;
     const server = this.#server;
     this.#server = undefined;
-    // Queued writes are abandoned: peers repair them from each other by anti-entropy.
-    this.#replicator?.close();
-    this.#replicator = undefined;
-    this.#forwarder = undefined;
     for (const socket of this.#streams) socket.close(1001, "node stopping");
     this.#streams.clear();
-    // Leave first (others see "left", not "dead"), while in-flight requests finish.
+    // Leave first (others see "left", not "dead"), while in-flight requests finish: they may
+    // still need replication (acknowledged writes, forwarded reads), which stops after them.
     await Promise.all([
       cluster?.leaveAndShutdown().catch((err) => this.#log.warn("leave failed", { err })),
       server?.shutdown(),
     ]);
+    // Writes still queued are abandoned: peers repair them from each other by anti-entropy.
+    this.#replicator?.close();
+    this.#replicator = undefined;
+    this.#forwarder = undefined;
     this.#store.stop();
     this.#peerClient?.close();
     this.#peerClient = undefined;
