@@ -3,7 +3,7 @@
  * writes the results to docs/benchmarks.md (with the command and the machine).
  *
  * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory`, `membership`,
- * `interop`, `replication` (default: all).
+ * `interop`, `replication`, `partitioned`, `placement` (default: all).
  *
  * @module
  */
@@ -14,12 +14,14 @@ import { membershipBench } from "./membership_bench.ts";
 import { interopBench } from "./interop_bench.ts";
 import { channelBench } from "./replication_channel_bench.ts";
 import { replicationBench } from "./replication_bench.ts";
+import { partitionedBench } from "./partitioned_bench.ts";
+import { placementBench } from "./placement_bench.ts";
 
 const args = Deno.args.filter((a) => !a.startsWith("--"));
 const quick = Deno.args.includes("--quick");
 const sections = args.length > 0
   ? args
-  : ["http", "memory", "membership", "interop", "replication"];
+  : ["http", "memory", "membership", "interop", "replication", "partitioned", "placement"];
 const out: string[] = [];
 const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
   .match(/model name\s*:\s*(.*)/)?.[1] ?? Deno.build.arch;
@@ -67,11 +69,25 @@ for (const section of sections) {
       "loaded through /internal/replicate, then a 4th started with PEER; 100-byte values.",
       "",
     );
+  } else if (section === "partitioned") {
+    out.push("## Partitioned mode (REPLICAS=2) on real processes (loopback)", "");
+    out.push(...await partitionedBench(quick), "");
+    out.push(
+      "Memory: each node loaded through /internal/replicate with exactly the records it holds in",
+      "that mode (all of them, or those of the buckets it owns), as replication leaves it; RSS",
+      "growth is VmRSS after the load minus before. GET: wrk (2 threads, 64 connections, 10 s)",
+      "against node 0 for one key, on the same 2 cores as the 5 nodes. Rebalance: a 6th node",
+      "started with PEER; done when the 6 nodes hold exactly 2 copies of every key again.",
+      "",
+    );
+  } else if (section === "placement") {
+    out.push("## Placement schemes: key balance and movement (in process)", "");
+    out.push(...placementBench(quick), "");
   } else {
     throw new Error(
       `Unknown bench section ${
         JSON.stringify(section)
-      }: expected http, memory, membership, interop or replication`,
+      }: expected http, memory, membership, interop, replication, partitioned or placement`,
     );
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Replication: every node holds the whole data set; a write on any node reaches every live
- * member within milliseconds, and replicas converge after loss, partitions and restarts.
+ * member within milliseconds, and replicas converge after loss, partitions and restarts. In
+ * partitioned mode (`REPLICAS=N`, see **Partitioned mode** below) each key lives on N owners.
  *
  * **Versions.** A write carries `(hlc, node)` and an absolute expiry; every replica keeps the
  * higher version (`TtlStore`, last writer wins, ties by node name), so the order in which
@@ -69,6 +70,14 @@
  * resolves once that many replicas answered the batch holding it, or fails after
  * `WRITE_ACK_TIMEOUT` with a {@link WriteAcksError} (HTTP 504 with the counts). A member that
  * leaves or dies meanwhile stops counting for `all`. The write is not undone on failure.
+ *
+ * **Partitioned mode** (`replicas` > 0): {@link Placement} gives each of the store's digest
+ * buckets N owners among the live members (rendezvous hashing); the fast path sends a write to
+ * the key's other owners only; anti-entropy rounds and the initial copy carry a bucket mask and
+ * compare only the buckets both sides own; buckets a node holds but no longer owns are handed
+ * off (`hand_off.ts`) and dropped once every owner confirmed; a non-owner reads a key from an
+ * owner with {@link Replicator.readFrom} (`remote_read.ts`). The HTTP layer routes requests to
+ * owners (`src/http/forward.ts`).
  *
  * @module
  */
