@@ -17,7 +17,8 @@ const keyParam = {
 const syncHeader = {
   name: "X-Is-Sync",
   in: "header",
-  description: "`true`: apply on this node only (not replicated).",
+  description:
+    "`true`: apply or read on this node only (not replicated; in partitioned mode not forwarded).",
   schema: { type: "string", enum: ["true"] },
 };
 const acksHeader = {
@@ -138,6 +139,19 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: "Every known member with state, incarnation and metadata",
         responses: { "200": json("Members", { type: "array", items: { type: "object" } }) },
+      },
+    },
+    "/cluster/ring": {
+      get: {
+        summary: "Key placement: copies per key, buckets per member and balance (REPLICAS=N)",
+        parameters: [{
+          name: "key",
+          in: "query",
+          required: false,
+          description: "Also show this key's bucket and owners",
+          schema: { type: "string" },
+        }],
+        responses: { "200": json("Placement", { type: "object" }) },
       },
     },
     "/healthz": { get: { summary: "Process is up", responses: { "200": json("ok") } } },
