@@ -63,7 +63,8 @@ for (const section of sections) {
     out.push(...await replicationBench(quick), "");
     out.push(
       "Visible: from sending a PUT to one node until a tight GET loop on another node sees it",
-      "(every 10th write). Node lag: origin write time → applied on a replica (ms clock, recent",
+      "(one probe at a time, ~40/s); the client floor is the same probe on the node that took the",
+      "write (alternating with the other), i.e. what the client adds without replication. Node lag: origin write time → applied on a replica (ms clock, recent",
       "4,096 per node; p50 = median over nodes, p99 = worst node). Throughput: one wrk per node",
       "(1 thread, 16 connections) at once, all on the same 2 cores as the nodes. Join: 3 nodes",
       "loaded through /internal/replicate, then a 4th started with PEER; 100-byte values.",
