@@ -143,13 +143,17 @@ async function blackhole(): Promise<{ address: Address; close(): void }> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns: Deno.Conn[] = [];
   const port = listener.addr.port;
-  for (let i = 0; i < 8192; i++) {
+  // The queue is full once connects hang; two in a row, so that one slowed by a busy machine
+  // is not taken for it.
+  let hung = 0;
+  for (let i = 0; i < 8192 && hung < 2; i++) {
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), 50);
+    const timer = setTimeout(() => abort.abort(), 250);
     try {
       conns.push(await Deno.connect({ hostname: "127.0.0.1", port, signal: abort.signal }));
+      hung = 0;
     } catch {
-      break; // the queue is full
+      hung++;
     } finally {
       clearTimeout(timer);
     }
