@@ -26,7 +26,7 @@ import {
   StreamReplicationTransport,
 } from "../replication/mod.ts";
 import { type StoreRecord, type StoreStats, TtlStore } from "../store/mod.ts";
-import { type Clock, systemClock } from "../util/clock.ts";
+import { type Clock, systemClock, type TimerId } from "../util/clock.ts";
 import { HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type Random, systemRandom } from "../util/random.ts";
@@ -94,6 +94,8 @@ export type NodeStats = {
 
 /** Digest buckets in partitioned mode: the unit of placement (see `placement.ts`). */
 const PARTITIONED_BUCKETS = 4096;
+/** Longest wait for the hand-over of a stopping node's buckets (partitioned mode), ms. */
+const HAND_OVER_TIMEOUT_MS = 20_000;
 
 /** A cache node: store + HTTP API (+ membership and replication when configured). */
 export class CacheNode implements CacheService, AsyncDisposable {
@@ -403,6 +405,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#cluster = undefined;
     const server = this.#server;
     this.#server = undefined;
+    await this.#handOver();
     for (const socket of this.#streams) socket.close(1001, "node stopping");
     this.#streams.clear();
     // Leave first (others see "left", not "dead"), while in-flight requests finish: they may
@@ -419,6 +422,27 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#peerClient?.close();
     this.#peerClient = undefined;
     this.#log.info("node stopped", { node: this.config.nodeName });
+  }
+
+  // Partitioned mode: the buckets this node owns go to their next owners before it leaves (the
+  // node keeps serving meanwhile; /readyz already says it is stopping), for at most a bounded time.
+  async #handOver(): Promise<void> {
+    const replicator = this.#replicator;
+    if (!replicator || this.config.replicas === 0) return;
+    const started = this.#clock.now();
+    let timer: TimerId | undefined;
+    const deadline = new Promise<string>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve("timed out"), HAND_OVER_TIMEOUT_MS);
+    });
+    const outcome = await Promise.race([
+      replicator.handOverBeforeLeaving().then((n) => `${n} records sent`, (err) => String(err)),
+      deadline,
+    ]);
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
+    this.#log.info("handed buckets over before leaving", {
+      outcome,
+      ms: this.#clock.now() - started,
+    });
   }
 
   /** Same as {@link CacheNode.close}. */

@@ -141,3 +141,20 @@ Deno.test("Partitioned replicators read a key from its owner; a miss and a bad r
   assert.throws(() => a.replicator.read(new Uint8Array([0x92, 0x01, 0x05])), /key must be text/);
   c.close();
 });
+
+Deno.test("A partitioned replicator that stops gracefully hands its buckets to their next owners", async () => {
+  const c = new ReplicatorCluster(2, 256);
+  for (const n of ["a", "b", "c", "d", "e"]) c.add(n);
+  c.connect();
+  const acks = writeAll(c, "v1");
+  await c.run(100);
+  await Promise.all(acks);
+  const leaving = c.nodes.get("c")!.replicator.handOverBeforeLeaving();
+  await c.run(50);
+  const sent = await leaving;
+  assert.ok(sent > 0, "records were handed over");
+  c.kill("c");
+  // Before any anti-entropy round: the next owners already hold c's keys.
+  assertCopies(c, 2, "v1");
+  c.close();
+});

@@ -21,7 +21,7 @@ import { RepairScheduler, type RepairStats } from "./repair_scheduler.ts";
 import { decodePushPullState, decodeSyncRequest, encodePushPullState } from "./sync_messages.ts";
 import type { PeerAddress, ReplicationTransport } from "./transport.ts";
 import { type AckRequirement, AckWaiter } from "./write_acks.ts";
-import { handOffBuckets, type HandOffStats } from "./hand_off.ts";
+import { handOffBuckets, type HandOffStats, handOverBeforeLeaving } from "./hand_off.ts";
 import { Placement } from "./placement.ts";
 import {
   decodeReadAnswer,
@@ -321,6 +321,23 @@ export class Replicator {
   /** Largest message the internal routes accept, bytes. */
   get maxMessageBytes(): number {
     return this.#codec.limits.maxMessageBytes;
+  }
+
+  /**
+   * Partitioned mode, before a graceful stop: sends each bucket this node owns to the members
+   * that will own it once this node is gone (see `hand_off.ts`); resolves with the records sent
+   * (0 in full replication or alone).
+   */
+  async handOverBeforeLeaving(): Promise<number> {
+    const placement = this.placement;
+    if (!placement || this.#closed || this.#senders.size === 0) return 0;
+    const without = new Placement(this.#senders.keys(), this.#replicas, placement.buckets);
+    return await handOverBeforeLeaving(
+      this.#ctx,
+      placement,
+      without,
+      (name) => this.#senders.get(name)?.peer,
+    );
   }
 
   /** Starts anti-entropy and, if needed, the initial copy. */
