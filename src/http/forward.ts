@@ -11,7 +11,8 @@
  *   under the membership of the last minute. A `404` also moves on: an owner that just joined,
  *   or took over the bucket of a dead member, may not hold the key yet while a former owner
  *   still does until its hand-off ends (a miss costs up to N requests and more right after a
- *   membership change; a hit usually one). An owning node looks in its own store first.
+ *   membership change; a hit usually one). An owning node looks in its own store first. A key
+ *   found after owners missed it is given to them (read repair).
  * - A forwarded request carries `X-Cache-Forwarded: <node>` and is always served where it lands,
  *   so it is never forwarded again: a loop is impossible even while views of the membership
  *   differ. `X-Is-Sync: true` requests are never forwarded either (node-local by definition).
@@ -41,6 +42,11 @@ export interface ForwarderOptions {
   fetchPeer(url: string, init: RequestInit): Promise<Response>;
   /** Reads `key` from `peer`'s store (`undefined` on a miss); rejects when unreachable. */
   readFrom(peer: PeerAddress, key: string): Promise<CacheEntryView | undefined>;
+  /**
+   * Read repair: `entry` was found after owners of its key missed it (`self`: this node, an
+   * owner, missed too); gives it to them in the background.
+   */
+  repair?(key: string, entry: CacheEntryView, peers: PeerAddress[], self: boolean): void;
   /** Deadline of one forwarded request, ms. */
   timeoutMs: number;
 }
@@ -49,6 +55,8 @@ export interface ForwarderOptions {
 export interface ForwardStats {
   /** Reads answered by another owner. */
   reads: number;
+  /** Reads that found the key after owners missed it, and gave it to them (read repair). */
+  readRepairs: number;
   /** Writes passed to an owner. */
   writes: number;
   /** Forwarded requests that failed (owner unreachable or too slow). */
@@ -58,7 +66,7 @@ export interface ForwardStats {
 /** Forwards key requests to their owners; see the module doc. */
 export class RequestForwarder {
   readonly #o: ForwarderOptions;
-  readonly #stats: ForwardStats = { reads: 0, writes: 0, failures: 0 };
+  readonly #stats: ForwardStats = { reads: 0, readRepairs: 0, writes: 0, failures: 0 };
 
   /** Creates a forwarder for one node. */
   constructor(options: ForwarderOptions) {
@@ -97,6 +105,7 @@ export class RequestForwarder {
       if (own !== undefined) return respond(own);
     }
     let failure = "";
+    const missedBy: PeerAddress[] = [];
     for (const peer of [...owners.peers, ...owners.former]) {
       let entry;
       try {
@@ -107,8 +116,15 @@ export class RequestForwarder {
         continue;
       }
       missed = true;
-      if (entry === undefined) continue;
+      if (entry === undefined) {
+        if (owners.peers.includes(peer)) missedBy.push(peer);
+        continue;
+      }
       this.#stats.reads++;
+      if ((owners.self || missedBy.length > 0) && this.#o.repair) {
+        this.#stats.readRepairs++;
+        this.#o.repair(key, entry, missedBy, owners.self);
+      }
       return respond(entry);
     }
     if (missed) return respond(undefined);

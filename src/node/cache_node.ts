@@ -220,6 +220,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
           ownersOf: (key) => replicator.ownersOf(key),
           fetchPeer: (url, init) => this.#fetchPeer(url, init),
           readFrom: (peer, key) => replicator.readFrom(peer, key),
+          repair: (key, entry, peers, self) => replicator.readRepair(key, entry, peers, self),
           timeoutMs: Math.max(
             this.config.replicationTimeoutMs,
             this.config.writeAckTimeoutMs + 1000,

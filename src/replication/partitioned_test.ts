@@ -158,3 +158,33 @@ Deno.test("A partitioned replicator that stops gracefully hands its buckets to t
   assertCopies(c, 2, "v1");
   c.close();
 });
+
+Deno.test("A node-local value is not served to other nodes' reads", async () => {
+  const c = new ReplicatorCluster(1, 256);
+  for (const n of ["a", "b"]) c.add(n);
+  c.connect();
+  const a = c.nodes.get("a")!, b = c.nodes.get("b")!;
+  const key = KEYS.find((k) => !a.replicator.ownersOf(k)!.self)!;
+  b.store.apply(key, { value: "local", expiresAt: 0, version: b.hlc.version("b"), local: true });
+  assert.equal(await a.replicator.readFrom(a.replicator.ownersOf(key)!.peers[0], key), undefined);
+  c.close();
+});
+
+Deno.test("Read repair gives a found record to the owners that missed it", async () => {
+  const c = new ReplicatorCluster(2, 256);
+  for (const n of ["a", "b", "c"]) c.add(n);
+  c.connect();
+  const a = c.nodes.get("a")!;
+  const key = KEYS.find((k) => a.replicator.ownersOf(k)!.self)!;
+  const other = a.replicator.ownersOf(key)!.peers[0];
+  const o = c.nodes.get(other.name)!;
+  o.store.apply(key, {
+    value: "only on one owner",
+    expiresAt: 0,
+    version: o.hlc.version(other.name),
+  });
+  const found = await a.replicator.readFrom(other, key);
+  a.replicator.readRepair(key, found!, [], true);
+  assert.equal(a.store.get(key)?.value, "only on one owner");
+  c.close();
+});

@@ -15,7 +15,13 @@ import { type Logger, silentLogger } from "../util/log.ts";
 import { type Random, systemRandom } from "../util/random.ts";
 import { LagWindow } from "./_lag_window.ts";
 import { ReplicationCodec, WIRE_FORMAT } from "./codec.ts";
-import { answerSync, type SyncContext, type SyncOutcome } from "./digest_sync.ts";
+import {
+  answerSync,
+  applyRecords,
+  pushRecords,
+  type SyncContext,
+  type SyncOutcome,
+} from "./digest_sync.ts";
 import { PeerSender, type PeerSenderStats, type SenderCounters } from "./peer_sender.ts";
 import { RepairScheduler, type RepairStats } from "./repair_scheduler.ts";
 import { decodePushPullState, decodeSyncRequest, encodePushPullState } from "./sync_messages.ts";
@@ -460,7 +466,10 @@ export class Replicator {
     return this.#codec.encode([WIRE_FORMAT, batch.records.length]);
   }
 
-  /** Answers a read of one key (`read` stream frames, `POST /internal/read`). */
+  /**
+   * Answers a read of one key (`read` stream frames, `POST /internal/read`); a node-local value
+   * reads as a miss.
+   */
   read(body: Uint8Array): Uint8Array {
     let key;
     try {
@@ -469,7 +478,9 @@ export class Replicator {
       this.#received.malformed++;
       throw err;
     }
-    return encodeReadAnswer(this.#codec, this.#name, this.#store.get(key));
+    // A node-local (X-Is-Sync) value is not the cluster's: other nodes never see it.
+    const entry = this.#store.get(key);
+    return encodeReadAnswer(this.#codec, this.#name, entry?.local ? undefined : entry);
   }
 
   /**
@@ -485,6 +496,25 @@ export class Replicator {
       this.#settings.requestTimeoutMs,
     );
     return decodeReadAnswer(this.#codec, answer, key);
+  }
+
+  /**
+   * Read repair (partitioned mode): gives `record`, found at another node, to owners of its key
+   * that missed it: this node (`self`) and `peers`, in the background, last writer wins.
+   */
+  readRepair(
+    key: string,
+    record: Omit<StoredEntry, "key">,
+    peers: PeerAddress[],
+    self: boolean,
+  ): void {
+    const keyed = { ...record, key };
+    if (self) applyRecords(this.#ctx, [keyed]);
+    for (const peer of peers) {
+      pushRecords(this.#ctx, peer, [keyed]).catch((err) =>
+        this.#log.debug("read repair failed", { peer: peer.name, err })
+      );
+    }
   }
 
   /** Answers a digest exchange (`POST /internal/sync`); see `digest_sync.ts`. */
