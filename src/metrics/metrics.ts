@@ -32,6 +32,8 @@ export const GAUGE_FIELDS: ReadonlySet<string> = new Set([
   "lag_ms_max",
   "lag_ms_samples",
   "ready",
+  "replicas",
+  "owned_buckets",
 ]);
 
 /** Where the node's counters come from: its `stats()` snapshot, one object per section. */
