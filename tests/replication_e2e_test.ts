@@ -19,6 +19,7 @@ import {
   put,
   statsOf,
   waitReady,
+  waitReadyz,
   waitRounds,
   waitSameDigest,
 } from "./support/replication_client.ts";
@@ -217,16 +218,7 @@ Deno.test("a 4th node joining a cluster of 100,000 keys serves all of them once 
       NODE_NAME: "join-3",
       PEER: `127.0.0.1:${nodes[0].gossipPort}`,
     });
-    await waitFor(
-      "joiner ready",
-      async () => {
-        const r = await fetch(j.url("/readyz"));
-        await r.body?.cancel();
-        return r.status === 200 || undefined;
-      },
-      30_000,
-      20,
-    );
+    await waitReadyz(j);
     const s = await statsOf(j);
     console.log(
       `joiner ready ${

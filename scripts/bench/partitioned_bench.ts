@@ -24,6 +24,7 @@ import {
   type LoadRecord,
   statsOf,
   waitReady,
+  waitReadyz,
 } from "../../tests/support/replication_client.ts";
 import { wrk } from "./http_bench.ts";
 
@@ -128,16 +129,7 @@ async function rebalanceRun(keys: number) {
       NODE_NAME: "bench-rb-5",
       PEER: `127.0.0.1:${nodes[0].gossipPort}`,
     });
-    await waitFor(
-      "joiner ready",
-      async () => {
-        const r = await fetch(j.url("/readyz"));
-        await r.body?.cancel();
-        return r.status === 200 || undefined;
-      },
-      300_000,
-      20,
-    );
+    await waitReadyz(j, 300_000);
     const readyMs = performance.now() - started;
     const all = [...nodes, j];
     let total = 0;

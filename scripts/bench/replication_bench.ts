@@ -13,11 +13,12 @@
 
 import { hlcFromParts } from "../../src/util/hlc.ts";
 import { startCluster } from "../../tests/support/cluster_process.ts";
-import { NodeProcess, waitFor } from "../../tests/support/node_process.ts";
+import { NodeProcess } from "../../tests/support/node_process.ts";
 import {
   bulkLoad,
   statsOf,
   waitReady,
+  waitReadyz,
   waitSameDigest,
 } from "../../tests/support/replication_client.ts";
 
@@ -196,16 +197,7 @@ async function measureJoin(keys: number) {
       NODE_NAME: `bench-j${keys}-joiner`,
       PEER: `127.0.0.1:${nodes[0].gossipPort}`,
     });
-    await waitFor(
-      "joiner ready",
-      async () => {
-        const r = await fetch(j.url("/readyz"));
-        await r.body?.cancel();
-        return r.status === 200 || undefined;
-      },
-      120_000,
-      10,
-    );
+    await waitReadyz(j, 120_000, 10);
     const readyMs = performance.now() - started;
     const joinerCpuMs = cpuMs(j.pid);
     const s = await statsOf(j);

@@ -64,6 +64,11 @@ export interface SyncOutcome {
   rejected: number;
 }
 
+/** An outcome with nothing done. */
+export function emptyOutcome(): SyncOutcome {
+  return { requests: 0, buckets: 0, received: 0, applied: 0, pushed: 0, rejected: 0 };
+}
+
 /** Options of {@link syncWithPeer}. */
 export interface SyncOptions {
   /** Number of equal bucket ranges requested independently. @default 1 */
@@ -145,14 +150,7 @@ export async function syncWithPeer(
 ): Promise<SyncOutcome> {
   const buckets = ctx.store.bucketCount;
   const digests = ctx.store.bucketDigests();
-  const outcome: SyncOutcome = {
-    requests: 0,
-    buckets: 0,
-    received: 0,
-    applied: 0,
-    pushed: 0,
-    rejected: 0,
-  };
+  const outcome = emptyOutcome();
   const step = (lo: number, hi: number) =>
     syncStep(
       ctx,

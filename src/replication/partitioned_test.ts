@@ -26,6 +26,17 @@ function assertCopies(c: ReplicatorCluster, copies: number, value: string) {
   }
 }
 
+/** Nodes `names` with 2 copies per key, every key of KEYS written (acknowledged) as "v1". */
+async function loadedCluster(names: string[]): Promise<ReplicatorCluster> {
+  const c = new ReplicatorCluster(2, 256);
+  for (const n of names) c.add(n);
+  c.connect();
+  const acks = writeAll(c, "v1");
+  await c.run(100);
+  await Promise.all(acks);
+  return c;
+}
+
 Deno.test("Placement gives every bucket the same distinct owners whatever the member order", () => {
   const a = new Placement(["n1", "n2", "n3", "n4", "n5"], 2, 256);
   const b = new Placement(["n5", "n3", "n1", "n4", "n2", "n3"], 2, 256);
@@ -59,12 +70,7 @@ Deno.test("Placement moves only the buckets a joining member takes", () => {
 });
 
 Deno.test("Partitioned replicators keep each key on exactly its owners", async () => {
-  const c = new ReplicatorCluster(2, 256);
-  for (const n of ["a", "b", "c", "d", "e"]) c.add(n);
-  c.connect();
-  const acks = writeAll(c, "v1");
-  await c.run(100);
-  await Promise.all(acks);
+  const c = await loadedCluster(["a", "b", "c", "d", "e"]);
   assertCopies(c, 2, "v1");
   // Anti-entropy rounds compare only shared buckets: nothing spreads beyond the owners.
   await c.run(3000);
@@ -76,12 +82,7 @@ Deno.test("Partitioned replicators keep each key on exactly its owners", async (
 });
 
 Deno.test("Partitioned replicators restore 2 copies after a member dies", async () => {
-  const c = new ReplicatorCluster(2, 256);
-  for (const n of ["a", "b", "c", "d", "e"]) c.add(n);
-  c.connect();
-  const acks = writeAll(c, "v1");
-  await c.run(100);
-  await Promise.all(acks);
+  const c = await loadedCluster(["a", "b", "c", "d", "e"]);
   c.kill("c");
   await c.run(3000);
   assertCopies(c, 2, "v1");
@@ -89,12 +90,7 @@ Deno.test("Partitioned replicators restore 2 copies after a member dies", async 
 });
 
 Deno.test("Partitioned replicators hand buckets to a joining member and drop them after", async () => {
-  const c = new ReplicatorCluster(2, 256);
-  for (const n of ["a", "b", "c", "d"]) c.add(n);
-  c.connect();
-  const acks = writeAll(c, "v1");
-  await c.run(100);
-  await Promise.all(acks);
+  const c = await loadedCluster(["a", "b", "c", "d"]);
   const joiner = c.join("e");
   await c.run(4000);
   assert.equal(joiner.replicator.readiness().ready, true);
@@ -106,12 +102,7 @@ Deno.test("Partitioned replicators hand buckets to a joining member and drop the
 });
 
 Deno.test("Partitioned hand-off keeps a bucket while a new owner is unreachable", async () => {
-  const c = new ReplicatorCluster(2, 256);
-  for (const n of ["a", "b", "c", "d"]) c.add(n);
-  c.connect();
-  const acks = writeAll(c, "v1");
-  await c.run(100);
-  await Promise.all(acks);
+  const c = await loadedCluster(["a", "b", "c", "d"]);
   c.join("e");
   c.net.partition.split(["e"], ["a", "b", "c", "d"]);
   await c.run(4000);
@@ -143,12 +134,7 @@ Deno.test("Partitioned replicators read a key from its owner; a miss and a bad r
 });
 
 Deno.test("A partitioned replicator that stops gracefully hands its buckets to their next owners", async () => {
-  const c = new ReplicatorCluster(2, 256);
-  for (const n of ["a", "b", "c", "d", "e"]) c.add(n);
-  c.connect();
-  const acks = writeAll(c, "v1");
-  await c.run(100);
-  await Promise.all(acks);
+  const c = await loadedCluster(["a", "b", "c", "d", "e"]);
   const leaving = c.nodes.get("c")!.replicator.handOverBeforeLeaving();
   await c.run(50);
   const sent = await leaving;

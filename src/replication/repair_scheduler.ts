@@ -15,19 +15,9 @@
 import type { Clock, TimerId } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
 import { type Random, shuffle } from "../util/random.ts";
-import { type SyncContext, type SyncOutcome, syncWithPeer } from "./digest_sync.ts";
+import { emptyOutcome, type SyncContext, type SyncOutcome, syncWithPeer } from "./digest_sync.ts";
 import { type PeerAddress, PeerRequestError } from "./transport.ts";
 import { bucketMaskSize } from "./placement.ts";
-
-// The outcome of a round with a peer that shares no bucket with this node (nothing to do).
-const NOTHING_SHARED: SyncOutcome = Object.freeze({
-  requests: 0,
-  buckets: 0,
-  received: 0,
-  applied: 0,
-  pushed: 0,
-  rejected: 0,
-});
 
 /** Settings of a {@link RepairScheduler}. */
 export interface RepairSchedulerOptions {
@@ -240,7 +230,7 @@ export class RepairScheduler {
     const started = this.#o.clock.now();
     const s = this.#stats;
     const only = this.#o.bucketsWith?.(peer.name);
-    if (only && bucketMaskSize(only) === 0) return NOTHING_SHARED;
+    if (only && bucketMaskSize(only) === 0) return emptyOutcome(); // nothing shared
     try {
       const out = await syncWithPeer(this.#o.ctx, peer, only ? { only } : {});
       s.rounds++;

@@ -76,6 +76,24 @@ export async function get(node: NodeProcess, key: string): Promise<string | unde
   return text;
 }
 
+/** Waits until `node` answers `/readyz` 200 (polling every `intervalMs`). */
+export async function waitReadyz(
+  node: NodeProcess,
+  timeoutMs = 30_000,
+  intervalMs = 20,
+): Promise<void> {
+  await waitFor(
+    `${node.env.NODE_NAME} ready`,
+    async () => {
+      const r = await fetch(node.url("/readyz"));
+      await r.body?.cancel();
+      return r.status === 200 || undefined;
+    },
+    timeoutMs,
+    intervalMs,
+  );
+}
+
 /** Waits until every node answers `/readyz` 200 and replicates to all the others. */
 export async function waitReady(nodes: NodeProcess[], timeoutMs = 20_000): Promise<void> {
   await waitFor(`${nodes.length} nodes ready and peered`, async () => {
