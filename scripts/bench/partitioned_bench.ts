@@ -27,16 +27,11 @@ import {
   waitReadyz,
 } from "../../tests/support/replication_client.ts";
 import { wrk } from "./http_bench.ts";
+import { loadAverage } from "./replication_bench.ts";
 
 const BASE_ENV = { GOSSIP_PROFILE: "local", LOG_LEVEL: "warn", MAX_MEMORY: "0" };
 const BUCKETS = 4096;
 
-function loadAverage(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
-  } catch {
-    return "?";
-  }
 }
 
 /** Resident set size of a process, MiB (Linux `/proc`). */

@@ -25,7 +25,7 @@ import {
 const BASE_ENV = { GOSSIP_PROFILE: "local", LOG_LEVEL: "warn", MAX_MEMORY: "0" };
 
 /** The 1-minute load average (the machine is shared: it says how busy it was). */
-function loadAverage(): string {
+export function loadAverage(): string {
   try {
     return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
   } catch {
