@@ -32,8 +32,6 @@ import { loadAverage } from "./replication_bench.ts";
 const BASE_ENV = { GOSSIP_PROFILE: "local", LOG_LEVEL: "warn", MAX_MEMORY: "0" };
 const BUCKETS = 4096;
 
-}
-
 /** Resident set size of a process, MiB (Linux `/proc`). */
 function rssMib(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
