@@ -148,6 +148,7 @@ export type GossipOverrides = Partial<
     | "pushPullInterval"
     | "indirectChecks"
     | "gossipToTheDeadTime"
+    | "maxMembers"
   >
 >;
 
@@ -274,6 +275,7 @@ const GOSSIP_SPECS: readonly OptionSpec[] = (
     ["pushPullInterval", "PUSH_PULL_INTERVAL", "duration"],
     ["indirectChecks", "INDIRECT_CHECKS", "count"],
     ["gossipToTheDeadTime", "GOSSIP_TO_DEAD_TIME", "duration"],
+    ["maxMembers", "MAX_MEMBERS", "count"],
   ] as const
 ).map(([field, env, kind]) => ({
   field: `gossip.${field}` as const,

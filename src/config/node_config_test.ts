@@ -202,3 +202,13 @@ Deno.test("loadConfig checks TLS files at start: a pair, readable, PEM", () => {
     /^Invalid TLS_CA="\/k.pem": expected PEM certificates file$/,
   );
 });
+
+Deno.test("loadConfig reads MAX_MEMBERS and refuses a cap below 2", () => {
+  assert.equal(membershipConfigOf(load({})).maxMembers, 10_000);
+  assert.equal(membershipConfigOf(load({ MAX_MEMBERS: "500" })).maxMembers, 500);
+  assert.throws(() => load({ MAX_MEMBERS: "1" }), /Invalid MAX_MEMBERS="1": .*maxMembers must be/);
+  assert.throws(
+    () => load({ MAX_MEMBERS: "many" }),
+    /Invalid MAX_MEMBERS="many": expected a positive/,
+  );
+});
