@@ -16,11 +16,13 @@ import {
   type AckRequirement,
   MSGPACK_CONTENT_TYPE,
   parseAckRequirement,
+  type PeerAuth,
+  SIGNATURE_HEADER,
   SyncNotReadyError,
   WriteAcksError,
 } from "../replication/mod.ts";
-import { acceptReplicationStream } from "./internal_stream.ts";
-import type { BearerAuth } from "./auth.ts";
+import { acceptReplicationStream, peerAuthDenied } from "./internal_stream.ts";
+import { type BearerAuth, pathOf } from "./auth.ts";
 import { dashboardHtml, type DashboardState } from "../dashboard/mod.ts";
 import { type NodeMetrics, routeOf } from "../metrics/mod.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
@@ -200,12 +202,20 @@ async function putEntry(
   return new Response("OK", { headers: TEXT_HEADERS });
 }
 
-/** `POST /internal/{route}`: a msgpack body from a peer, size-capped, malformed → 400. */
+/**
+ * `POST /internal/{route}`: a msgpack body from a peer, size-capped, malformed → 400; with a
+ * gossip key, signed by a key of the ring (else 401, checked before anything is applied).
+ */
 async function internalRoute(
   service: CacheService,
   req: Request,
+  peerAuth: PeerAuth | undefined,
   handle: (endpoints: ReplicationEndpoints, body: Uint8Array) => Uint8Array,
 ): Promise<Response> {
+  const signature = req.headers.get(SIGNATURE_HEADER);
+  // Missing, malformed or stale signatures are refused before the body is read.
+  const early = peerAuth?.precheck(signature);
+  if (early) return peerAuthDenied(early.reason);
   const endpoints = service.replication;
   if (!endpoints) throw new HttpError(503, "Replication is not running on this node");
   const type = req.headers.get("content-type")?.split(";", 1)[0].trim().toLowerCase();
@@ -213,6 +223,8 @@ async function internalRoute(
     throw new HttpError(415, `Unsupported Content-Type: expected ${MSGPACK_CONTENT_TYPE}`);
   }
   const body = await readBodyLimited(req, endpoints.maxMessageBytes);
+  const grant = peerAuth?.verifyRequest(signature, req.method, pathOf(req.url), body);
+  if (grant && !grant.ok) return peerAuthDenied(grant.reason);
   let answer: Uint8Array;
   try {
     answer = handle(endpoints, body);
@@ -222,7 +234,10 @@ async function internalRoute(
     }
     throw err;
   }
-  return new Response(answer as BodyInit, { headers: { "content-type": MSGPACK_CONTENT_TYPE } });
+  const headers: Record<string, string> = { "content-type": MSGPACK_CONTENT_TYPE };
+  const answerSignature = grant && peerAuth!.signAnswer(grant, 200, answer);
+  if (answerSignature) headers[SIGNATURE_HEADER] = answerSignature;
+  return new Response(answer as BodyInit, { headers });
 }
 
 /** Maps any failure to its status and a JSON error (the one place that does). */
@@ -324,6 +339,11 @@ export interface AppOptions {
    * @default none (every route open)
    */
   auth?: BearerAuth;
+  /**
+   * Signature check of the internal routes with the gossip keyring (`SECRET_KEY`), on top of
+   * `auth`; see `replication/peer_auth.ts`. @default none (internal routes unsigned)
+   */
+  peerAuth?: PeerAuth;
 }
 
 /** Builds the Hono app for `service`. */
@@ -414,18 +434,19 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   app.all("/cache/", () => jsonError(400, "Invalid key: empty"));
   app.all("/cache", () => jsonError(400, "Invalid key: empty"));
 
+  const peerAuth = options.peerAuth;
   app.post(
     "/internal/replicate",
-    (c) => internalRoute(service, c.req.raw, (e, body) => e.receiveBatch(body)),
+    (c) => internalRoute(service, c.req.raw, peerAuth, (e, body) => e.receiveBatch(body)),
   );
   app.post(
     "/internal/sync",
-    (c) => internalRoute(service, c.req.raw, (e, body) => e.answerSync(body)),
+    (c) => internalRoute(service, c.req.raw, peerAuth, (e, body) => e.answerSync(body)),
   );
   app.get("/internal/stream", (c) => {
     const endpoints = service.replication;
     if (!endpoints) throw new HttpError(503, "Replication is not running on this node");
-    return acceptReplicationStream(c.req.raw, endpoints, streams);
+    return acceptReplicationStream(c.req.raw, endpoints, streams, peerAuth);
   });
 
   app.notFound((c) => jsonError(404, `No route for ${c.req.method} ${c.req.path}`));

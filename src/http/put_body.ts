@@ -7,6 +7,7 @@
  * @module
  */
 
+import { readAllLimited } from "../util/read_limited.ts";
 import { queryOf } from "./query.ts";
 
 /** A request the API refuses, with its status and a one-line reason. */
@@ -48,26 +49,8 @@ export async function readBodyLimited(req: Request, limit: number): Promise<Uint
   if (req.body === null) return new Uint8Array(0);
   // With a declared length the runtime enforces it, so one buffered read is safe and fastest.
   if (declared !== null) return new Uint8Array(await req.arrayBuffer());
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw new HttpError(413, `Request body too large: over ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
-  }
+  const body = await readAllLimited(req.body, limit);
+  if (body === undefined) throw new HttpError(413, `Request body too large: over ${limit} bytes`);
   return body;
 }
 

@@ -19,6 +19,7 @@ import type {
 } from "../http/app.ts";
 import {
   HttpReplicationTransport,
+  PeerAuth,
   type ReplicationStats,
   type ReplicationTransport,
   Replicator,
@@ -32,6 +33,7 @@ import { type Random, systemRandom } from "../util/random.ts";
 import { Cluster } from "./cluster.ts";
 import { dashboardState } from "../dashboard/mod.ts";
 import { NodeMetrics } from "../metrics/mod.ts";
+import { keyringFromConfig } from "../membership/mod.ts";
 
 /** Collaborators a node can be given instead of the real ones (tests, simulations). */
 export interface CacheNodeDeps {
@@ -75,6 +77,21 @@ async function readTlsMaterial(config: NodeConfig): Promise<TlsMaterial | undefi
   };
 }
 
+/**
+ * The replication signer of a node with a gossip key (`SECRET_KEY`/`SECRET_KEYS`), following
+ * the gossip verify flags; `undefined` without a key.
+ */
+async function peerAuthOf(config: NodeConfig, clock: Clock): Promise<PeerAuth | undefined> {
+  const keyring = keyringFromConfig(config);
+  if (!keyring) return undefined;
+  return await PeerAuth.fromKeys(keyring.keys(), {
+    clock,
+    label: config.gossipLabel,
+    sign: config.gossipVerifyOutgoing,
+    requireSigned: config.gossipVerifyIncoming,
+  });
+}
+
 /** What `/stats` shows (a type alias, so it fits `Record<string, unknown>`). */
 export type NodeStats = {
   /** Node name. */
@@ -107,6 +124,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
   // With TLS: the PEM files read at start, and the client that trusts peers' certificates.
   #tls: TlsMaterial | undefined;
   #peerClient: Deno.HttpClient | undefined;
+  // With a gossip key: signs and checks replication traffic (see replication/peer_auth.ts).
+  #peerAuth: PeerAuth | undefined;
   #started = false;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
@@ -167,6 +186,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#started = true;
     try {
       this.#tls = await readTlsMaterial(this.config);
+      this.#peerAuth = await peerAuthOf(this.config, this.#clock);
     } catch (err) {
       this.#started = false;
       throw err;
@@ -180,6 +200,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
         streams: this.#streams,
         metrics: this.#metrics,
         auth: token ? new BearerAuth({ token, secureCookie: this.#tls !== undefined }) : undefined,
+        peerAuth: this.#peerAuth,
         dashboard: () =>
           dashboardState({
             self: this.config.nodeName,
@@ -289,7 +310,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   #createReplicator(): Replicator {
     const c = this.config;
     const tls = this.#tls && { caCerts: [this.#tls.ca] };
-    const peering = { clock: this.#clock, authToken: c.authToken, tls };
+    const peering = { clock: this.#clock, authToken: c.authToken, tls, peerAuth: this.#peerAuth };
     const http = new HttpReplicationTransport(peering);
     const transport = c.replicationChannel === "websocket"
       ? new StreamReplicationTransport({ ...peering, inner: http })

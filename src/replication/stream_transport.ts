@@ -11,12 +11,17 @@
  * socket that closes or fails, fails every batch in flight on it (the sender retries them) and
  * the next batch opens a new socket.
  *
+ * With a {@link PeerAuth} (gossip key), the handshake is signed, the peer must prove it holds a
+ * key of the ring in its `101` answer, and every frame both ways carries the socket's HMAC tag;
+ * an answer with a wrong tag fails the socket (see `peer_auth.ts`).
+ *
  * @module
  */
 
 import type { Clock, TimerId } from "../util/clock.ts";
 import { decodeAnswerFrame, encodeBatchFrame, FRAME_OK } from "./stream_frames.ts";
 import { WsClient, type WsClientOptions } from "./ws_client.ts";
+import { type FrameSealer, type PeerAuth, SIGNATURE_HEADER } from "./peer_auth.ts";
 import {
   type PeerAddress,
   PeerRequestError,
@@ -36,6 +41,7 @@ class PeerStream {
   readonly opened: Promise<WsClient>;
   readonly pending = new Map<number, Pending>();
   #client: WsClient | undefined;
+  #sealer: FrameSealer | undefined;
   #seq = 0;
   #closed = false;
 
@@ -44,15 +50,30 @@ class PeerStream {
     readonly name: string,
     readonly onGone: () => void,
     options: WsClientOptions,
+    peerAuth: PeerAuth | undefined,
   ) {
+    const signature = peerAuth?.signRequest("GET", "/internal/stream");
+    const headers = signature
+      ? { ...options.headers, [SIGNATURE_HEADER]: signature.header }
+      : options.headers;
     this.opened = WsClient.connect(url, {
       onMessage: (data) => this.#answer(data),
       onClose: (why) => this.fail(`stream to ${name} ${why}`),
-    }, options).then((client) => {
+    }, { ...options, headers }).then((client) => {
       this.#client = client;
       if (this.#closed) client.close();
+      const proof = client.handshakeHeaders.get(SIGNATURE_HEADER);
+      if (peerAuth && !peerAuth.verifyAnswer(signature, proof, 101, new Uint8Array(0))) {
+        client.close();
+        throw new Error(`${name} did not prove it holds a key of this node's ring`);
+      }
+      // A peer that signed its answer tags its frames; one that did not (allowed only while
+      // migrating to encryption) sends them bare.
+      if (signature && proof !== null) {
+        this.#sealer = peerAuth!.frameSealer(signature.key, signature.nonce, "client");
+      }
       return client;
-    }, (err) => {
+    }).catch((err) => {
       this.fail(`Cannot open stream to ${name}: ${(err as Error).message}`);
       throw new PeerRequestError(`Cannot open stream to ${name}`, 0, true);
     });
@@ -64,10 +85,17 @@ class PeerStream {
     return this.#seq;
   }
 
+  /** `frame` as it goes on the wire (tagged when the socket is authenticated). */
+  wire(frame: Uint8Array): Uint8Array {
+    return this.#sealer ? this.#sealer.seal(frame) : frame;
+  }
+
   #answer(data: Uint8Array): void {
     let frame;
+    const opened = this.#sealer ? this.#sealer.open(data) : data;
+    if (opened === undefined) return this.fail(`${this.name} sent an answer with a bad tag`);
     try {
-      frame = decodeAnswerFrame(data);
+      frame = decodeAnswerFrame(opened);
     } catch {
       return this.fail(`${this.name} sent a malformed answer`);
     }
@@ -101,6 +129,8 @@ export interface StreamReplicationTransportOptions {
   authToken?: string;
   /** Open `wss://` sockets, trusting `caCerts` besides the system roots. @default `ws://` */
   tls?: PeerTlsOptions;
+  /** Sign handshakes and tag frames with the gossip keyring. @default unsigned */
+  peerAuth?: PeerAuth;
 }
 
 /** {@link ReplicationTransport}: `replicate` over per-peer WebSockets, the rest via `inner`. */
@@ -110,10 +140,12 @@ export class StreamReplicationTransport implements ReplicationTransport {
   readonly #streams = new Map<string, PeerStream>();
   readonly #socketOptions: WsClientOptions;
   readonly #scheme: "ws" | "wss";
+  readonly #peerAuth: PeerAuth | undefined;
   #closed = false;
 
   /** Creates a transport with no open sockets. */
   constructor(options: StreamReplicationTransportOptions) {
+    this.#peerAuth = options.peerAuth;
     this.#inner = options.inner;
     this.#clock = options.clock;
     const headers: Record<string, string> = {};
@@ -144,7 +176,8 @@ export class StreamReplicationTransport implements ReplicationTransport {
     };
     stream.pending.set(seq, { resolve: settle(resolve), reject: settle(reject), timer });
     try {
-      (await stream.opened).send(encodeBatchFrame(seq, body));
+      const client = await stream.opened;
+      client.send(stream.wire(encodeBatchFrame(seq, body)));
     } catch (err) {
       stream.fail(`Cannot send to ${peer.name}: ${(err as Error).message}`);
     }
@@ -165,9 +198,15 @@ export class StreamReplicationTransport implements ReplicationTransport {
     const known = this.#streams.get(peer.name);
     if (known && known.url === url) return known;
     known?.fail(`${peer.name} moved`);
-    const stream: PeerStream = new PeerStream(url, peer.name, () => {
-      if (this.#streams.get(peer.name) === stream) this.#streams.delete(peer.name);
-    }, this.#socketOptions);
+    const stream: PeerStream = new PeerStream(
+      url,
+      peer.name,
+      () => {
+        if (this.#streams.get(peer.name) === stream) this.#streams.delete(peer.name);
+      },
+      this.#socketOptions,
+      this.#peerAuth,
+    );
     this.#streams.set(peer.name, stream);
     return stream;
   }

@@ -40,11 +40,19 @@ export class WsClient {
   readonly #maxMessageBytes: number;
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Header fields of the server's `101` answer to the handshake. */
+  readonly handshakeHeaders: Headers;
 
-  private constructor(conn: Deno.Conn, events: WsClientEvents, maxMessageBytes: number) {
+  private constructor(
+    conn: Deno.Conn,
+    events: WsClientEvents,
+    maxMessageBytes: number,
+    handshakeHeaders: Headers,
+  ) {
     this.#conn = conn;
     this.#events = events;
     this.#maxMessageBytes = maxMessageBytes;
+    this.handshakeHeaders = handshakeHeaders;
   }
 
   /**
@@ -65,8 +73,9 @@ export class WsClient {
       if (secure) {
         conn = await Deno.startTls(conn as Deno.TcpConn, { hostname, caCerts: options.caCerts });
       }
-      const rest = await handshake(conn, u, options.headers ?? {});
-      const client = new WsClient(conn, events, options.maxMessageBytes ?? 64 * 1024 * 1024);
+      const { rest, headers } = await handshake(conn, u, options.headers ?? {});
+      const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+      const client = new WsClient(conn, events, maxMessageBytes, headers);
       void client.#read(rest);
       return client;
     } catch (err) {
@@ -142,7 +151,7 @@ async function handshake(
   conn: Deno.Conn,
   url: URL,
   headers: Record<string, string>,
-): Promise<Uint8Array> {
+): Promise<{ rest: Uint8Array; headers: Headers }> {
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const lines = [
     `GET ${url.pathname}${url.search} HTTP/1.1`,
@@ -160,8 +169,7 @@ async function handshake(
     const end = indexOfHeadersEnd(buf);
     if (end >= 0) {
       const head = new TextDecoder().decode(buf.subarray(0, end));
-      await checkAccept(head, key);
-      return buf.slice(end + 4);
+      return { rest: buf.slice(end + 4), headers: await checkAccept(head, key) };
     }
     if (buf.byteLength > 16 * 1024) throw new Error("WebSocket handshake: response too long");
     const n = await conn.read(chunk);
@@ -170,16 +178,28 @@ async function handshake(
   }
 }
 
-async function checkAccept(head: string, key: string): Promise<void> {
+/** Checks the server's answer to the handshake; resolves with its header fields. */
+async function checkAccept(head: string, key: string): Promise<Headers> {
   const [status, ...fields] = head.split("\r\n");
   if (!/^HTTP\/1\.1 101\b/.test(status)) {
     throw new Error(`WebSocket handshake refused: ${status}`);
   }
-  const accept = fields.find((f) => /^sec-websocket-accept:/i.test(f))?.split(":")[1]?.trim();
+  const headers = new Headers();
+  for (const field of fields) {
+    const colon = field.indexOf(":");
+    try {
+      if (colon > 0) headers.append(field.slice(0, colon).trim(), field.slice(colon + 1).trim());
+    } catch {
+      throw new Error("WebSocket handshake: malformed header field in the answer");
+    }
+  }
   const digest = await crypto.subtle.digest("SHA-1", utf8.encode(key + GUID));
-  if (accept !== btoa(String.fromCharCode(...new Uint8Array(digest)))) {
+  if (
+    headers.get("sec-websocket-accept") !== btoa(String.fromCharCode(...new Uint8Array(digest)))
+  ) {
     throw new Error("WebSocket handshake: bad Sec-WebSocket-Accept");
   }
+  return headers;
 }
 
 function indexOfHeadersEnd(b: Uint8Array): number {
