@@ -45,6 +45,18 @@ export interface NodeConfig {
   maxValueBytes: number;
   /** TTL for writes that give none, in ms; `0` = no expiry (live until evicted). @default 0 */
   defaultTtlMs: number;
+  /**
+   * Most HTTP requests handled at once (all routes but `/healthz` and `/readyz`); beyond it a
+   * request gets 503 with `Retry-After: 1` at once. Bounds the memory of bodies being read
+   * (up to this × (`maxValueBytes` + 64 KiB)) and keeps latency for the requests admitted.
+   * @default 512
+   */
+  maxInFlight: number;
+  /**
+   * Deadline for receiving a request body, ms: a body still incomplete then gets 408 and the
+   * connection is closed, so a client that stalls mid-body frees its slot. @default 30000
+   */
+  bodyTimeoutMs: number;
   /** Least severe level that is logged. @default "info" */
   logLevel: LogLevel;
   /** `text` for people, `json` for log pipelines. @default "text" */
@@ -162,6 +174,8 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   maxKeyBytes: 1024,
   maxValueBytes: 4 * 1024 * 1024,
   defaultTtlMs: 0,
+  maxInFlight: 512,
+  bodyTimeoutMs: 30_000,
   logLevel: "info",
   logFormat: "text",
   gossipProfile: "lan",
@@ -358,6 +372,20 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: "--default-ttl",
     allowed: "a duration such as 300ms, 1.5s, 2m, 1h or plain milliseconds; 0 = no expiry",
     parse: parseDuration,
+  },
+  {
+    field: "maxInFlight",
+    env: ["MAX_IN_FLIGHT"],
+    flag: "--max-in-flight",
+    allowed: "a positive integer (requests handled at once)",
+    parse: parseCount,
+  },
+  {
+    field: "bodyTimeoutMs",
+    env: ["BODY_TIMEOUT"],
+    flag: "--body-timeout",
+    allowed: "a positive duration such as 10s, 30s, 1m or plain milliseconds",
+    parse: parsePositiveDuration,
   },
   {
     field: "logLevel",

@@ -212,3 +212,18 @@ Deno.test("loadConfig reads MAX_MEMBERS and refuses a cap below 2", () => {
     /Invalid MAX_MEMBERS="many": expected a positive/,
   );
 });
+
+Deno.test("loadConfig reads MAX_IN_FLIGHT and BODY_TIMEOUT", () => {
+  const d = load({});
+  assert.deepEqual([d.maxInFlight, d.bodyTimeoutMs], [512, 30_000]);
+  const c = load({ MAX_IN_FLIGHT: "64", BODY_TIMEOUT: "5s" });
+  assert.deepEqual([c.maxInFlight, c.bodyTimeoutMs], [64, 5_000]);
+  assert.throws(
+    () => load({ MAX_IN_FLIGHT: "0" }),
+    /Invalid MAX_IN_FLIGHT="0": expected a positive integer/,
+  );
+  assert.throws(
+    () => load({ BODY_TIMEOUT: "0" }),
+    /Invalid BODY_TIMEOUT="0": expected a positive duration/,
+  );
+});

@@ -21,7 +21,8 @@ import {
   SyncNotReadyError,
   WriteAcksError,
 } from "../replication/mod.ts";
-import { acceptReplicationStream, peerAuthDenied } from "./internal_stream.ts";
+import { acceptReplicationStream, peerAuthDenied, type StreamLimits } from "./internal_stream.ts";
+import type { InFlightLimit } from "./in_flight.ts";
 import { type BearerAuth, pathOf } from "./auth.ts";
 import { dashboardHtml, type DashboardState } from "../dashboard/mod.ts";
 import { type NodeMetrics, routeOf } from "../metrics/mod.ts";
@@ -195,9 +196,10 @@ async function putEntry(
   req: Request,
   url: string,
   key: string,
+  bodyTimeoutMs: number,
 ): Promise<Response> {
   const options = writeOptions(req);
-  const put = await readPutRequest(req, url, service.limits);
+  const put = await readPutRequest(req, url, service.limits, bodyTimeoutMs);
   await service.set(key, put.value, { ...options, ttlMs: put.ttlMs });
   return new Response("OK", { headers: TEXT_HEADERS });
 }
@@ -210,6 +212,7 @@ async function internalRoute(
   service: CacheService,
   req: Request,
   peerAuth: PeerAuth | undefined,
+  bodyTimeoutMs: number,
   handle: (endpoints: ReplicationEndpoints, body: Uint8Array) => Uint8Array,
 ): Promise<Response> {
   const signature = req.headers.get(SIGNATURE_HEADER);
@@ -222,7 +225,7 @@ async function internalRoute(
   if (type !== MSGPACK_CONTENT_TYPE) {
     throw new HttpError(415, `Unsupported Content-Type: expected ${MSGPACK_CONTENT_TYPE}`);
   }
-  const body = await readBodyLimited(req, endpoints.maxMessageBytes);
+  const body = await readBodyLimited(req, endpoints.maxMessageBytes, bodyTimeoutMs);
   const grant = peerAuth?.verifyRequest(signature, req.method, pathOf(req.url), body);
   if (grant && !grant.ok) return peerAuthDenied(grant.reason);
   let answer: Uint8Array;
@@ -273,6 +276,7 @@ export function createHandler(
   const app = createApp(service, options);
   const maxKey = service.limits.maxKeyBytes;
   const auth = options.auth;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 0;
   const fast = (req: Request): Response | Promise<Response> | undefined => {
     const method = req.method;
     const isGet = method === "GET" && !req.headers.has("x-cache-meta");
@@ -292,7 +296,7 @@ export function createHandler(
       return auth.deny(req.headers.has("authorization"));
     }
     const key = keyFromUrl(url, maxKey);
-    return isGet ? getEntry(service, key, false) : putEntry(service, req, url, key);
+    return isGet ? getEntry(service, key, false) : putEntry(service, req, url, key, bodyTimeoutMs);
   };
   const handle = (req: Request): Response | Promise<Response> => {
     try {
@@ -303,8 +307,9 @@ export function createHandler(
       return errorResponse(err);
     }
   };
+  const limited = options.inFlight ? options.inFlight.wrap(handle) : handle;
   const metrics = options.metrics;
-  if (!metrics) return handle;
+  if (!metrics) return limited;
   return (req) => {
     const started = performance.now();
     const observe = (res: Response) => {
@@ -318,7 +323,7 @@ export function createHandler(
       );
       return res;
     };
-    const res = handle(req);
+    const res = limited(req);
     return res instanceof Response ? observe(res) : res.then(observe);
   };
 }
@@ -344,6 +349,21 @@ export interface AppOptions {
    * `auth`; see `replication/peer_auth.ts`. @default none (internal routes unsigned)
    */
   peerAuth?: PeerAuth;
+  /**
+   * Cap on requests in flight (`MAX_IN_FLIGHT`): beyond it, 503 with `Retry-After`.
+   * @default none (no cap)
+   */
+  inFlight?: InFlightLimit;
+  /**
+   * Deadline for receiving a request body (`BODY_TIMEOUT`), ms: a body still incomplete then
+   * gets 408. @default 0 (no deadline)
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * Limits of replication streams (open sockets, unread answers per socket).
+   * @default see `internal_stream.ts`
+   */
+  streamLimits?: StreamLimits;
 }
 
 /** Builds the Hono app for `service`. */
@@ -352,6 +372,7 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   const streams = options.streams ?? new Set<WebSocket>();
   const maxKey = service.limits.maxKeyBytes;
   const auth = options.auth;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 0;
   if (auth) {
     // First, so unknown routes answer 401 too (no probing of what exists without the token).
     app.use("*", async (c, next) => {
@@ -419,7 +440,7 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   );
   app.put(
     "/cache/:key",
-    (c) => putEntry(service, c.req.raw, c.req.url, keyFromUrl(c.req.url, maxKey)),
+    (c) => putEntry(service, c.req.raw, c.req.url, keyFromUrl(c.req.url, maxKey), bodyTimeoutMs),
   );
   app.delete("/cache/:key", async (c) => {
     const key = keyFromUrl(c.req.url, maxKey);
@@ -437,16 +458,18 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   const peerAuth = options.peerAuth;
   app.post(
     "/internal/replicate",
-    (c) => internalRoute(service, c.req.raw, peerAuth, (e, body) => e.receiveBatch(body)),
+    (c) =>
+      internalRoute(service, c.req.raw, peerAuth, bodyTimeoutMs, (e, body) => e.receiveBatch(body)),
   );
   app.post(
     "/internal/sync",
-    (c) => internalRoute(service, c.req.raw, peerAuth, (e, body) => e.answerSync(body)),
+    (c) =>
+      internalRoute(service, c.req.raw, peerAuth, bodyTimeoutMs, (e, body) => e.answerSync(body)),
   );
   app.get("/internal/stream", (c) => {
     const endpoints = service.replication;
     if (!endpoints) throw new HttpError(503, "Replication is not running on this node");
-    return acceptReplicationStream(c.req.raw, endpoints, streams, peerAuth);
+    return acceptReplicationStream(c.req.raw, endpoints, streams, peerAuth, options.streamLimits);
   });
 
   app.notFound((c) => jsonError(404, `No route for ${c.req.method} ${c.req.path}`));

@@ -31,6 +31,31 @@ const utf8 = new TextEncoder();
 // RFC 6455: the key is base64 of 16 random bytes, so 22 characters and "==".
 const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{22}==$/;
 
+/** Limits of the replication streams a node accepts. */
+export interface StreamLimits {
+  /**
+   * Most replication sockets open at once (a cluster needs one per peer); beyond it, the
+   * upgrade gets 503 with `Retry-After`. @default 1024
+   */
+  maxStreams?: number;
+  /**
+   * Most answer bytes one socket may leave unread: a peer that sends batches without reading
+   * the answers is disconnected past it (its batches are retried elsewhere or repaired).
+   * @default 1 MiB
+   */
+  maxUnreadBytes?: number;
+  /** Counters the stream code updates. @default private counters */
+  stats?: StreamStats;
+}
+
+/** Counters of refused and cut replication streams. */
+export interface StreamStats {
+  /** Upgrades refused with 503: `maxStreams` were open. */
+  refused: number;
+  /** Sockets closed because their peer left more than `maxUnreadBytes` of answers unread. */
+  closedUnread: number;
+}
+
 /** The `401` of a replication request refused by the gossip key's check (`reason` says why). */
 export function peerAuthDenied(reason: string): Response {
   return new Response(JSON.stringify({ error: reason }), {
@@ -53,6 +78,7 @@ export function acceptReplicationStream(
   endpoints: ReplicationEndpoints,
   open: Set<WebSocket>,
   peerAuth?: PeerAuth,
+  limits: StreamLimits = {},
 ): Response {
   let sealer: FrameSealer | undefined;
   let answerSignature: string | undefined;
@@ -82,12 +108,33 @@ export function acceptReplicationStream(
   if (!WEBSOCKET_KEY.test(req.headers.get("sec-websocket-key") ?? "")) {
     throw new HttpError(400, "Invalid Sec-WebSocket-Key: expected base64 of 16 bytes");
   }
+  const stats = limits.stats ?? { refused: 0, closedUnread: 0 };
+  const maxStreams = limits.maxStreams ?? 1024;
+  if (open.size >= maxStreams) {
+    stats.refused++;
+    return new Response(
+      JSON.stringify({ error: `Too many replication streams open: limit is ${maxStreams}` }),
+      {
+        status: 503,
+        headers: { "content-type": "application/json; charset=utf-8", "retry-after": "1" },
+      },
+    );
+  }
+  const maxUnread = limits.maxUnreadBytes ?? 1024 * 1024;
   const { socket, response } = Deno.upgradeWebSocket(req);
   socket.binaryType = "arraybuffer";
   open.add(socket);
   socket.onclose = () => open.delete(socket);
   socket.onerror = () => open.delete(socket);
-  socket.onmessage = (e) => serveFrame(socket, endpoints, e.data, sealer);
+  socket.onmessage = (e) => {
+    // Frames are served one at a time as they arrive, so the only backlog a peer can build
+    // here is answers it does not read.
+    if (socket.bufferedAmount > maxUnread) {
+      stats.closedUnread++;
+      return socket.close(1008, "answers left unread");
+    }
+    serveFrame(socket, endpoints, e.data, sealer);
+  };
   // Tells the client that this end holds a key of the ring and tags its frames.
   if (answerSignature) response.headers.set(SIGNATURE_HEADER, answerSignature);
   return response;

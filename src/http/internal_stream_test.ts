@@ -12,6 +12,7 @@ import type { ReplicationTransport } from "../replication/mod.ts";
 import { systemClock } from "../util/clock.ts";
 import { createHandler, type ReplicationEndpoints } from "./app.ts";
 import type { CacheService } from "./app.ts";
+import type { StreamLimits } from "./internal_stream.ts";
 
 const noHttp: ReplicationTransport = {
   request: () => Promise.reject(new Error("not used")),
@@ -19,7 +20,11 @@ const noHttp: ReplicationTransport = {
 };
 
 /** A server whose replication endpoints echo the batch's first byte, or refuse a 0xff. */
-function serve(endpoints: Partial<ReplicationEndpoints> = {}, peerAuth?: PeerAuth) {
+function serve(
+  endpoints: Partial<ReplicationEndpoints> = {},
+  peerAuth?: PeerAuth,
+  streamLimits?: StreamLimits,
+) {
   const received: Uint8Array[] = [];
   const replication: ReplicationEndpoints = {
     maxMessageBytes: 1024,
@@ -38,7 +43,7 @@ function serve(endpoints: Partial<ReplicationEndpoints> = {}, peerAuth?: PeerAut
   const streams = new Set<WebSocket>();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
-    createHandler(service, { streams, peerAuth }),
+    createHandler(service, { streams, peerAuth, streamLimits }),
   );
   const peer = { name: "p", host: "127.0.0.1", httpPort: server.addr.port };
   return {
@@ -235,6 +240,27 @@ Deno.test("HttpReplicationTransport refuses an answer that is not signed by a ke
     );
   } finally {
     t.close();
+    await s.close();
+  }
+});
+
+Deno.test("the replication stream refuses upgrades beyond maxStreams with 503", async () => {
+  const stats = { refused: 0, closedUnread: 0 };
+  const s = serve({}, undefined, { maxStreams: 1, stats });
+  const first = new StreamReplicationTransport({ inner: noHttp, clock: systemClock });
+  const second = new StreamReplicationTransport({ inner: noHttp, clock: systemClock });
+  try {
+    assert.deepEqual([...await first.request(s.peer, "replicate", Uint8Array.of(1), 1000)], [1]);
+    await assert.rejects(
+      second.request(s.peer, "replicate", Uint8Array.of(2), 1000),
+      (e) => e instanceof PeerRequestError && e.retryable,
+    );
+    assert.deepEqual(stats, { refused: 1, closedUnread: 0 });
+    assert.deepEqual([...await first.request(s.peer, "replicate", Uint8Array.of(3), 1000)], [3]);
+    assert.deepEqual(s.received.map((b) => b[0]), [1, 3]);
+  } finally {
+    first.close();
+    second.close();
     await s.close();
   }
 });

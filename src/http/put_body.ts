@@ -40,18 +40,52 @@ export const JSON_ENVELOPE_BYTES = 64 * 1024;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Reads a request body, failing with 413 as soon as it exceeds `limit` bytes. */
-export async function readBodyLimited(req: Request, limit: number): Promise<Uint8Array> {
+/**
+ * Reads a request body, failing with 413 as soon as it exceeds `limit` bytes, and with 408 when
+ * it has not fully arrived within `timeoutMs` (0: no deadline).
+ */
+export async function readBodyLimited(
+  req: Request,
+  limit: number,
+  timeoutMs = 0,
+): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     throw new HttpError(413, `Request body too large: ${declared} bytes, limit is ${limit}`);
   }
   if (req.body === null) return new Uint8Array(0);
   // With a declared length the runtime enforces it, so one buffered read is safe and fastest.
-  if (declared !== null) return new Uint8Array(await req.arrayBuffer());
-  const body = await readAllLimited(req.body, limit);
+  const reading = declared !== null
+    ? req.arrayBuffer().then((b) => new Uint8Array(b))
+    : readAllLimited(req.body, limit);
+  const body = timeoutMs > 0 ? await withinDeadline(reading, timeoutMs) : await reading;
   if (body === undefined) throw new HttpError(413, `Request body too large: over ${limit} bytes`);
   return body;
+}
+
+/**
+ * `reading`, or a 408 after `timeoutMs`. The abandoned read ends when the server closes the
+ * connection (a body left unread makes it unusable for the next request).
+ */
+async function withinDeadline<T>(reading: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HttpError(408, `Request body not received within ${timeoutMs} ms (BODY_TIMEOUT)`),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([reading, expired]);
+  } catch (err) {
+    reading.catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function mediaType(req: Request): string {
@@ -146,14 +180,19 @@ export async function readPutRequest(
   req: Request,
   url: URL | string,
   limits: PutLimits,
+  bodyTimeoutMs = 0,
 ): Promise<PutRequest> {
   const type = mediaType(req);
   if (type === "application/json") {
-    const body = await readBodyLimited(req, limits.maxValueBytes + JSON_ENVELOPE_BYTES);
+    const body = await readBodyLimited(
+      req,
+      limits.maxValueBytes + JSON_ENVELOPE_BYTES,
+      bodyTimeoutMs,
+    );
     return parseJsonPut(body, limits);
   }
   if (type === "text/plain" || type === "application/octet-stream") {
-    const body = await readBodyLimited(req, limits.maxValueBytes);
+    const body = await readBodyLimited(req, limits.maxValueBytes, bodyTimeoutMs);
     const ttlParam = queryOf(String(url)).get("ttl");
     const ttlMs = ttlParam === null ? undefined : ttlFromSeconds(ttlParam);
     if (type === "application/octet-stream") return { value: body, ttlMs };

@@ -8,6 +8,8 @@
 
 import { type NodeConfig, nodeConfig } from "../config/mod.ts";
 import { createHandler } from "../http/app.ts";
+import { InFlightLimit } from "../http/in_flight.ts";
+import type { StreamStats } from "../http/internal_stream.ts";
 import { BearerAuth } from "../http/auth.ts";
 import type {
   CacheEntryView,
@@ -102,8 +104,25 @@ export type NodeStats = {
   replication?: ReplicationStats;
   /** Membership counters, while the node is in a cluster. */
   membership?: Record<string, unknown>;
-  /** HTTP requests served (all routes). */
-  http: { requests: number };
+  /** HTTP requests served (all routes), in flight, refused, and replication streams. */
+  http: {
+    /** Requests answered. */
+    requests: number;
+    /** Requests being handled now. */
+    inFlight: number;
+    /** `MAX_IN_FLIGHT`. */
+    maxInFlight: number;
+    /** Requests refused with 503 over `MAX_IN_FLIGHT`. */
+    rejectedBusy: number;
+    /** Requests answered 408: body not received within `BODY_TIMEOUT`. */
+    bodyTimeouts: number;
+    /** Replication sockets peers hold open to this node. */
+    streamsOpen: number;
+    /** Replication socket upgrades refused with 503 (too many open). */
+    streamsRefused: number;
+    /** Replication sockets closed because their peer left answers unread. */
+    streamsClosedUnread: number;
+  };
 };
 
 /** A cache node: store + HTTP API (+ membership and replication when configured). */
@@ -121,6 +140,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
   #replicator: Replicator | undefined;
   // Replication streams peers opened to us; closed on close() so the server can stop.
   readonly #streams = new Set<WebSocket>();
+  readonly #streamStats: StreamStats = { refused: 0, closedUnread: 0 };
+  readonly #inFlight: InFlightLimit;
   // With TLS: the PEM files read at start, and the client that trusts peers' certificates.
   #tls: TlsMaterial | undefined;
   #peerClient: Deno.HttpClient | undefined;
@@ -135,6 +156,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#log = deps.logger ?? silentLogger;
     this.#hlc = new HybridLogicalClock(this.#clock);
     this.#deps = deps;
+    this.#inFlight = new InFlightLimit(this.config.maxInFlight);
     this.#store = new TtlStore({
       clock: this.#clock,
       maxBytes: this.config.maxMemoryBytes,
@@ -152,7 +174,13 @@ export class CacheNode implements CacheService, AsyncDisposable {
     const stats: NodeStats = {
       node: this.config.nodeName,
       store: { ...this.#store.stats(), digest: this.#store.digest() },
-      http: { requests: this.#metrics.requestCount },
+      http: {
+        requests: this.#metrics.requestCount,
+        ...this.#inFlight.stats(),
+        streamsOpen: this.#streams.size,
+        streamsRefused: this.#streamStats.refused,
+        streamsClosedUnread: this.#streamStats.closedUnread,
+      },
     };
     if (this.#replicator) stats.replication = this.#replicator.stats();
     if (this.#cluster) stats.membership = this.#cluster.stats();
@@ -201,6 +229,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
         metrics: this.#metrics,
         auth: token ? new BearerAuth({ token, secureCookie: this.#tls !== undefined }) : undefined,
         peerAuth: this.#peerAuth,
+        inFlight: this.#inFlight,
+        bodyTimeoutMs: this.config.bodyTimeoutMs,
+        streamLimits: { stats: this.#streamStats },
         dashboard: () =>
           dashboardState({
             self: this.config.nodeName,
