@@ -7,9 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { NodeProcess, waitFor } from "./support/node_process.ts";
+import { freePort, NodeProcess, waitFor } from "./support/node_process.ts";
 import { clusterEnv } from "./support/cluster_process.ts";
-import { freePort } from "./support/node_process.ts";
+import { get, statsOf, waitReady, waitSameDigest } from "./support/replication_client.ts";
 
 const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
 const SLOTS = 4;
@@ -35,7 +35,8 @@ async function statusLine(conn: Deno.Conn): Promise<string> {
   return text.split("\r\n")[0];
 }
 
-async function put(node: NodeProcess, key: string, value: string) {
+/** PUTs a text value; returns the status, `Retry-After` and body. */
+async function putText(node: NodeProcess, key: string, value: string) {
   const res = await fetch(node.url(`/cache/${key}`), {
     method: "PUT",
     headers: { "content-type": "text/plain" },
@@ -44,34 +45,24 @@ async function put(node: NodeProcess, key: string, value: string) {
   return { status: res.status, retryAfter: res.headers.get("retry-after"), body: await res.text() };
 }
 
-async function stats(node: NodeProcess) {
-  return await (await fetch(node.url("/stats"))).json();
-}
-
 Deno.test("MAX_IN_FLIGHT and BODY_TIMEOUT: a flood gets 503s, stalled bodies 408, and no acknowledged write is lost", async () => {
   const seedPort = freePort();
   const a = await NodeProcess.start(
-    clusterEnv("lim", 0, seedPort, { ...GOSSIP, MAX_IN_FLIGHT: String(SLOTS), BODY_TIMEOUT: "3s" }),
+    clusterEnv("lim", 0, seedPort, { ...GOSSIP, MAX_IN_FLIGHT: String(SLOTS), BODY_TIMEOUT: "5s" }),
   );
   const b = await NodeProcess.start(clusterEnv("lim", 1, seedPort, GOSSIP));
   const stalled: Deno.TcpConn[] = [];
   try {
-    for (const node of [a, b]) {
-      await waitFor("ready", async () => {
-        const res = await fetch(node.url("/readyz"));
-        await res.body?.cancel();
-        return res.status === 200 || undefined;
-      }, 20_000);
-    }
+    await waitReady([a, b]);
     // Every slot held by a client that stalls mid-body.
     for (let i = 0; i < SLOTS; i++) stalled.push(await stalledPut(a, `stalled-${i}`));
     await waitFor("slots taken", async () => {
-      const res = await put(a, "probe", "x");
+      const res = await putText(a, "probe", "x");
       return res.status === 503 || undefined;
     });
     const startedFlood = performance.now();
     const flood = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => put(a, `k${i}`, `v${i}`)),
+      Array.from({ length: 200 }, (_, i) => putText(a, `k${i}`, `v${i}`)),
     );
     const floodMs = performance.now() - startedFlood;
     const refused = flood.filter((r) => r.status === 503);
@@ -96,27 +87,21 @@ Deno.test("MAX_IN_FLIGHT and BODY_TIMEOUT: a flood gets 503s, stalled bodies 408
     for (let i = 0; i < flood.length; i++) {
       if (accepted.has(`k${i}`)) continue;
       const res = await waitFor(`retry k${i}`, async () => {
-        const r = await put(a, `k${i}`, `v${i}`);
+        const r = await putText(a, `k${i}`, `v${i}`);
         return r.status === 200 ? r : undefined;
       });
       assert.equal(res.body, "OK");
       accepted.set(`k${i}`, `v${i}`);
     }
     // Every acknowledged write is on both nodes; the stalled ones were never applied.
-    await waitFor("replicated", async () => {
-      const [sa, sb] = [await stats(a), await stats(b)];
-      return sa.store.digest === sb.store.digest || undefined;
-    }, 20_000);
+    await waitSameDigest([a, b]);
     for (const node of [a, b]) {
       for (const [key, value] of accepted) {
-        const res = await fetch(node.url(`/cache/${key}`));
-        assert.equal(await res.text(), value, `${key} on ${node.env.NODE_NAME}`);
+        assert.equal(await get(node, key), value, `${key} on ${node.env.NODE_NAME}`);
       }
-      const miss = await fetch(node.url("/cache/stalled-0"));
-      await miss.body?.cancel();
-      assert.equal(miss.status, 404);
+      assert.equal(await get(node, "stalled-0"), undefined);
     }
-    const http = (await stats(a)).http;
+    const http = ((await statsOf(a)) as unknown as { http: Record<string, number> }).http;
     assert.ok(http.rejectedBusy >= refused.length, JSON.stringify(http));
     assert.equal(http.bodyTimeouts, SLOTS);
     assert.equal(http.maxInFlight, SLOTS);

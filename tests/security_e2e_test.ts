@@ -12,6 +12,7 @@ import { freePort, NodeProcess, waitFor } from "./support/node_process.ts";
 import { clusterEnv, clusterView, startCluster } from "./support/cluster_process.ts";
 import { PeerAuth, SIGNATURE_HEADER } from "../src/replication/mod.ts";
 import { systemClock } from "../src/util/clock.ts";
+import { get, put, statsOf, waitReady, waitSameDigest } from "./support/replication_client.ts";
 
 const b64 = (n: number) => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))));
 const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
@@ -209,33 +210,17 @@ Deno.test("SECRET_KEY alone authenticates replication: keyed nodes replicate, du
       REPLICATION_CHANNEL: "http",
     }),
   );
-  const put = async (node: NodeProcess, k: string, v: string) => {
-    const res = await fetch(node.url(`/cache/${k}`), {
-      method: "PUT",
-      headers: { "content-type": "application/json", "x-write-acks": "all" },
-      body: JSON.stringify({ value: v }),
-    });
-    return { status: res.status, body: await res.text() };
-  };
-  const digestOf = async (node: NodeProcess) =>
-    (await (await fetch(node.url("/stats"))).json()).store.digest as string;
+  const acked = { "x-write-acks": "all" };
   try {
-    for (const node of [a, b]) {
-      await waitFor("ready", async () => {
-        const res = await fetch(node.url("/readyz"));
-        await res.body?.cancel();
-        return res.status === 200 || undefined;
-      }, 20_000);
-    }
+    await waitReady([a, b]);
     await waitFor(
       "peered",
-      async () => (await put(a, "probe", "1")).status === 200 || undefined,
+      async () => (await put(a, "probe", "1", acked)).status === 200 || undefined,
       20_000,
     );
-    assert.deepEqual(await put(a, "from-a", "1"), { status: 200, body: "OK" });
-    assert.deepEqual(await put(b, "from-b", "2"), { status: 200, body: "OK" });
-    const digest = await digestOf(a);
-    assert.equal(await digestOf(b), digest);
+    assert.deepEqual(await put(a, "from-a", "1", acked), { status: 200, body: "OK" });
+    assert.deepEqual(await put(b, "from-b", "2", acked), { status: 200, body: "OK" });
+    const digest = await waitSameDigest([a, b]);
 
     const batch = encode([1, "evil", 1, ["evil"], [["from-a", "forged", 0, 2 ** 40, 0]]]);
     const stranger = await PeerAuth.fromKeys([crypto.getRandomValues(new Uint8Array(32))], {
@@ -270,11 +255,11 @@ Deno.test("SECRET_KEY alone authenticates replication: keyed nodes replicate, du
     // Several anti-entropy rounds later, nothing changed and replication still works.
     await new Promise((r) => setTimeout(r, 1500));
     for (const node of [a, b]) {
-      assert.equal(await digestOf(node), digest);
-      assert.equal(await (await fetch(node.url("/cache/from-a"))).text(), "1");
+      assert.equal((await statsOf(node)).store.digest, digest);
+      assert.equal(await get(node, "from-a"), "1");
     }
-    assert.deepEqual(await put(b, "after", "3"), { status: 200, body: "OK" });
-    assert.equal(await (await fetch(a.url("/cache/after"))).text(), "3");
+    assert.deepEqual(await put(b, "after", "3", acked), { status: 200, body: "OK" });
+    assert.equal(await get(a, "after"), "3");
   } finally {
     await Promise.all([a, b].map((n) => n.stop()));
   }

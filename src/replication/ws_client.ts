@@ -12,6 +12,8 @@
  * @module
  */
 
+import { concatBytes } from "../util/read_limited.ts";
+
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const utf8 = new TextEncoder();
 
@@ -122,7 +124,7 @@ export class WsClient {
         if (frame === undefined) {
           const n = await this.#conn.read(chunk);
           if (n === null) return this.#end("closed by peer");
-          buf = concat(buf, chunk.subarray(0, n));
+          buf = concatBytes(buf, chunk.subarray(0, n));
           continue;
         }
         buf = buf.subarray(frame.length);
@@ -136,7 +138,7 @@ export class WsClient {
         if (frame.opcode === 0x1) return this.close("peer sent a text frame");
         fragments.push(frame.payload.slice());
         if (!frame.fin) continue;
-        const message = fragments.length === 1 ? fragments[0] : concat(...fragments);
+        const message = fragments.length === 1 ? fragments[0] : concatBytes(...fragments);
         fragments = [];
         if (message.byteLength > this.#maxMessageBytes) return this.close("message too large");
         if (!this.#closed) this.#events.onMessage(message);
@@ -174,7 +176,7 @@ async function handshake(
     if (buf.byteLength > 16 * 1024) throw new Error("WebSocket handshake: response too long");
     const n = await conn.read(chunk);
     if (n === null) throw new Error("WebSocket handshake: connection closed");
-    buf = concat(buf, chunk.subarray(0, n));
+    buf = concatBytes(buf, chunk.subarray(0, n));
   }
 }
 
@@ -279,16 +281,4 @@ export function parseFrame(
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   for (let at = 0; at < data.byteLength;) at += await conn.write(data.subarray(at));
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }

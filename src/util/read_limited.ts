@@ -2,7 +2,7 @@
  * Reading a whole body stream with a byte cap: the HTTP edge uses it for request bodies of
  * unknown length, replication for peers' answers (which `fetch` may have decompressed, so their
  * declared length says nothing about what arrives). Stops reading, and cancels the stream, as
- * soon as the cap is passed.
+ * soon as the cap is passed. Also the one byte-array concatenation both use.
  *
  * @module
  */
@@ -29,12 +29,18 @@ export async function readAllLimited(
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(total);
+  return chunks.length === 1 ? chunks[0] : concatBytes(...chunks);
+}
+
+/** `parts` joined into one new array. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.byteLength;
+  const out = new Uint8Array(n);
   let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
   }
-  return body;
+  return out;
 }
