@@ -264,3 +264,25 @@ Deno.test("the replication stream refuses upgrades beyond maxStreams with 503", 
     await s.close();
   }
 });
+
+Deno.test("StreamReplicationTransport fails a batch whose socket is still opening at its deadline, without an unhandled rejection", async () => {
+  // A peer that accepts connections and never answers the handshake (a busy or hung node).
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  const peer = { name: "hung", host: "127.0.0.1", httpPort: listener.addr.port };
+  const t = new StreamReplicationTransport({ inner: noHttp, clock: systemClock });
+  try {
+    await assert.rejects(
+      t.request(peer, "replicate", Uint8Array.of(1), 100),
+      (e) => e instanceof PeerRequestError && e.retryable,
+    );
+  } finally {
+    t.close();
+    listener.close();
+    for (const conn of held) conn.close();
+    await accepting.catch(() => {});
+  }
+});

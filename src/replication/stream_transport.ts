@@ -175,12 +175,13 @@ export class StreamReplicationTransport implements ReplicationTransport {
       f(v);
     };
     stream.pending.set(seq, { resolve: settle(resolve), reject: settle(reject), timer });
-    try {
-      const client = await stream.opened;
-      client.send(stream.wire(encodeBatchFrame(seq, body)));
-    } catch (err) {
-      stream.fail(`Cannot send to ${peer.name}: ${(err as Error).message}`);
-    }
+    // Sent once the socket is open (callbacks on one promise run in order, so batches keep
+    // theirs), while the deadline runs from now: a peer too busy to finish the handshake fails
+    // the batch in time, instead of leaving it rejected before anyone awaited it (an unhandled
+    // rejection, which ends the process).
+    stream.opened.then((client) => client.send(stream.wire(encodeBatchFrame(seq, body)))).catch(
+      (err) => stream.fail(`Cannot send to ${peer.name}: ${(err as Error).message}`),
+    );
     return await promise;
   }
 
