@@ -265,7 +265,7 @@ Deno.test("the replication stream refuses upgrades beyond maxStreams with 503", 
   }
 });
 
-Deno.test("StreamReplicationTransport fails a batch whose socket is still opening at its deadline, without an unhandled rejection", async () => {
+Deno.test("StreamReplicationTransport fails a batch whose socket is still opening at its deadline and abandons the attempt", async () => {
   // A peer that accepts connections and never answers the handshake (a busy or hung node).
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const held: Deno.Conn[] = [];
@@ -279,6 +279,10 @@ Deno.test("StreamReplicationTransport fails a batch whose socket is still openin
       t.request(peer, "replicate", Uint8Array.of(1), 100),
       (e) => e instanceof PeerRequestError && e.retryable,
     );
+    // The abandoned attempt closed its socket: the peer reads the handshake, then the end.
+    assert.equal(held.length, 1);
+    const buf = new Uint8Array(4096);
+    while ((await held[0].read(buf)) !== null);
   } finally {
     t.close();
     listener.close();

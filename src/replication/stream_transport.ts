@@ -42,6 +42,8 @@ class PeerStream {
   readonly pending = new Map<number, Pending>();
   #client: WsClient | undefined;
   #sealer: FrameSealer | undefined;
+  // Abandons the connection attempt when the stream fails before it is open.
+  readonly #connecting = new AbortController();
   #seq = 0;
   #closed = false;
 
@@ -59,7 +61,7 @@ class PeerStream {
     this.opened = WsClient.connect(url, {
       onMessage: (data) => this.#answer(data),
       onClose: (why) => this.fail(`stream to ${name} ${why}`),
-    }, { ...options, headers }).then((client) => {
+    }, { ...options, headers, signal: this.#connecting.signal }).then((client) => {
       this.#client = client;
       if (this.#closed) client.close();
       const proof = client.handshakeHeaders.get(SIGNATURE_HEADER);
@@ -115,6 +117,7 @@ class PeerStream {
     if (this.#closed) return;
     this.#closed = true;
     this.onGone();
+    this.#connecting.abort();
     this.#client?.close(); // its onClose comes back here and finds nothing left to do
   }
 }

@@ -25,6 +25,11 @@ export interface WsClientOptions {
   caCerts?: string[];
   /** Largest message accepted from the server, bytes (larger closes the socket). @default 64 MiB */
   maxMessageBytes?: number;
+  /**
+   * Abandons the connection attempt (connect, TLS, handshake) when aborted, so a peer that
+   * never answers does not hold a socket. @default never
+   */
+  signal?: AbortSignal;
 }
 
 /** Callbacks of a {@link WsClient}. */
@@ -70,7 +75,10 @@ export class WsClient {
     const secure = u.protocol === "wss:";
     const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
     const port = Number(u.port || (secure ? 443 : 80));
-    let conn: Deno.Conn = await Deno.connect({ hostname, port });
+    const signal = options.signal;
+    let conn: Deno.Conn = await Deno.connect({ hostname, port, signal });
+    const abandon = () => conn.close();
+    signal?.addEventListener("abort", abandon, { once: true });
     try {
       if (secure) {
         conn = await Deno.startTls(conn as Deno.TcpConn, { hostname, caCerts: options.caCerts });
@@ -81,8 +89,14 @@ export class WsClient {
       void client.#read(rest);
       return client;
     } catch (err) {
-      conn.close();
-      throw err;
+      try {
+        conn.close();
+      } catch {
+        // already closed by the abort
+      }
+      throw signal?.aborted ? new Error("WebSocket connection abandoned") : err;
+    } finally {
+      signal?.removeEventListener("abort", abandon);
     }
   }
 
