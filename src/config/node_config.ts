@@ -53,8 +53,9 @@ export interface NodeConfig {
    */
   maxInFlight: number;
   /**
-   * Deadline for receiving a request body, ms: a body still incomplete then gets 408 and the
-   * connection is closed, so a client that stalls mid-body frees its slot. @default 30000
+   * Deadline for receiving a request body, ms: a body still incomplete then gets 408, so a
+   * client that stalls mid-body gives its request slot back (Deno.serve keeps its connection
+   * until the client finishes or leaves). @default 30000
    */
   bodyTimeoutMs: number;
   /** Least severe level that is logged. @default "info" */

@@ -64,8 +64,9 @@ export async function readBodyLimited(
 }
 
 /**
- * `reading`, or a 408 after `timeoutMs`. The abandoned read ends when the server closes the
- * connection (a body left unread makes it unusable for the next request).
+ * `reading`, or a 408 after `timeoutMs`. The abandoned read is not cancelled: Deno.serve keeps
+ * the connection either way (until the client sends the rest or goes away), and a cancelled
+ * body stream would end as if complete.
  */
 async function withinDeadline<T>(reading: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
