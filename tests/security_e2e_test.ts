@@ -2,13 +2,17 @@
  * Gossip encryption on real processes: nodes sharing SECRET_KEY form a cluster; a node with a
  * wrong key or no key cannot join it (and is not ready); a bad key stops the process with exit 2
  * without printing the key; with AUTH_TOKEN, nodes replicate with the token and requests without it
- * get 401 and change nothing.
+ * get 401 and change nothing; with SECRET_KEY alone, replication is signed with the key (rotation
+ * included) and unsigned or wrongly signed internal requests get 401 and change nothing.
  */
 
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
 import { freePort, NodeProcess, waitFor } from "./support/node_process.ts";
 import { clusterEnv, clusterView, startCluster } from "./support/cluster_process.ts";
+import { PeerAuth, SIGNATURE_HEADER } from "../src/replication/mod.ts";
+import { systemClock } from "../src/util/clock.ts";
+import { get, put, statsOf, waitReady, waitSameDigest } from "./support/replication_client.ts";
 
 const b64 = (n: number) => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))));
 const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
@@ -186,5 +190,77 @@ Deno.test("AUTH_TOKEN: nodes replicate with it; missing or wrong tokens get 401 
     }
   } finally {
     await Promise.all([a, b, ...intruders].map((n) => n.stop()));
+  }
+});
+
+Deno.test("SECRET_KEY alone authenticates replication: keyed nodes replicate, during rotation too; unsigned or wrongly signed requests get 401 and change nothing", async () => {
+  const key = b64(32);
+  const next = b64(16);
+  const seedPort = freePort();
+  const env = { ...GOSSIP, ANTI_ENTROPY_INTERVAL: "500ms", TOMBSTONE_TTL: "1m" };
+  // Node 1 already sends with the next key (primary) and over HTTP POSTs; node 0 holds the next
+  // key as a secondary and uses the WebSocket channel.
+  const a = await NodeProcess.start(
+    clusterEnv("keyed", 0, seedPort, { ...env, SECRET_KEYS: `${key},${next}` }),
+  );
+  const b = await NodeProcess.start(
+    clusterEnv("keyed", 1, seedPort, {
+      ...env,
+      SECRET_KEYS: `${next},${key}`,
+      REPLICATION_CHANNEL: "http",
+    }),
+  );
+  const acked = { "x-write-acks": "all" };
+  try {
+    await waitReady([a, b]);
+    await waitFor(
+      "peered",
+      async () => (await put(a, "probe", "1", acked)).status === 200 || undefined,
+      20_000,
+    );
+    assert.deepEqual(await put(a, "from-a", "1", acked), { status: 200, body: "OK" });
+    assert.deepEqual(await put(b, "from-b", "2", acked), { status: 200, body: "OK" });
+    const digest = await waitSameDigest([a, b]);
+
+    const batch = encode([1, "evil", 1, ["evil"], [["from-a", "forged", 0, 2 ** 40, 0]]]);
+    const stranger = await PeerAuth.fromKeys([crypto.getRandomValues(new Uint8Array(32))], {
+      clock: systemClock,
+    });
+    for (const node of [a, b]) {
+      for (const path of ["/internal/replicate", "/internal/sync", "/internal/stream"]) {
+        const stream = path === "/internal/stream";
+        const method = stream ? "GET" : "POST";
+        const signed = stranger.signRequest(method, path, stream ? undefined : batch)!;
+        for (const signature of [undefined, signed.header, "v1 garbage"]) {
+          const headers: Record<string, string> = stream
+            ? {
+              upgrade: "websocket",
+              connection: "Upgrade",
+              "sec-websocket-version": "13",
+              "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+            }
+            : { "content-type": "application/msgpack" };
+          if (signature) headers[SIGNATURE_HEADER] = signature;
+          const res = await fetch(node.url(path), {
+            method,
+            headers,
+            body: stream ? undefined : batch,
+          });
+          const text = await res.text();
+          assert.equal(res.status, 401, `${method} ${path} signed ${signature}: ${text}`);
+          assert.match(res.headers.get("www-authenticate") ?? "", /^Cachenode-HMAC /);
+        }
+      }
+    }
+    // Several anti-entropy rounds later, nothing changed and replication still works.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const node of [a, b]) {
+      assert.equal((await statsOf(node)).store.digest, digest);
+      assert.equal(await get(node, "from-a"), "1");
+    }
+    assert.deepEqual(await put(b, "after", "3", acked), { status: 200, body: "OK" });
+    assert.equal(await get(a, "after"), "3");
+  } finally {
+    await Promise.all([a, b].map((n) => n.stop()));
   }
 });

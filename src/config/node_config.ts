@@ -45,6 +45,19 @@ export interface NodeConfig {
   maxValueBytes: number;
   /** TTL for writes that give none, in ms; `0` = no expiry (live until evicted). @default 0 */
   defaultTtlMs: number;
+  /**
+   * Most HTTP requests handled at once (all routes but `/healthz` and `/readyz`); beyond it a
+   * request gets 503 with `Retry-After: 1` at once. Bounds the memory of bodies being read
+   * (up to this × (`maxValueBytes` + 64 KiB)) and keeps latency for the requests admitted.
+   * @default 512
+   */
+  maxInFlight: number;
+  /**
+   * Deadline for receiving a request body, ms: a body still incomplete then gets 408, so a
+   * client that stalls mid-body gives its request slot back (Deno.serve keeps its connection
+   * until the client finishes or leaves). @default 30000
+   */
+  bodyTimeoutMs: number;
   /** Least severe level that is logged. @default "info" */
   logLevel: LogLevel;
   /** `text` for people, `json` for log pipelines. @default "text" */
@@ -154,6 +167,7 @@ export type GossipOverrides = Partial<
     | "pushPullInterval"
     | "indirectChecks"
     | "gossipToTheDeadTime"
+    | "maxMembers"
   >
 >;
 
@@ -167,6 +181,8 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   maxKeyBytes: 1024,
   maxValueBytes: 4 * 1024 * 1024,
   defaultTtlMs: 0,
+  maxInFlight: 512,
+  bodyTimeoutMs: 30_000,
   logLevel: "info",
   logFormat: "text",
   gossipProfile: "lan",
@@ -281,6 +297,7 @@ const GOSSIP_SPECS: readonly OptionSpec[] = (
     ["pushPullInterval", "PUSH_PULL_INTERVAL", "duration"],
     ["indirectChecks", "INDIRECT_CHECKS", "count"],
     ["gossipToTheDeadTime", "GOSSIP_TO_DEAD_TIME", "duration"],
+    ["maxMembers", "MAX_MEMBERS", "count"],
   ] as const
 ).map(([field, env, kind]) => ({
   field: `gossip.${field}` as const,
@@ -363,6 +380,20 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: "--default-ttl",
     allowed: "a duration such as 300ms, 1.5s, 2m, 1h or plain milliseconds; 0 = no expiry",
     parse: parseDuration,
+  },
+  {
+    field: "maxInFlight",
+    env: ["MAX_IN_FLIGHT"],
+    flag: "--max-in-flight",
+    allowed: "a positive integer (requests handled at once)",
+    parse: parseCount,
+  },
+  {
+    field: "bodyTimeoutMs",
+    env: ["BODY_TIMEOUT"],
+    flag: "--body-timeout",
+    allowed: "a positive duration such as 10s, 30s, 1m or plain milliseconds",
+    parse: parsePositiveDuration,
   },
   {
     field: "logLevel",

@@ -202,3 +202,28 @@ Deno.test("loadConfig checks TLS files at start: a pair, readable, PEM", () => {
     /^Invalid TLS_CA="\/k.pem": expected PEM certificates file$/,
   );
 });
+
+Deno.test("loadConfig reads MAX_MEMBERS and refuses a cap below 2", () => {
+  assert.equal(membershipConfigOf(load({})).maxMembers, 10_000);
+  assert.equal(membershipConfigOf(load({ MAX_MEMBERS: "500" })).maxMembers, 500);
+  assert.throws(() => load({ MAX_MEMBERS: "1" }), /Invalid MAX_MEMBERS="1": .*maxMembers must be/);
+  assert.throws(
+    () => load({ MAX_MEMBERS: "many" }),
+    /Invalid MAX_MEMBERS="many": expected a positive/,
+  );
+});
+
+Deno.test("loadConfig reads MAX_IN_FLIGHT and BODY_TIMEOUT", () => {
+  const d = load({});
+  assert.deepEqual([d.maxInFlight, d.bodyTimeoutMs], [512, 30_000]);
+  const c = load({ MAX_IN_FLIGHT: "64", BODY_TIMEOUT: "5s" });
+  assert.deepEqual([c.maxInFlight, c.bodyTimeoutMs], [64, 5_000]);
+  assert.throws(
+    () => load({ MAX_IN_FLIGHT: "0" }),
+    /Invalid MAX_IN_FLIGHT="0": expected a positive integer/,
+  );
+  assert.throws(
+    () => load({ BODY_TIMEOUT: "0" }),
+    /Invalid BODY_TIMEOUT="0": expected a positive duration/,
+  );
+});

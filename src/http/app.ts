@@ -16,11 +16,14 @@ import {
   type AckRequirement,
   MSGPACK_CONTENT_TYPE,
   parseAckRequirement,
+  type PeerAuth,
+  SIGNATURE_HEADER,
   SyncNotReadyError,
   WriteAcksError,
 } from "../replication/mod.ts";
-import { acceptReplicationStream } from "./internal_stream.ts";
-import type { BearerAuth } from "./auth.ts";
+import { acceptReplicationStream, peerAuthDenied, type StreamLimits } from "./internal_stream.ts";
+import type { InFlightLimit } from "./in_flight.ts";
+import { type BearerAuth, pathOf } from "./auth.ts";
 import { dashboardHtml, type DashboardState } from "../dashboard/mod.ts";
 import { type NodeMetrics, routeOf } from "../metrics/mod.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
@@ -226,6 +229,7 @@ async function putEntry(
   req: Request,
   url: string,
   key: string,
+  bodyTimeoutMs: number,
 ): Promise<Response> {
   const options = writeOptions(req);
   const forwarder = service.forwarder;
@@ -233,7 +237,7 @@ async function putEntry(
   if (owners && !owners.self) {
     // Validated here first; the same bytes then travel to an owner.
     const limit = service.limits.maxValueBytes + JSON_ENVELOPE_BYTES;
-    const body = await readBodyLimited(req, limit);
+    const body = await readBodyLimited(req, limit, bodyTimeoutMs);
     await readPutRequest(
       new Request(req.url, { method: "PUT", headers: req.headers, body: body as BodyInit }),
       url,
@@ -241,24 +245,35 @@ async function putEntry(
     );
     return forwarder!.write(req, owners, body);
   }
-  const put = await readPutRequest(req, url, service.limits);
+  const put = await readPutRequest(req, url, service.limits, bodyTimeoutMs);
   await service.set(key, put.value, { ...options, ttlMs: put.ttlMs });
   return new Response("OK", { headers: TEXT_HEADERS });
 }
 
-/** `POST /internal/{route}`: a msgpack body from a peer, size-capped, malformed → 400. */
+/**
+ * `POST /internal/{route}`: a msgpack body from a peer, size-capped, malformed → 400; with a
+ * gossip key, signed by a key of the ring (else 401, checked before anything is applied).
+ */
 async function internalRoute(
   service: CacheService,
   req: Request,
+  peerAuth: PeerAuth | undefined,
+  bodyTimeoutMs: number,
   handle: (endpoints: ReplicationEndpoints, body: Uint8Array) => Uint8Array,
 ): Promise<Response> {
+  const signature = req.headers.get(SIGNATURE_HEADER);
+  // Missing, malformed or stale signatures are refused before the body is read.
+  const early = peerAuth?.precheck(signature);
+  if (early) return peerAuthDenied(early.reason);
   const endpoints = service.replication;
   if (!endpoints) throw new HttpError(503, "Replication is not running on this node");
   const type = req.headers.get("content-type")?.split(";", 1)[0].trim().toLowerCase();
   if (type !== MSGPACK_CONTENT_TYPE) {
     throw new HttpError(415, `Unsupported Content-Type: expected ${MSGPACK_CONTENT_TYPE}`);
   }
-  const body = await readBodyLimited(req, endpoints.maxMessageBytes);
+  const body = await readBodyLimited(req, endpoints.maxMessageBytes, bodyTimeoutMs);
+  const grant = peerAuth?.verifyRequest(signature, req.method, pathOf(req.url), body);
+  if (grant && !grant.ok) return peerAuthDenied(grant.reason);
   let answer: Uint8Array;
   try {
     answer = handle(endpoints, body);
@@ -268,7 +283,10 @@ async function internalRoute(
     }
     throw err;
   }
-  return new Response(answer as BodyInit, { headers: { "content-type": MSGPACK_CONTENT_TYPE } });
+  const headers: Record<string, string> = { "content-type": MSGPACK_CONTENT_TYPE };
+  const answerSignature = grant && peerAuth!.signAnswer(grant, 200, answer);
+  if (answerSignature) headers[SIGNATURE_HEADER] = answerSignature;
+  return new Response(answer as BodyInit, { headers });
 }
 
 /** Maps any failure to its status and a JSON error (the one place that does). */
@@ -304,6 +322,7 @@ export function createHandler(
   const app = createApp(service, options);
   const maxKey = service.limits.maxKeyBytes;
   const auth = options.auth;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 0;
   const fast = (req: Request): Response | Promise<Response> | undefined => {
     const method = req.method;
     const isGet = method === "GET" && !req.headers.has("x-cache-meta");
@@ -323,7 +342,9 @@ export function createHandler(
       return auth.deny(req.headers.has("authorization"));
     }
     const key = keyFromUrl(url, maxKey);
-    return isGet ? readEntry(service, req, key, false) : putEntry(service, req, url, key);
+    return isGet
+      ? readEntry(service, req, key, false)
+      : putEntry(service, req, url, key, bodyTimeoutMs);
   };
   const handle = (req: Request): Response | Promise<Response> => {
     try {
@@ -334,8 +355,9 @@ export function createHandler(
       return errorResponse(err);
     }
   };
+  const limited = options.inFlight ? options.inFlight.wrap(handle) : handle;
   const metrics = options.metrics;
-  if (!metrics) return handle;
+  if (!metrics) return limited;
   return (req) => {
     const started = performance.now();
     const observe = (res: Response) => {
@@ -349,7 +371,7 @@ export function createHandler(
       );
       return res;
     };
-    const res = handle(req);
+    const res = limited(req);
     return res instanceof Response ? observe(res) : res.then(observe);
   };
 }
@@ -370,6 +392,26 @@ export interface AppOptions {
    * @default none (every route open)
    */
   auth?: BearerAuth;
+  /**
+   * Signature check of the internal routes with the gossip keyring (`SECRET_KEY`), on top of
+   * `auth`; see `replication/peer_auth.ts`. @default none (internal routes unsigned)
+   */
+  peerAuth?: PeerAuth;
+  /**
+   * Cap on requests in flight (`MAX_IN_FLIGHT`): beyond it, 503 with `Retry-After`.
+   * @default none (no cap)
+   */
+  inFlight?: InFlightLimit;
+  /**
+   * Deadline for receiving a request body (`BODY_TIMEOUT`), ms: a body still incomplete then
+   * gets 408. @default 0 (no deadline)
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * Limits of replication streams (open sockets, unread answers per socket).
+   * @default see `internal_stream.ts`
+   */
+  streamLimits?: StreamLimits;
 }
 
 /** Builds the Hono app for `service`. */
@@ -378,6 +420,7 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   const streams = options.streams ?? new Set<WebSocket>();
   const maxKey = service.limits.maxKeyBytes;
   const auth = options.auth;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 0;
   if (auth) {
     // First, so unknown routes answer 401 too (no probing of what exists without the token).
     app.use("*", async (c, next) => {
@@ -449,7 +492,7 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   );
   app.put(
     "/cache/:key",
-    (c) => putEntry(service, c.req.raw, c.req.url, keyFromUrl(c.req.url, maxKey)),
+    (c) => putEntry(service, c.req.raw, c.req.url, keyFromUrl(c.req.url, maxKey), bodyTimeoutMs),
   );
   app.delete("/cache/:key", async (c) => {
     const key = keyFromUrl(c.req.url, maxKey);
@@ -467,22 +510,25 @@ export function createApp(service: CacheService, options: AppOptions = {}): Hono
   app.all("/cache/", () => jsonError(400, "Invalid key: empty"));
   app.all("/cache", () => jsonError(400, "Invalid key: empty"));
 
+  const peerAuth = options.peerAuth;
   app.post(
     "/internal/replicate",
-    (c) => internalRoute(service, c.req.raw, (e, body) => e.receiveBatch(body)),
+    (c) =>
+      internalRoute(service, c.req.raw, peerAuth, bodyTimeoutMs, (e, body) => e.receiveBatch(body)),
   );
   app.post(
     "/internal/sync",
-    (c) => internalRoute(service, c.req.raw, (e, body) => e.answerSync(body)),
+    (c) =>
+      internalRoute(service, c.req.raw, peerAuth, bodyTimeoutMs, (e, body) => e.answerSync(body)),
   );
   app.post(
     "/internal/read",
-    (c) => internalRoute(service, c.req.raw, (e, body) => e.read(body)),
+    (c) => internalRoute(service, c.req.raw, peerAuth, bodyTimeoutMs, (e, body) => e.read(body)),
   );
   app.get("/internal/stream", (c) => {
     const endpoints = service.replication;
     if (!endpoints) throw new HttpError(503, "Replication is not running on this node");
-    return acceptReplicationStream(c.req.raw, endpoints, streams);
+    return acceptReplicationStream(c.req.raw, endpoints, streams, peerAuth, options.streamLimits);
   });
 
   app.notFound((c) => jsonError(404, `No route for ${c.req.method} ${c.req.path}`));

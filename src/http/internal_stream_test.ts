@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
-import { PeerRequestError, StreamReplicationTransport } from "../replication/mod.ts";
+import {
+  HttpReplicationTransport,
+  PeerAuth,
+  PeerRequestError,
+  SIGNATURE_HEADER,
+  StreamReplicationTransport,
+} from "../replication/mod.ts";
+import { encodeBatchFrame } from "../replication/stream_frames.ts";
+import { WsClient } from "../replication/ws_client.ts";
 import type { ReplicationTransport } from "../replication/mod.ts";
 import { systemClock } from "../util/clock.ts";
 import { createHandler, type ReplicationEndpoints } from "./app.ts";
 import type { CacheService } from "./app.ts";
+import type { StreamLimits } from "./internal_stream.ts";
 
 const noHttp: ReplicationTransport = {
   request: () => Promise.reject(new Error("not used")),
@@ -11,7 +20,11 @@ const noHttp: ReplicationTransport = {
 };
 
 /** A server whose replication endpoints echo the batch's first byte, or refuse a 0xff. */
-function serve(endpoints: Partial<ReplicationEndpoints> = {}) {
+function serve(
+  endpoints: Partial<ReplicationEndpoints> = {},
+  peerAuth?: PeerAuth,
+  streamLimits?: StreamLimits,
+) {
   const received: Uint8Array[] = [];
   const replication: ReplicationEndpoints = {
     maxMessageBytes: 1024,
@@ -31,7 +44,7 @@ function serve(endpoints: Partial<ReplicationEndpoints> = {}) {
   const streams = new Set<WebSocket>();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
-    createHandler(service, { streams }),
+    createHandler(service, { streams, peerAuth, streamLimits }),
   );
   const peer = { name: "p", host: "127.0.0.1", httpPort: server.addr.port };
   return {
@@ -163,5 +176,136 @@ Deno.test("the replication stream answers 4xx, not 500, to a broken WebSocket up
     assert.equal(s.streams.size, 0);
   } finally {
     await s.close();
+  }
+});
+
+const gossipKey = (fill: number) => new Uint8Array(32).fill(fill);
+const peerAuth = (...fills: number[]) =>
+  PeerAuth.fromKeys(fills.map(gossipKey), { clock: systemClock });
+
+Deno.test("internal routes with a gossip key: signed peers replicate over both channels, during rotation too", async () => {
+  const s = serve({ answerSync: (body) => body.subarray(0, 2) }, await peerAuth(1, 2));
+  // The sender already uses the next key (2) as primary; the receiver holds it as a secondary.
+  const auth = await peerAuth(2, 1);
+  const http = new HttpReplicationTransport({ clock: systemClock, peerAuth: auth });
+  const ws = new StreamReplicationTransport({ inner: http, clock: systemClock, peerAuth: auth });
+  try {
+    assert.deepEqual([...await http.request(s.peer, "replicate", Uint8Array.of(1, 2), 1000)], [1]);
+    assert.deepEqual([...await ws.request(s.peer, "replicate", Uint8Array.of(3, 4), 1000)], [3]);
+    assert.deepEqual([...await ws.request(s.peer, "replicate", Uint8Array.of(5), 1000)], [5]);
+    assert.deepEqual([...await ws.request(s.peer, "sync", Uint8Array.of(6, 7, 8), 1000)], [6, 7]);
+    assert.deepEqual(s.received.map((b) => b[0]), [1, 3, 5]);
+  } finally {
+    ws.close();
+    await s.close();
+  }
+});
+
+Deno.test("internal routes with a gossip key: no key or a wrong key gets 401 and applies nothing", async () => {
+  const s = serve({}, await peerAuth(1));
+  const unsigned = new HttpReplicationTransport({ clock: systemClock });
+  const wrong = new HttpReplicationTransport({ clock: systemClock, peerAuth: await peerAuth(9) });
+  const wrongStream = new StreamReplicationTransport({
+    inner: wrong,
+    clock: systemClock,
+    peerAuth: await peerAuth(9),
+  });
+  const bareStream = new StreamReplicationTransport({ inner: unsigned, clock: systemClock });
+  try {
+    for (const t of [unsigned, wrong]) {
+      for (const route of ["replicate", "sync"] as const) {
+        await assert.rejects(
+          t.request(s.peer, route, Uint8Array.of(1), 1000),
+          (e) => e instanceof PeerRequestError && e.status === 401 && !e.retryable,
+        );
+      }
+    }
+    for (const t of [wrongStream, bareStream]) {
+      await assert.rejects(
+        t.request(s.peer, "replicate", Uint8Array.of(1), 1000),
+        (e) => e instanceof PeerRequestError && /Cannot open stream/.test(e.message),
+      );
+    }
+    // A valid handshake, then frames without the socket's tag: the socket is closed unapplied.
+    const auth = await peerAuth(1);
+    const signed = auth.signRequest("GET", "/internal/stream")!;
+    const closed = Promise.withResolvers<string>();
+    const client = await WsClient.connect(
+      `ws://127.0.0.1:${s.peer.httpPort}/internal/stream`,
+      { onMessage: () => closed.resolve("answered"), onClose: (why) => closed.resolve(why) },
+      { headers: { [SIGNATURE_HEADER]: signed.header } },
+    );
+    assert.match(client.handshakeHeaders.get(SIGNATURE_HEADER) ?? "", /^v1 /);
+    client.send(encodeBatchFrame(1, Uint8Array.of(1)));
+    assert.equal(await closed.promise, "peer sent close");
+    assert.equal(s.received.length, 0);
+  } finally {
+    wrongStream.close();
+    bareStream.close();
+    await s.close();
+  }
+});
+
+Deno.test("HttpReplicationTransport refuses an answer that is not signed by a key of its ring", async () => {
+  // A server without the key (or an impostor) answers 200 unsigned.
+  const s = serve();
+  const t = new HttpReplicationTransport({ clock: systemClock, peerAuth: await peerAuth(1) });
+  try {
+    await assert.rejects(
+      t.request(s.peer, "replicate", Uint8Array.of(1), 1000),
+      (e) =>
+        e instanceof PeerRequestError &&
+        /not signed by a key of this node: no signature/.test(e.message),
+    );
+  } finally {
+    t.close();
+    await s.close();
+  }
+});
+
+Deno.test("the replication stream refuses upgrades beyond maxStreams with 503", async () => {
+  const stats = { refused: 0, closedUnread: 0 };
+  const s = serve({}, undefined, { maxStreams: 1, stats });
+  const first = new StreamReplicationTransport({ inner: noHttp, clock: systemClock });
+  const second = new StreamReplicationTransport({ inner: noHttp, clock: systemClock });
+  try {
+    assert.deepEqual([...await first.request(s.peer, "replicate", Uint8Array.of(1), 1000)], [1]);
+    await assert.rejects(
+      second.request(s.peer, "replicate", Uint8Array.of(2), 1000),
+      (e) => e instanceof PeerRequestError && e.retryable,
+    );
+    assert.deepEqual(stats, { refused: 1, closedUnread: 0 });
+    assert.deepEqual([...await first.request(s.peer, "replicate", Uint8Array.of(3), 1000)], [3]);
+    assert.deepEqual(s.received.map((b) => b[0]), [1, 3]);
+  } finally {
+    first.close();
+    second.close();
+    await s.close();
+  }
+});
+
+Deno.test("StreamReplicationTransport fails a batch whose socket is still opening at its deadline and abandons the attempt", async () => {
+  // A peer that accepts connections and never answers the handshake (a busy or hung node).
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  const peer = { name: "hung", host: "127.0.0.1", httpPort: listener.addr.port };
+  const t = new StreamReplicationTransport({ inner: noHttp, clock: systemClock });
+  try {
+    await assert.rejects(
+      t.request(peer, "replicate", Uint8Array.of(1), 100),
+      (e) => e instanceof PeerRequestError && e.retryable,
+    );
+    // The abandoned attempt closed its socket: the peer reads the handshake, then the end.
+    assert.equal(held.length, 1);
+    const buf = new Uint8Array(4096);
+    while ((await held[0].read(buf)) !== null);
+  } finally {
+    t.close();
+    listener.close();
+    for (const conn of held) conn.close();
+    await accepting.catch(() => {});
   }
 });

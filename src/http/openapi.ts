@@ -62,6 +62,7 @@ export const OPENAPI_DOCUMENT = {
           "404": text("`Not Found` (missing or expired)"),
           "400": error,
           "414": error,
+          "503": error,
         },
       },
       head: {
@@ -107,13 +108,15 @@ export const OPENAPI_DOCUMENT = {
           "413": error,
           "414": error,
           "415": error,
+          "408": error,
+          "503": error,
           "504": error,
         },
       },
       delete: {
         summary: "Delete a key (idempotent)",
         parameters: [syncHeader, acksHeader],
-        responses: { "200": text("`OK`"), "400": error, "504": error },
+        responses: { "200": text("`OK`"), "400": error, "503": error, "504": error },
       },
     },
     "/cache/members": {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { readAllLimited } from "../util/read_limited.ts";
 import { queryOf } from "./query.ts";
 
 /** A request the API refuses, with its status and a one-line reason. */
@@ -39,36 +40,53 @@ export const JSON_ENVELOPE_BYTES = 64 * 1024;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Reads a request body, failing with 413 as soon as it exceeds `limit` bytes. */
-export async function readBodyLimited(req: Request, limit: number): Promise<Uint8Array> {
+/**
+ * Reads a request body, failing with 413 as soon as it exceeds `limit` bytes, and with 408 when
+ * it has not fully arrived within `timeoutMs` (0: no deadline).
+ */
+export async function readBodyLimited(
+  req: Request,
+  limit: number,
+  timeoutMs = 0,
+): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     throw new HttpError(413, `Request body too large: ${declared} bytes, limit is ${limit}`);
   }
   if (req.body === null) return new Uint8Array(0);
   // With a declared length the runtime enforces it, so one buffered read is safe and fastest.
-  if (declared !== null) return new Uint8Array(await req.arrayBuffer());
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw new HttpError(413, `Request body too large: over ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
-  }
+  const reading = declared !== null
+    ? req.arrayBuffer().then((b) => new Uint8Array(b))
+    : readAllLimited(req.body, limit);
+  const body = timeoutMs > 0 ? await withinDeadline(reading, timeoutMs) : await reading;
+  if (body === undefined) throw new HttpError(413, `Request body too large: over ${limit} bytes`);
   return body;
+}
+
+/**
+ * `reading`, or a 408 after `timeoutMs`. The abandoned read is not cancelled: Deno.serve keeps
+ * the connection either way (until the client sends the rest or goes away), and a cancelled
+ * body stream would end as if complete.
+ */
+async function withinDeadline<T>(reading: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HttpError(408, `Request body not received within ${timeoutMs} ms (BODY_TIMEOUT)`),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([reading, expired]);
+  } catch (err) {
+    reading.catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function mediaType(req: Request): string {
@@ -163,14 +181,19 @@ export async function readPutRequest(
   req: Request,
   url: URL | string,
   limits: PutLimits,
+  bodyTimeoutMs = 0,
 ): Promise<PutRequest> {
   const type = mediaType(req);
   if (type === "application/json") {
-    const body = await readBodyLimited(req, limits.maxValueBytes + JSON_ENVELOPE_BYTES);
+    const body = await readBodyLimited(
+      req,
+      limits.maxValueBytes + JSON_ENVELOPE_BYTES,
+      bodyTimeoutMs,
+    );
     return parseJsonPut(body, limits);
   }
   if (type === "text/plain" || type === "application/octet-stream") {
-    const body = await readBodyLimited(req, limits.maxValueBytes);
+    const body = await readBodyLimited(req, limits.maxValueBytes, bodyTimeoutMs);
     const ttlParam = queryOf(String(url)).get("ttl");
     const ttlMs = ttlParam === null ? undefined : ttlFromSeconds(ttlParam);
     if (type === "application/octet-stream") return { value: body, ttlMs };

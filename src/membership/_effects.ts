@@ -56,6 +56,16 @@ export function applyEffects(
       case "update":
         emit("onUpdate", e.member);
         break;
+      case "member-refused":
+        // A flood would log a line per message: log the first refusal and every 1000th.
+        if (ctx.stats.membersRefused++ % 1000 === 0) {
+          ctx.log.warn("Member table full: new member dropped", {
+            node: e.node,
+            limit: e.limit,
+            refused: ctx.stats.membersRefused,
+          });
+        }
+        break;
       case "conflict":
         ctx.stats.conflicts++;
         ctx.log.warn("Conflicting address for a member name", { node: e.existing.name });

@@ -184,6 +184,16 @@ export interface MembershipConfig {
    * @default 30_000
    */
   queueCheckInterval: number;
+  /**
+   * Most members the table tracks, ourselves and not yet reaped dead or left members included.
+   * Alive messages and push/pull records about new names beyond it are dropped and counted
+   * (`membersRefused`); known members are never evicted for a newcomer, and reaped dead members
+   * make room again. Bounds the memory and the per-probe-round cost that anyone able to reach
+   * the gossip port could otherwise grow without limit (without a gossip key, anyone can
+   * announce members). Too low refuses real members of a large cluster.
+   * @default 10_000
+   */
+  maxMembers: number;
 }
 
 /** Names of the presets in {@link MEMBERSHIP_PROFILES}. */
@@ -223,6 +233,7 @@ export function lanConfig(overrides: Partial<MembershipConfig> = {}): Membership
     deadNodeReclaimTime: 0,
     requireNodeNames: false,
     queueCheckInterval: 30_000,
+    maxMembers: 10_000,
     ...overrides,
   };
 }
@@ -327,6 +338,7 @@ export function validateMembershipConfig(c: MembershipConfig): MembershipConfig 
   duration(c, "deadNodeReclaimTime", true);
   boolean(c, "requireNodeNames");
   duration(c, "queueCheckInterval", false);
+  integer(c, "maxMembers", 2, 1_000_000);
   return c;
 }
 

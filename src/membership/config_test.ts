@@ -38,6 +38,8 @@ Deno.test("lanConfig() has memberlist's DefaultLANConfig values", () => {
     deadNodeReclaimTime: 0,
     requireNodeNames: false,
     queueCheckInterval: 30_000,
+    // Not in memberlist (its table is unbounded): our cap on tracked members.
+    maxMembers: 10_000,
   });
 });
 

@@ -33,14 +33,16 @@ import {
 export * from "./node_types.ts";
 
 /** The configuration fields the table reads. */
-export type MemberTableConfig = Pick<
-  MembershipConfig,
-  | "suspicionMult"
-  | "suspicionMaxTimeoutMult"
-  | "probeInterval"
-  | "gossipToTheDeadTime"
-  | "deadNodeReclaimTime"
->;
+export type MemberTableConfig =
+  & Pick<
+    MembershipConfig,
+    | "suspicionMult"
+    | "suspicionMaxTimeoutMult"
+    | "probeInterval"
+    | "gossipToTheDeadTime"
+    | "deadNodeReclaimTime"
+  >
+  & Partial<Pick<MembershipConfig, "maxMembers">>;
 
 /** Options of a {@link MemberTable}. */
 export interface MemberTableOptions {
@@ -226,6 +228,11 @@ export class MemberTable {
     let updatesNode = false;
     if (!e) {
       if (!this.#allowAddress(a.addr)) return effects;
+      const limit = this.#config.maxMembers ?? Infinity;
+      if (this.#byName.size >= limit) {
+        effects.push({ type: "member-refused", node: a.node, limit });
+        return effects;
+      }
       e = this.#insert(a);
     } else if (!bytesEqual(e.addr, a.addr) || e.port !== a.port) {
       if (!this.#allowAddress(a.addr)) return effects;

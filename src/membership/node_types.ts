@@ -97,6 +97,8 @@ export type MembershipEffect =
   | { type: "leave"; member: Member }
   /** An alive member's metadata changed. */
   | { type: "update"; member: Member }
+  /** A new member was not added: the table already holds `limit` members. */
+  | { type: "member-refused"; node: string; limit: number }
   /** Same name, different address; ignored ("Conflicting address"). */
   | { type: "conflict"; existing: Member; other: AliveInput }
   /** A suspicion timer started (for logs and metrics). */

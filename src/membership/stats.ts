@@ -72,6 +72,8 @@ export interface MembershipStats {
   userMessagesOut: number;
   /** Alive messages with a conflicting address for a known name. */
   conflicts: number;
+  /** New members not added because the table was full (`maxMembers`). */
+  membersRefused: number;
   /** Delegate or event callbacks that threw. */
   delegateErrors: number;
 }
@@ -109,6 +111,7 @@ export function createMembershipStats(): MembershipStats {
     userMessagesIn: 0,
     userMessagesOut: 0,
     conflicts: 0,
+    membersRefused: 0,
     delegateErrors: 0,
   };
 }

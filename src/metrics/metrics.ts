@@ -27,6 +27,7 @@ export const GAUGE_FIELDS: ReadonlySet<string> = new Set([
   "queued_records",
   "backlog_bytes",
   "in_flight",
+  "streams_open",
   "lag_ms_p50",
   "lag_ms_p99",
   "lag_ms_max",
@@ -130,9 +131,11 @@ export class NodeMetrics {
   async text(): Promise<string> {
     const snapshot = this.#stats();
     for (const [section, value] of Object.entries(snapshot)) {
-      // The `http` section mirrors this registry's own request counter.
-      if (section === "http") continue;
-      for (const s of flattenStats(section, value)) this.#set(s);
+      // `http.requests` mirrors this registry's own request counter.
+      const own = section === "http" && value !== null && typeof value === "object"
+        ? { ...value, requests: undefined }
+        : value;
+      for (const s of flattenStats(section, own)) this.#set(s);
     }
     return await this.registry.metrics();
   }

@@ -9,6 +9,8 @@
 import { type NodeConfig, nodeConfig } from "../config/mod.ts";
 import { createHandler } from "../http/app.ts";
 import { type ForwardStats, RequestForwarder } from "../http/forward.ts";
+import { InFlightLimit } from "../http/in_flight.ts";
+import type { StreamStats } from "../http/internal_stream.ts";
 import { BearerAuth } from "../http/auth.ts";
 import type {
   CacheEntryView,
@@ -20,6 +22,7 @@ import type {
 } from "../http/app.ts";
 import {
   HttpReplicationTransport,
+  PeerAuth,
   type ReplicationStats,
   type ReplicationTransport,
   Replicator,
@@ -33,6 +36,7 @@ import { type Random, systemRandom } from "../util/random.ts";
 import { Cluster } from "./cluster.ts";
 import { dashboardState } from "../dashboard/mod.ts";
 import { NodeMetrics } from "../metrics/mod.ts";
+import { keyringFromConfig } from "../membership/mod.ts";
 
 /** Collaborators a node can be given instead of the real ones (tests, simulations). */
 export interface CacheNodeDeps {
@@ -76,6 +80,21 @@ async function readTlsMaterial(config: NodeConfig): Promise<TlsMaterial | undefi
   };
 }
 
+/**
+ * The replication signer of a node with a gossip key (`SECRET_KEY`/`SECRET_KEYS`), following
+ * the gossip verify flags; `undefined` without a key.
+ */
+async function peerAuthOf(config: NodeConfig, clock: Clock): Promise<PeerAuth | undefined> {
+  const keyring = keyringFromConfig(config);
+  if (!keyring) return undefined;
+  return await PeerAuth.fromKeys(keyring.keys(), {
+    clock,
+    label: config.gossipLabel,
+    sign: config.gossipVerifyOutgoing,
+    requireSigned: config.gossipVerifyIncoming,
+  });
+}
+
 /** What `/stats` shows (a type alias, so it fits `Record<string, unknown>`). */
 export type NodeStats = {
   /** Node name. */
@@ -86,8 +105,25 @@ export type NodeStats = {
   replication?: ReplicationStats;
   /** Membership counters, while the node is in a cluster. */
   membership?: Record<string, unknown>;
-  /** HTTP requests served (all routes). */
-  http: { requests: number };
+  /** HTTP requests served (all routes), in flight, refused, and replication streams. */
+  http: {
+    /** Requests answered. */
+    requests: number;
+    /** Requests being handled now. */
+    inFlight: number;
+    /** `MAX_IN_FLIGHT`. */
+    maxInFlight: number;
+    /** Requests refused with 503 over `MAX_IN_FLIGHT`. */
+    rejectedBusy: number;
+    /** Requests answered 408: body not received within `BODY_TIMEOUT`. */
+    bodyTimeouts: number;
+    /** Replication sockets peers hold open to this node. */
+    streamsOpen: number;
+    /** Replication socket upgrades refused with 503 (too many open). */
+    streamsRefused: number;
+    /** Replication sockets closed because their peer left answers unread. */
+    streamsClosedUnread: number;
+  };
   /** Partitioned mode: requests passed to the keys' owners. */
   forwarding?: ForwardStats;
 };
@@ -113,9 +149,13 @@ export class CacheNode implements CacheService, AsyncDisposable {
   #forwarder: RequestForwarder | undefined;
   // Replication streams peers opened to us; closed on close() so the server can stop.
   readonly #streams = new Set<WebSocket>();
+  readonly #streamStats: StreamStats = { refused: 0, closedUnread: 0 };
+  readonly #inFlight: InFlightLimit;
   // With TLS: the PEM files read at start, and the client that trusts peers' certificates.
   #tls: TlsMaterial | undefined;
   #peerClient: Deno.HttpClient | undefined;
+  // With a gossip key: signs and checks replication traffic (see replication/peer_auth.ts).
+  #peerAuth: PeerAuth | undefined;
   #started = false;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
@@ -125,6 +165,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#log = deps.logger ?? silentLogger;
     this.#hlc = new HybridLogicalClock(this.#clock);
     this.#deps = deps;
+    this.#inFlight = new InFlightLimit(this.config.maxInFlight);
     this.#store = new TtlStore({
       clock: this.#clock,
       maxBytes: this.config.maxMemoryBytes,
@@ -143,7 +184,13 @@ export class CacheNode implements CacheService, AsyncDisposable {
     const stats: NodeStats = {
       node: this.config.nodeName,
       store: { ...this.#store.stats(), digest: this.#store.digest() },
-      http: { requests: this.#metrics.requestCount },
+      http: {
+        requests: this.#metrics.requestCount,
+        ...this.#inFlight.stats(),
+        streamsOpen: this.#streams.size,
+        streamsRefused: this.#streamStats.refused,
+        streamsClosedUnread: this.#streamStats.closedUnread,
+      },
     };
     if (this.#replicator) stats.replication = this.#replicator.stats();
     if (this.#cluster) stats.membership = this.#cluster.stats();
@@ -206,6 +253,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#started = true;
     try {
       this.#tls = await readTlsMaterial(this.config);
+      this.#peerAuth = await peerAuthOf(this.config, this.#clock);
     } catch (err) {
       this.#started = false;
       throw err;
@@ -234,6 +282,10 @@ export class CacheNode implements CacheService, AsyncDisposable {
         streams: this.#streams,
         metrics: this.#metrics,
         auth: token ? new BearerAuth({ token, secureCookie: this.#tls !== undefined }) : undefined,
+        peerAuth: this.#peerAuth,
+        inFlight: this.#inFlight,
+        bodyTimeoutMs: this.config.bodyTimeoutMs,
+        streamLimits: { stats: this.#streamStats },
         dashboard: () =>
           dashboardState({
             self: this.config.nodeName,
@@ -344,7 +396,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   #createReplicator(): Replicator {
     const c = this.config;
     const tls = this.#tls && { caCerts: [this.#tls.ca] };
-    const peering = { clock: this.#clock, authToken: c.authToken, tls };
+    const peering = { clock: this.#clock, authToken: c.authToken, tls, peerAuth: this.#peerAuth };
     const http = new HttpReplicationTransport(peering);
     const transport = c.replicationChannel === "websocket"
       ? new StreamReplicationTransport({ ...peering, inner: http })

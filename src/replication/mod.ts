@@ -121,3 +121,12 @@ export {
   StreamReplicationTransport,
   type StreamReplicationTransportOptions,
 } from "./stream_transport.ts";
+export {
+  FRAME_TAG_BYTES,
+  type FrameSealer,
+  MAX_CLOCK_SKEW_MS,
+  PeerAuth,
+  type PeerAuthGrant,
+  type PeerAuthOptions,
+  SIGNATURE_HEADER,
+} from "./peer_auth.ts";

@@ -11,12 +11,17 @@
  * socket that closes or fails, fails every batch in flight on it (the sender retries them) and
  * the next batch opens a new socket.
  *
+ * With a {@link PeerAuth} (gossip key), the handshake is signed, the peer must prove it holds a
+ * key of the ring in its `101` answer, and every frame both ways carries the socket's HMAC tag;
+ * an answer with a wrong tag fails the socket (see `peer_auth.ts`).
+ *
  * @module
  */
 
 import type { Clock, TimerId } from "../util/clock.ts";
 import { decodeAnswerFrame, encodeBatchFrame, FRAME_OK, READ_FRAME_FLAG } from "./stream_frames.ts";
 import { WsClient, type WsClientOptions } from "./ws_client.ts";
+import { type FrameSealer, type PeerAuth, SIGNATURE_HEADER } from "./peer_auth.ts";
 import {
   type PeerAddress,
   PeerRequestError,
@@ -36,6 +41,9 @@ class PeerStream {
   readonly opened: Promise<WsClient>;
   readonly pending = new Map<number, Pending>();
   #client: WsClient | undefined;
+  #sealer: FrameSealer | undefined;
+  // Abandons the connection attempt when the stream fails before it is open.
+  readonly #connecting = new AbortController();
   #seq = 0;
   #closed = false;
 
@@ -44,15 +52,30 @@ class PeerStream {
     readonly name: string,
     readonly onGone: () => void,
     options: WsClientOptions,
+    peerAuth: PeerAuth | undefined,
   ) {
+    const signature = peerAuth?.signRequest("GET", "/internal/stream");
+    const headers = signature
+      ? { ...options.headers, [SIGNATURE_HEADER]: signature.header }
+      : options.headers;
     this.opened = WsClient.connect(url, {
       onMessage: (data) => this.#answer(data),
       onClose: (why) => this.fail(`stream to ${name} ${why}`),
-    }, options).then((client) => {
+    }, { ...options, headers, signal: this.#connecting.signal }).then((client) => {
       this.#client = client;
       if (this.#closed) client.close();
+      const proof = client.handshakeHeaders.get(SIGNATURE_HEADER);
+      if (peerAuth && !peerAuth.verifyAnswer(signature, proof, 101, new Uint8Array(0))) {
+        client.close();
+        throw new Error(`${name} did not prove it holds a key of this node's ring`);
+      }
+      // A peer that signed its answer tags its frames; one that did not (allowed only while
+      // migrating to encryption) sends them bare.
+      if (signature && proof !== null) {
+        this.#sealer = peerAuth!.frameSealer(signature.key, signature.nonce, "client");
+      }
       return client;
-    }, (err) => {
+    }).catch((err) => {
       this.fail(`Cannot open stream to ${name}: ${(err as Error).message}`);
       throw new PeerRequestError(`Cannot open stream to ${name}`, 0, true);
     });
@@ -64,10 +87,17 @@ class PeerStream {
     return this.#seq;
   }
 
+  /** `frame` as it goes on the wire (tagged when the socket is authenticated). */
+  wire(frame: Uint8Array): Uint8Array {
+    return this.#sealer ? this.#sealer.seal(frame) : frame;
+  }
+
   #answer(data: Uint8Array): void {
     let frame;
+    const opened = this.#sealer ? this.#sealer.open(data) : data;
+    if (opened === undefined) return this.fail(`${this.name} sent an answer with a bad tag`);
     try {
-      frame = decodeAnswerFrame(data);
+      frame = decodeAnswerFrame(opened);
     } catch {
       return this.fail(`${this.name} sent a malformed answer`);
     }
@@ -87,6 +117,7 @@ class PeerStream {
     if (this.#closed) return;
     this.#closed = true;
     this.onGone();
+    this.#connecting.abort();
     this.#client?.close(); // its onClose comes back here and finds nothing left to do
   }
 }
@@ -101,6 +132,8 @@ export interface StreamReplicationTransportOptions {
   authToken?: string;
   /** Open `wss://` sockets, trusting `caCerts` besides the system roots. @default `ws://` */
   tls?: PeerTlsOptions;
+  /** Sign handshakes and tag frames with the gossip keyring. @default unsigned */
+  peerAuth?: PeerAuth;
 }
 
 /**
@@ -113,10 +146,12 @@ export class StreamReplicationTransport implements ReplicationTransport {
   readonly #streams = new Map<string, PeerStream>();
   readonly #socketOptions: WsClientOptions;
   readonly #scheme: "ws" | "wss";
+  readonly #peerAuth: PeerAuth | undefined;
   #closed = false;
 
   /** Creates a transport with no open sockets. */
   constructor(options: StreamReplicationTransportOptions) {
+    this.#peerAuth = options.peerAuth;
     this.#inner = options.inner;
     this.#clock = options.clock;
     const headers: Record<string, string> = {};
@@ -146,11 +181,13 @@ export class StreamReplicationTransport implements ReplicationTransport {
       f(v);
     };
     stream.pending.set(seq, { resolve: settle(resolve), reject: settle(reject), timer });
-    try {
-      (await stream.opened).send(encodeBatchFrame(seq, body));
-    } catch (err) {
-      stream.fail(`Cannot send to ${peer.name}: ${(err as Error).message}`);
-    }
+    // Sent once the socket is open (callbacks on one promise run in order, so batches keep
+    // theirs), while the deadline runs from now: a peer too busy to finish the handshake fails
+    // the batch in time, instead of leaving it rejected before anyone awaited it (an unhandled
+    // rejection, which ends the process).
+    stream.opened.then((client) => client.send(stream.wire(encodeBatchFrame(seq, body)))).catch(
+      (err) => stream.fail(`Cannot send to ${peer.name}: ${(err as Error).message}`),
+    );
     return await promise;
   }
 
@@ -168,9 +205,15 @@ export class StreamReplicationTransport implements ReplicationTransport {
     const known = this.#streams.get(peer.name);
     if (known && known.url === url) return known;
     known?.fail(`${peer.name} moved`);
-    const stream: PeerStream = new PeerStream(url, peer.name, () => {
-      if (this.#streams.get(peer.name) === stream) this.#streams.delete(peer.name);
-    }, this.#socketOptions);
+    const stream: PeerStream = new PeerStream(
+      url,
+      peer.name,
+      () => {
+        if (this.#streams.get(peer.name) === stream) this.#streams.delete(peer.name);
+      },
+      this.#socketOptions,
+      this.#peerAuth,
+    );
     this.#streams.set(peer.name, stream);
     return stream;
   }

@@ -2,14 +2,19 @@
  * How replication messages reach a peer: {@link ReplicationTransport} (two request/response
  * calls) and its production implementation over HTTP/1.1 between nodes' API ports,
  * {@link HttpReplicationTransport}: `POST /internal/replicate` and `POST /internal/sync` with
- * msgpack bodies (over HTTPS and with the node's bearer token when those are configured), over a connection pool the transport owns (kept alive between requests,
- * closed with the node), each request under a deadline on the injected clock.
+ * msgpack bodies (over HTTPS, with the node's bearer token and signed with the gossip key when
+ * those are configured; see `peer_auth.ts`), over a connection pool the transport owns (kept
+ * alive between requests, closed with the node), each request under a deadline on the injected
+ * clock. Answers are read with a byte cap as they arrive (`fetch` decompresses, so a declared
+ * length bounds nothing).
  *
  * @module
  */
 
 import type { Clock } from "../util/clock.ts";
+import { readAllLimited } from "../util/read_limited.ts";
 import { MSGPACK_CONTENT_TYPE } from "./codec.ts";
+import { type PeerAuth, SIGNATURE_HEADER } from "./peer_auth.ts";
 
 /** Where a peer's replication endpoints are. */
 export interface PeerAddress {
@@ -67,6 +72,8 @@ export interface HttpReplicationTransportOptions {
   authToken?: string;
   /** Reach peers over HTTPS, trusting `caCerts` besides the system roots. @default plain HTTP */
   tls?: PeerTlsOptions;
+  /** Sign requests and check answers with the gossip keyring. @default unsigned */
+  peerAuth?: PeerAuth;
 }
 
 /** How a node verifies its peers' certificates (peers serve HTTPS when it does). */
@@ -83,10 +90,12 @@ export class HttpReplicationTransport implements ReplicationTransport {
   readonly #headers: Record<string, string>;
   readonly #scheme: "http" | "https";
   readonly #inFlight = new Set<AbortController>();
+  readonly #peerAuth: PeerAuth | undefined;
   #closed = false;
 
   /** Creates a transport with its own connection pool. */
   constructor(options: HttpReplicationTransportOptions) {
+    this.#peerAuth = options.peerAuth;
     this.#clock = options.clock;
     this.#maxResponseBytes = options.maxResponseBytes ?? 512 * 1024 * 1024;
     this.#client = Deno.createHttpClient({
@@ -95,7 +104,7 @@ export class HttpReplicationTransport implements ReplicationTransport {
       caCerts: options.tls?.caCerts,
     });
     this.#scheme = options.tls ? "https" : "http";
-    this.#headers = { "content-type": MSGPACK_CONTENT_TYPE };
+    this.#headers = { "content-type": MSGPACK_CONTENT_TYPE, "accept-encoding": "identity" };
     if (options.authToken) this.#headers.authorization = `Bearer ${options.authToken}`;
   }
 
@@ -112,26 +121,46 @@ export class HttpReplicationTransport implements ReplicationTransport {
     const abort = new AbortController();
     this.#inFlight.add(abort);
     const timer = this.#clock.setTimeout(() => abort.abort(), timeoutMs);
+    const signature = this.#peerAuth?.signRequest("POST", `/internal/${route}`, body);
+    const headers = signature
+      ? { ...this.#headers, [SIGNATURE_HEADER]: signature.header }
+      : this.#headers;
     try {
       const res = await fetch(url, {
         method: "POST",
         body: body as BodyInit,
-        headers: this.#headers,
+        headers,
         signal: abort.signal,
         client: this.#client,
       });
       const declared = Number(res.headers.get("content-length") ?? 0);
-      if (declared > this.#maxResponseBytes) {
-        await res.body?.cancel();
-        throw new PeerRequestError(`Answer from ${peer.name} too large: ${declared}`, 0, false);
+      const answer = declared > this.#maxResponseBytes
+        ? undefined
+        : await readAllLimited(res.body, this.#maxResponseBytes);
+      if (answer === undefined) {
+        await res.body?.cancel().catch(() => {});
+        throw new PeerRequestError(
+          `Answer from ${peer.name} too large: over ${this.#maxResponseBytes} bytes`,
+          0,
+          false,
+        );
       }
-      const answer = new Uint8Array(await res.arrayBuffer());
       if (res.status !== 200) {
         const text = new TextDecoder().decode(answer.subarray(0, 200));
         throw new PeerRequestError(
           `${peer.name} answered ${res.status} on /internal/${route}: ${text}`,
           res.status,
           res.status >= 500,
+        );
+      }
+      const answerSignature = res.headers.get(SIGNATURE_HEADER);
+      if (this.#peerAuth && !this.#peerAuth.verifyAnswer(signature, answerSignature, 200, answer)) {
+        throw new PeerRequestError(
+          `Answer from ${peer.name} on /internal/${route} is not signed by a key of this node: ${
+            answerSignature === null ? "no signature" : "wrong signature"
+          }`,
+          0,
+          false,
         );
       }
       return answer;

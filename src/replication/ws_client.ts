@@ -12,6 +12,8 @@
  * @module
  */
 
+import { concatBytes } from "../util/read_limited.ts";
+
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const utf8 = new TextEncoder();
 
@@ -23,6 +25,11 @@ export interface WsClientOptions {
   caCerts?: string[];
   /** Largest message accepted from the server, bytes (larger closes the socket). @default 64 MiB */
   maxMessageBytes?: number;
+  /**
+   * Abandons the connection attempt (connect, TLS, handshake) when aborted, so a peer that
+   * never answers does not hold a socket. @default never
+   */
+  signal?: AbortSignal;
 }
 
 /** Callbacks of a {@link WsClient}. */
@@ -40,11 +47,19 @@ export class WsClient {
   readonly #maxMessageBytes: number;
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Header fields of the server's `101` answer to the handshake. */
+  readonly handshakeHeaders: Headers;
 
-  private constructor(conn: Deno.Conn, events: WsClientEvents, maxMessageBytes: number) {
+  private constructor(
+    conn: Deno.Conn,
+    events: WsClientEvents,
+    maxMessageBytes: number,
+    handshakeHeaders: Headers,
+  ) {
     this.#conn = conn;
     this.#events = events;
     this.#maxMessageBytes = maxMessageBytes;
+    this.handshakeHeaders = handshakeHeaders;
   }
 
   /**
@@ -60,18 +75,28 @@ export class WsClient {
     const secure = u.protocol === "wss:";
     const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
     const port = Number(u.port || (secure ? 443 : 80));
-    let conn: Deno.Conn = await Deno.connect({ hostname, port });
+    const signal = options.signal;
+    let conn: Deno.Conn = await Deno.connect({ hostname, port, signal });
+    const abandon = () => conn.close();
+    signal?.addEventListener("abort", abandon, { once: true });
     try {
       if (secure) {
         conn = await Deno.startTls(conn as Deno.TcpConn, { hostname, caCerts: options.caCerts });
       }
-      const rest = await handshake(conn, u, options.headers ?? {});
-      const client = new WsClient(conn, events, options.maxMessageBytes ?? 64 * 1024 * 1024);
+      const { rest, headers } = await handshake(conn, u, options.headers ?? {});
+      const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+      const client = new WsClient(conn, events, maxMessageBytes, headers);
       void client.#read(rest);
       return client;
     } catch (err) {
-      conn.close();
-      throw err;
+      try {
+        conn.close();
+      } catch {
+        // already closed by the abort
+      }
+      throw signal?.aborted ? new Error("WebSocket connection abandoned") : err;
+    } finally {
+      signal?.removeEventListener("abort", abandon);
     }
   }
 
@@ -113,7 +138,7 @@ export class WsClient {
         if (frame === undefined) {
           const n = await this.#conn.read(chunk);
           if (n === null) return this.#end("closed by peer");
-          buf = concat(buf, chunk.subarray(0, n));
+          buf = concatBytes(buf, chunk.subarray(0, n));
           continue;
         }
         buf = buf.subarray(frame.length);
@@ -127,7 +152,7 @@ export class WsClient {
         if (frame.opcode === 0x1) return this.close("peer sent a text frame");
         fragments.push(frame.payload.slice());
         if (!frame.fin) continue;
-        const message = fragments.length === 1 ? fragments[0] : concat(...fragments);
+        const message = fragments.length === 1 ? fragments[0] : concatBytes(...fragments);
         fragments = [];
         if (message.byteLength > this.#maxMessageBytes) return this.close("message too large");
         if (!this.#closed) this.#events.onMessage(message);
@@ -142,7 +167,7 @@ async function handshake(
   conn: Deno.Conn,
   url: URL,
   headers: Record<string, string>,
-): Promise<Uint8Array> {
+): Promise<{ rest: Uint8Array; headers: Headers }> {
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const lines = [
     `GET ${url.pathname}${url.search} HTTP/1.1`,
@@ -160,26 +185,37 @@ async function handshake(
     const end = indexOfHeadersEnd(buf);
     if (end >= 0) {
       const head = new TextDecoder().decode(buf.subarray(0, end));
-      await checkAccept(head, key);
-      return buf.slice(end + 4);
+      return { rest: buf.slice(end + 4), headers: await checkAccept(head, key) };
     }
     if (buf.byteLength > 16 * 1024) throw new Error("WebSocket handshake: response too long");
     const n = await conn.read(chunk);
     if (n === null) throw new Error("WebSocket handshake: connection closed");
-    buf = concat(buf, chunk.subarray(0, n));
+    buf = concatBytes(buf, chunk.subarray(0, n));
   }
 }
 
-async function checkAccept(head: string, key: string): Promise<void> {
+/** Checks the server's answer to the handshake; resolves with its header fields. */
+async function checkAccept(head: string, key: string): Promise<Headers> {
   const [status, ...fields] = head.split("\r\n");
   if (!/^HTTP\/1\.1 101\b/.test(status)) {
     throw new Error(`WebSocket handshake refused: ${status}`);
   }
-  const accept = fields.find((f) => /^sec-websocket-accept:/i.test(f))?.split(":")[1]?.trim();
+  const headers = new Headers();
+  for (const field of fields) {
+    const colon = field.indexOf(":");
+    try {
+      if (colon > 0) headers.append(field.slice(0, colon).trim(), field.slice(colon + 1).trim());
+    } catch {
+      throw new Error("WebSocket handshake: malformed header field in the answer");
+    }
+  }
   const digest = await crypto.subtle.digest("SHA-1", utf8.encode(key + GUID));
-  if (accept !== btoa(String.fromCharCode(...new Uint8Array(digest)))) {
+  if (
+    headers.get("sec-websocket-accept") !== btoa(String.fromCharCode(...new Uint8Array(digest)))
+  ) {
     throw new Error("WebSocket handshake: bad Sec-WebSocket-Accept");
   }
+  return headers;
 }
 
 function indexOfHeadersEnd(b: Uint8Array): number {
@@ -259,16 +295,4 @@ export function parseFrame(
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   for (let at = 0; at < data.byteLength;) at += await conn.write(data.subarray(at));
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
