@@ -144,7 +144,11 @@ export class StreamReplicationTransport implements ReplicationTransport {
     };
     stream.pending.set(seq, { resolve: settle(resolve), reject: settle(reject), timer });
     try {
-      (await stream.opened).send(encodeBatchFrame(seq, body));
+      // The deadline can fail the batch while the socket is still opening (a stopped peer's
+      // kernel accepts the connection, nobody answers the upgrade): stop waiting then, and keep
+      // `promise` observed, since its rejection would otherwise be unhandled and end the process.
+      const client = await Promise.race([stream.opened, promise.then(() => undefined)]);
+      client?.send(encodeBatchFrame(seq, body));
     } catch (err) {
       stream.fail(`Cannot send to ${peer.name}: ${(err as Error).message}`);
     }
