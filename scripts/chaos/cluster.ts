@@ -25,13 +25,45 @@ export interface ChaosNode {
   restarts: number;
 }
 
+/** A node process that exited without being killed by a fault. */
+export interface NodeCrash {
+  /** Node index. */
+  node: number;
+  /** Exit code and signal. */
+  code: number;
+  signal: string | null;
+  /** Its last log lines. */
+  log: string[];
+}
+
 /** A cluster whose nodes faults can kill, restart, stop and resume. */
 export class ChaosCluster {
+  /** Processes that exited on their own. */
+  readonly crashes: NodeCrash[] = [];
+  #closing = false;
+
   private constructor(
     /** The nodes, by index. */
     readonly nodes: ChaosNode[],
     readonly random: Random,
-  ) {}
+  ) {
+    for (const node of nodes) this.#watch(node);
+  }
+
+  // Records the exit of the node's current process unless a fault or close() caused it.
+  #watch(node: ChaosNode): void {
+    const process = node.process;
+    process.status.then((status) => {
+      if (this.#closing || node.process !== process || node.condition === "down") return;
+      node.condition = "down";
+      this.crashes.push({
+        node: node.index,
+        code: status.code,
+        signal: status.signal,
+        log: process.logs.slice(-30),
+      });
+    });
+  }
 
   /** Starts `size` nodes joined through node 0, with `env` added to each node's settings. */
   static async start(
@@ -94,6 +126,7 @@ export class ChaosCluster {
     });
     node.restarts++;
     node.condition = "running";
+    this.#watch(node);
   }
 
   /** SIGSTOPs a running node. */
@@ -110,6 +143,7 @@ export class ChaosCluster {
 
   /** Resumes stopped nodes and kills every process (for the end of a run, or on failure). */
   async close(): Promise<void> {
+    this.#closing = true;
     for (const n of this.nodes) if (n.condition === "stopped") n.process.signal("SIGCONT");
     await Promise.all(this.nodes.map((n) => n.process.stop()));
   }

@@ -10,8 +10,8 @@
  * 2. on every node, every key's value is explained by its history (see `history.ts`): no
  *    acknowledged write or delete was lost, and no overwritten value came back.
  *
- * Usage: `deno task chaos [--seconds 180] [--seed 1] [--nodes 5] [--clients 4] [--rate 80]
- * [--keys 200] [--loss 20] [--gap 4000] [--json]`. Loopback only. Run as root with `ip` and
+ * Usage: `deno task chaos [--seconds 180] [--seed 1] [--nodes 5] [--clients 6] [--rate 60]
+ * [--keys 200] [--loss 20] [--gap 4000] [--converge-seconds 60] [--json]`. Loopback only. Run as root with `ip` and
  * `nft` (iproute2, nftables), it re-runs itself inside a network namespace of its own and can
  * inject packet loss there; otherwise it runs in place and reports loss as skipped, with why.
  * Exits 1 when a write was lost or the digests did not converge.
@@ -20,10 +20,10 @@
  */
 
 import { SeededRandom } from "../../src/util/random.ts";
-import { waitReady } from "../../tests/support/replication_client.ts";
-import { statsOf } from "../../tests/support/replication_client.ts";
-import { waitFor } from "../../tests/support/node_process.ts";
-import { ChaosCluster } from "./cluster.ts";
+import { flagsOrExit } from "../cli_flags.ts";
+import { statsOf, waitReady } from "../../tests/support/replication_client.ts";
+import { type NodeProcess, waitFor } from "../../tests/support/node_process.ts";
+import { ChaosCluster, type NodeCrash } from "./cluster.ts";
 import { type FaultEvent, FaultInjector, type FaultKind } from "./faults.ts";
 import { History, judgeKey, type Violation } from "./history.ts";
 import { PacketLoss, rerunInNamespace } from "./packet_loss.ts";
@@ -37,9 +37,9 @@ export interface ChaosOptions {
   seed: number;
   /** Cluster size. @default 5 */
   nodes: number;
-  /** Concurrent clients. @default 4 */
+  /** Concurrent clients. @default 6 */
   clients: number;
-  /** Operations per second over all clients. @default 80 */
+  /** Operations per second over all clients (fewer while faults slow the answers). @default 60 */
   rate: number;
   /** Distinct keys. @default 200 */
   keys: number;
@@ -67,6 +67,8 @@ export interface ChaosReport {
   faultEvents: FaultEvent[];
   /** Restarts that failed during the run. */
   faultErrors: string[];
+  /** Node processes that exited on their own (crashes; the target being none). */
+  crashes: NodeCrash[];
   /** Whether all digests became equal, and how long after the faults ended, ms. */
   convergence: { converged: boolean; ms: number; digest: string | null; error: string | null };
   /** Keys and node reads checked at the end. */
@@ -125,12 +127,18 @@ export async function runChaos(
     clients.start();
     faults.start();
     await new Promise((r) => setTimeout(r, options.seconds * 1000));
-    await faults.stop();
-    await clients.stop();
-    for (const node of cluster.nodes) if (node.condition === "down") await cluster.restart(node);
+    await Promise.all([faults.stop(), clients.stop()]);
+    // Nodes a fault left down come back; crashed ones stay down (reported).
+    for (const node of cluster.nodes) {
+      const crashed = cluster.crashes.some((c) => c.node === node.index);
+      if (node.condition === "down" && !crashed) await cluster.restart(node);
+    }
     log(`faults stopped: ${JSON.stringify(faults.counts())}; waiting for convergence`);
 
-    const convergence = await converge(cluster, options.convergeSeconds * 1000);
+    const convergence = await converge(
+      cluster.running().map((n) => n.process),
+      options.convergeSeconds * 1000,
+    );
     log(`convergence: ${JSON.stringify(convergence)}`);
     if (!convergence.converged) {
       for (const line of await describeNodes(cluster)) log(line);
@@ -149,6 +157,7 @@ export async function runChaos(
       faults: faults.counts(),
       faultEvents: faults.events,
       faultErrors: faults.errors,
+      crashes: cluster.crashes,
       convergence,
       checked: { keys: history.keys().length, reads },
       lost: lostIds.size + violations.filter((v) => !v.lost).length,
@@ -163,11 +172,10 @@ export async function runChaos(
 
 /** Waits until every node is ready and peered and all digests are equal. */
 async function converge(
-  cluster: ChaosCluster,
+  nodes: NodeProcess[],
   deadlineMs: number,
 ): Promise<ChaosReport["convergence"]> {
   const started = performance.now();
-  const nodes = cluster.processes();
   try {
     await waitReady(nodes, deadlineMs);
     const digest = await waitFor(
@@ -229,45 +237,18 @@ async function checkFinalStates(
   return { violations, reads };
 }
 
-function parseArgs(args: readonly string[]): ChaosOptions & { json: boolean; netns?: string } {
-  const out: ChaosOptions & { json: boolean; netns?: string } = {
-    seconds: 180,
-    seed: 1,
-    nodes: 5,
-    clients: 4,
-    rate: 80,
-    keys: 200,
-    loss: 20,
-    gap: 4000,
-    convergeSeconds: 60,
-    json: false,
-  };
-  const numeric = ["seconds", "seed", "nodes", "clients", "rate", "keys", "loss", "gap"] as const;
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    if (flag === "--json") {
-      out.json = true;
-      continue;
-    }
-    if (flag === "--netns") {
-      out.netns = inline ?? args[++i];
-      continue;
-    }
-    const name = flag.replace(/^--/, "") as (typeof numeric)[number] | "converge-seconds";
-    const value = Number(inline ?? args[++i]);
-    const field = name === "converge-seconds" ? "convergeSeconds" : name;
-    if (!(field in out) || !Number.isFinite(value) || value < 0) {
-      throw new TypeError(
-        `Invalid argument ${JSON.stringify(args[i])}: expected --${
-          numeric.join(" N, --")
-        } N, --converge-seconds N or --json`,
-      );
-    }
-    out[field as keyof ChaosOptions] = value;
-  }
-  if (out.nodes < 2) throw new RangeError(`Invalid --nodes: at least 2: received ${out.nodes}`);
-  return out;
-}
+/** Default options of the command line. */
+const DEFAULTS: ChaosOptions = {
+  seconds: 180,
+  seed: 1,
+  nodes: 5,
+  clients: 6,
+  rate: 60,
+  keys: 200,
+  loss: 20,
+  gap: 4000,
+  convergeSeconds: 60,
+};
 
 /** A human-readable summary of a report. */
 export function summary(r: ChaosReport): string {
@@ -284,6 +265,8 @@ export function summary(r: ChaosReport): string {
     `  faults: ${r.faults.kill} SIGKILL+restart, ${r.faults.stop} SIGSTOP/SIGCONT, ${r.faults.loss} packet-loss spells${
       r.lossSkipped ? ` (loss skipped: ${r.lossSkipped})` : ""
     }${r.faultErrors.length ? `; errors: ${r.faultErrors.join("; ")}` : ""}`,
+    `  node crashes: ${r.crashes.length}`,
+    ...r.crashes.map((c) => `    node ${c.node} exited ${c.code}: ${c.log.join("\n      ")}`),
     `  convergence: ${
       r.convergence.converged
         ? `equal digests ${r.convergence.ms} ms after the faults ended`
@@ -301,24 +284,22 @@ export function summary(r: ChaosReport): string {
 }
 
 if (import.meta.main) {
-  let args;
-  try {
-    args = parseArgs(Deno.args);
-  } catch (err) {
-    console.error((err as Error).message);
+  const { json, netns, ...options } = flagsOrExit({ ...DEFAULTS, json: false, netns: "" });
+  if (options.nodes < 2) {
+    console.error(`Invalid --nodes ${options.nodes}: a cluster needs at least 2`);
     Deno.exit(2);
   }
-  const { json, netns, ...options } = args;
   let namespaceSkipped: string | undefined;
-  if (netns === undefined) {
+  if (netns === "") {
     const rerun = await rerunInNamespace("chaos", [...Deno.args]);
     if ("code" in rerun) Deno.exit(rerun.code);
     namespaceSkipped = rerun.skipped;
   }
   const log = (line: string) => console.error(`chaos: ${line}`);
   if (namespaceSkipped) log(`running in place: ${namespaceSkipped}`);
-  const report = await runChaos(options, netns, log);
+  const report = await runChaos(options, netns || undefined, log);
   if (namespaceSkipped && report.lossSkipped) report.lossSkipped = namespaceSkipped;
   console.log(json ? JSON.stringify(report) : summary(report));
-  Deno.exit(report.lost === 0 && report.convergence.converged ? 0 : 1);
+  const passed = report.lost === 0 && report.convergence.converged && report.crashes.length === 0;
+  Deno.exit(passed ? 0 : 1);
 }
