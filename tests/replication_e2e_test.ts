@@ -325,9 +325,9 @@ Deno.test({
 });
 
 Deno.test("an overwrite that expires while a stopped replica missed it does not bring the old value back", async () => {
-  // Found with the chaos run's model: node 2, SIGSTOPped until declared dead, keeps v1; v2 (acked by
-  // the live nodes, 1 s TTL) expires; when node 2 comes back, anti-entropy used to copy v1 back
-  // onto every node, since the expired v2 had been dropped everywhere.
+  // Found with the chaos run's model: node 2, SIGSTOPped until declared dead, keeps v1; v2
+  // (acked by the live nodes, 1 s TTL) expires; when node 2 comes back, anti-entropy used to
+  // copy v1 back onto every node, since the expired v2 had been dropped everywhere.
   const nodes = await startCluster("expire", 3, ENV);
   try {
     await waitReady(nodes);

@@ -11,9 +11,10 @@
  *    acknowledged write or delete was lost, and no overwritten value came back.
  *
  * Usage: `deno task chaos [--seconds 180] [--seed 1] [--nodes 5] [--clients 6] [--rate 60]
- * [--keys 200] [--loss 20] [--gap 4000] [--converge-seconds 60] [--json]`. Loopback only. Run as root with `ip` and
- * `nft` (iproute2, nftables), it re-runs itself inside a network namespace of its own and can
- * inject packet loss there; otherwise it runs in place and reports loss as skipped, with why.
+ * [--keys 200] [--loss 20] [--gap 4000] [--converge-seconds 60] [--json]`. Loopback only. Run
+ * as root with `ip` and `nft` (iproute2, nftables), it re-runs itself inside a network namespace
+ * of its own and can inject packet loss there; otherwise it runs in place and reports loss as
+ * skipped, with why.
  * Exits 1 when a write was lost or the digests did not converge.
  *
  * @module

@@ -1,11 +1,11 @@
 /**
  * `deno task soak`: a 3-node cluster (the README's `deno task run` command) under a steady mixed
- * load — GET, PUT (some with a TTL, so entries keep expiring) and DELETE on a fixed key space at a
- * fixed rate, sent without waiting for earlier answers — for N minutes. Every interval it samples
- * each node's resident memory (RSS, from `ps`) and the client-side latency
- * (p50/p99) of the interval's requests, then fits a least-squares line through the samples after
- * the warm-up: a leak or a slowdown shows as a slope (MiB/min, ms/min). Passes when every
- * node's RSS slope and the p99 slope are under the thresholds and no request failed.
+ * load — GET, PUT (some with a TTL, so entries keep expiring) and DELETE on a fixed key space at
+ * a fixed rate, sent without waiting for earlier answers — for N minutes. Every interval it
+ * samples each node's resident memory (RSS, from `ps`) and the client-side latency (p50/p99) of
+ * the interval's requests, then fits a least-squares line through the samples after the
+ * warm-up: a leak or a slowdown shows as a slope (MiB/min, ms/min). Passes when every node's RSS
+ * slope and the p99 slope are under the thresholds and no request failed.
  *
  * Usage: `deno task soak [--minutes 10] [--interval 30] [--rate 200] [--keys 2000] [--seed 1]
  * [--max-rss-slope 2] [--max-latency-slope 1] [--json]` (`--seconds` instead of `--minutes`
