@@ -17,7 +17,7 @@
 import { type Random, randomInt, SeededRandom } from "../../src/util/random.ts";
 import { startCluster } from "../../tests/support/cluster_process.ts";
 import type { NodeProcess } from "../../tests/support/node_process.ts";
-import { waitReady } from "../../tests/support/replication_client.ts";
+import { statsOf, waitReady } from "../../tests/support/replication_client.ts";
 import { flagsOrExit } from "../cli_flags.ts";
 import { leastSquares, quantile } from "./trend.ts";
 
@@ -52,6 +52,8 @@ export interface SoakSample {
   p99: number;
   /** Resident memory of each node, MiB. */
   rssMiB: number[];
+  /** Records (live entries and tombstones) each node's store holds. */
+  records: number[];
 }
 
 /** Everything a soak run measured. */
@@ -141,10 +143,10 @@ export async function runSoak(
     let errors = 0;
     let inFlight = 0;
     const started = performance.now();
-    const end = started + options.seconds * 1000;
+    const intervals = Math.max(1, Math.round(options.seconds / options.interval));
     let nextSample = started + options.interval * 1000;
     const pending = new Set<Promise<void>>();
-    while (performance.now() < end) {
+    while (samples.length < intervals) {
       // Send what is due by now, at the fixed rate, whether or not earlier answers came.
       const due = Math.floor(((performance.now() - started) / 1000) * options.rate);
       while (requests.sent + requests.skipped < due) {
@@ -178,6 +180,10 @@ export async function runSoak(
           p50: quantile(sorted, 0.5),
           p99: quantile(sorted, 0.99),
           rssMiB: await rssMiB(nodes.map((n) => n.pid)),
+          records: await Promise.all(nodes.map(async (n) => {
+            const { store } = await statsOf(n);
+            return store.entries + store.tombstones;
+          })),
         };
         samples.push(sample);
         requests.errors += errors;
@@ -189,7 +195,7 @@ export async function runSoak(
             sample.minute.toFixed(2)
           } min: ${sample.requests} requests, ${sample.errors} errors, p50 ${
             sample.p50.toFixed(2)
-          } ms, p99 ${sample.p99.toFixed(2)} ms, RSS ${
+          } ms, p99 ${sample.p99.toFixed(2)} ms, records ${sample.records.join("/")}, RSS ${
             sample.rssMiB.map((r) => r.toFixed(1)).join(" / ")
           } MiB`,
         );
