@@ -10,7 +10,7 @@
  * 2. on every node, every key's value is explained by its history (see `history.ts`): no
  *    acknowledged write or delete was lost, and no overwritten value came back.
  *
- * Usage: `deno task chaos [--seconds 180] [--seed 1] [--nodes 5] [--clients 6] [--rate 60]
+ * Usage: `deno task chaos [--seconds 180] [--seed 1] [--nodes 5] [--clients 12] [--rate 60]
  * [--keys 200] [--loss 20] [--gap 4000] [--converge-seconds 60] [--json]`. Loopback only. Run
  * as root with `ip` and `nft` (iproute2, nftables), it re-runs itself inside a network namespace
  * of its own and can inject packet loss there; otherwise it runs in place and reports loss as
@@ -38,7 +38,7 @@ export interface ChaosOptions {
   seed: number;
   /** Cluster size. @default 5 */
   nodes: number;
-  /** Concurrent clients. @default 6 */
+  /** Concurrent clients (each waits for its answer: a stopped node holds one for seconds). @default 12 */
   clients: number;
   /** Operations per second over all clients (fewer while faults slow the answers). @default 60 */
   rate: number;
