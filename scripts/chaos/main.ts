@@ -38,7 +38,10 @@ export interface ChaosOptions {
   seed: number;
   /** Cluster size. @default 5 */
   nodes: number;
-  /** Concurrent clients (each waits for its answer: a stopped node holds one for seconds). @default 12 */
+  /**
+   * Concurrent clients (each waits for its answer, and a stopped node holds one for seconds).
+   * @default 12
+   */
   clients: number;
   /** Operations per second over all clients (fewer while faults slow the answers). @default 60 */
   rate: number;
@@ -243,7 +246,7 @@ const DEFAULTS: ChaosOptions = {
   seconds: 180,
   seed: 1,
   nodes: 5,
-  clients: 6,
+  clients: 12,
   rate: 60,
   keys: 200,
   loss: 20,
