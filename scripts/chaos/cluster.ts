@@ -29,8 +29,9 @@ export interface ChaosNode {
 export interface NodeCrash {
   /** Node index. */
   node: number;
-  /** Exit code and signal. */
+  /** Exit code. */
   code: number;
+  /** The signal that ended it, if any. */
   signal: string | null;
   /** Its last log lines. */
   log: string[];
@@ -45,6 +46,7 @@ export class ChaosCluster {
   private constructor(
     /** The nodes, by index. */
     readonly nodes: ChaosNode[],
+    /** Picks the nodes for clients and faults. */
     readonly random: Random,
   ) {
     for (const node of nodes) this.#watch(node);

@@ -57,10 +57,15 @@ export class FaultInjector {
   #loop: Promise<void> | undefined;
   #lossActive = false;
 
+  /** Faults hit `cluster`; loss spells need `loss` (undefined: no loss faults). */
   constructor(
+    /** The cluster the faults hit. */
     readonly cluster: ChaosCluster,
+    /** Packet loss control, if available. */
     readonly loss: PacketLoss | undefined,
+    /** Draws kinds, victims, gaps and durations. */
     readonly random: Random,
+    /** Gaps, durations and limits. */
     readonly options: FaultOptions,
   ) {
     this.#kinds = loss ? ["kill", "stop", "loss"] : ["kill", "stop"];

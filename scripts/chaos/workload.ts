@@ -40,10 +40,15 @@ export class WriteClients {
   #running = false;
   #loops: Promise<void>[] = [];
 
+  /** Clients writing to `cluster`'s running nodes and recording into `history`. */
   constructor(
+    /** The nodes written to. */
     readonly cluster: ChaosCluster,
+    /** Where every finished operation goes. */
     readonly history: History,
+    /** Draws keys, operations, TTLs and nodes. */
     readonly random: Random,
+    /** Rate, key space and mix. */
     readonly options: WriteClientOptions,
   ) {}
 

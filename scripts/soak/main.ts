@@ -47,8 +47,9 @@ export interface SoakSample {
   requests: number;
   /** Requests that failed (error, timeout, or a status other than 200 and a GET's 404). */
   errors: number;
-  /** Latency percentiles of the interval, ms. */
+  /** Median latency of the interval, ms. */
   p50: number;
+  /** 99th percentile latency of the interval, ms. */
   p99: number;
   /** Resident memory of each node, MiB. */
   rssMiB: number[];
