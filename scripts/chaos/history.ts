@@ -9,7 +9,8 @@
  * connection error, timeout) may or may not have been applied, so it may or may not win. Hence
  * the final state of a key may come from operation O (or be the initial "absent") if and only if
  * no acknowledged operation started after O ended: an acknowledged operation that strictly
- * follows O in real time must have replaced it. A final state that no such O explains means an
+ * follows O in real time must have replaced it. (A request the client gave up on may be applied
+ * later still, by a node that was stopped meanwhile: such an operation never "ended".) A final state that no such O explains means an
  * acknowledged write or delete was lost (or an overwritten value came back).
  *
  * @module
@@ -44,6 +45,11 @@ export interface Operation {
   outcome: Outcome;
   /** The HTTP status, or the error's name. */
   status: number | string;
+  /**
+   * The client gave up waiting (timeout) while the request may still sit unread at a stopped
+   * node, which would apply it when resumed: then no later operation is sure to follow it.
+   */
+  mayApplyLater?: boolean;
 }
 
 /** A key's state as read from one node: its value, or undefined when absent. */
@@ -84,6 +90,7 @@ export function judgeKey(
   const candidates = operations.filter((op) => op.outcome !== "refused");
   const acked = candidates.filter((op) => op.outcome === "acked");
   // The acknowledged operation that started last: it follows everything that ended before it.
+  const endOf = (op: Operation) => (op.mayApplyLater ? Infinity : op.end);
   const supersededBy = (end: number) => {
     let latest: Operation | undefined;
     for (const a of acked) if (a.start > end && (!latest || a.start > latest.start)) latest = a;
@@ -93,19 +100,19 @@ export function judgeKey(
     if (op.kind === "delete") return observed.value === undefined;
     if (op.ttlMs === undefined) return observed.value === op.value;
     // Applied somewhere in [start, end], so it expires somewhere in [start, end] + ttl.
-    const mayBePresent = observed.start < op.end + op.ttlMs + marginMs;
+    const mayBePresent = observed.start < endOf(op) + op.ttlMs + marginMs;
     const mayBeExpired = observed.end > op.start + op.ttlMs - marginMs;
     return observed.value === op.value
       ? mayBePresent
       : observed.value === undefined && mayBeExpired;
   };
   const explained = (observed.value === undefined && acked.length === 0) ||
-    candidates.some((op) => explains(op) && supersededBy(op.end) === undefined);
+    candidates.some((op) => explains(op) && supersededBy(endOf(op)) === undefined);
   if (explained) return undefined;
   // Name the acknowledged operation that replaced whatever produced the observed state.
   const producers = candidates.filter(explains);
   const lost = producers.length > 0
-    ? supersededBy(Math.max(...producers.map((p) => p.end)))
+    ? supersededBy(Math.max(...producers.map(endOf)))
     : acked.reduce<Operation | undefined>((a, b) => (a && a.start >= b.start ? a : b), undefined);
   return { key, observed: observed.value ?? "absent", ...(lost ? { lost } : {}) };
 }

@@ -45,6 +45,15 @@ Deno.test("judgeKey lets concurrent and unacknowledged later operations win or l
   assert.equal(judgeKey("k", [a, b, c, d], at(d.value)), undefined);
 });
 
+Deno.test("judgeKey: a request the client gave up on may still win over later ones", () => {
+  const a = op("put", 0, 10, "acked");
+  const late = op("put", 20, 8020, "unknown", { mayApplyLater: true, status: "TimeoutError" });
+  const b = op("put", 9000, 9010, "acked");
+  assert.equal(judgeKey("k", [a, late, b], at(late.value)), undefined);
+  assert.equal(judgeKey("k", [a, late, b], at(b.value)), undefined);
+  assert.equal(judgeKey("k", [a, late, b], at(a.value))?.lost, b);
+});
+
 Deno.test("judgeKey: a key never acknowledged may be absent; refused operations explain nothing", () => {
   const a = op("put", 0, 10, "unknown");
   const r = op("put", 20, 30, "refused");

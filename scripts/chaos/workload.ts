@@ -102,6 +102,7 @@ export class WriteClients {
     } catch (err) {
       op.status = (err as Error).name;
       op.outcome = "unknown";
+      if (op.status === "TimeoutError" || op.status === "AbortError") op.mayApplyLater = true;
     }
     op.end = performance.now();
     this.history.add(op);
