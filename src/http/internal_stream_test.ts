@@ -130,6 +130,35 @@ Deno.test("StreamReplicationTransport gives up on a peer that does not answer in
   }
 });
 
+Deno.test("StreamReplicationTransport fails a batch whose socket never opens, without an unhandled rejection", async () => {
+  // Like a SIGSTOPped peer: the kernel accepts the connection, nobody answers the upgrade. The
+  // deadline used to reject the batch's promise while nothing awaited it yet, which ended the
+  // process with "Uncaught (in promise) PeerRequestError" (found by `deno task chaos`).
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) accepted.push(conn);
+  })();
+  const t = new StreamReplicationTransport({ inner: noHttp, clock: systemClock });
+  try {
+    const peer = { name: "stopped", host: "127.0.0.1", httpPort: listener.addr.port };
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(
+        t.request(peer, "replicate", new Uint8Array([1]), 100),
+        (e) =>
+          e instanceof PeerRequestError && e.retryable && /no answer from stopped/.test(e.message),
+      );
+    }
+    // Let a macrotask turn pass: an unhandled rejection would surface here and fail the test.
+    await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    t.close();
+    listener.close();
+    for (const conn of accepted) conn.close();
+    await accepting;
+  }
+});
+
 Deno.test("the replication stream refuses browser origins and plain requests", async () => {
   const s = serve();
   try {

@@ -28,9 +28,13 @@
  * arriving after its deadline is only applied as a removal of what it beats (`discarded`), and
  * the deadline moves with the writer's clock skew. After the deadline an older write (from a
  * replica partitioned longer than `tombstoneTtlMs`) can come back, as with Cassandra's
- * gc_grace. An expired live entry is dropped outright, not tombstoned (memory first): a replica
- * that dropped v2 may accept an older v1 with a later expiry until v2 reaches it again from a
- * peer (then v2, already expired, lands as a tombstone and wins).
+ * gc_grace. An expired live entry that replaced an older version on this node becomes a
+ * tombstone until that same deadline: otherwise, once v2 had expired everywhere, a replica that
+ * missed v2 (stopped, partitioned) would bring the v1 it still holds back to every node through
+ * anti-entropy (found while writing the chaos run's model of what must survive). An expired
+ * entry that replaced nothing here is dropped outright (memory first: a key written once with a
+ * TTL costs nothing after expiry), and so is any expired entry reclaimed by eviction under
+ * memory pressure.
  *
  * **Expiry.** Lazy on every read and write of the key, plus a sweep every 100 ms over a rotating
  * slot cursor: 20,000 slots per tick always, more in batches of 1024 while over 25 % of a batch

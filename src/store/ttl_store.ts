@@ -12,7 +12,14 @@ import { EvictionQueue } from "./_eviction.ts";
 import { seededHash } from "./_hash.ts";
 import { KeyIndex } from "./_key_index.ts";
 import { NodeNames } from "./_node_names.ts";
-import { FLAG_LOCAL, FLAG_TOMBSTONE, FLAG_USED, NIL, SlotTable } from "./_slot_table.ts";
+import {
+  FLAG_LOCAL,
+  FLAG_SUPERSEDES,
+  FLAG_TOMBSTONE,
+  FLAG_USED,
+  NIL,
+  SlotTable,
+} from "./_slot_table.ts";
 import { checkRecord, resolveSettings, type StoreSettings } from "./_validate.ts";
 import { entrySize } from "./entry_size.ts";
 import type {
@@ -184,14 +191,16 @@ export class TtlStore {
   }
 
   /**
-   * Live entries and tombstones as records (for state transfer), skipping expired ones. Weakly
+   * Live entries and tombstones as records (for state transfer); an entry found expired is
+   * yielded as the tombstone it becomes, or skipped once past its retention deadline. Weakly
    * consistent: a key present for the whole iteration is yielded exactly once, with its value at
    * the moment it is reached; keys written or removed meanwhile may or may not appear.
    */
   *entries(): Generator<KeyedRecord, void, undefined> {
     for (let s = 0; s < this.#table.highWater; s++) {
       if ((this.#table.flags[s] & FLAG_USED) === 0) continue;
-      if (this.#reclaimable(s, this.#clock.now())) continue;
+      const now = this.#clock.now();
+      if (this.#reclaimable(s, now) && !this.#reclaim(s, now)) continue;
       yield this.#recordAt(s);
     }
   }
@@ -222,7 +231,8 @@ export class TtlStore {
 
   /**
    * Live entries and tombstones of one digest bucket; expired records found there are reclaimed
-   * first, so the bucket's digest is exact afterwards. Local records are not listed.
+   * first (an expired entry listed as the tombstone it becomes), so the bucket's digest is exact
+   * afterwards. Local records are not listed.
    */
   recordsInBucket(bucket: number): KeyedRecord[] {
     const last = this.#settings.digestBuckets - 1;
@@ -232,8 +242,7 @@ export class TtlStore {
     const now = this.#clock.now();
     const out: KeyedRecord[] = [];
     for (const s of this.#digests.slots(bucket)) {
-      if (this.#reclaimable(s, now)) this.#reclaim(s);
-      else out.push(this.#recordAt(s));
+      if (!this.#reclaimable(s, now) || this.#reclaim(s, now)) out.push(this.#recordAt(s));
     }
     return out;
   }
@@ -276,7 +285,7 @@ export class TtlStore {
         if ((t.flags[s] & FLAG_USED) === 0) continue;
         used++;
         if (this.#reclaimable(s, now)) {
-          this.#reclaim(s);
+          this.#reclaim(s, now);
           found++;
           reclaimed++;
         }
@@ -310,13 +319,13 @@ export class TtlStore {
     this.stop();
   }
 
-  // The slot of `key`, or NIL when absent or past its time (then reclaimed on the spot).
+  // The slot of `key`, or NIL when absent or past its time (then reclaimed on the spot; an
+  // expired entry may stay as a tombstone, whose slot is returned).
   #resolve(key: string, hash: number, now: number): number {
     const s = this.#index.find(key, hash);
     if (s === NIL) return NIL;
     if (!this.#reclaimable(s, now)) return s;
-    this.#reclaim(s);
-    return NIL;
+    return this.#reclaim(s, now) ? s : NIL;
   }
 
   #reclaimable(s: number, now: number): boolean {
@@ -326,10 +335,32 @@ export class TtlStore {
     return Math.max(e, hlcPhysicalMs(t.hlc[s]) + this.#tombstoneTtlMs) <= now;
   }
 
-  #reclaim(s: number): void {
-    if ((this.#table.flags[s] & FLAG_TOMBSTONE) !== 0) this.#tombstonesCollected++;
-    else this.#expirations++;
-    this.#remove(s);
+  // Collects a tombstone past its deadline, or expires a live entry. An expired entry that
+  // replaced an older version here (FLAG_SUPERSEDES) becomes a tombstone until its version's
+  // retention deadline: a replica that missed this write may still hold the value it
+  // overwrote, and only the remembered version keeps that value from coming back through
+  // anti-entropy once this one has expired everywhere. Returns whether the slot is still in
+  // use (as that tombstone).
+  // Under memory pressure (`keepTombstone` false) the entry goes outright, like any eviction.
+  #reclaim(s: number, now: number, keepTombstone = true): boolean {
+    const t = this.#table;
+    if ((t.flags[s] & FLAG_TOMBSTONE) !== 0) {
+      this.#tombstonesCollected++;
+      this.#remove(s);
+      return false;
+    }
+    this.#expirations++;
+    const supersedes = (t.flags[s] & FLAG_SUPERSEDES) !== 0;
+    if (!keepTombstone || !supersedes || hlcPhysicalMs(t.hlc[s]) + this.#tombstoneTtlMs <= now) {
+      this.#remove(s);
+      return false;
+    }
+    const key = t.keys[s]!;
+    const version = { hlc: t.hlc[s], node: this.#names.names[t.node[s]] };
+    const local = (t.flags[s] & FLAG_LOCAL) !== 0;
+    const size = entrySize(key, null);
+    this.#write(s, key, t.hash[s], null, t.expiresAt[s], version, size, local);
+    return true;
   }
 
   #compareStored(s: number, version: Version): number {
@@ -364,6 +395,7 @@ export class TtlStore {
     const t = this.#table, names = this.#names, queue = this.#queue;
     const id = names.acquire(version.node);
     const tombstone = value === null;
+    const supersedes = s !== NIL;
     let relink = true;
     if (s === NIL) {
       s = t.alloc();
@@ -388,6 +420,7 @@ export class TtlStore {
       queue.access(s); // an overwrite counts as a use
     }
     t.flags[s] = local ? t.flags[s] | FLAG_LOCAL : t.flags[s] & ~FLAG_LOCAL;
+    t.flags[s] = supersedes ? t.flags[s] | FLAG_SUPERSEDES : t.flags[s] & ~FLAG_SUPERSEDES;
     t.values[s] = value;
     t.expiresAt[s] = expiresAt;
     t.hlc[s] = version.hlc;
@@ -438,7 +471,7 @@ export class TtlStore {
       const victim = this.#queue.victim(protect);
       if (victim === NIL) break;
       if (this.#reclaimable(victim, now)) {
-        this.#reclaim(victim);
+        this.#reclaim(victim, now, false);
       } else {
         this.#evictions++;
         this.#remove(victim);

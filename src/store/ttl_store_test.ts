@@ -89,6 +89,37 @@ Deno.test("TtlStore.apply() of an already expired write leaves a tombstone that 
   assert.deepEqual(store.peek("k")?.version, v(2));
 });
 
+Deno.test("TtlStore: an expired overwrite stays a tombstone that blocks the value it replaced", () => {
+  // A replica that missed the overwrite still holds v1; once v2 expired everywhere, only a
+  // remembered v2 keeps anti-entropy from bringing v1 back (found with the chaos model).
+  const { clock, store } = setup();
+  store.apply("k", { value: "v1", expiresAt: 0, version: v(0) });
+  store.apply("k", { value: "v2", expiresAt: T0 + 1_000, version: v(10) });
+  store.apply("fresh", { value: "f", expiresAt: T0 + 1_000, version: v(10) });
+  clock.advanceTo(T0 + 1_000);
+  assert.equal(store.get("k"), undefined);
+  assert.deepEqual(store.peek("k"), {
+    key: "k",
+    value: null,
+    expiresAt: T0 + 1_000,
+    version: v(10),
+  });
+  assert.equal(store.apply("k", { value: "v1", expiresAt: 0, version: v(0) }).reason, "stale");
+  assert.equal(store.get("k"), undefined);
+  // It is listed (and so repaired onto replicas that lack it) like a delete.
+  const listed = store.recordsInBucket(store.bucketOf("k")).find((r) => r.key === "k");
+  assert.equal(listed?.value, null);
+  // An entry that replaced nothing here expires outright, as before (memory first).
+  assert.equal(store.peek("fresh"), undefined);
+  assert.deepEqual([store.size, store.stats().tombstones, store.stats().expirations], [0, 1, 2]);
+  assert.equal(store.bytes, entrySize("k", null));
+  // The tombstone goes at its version's retention deadline; then v1 is accepted again.
+  clock.advanceTo(T0 + 10 + TOMBSTONE_TTL);
+  assert.equal(store.sweep(), 1);
+  assert.deepEqual([store.stats().tombstones, store.bytes], [0, 0]);
+  assert.equal(store.apply("k", { value: "v1", expiresAt: 0, version: v(0) }).reason, "stored");
+});
+
 Deno.test("TtlStore.apply() discards a delete past its retention deadline but removes what it beats", () => {
   const { clock, store } = setup();
   store.apply("k", { value: "old", expiresAt: 0, version: v(0) });

@@ -8,13 +8,23 @@
 
 const root = new URL("../../", import.meta.url);
 
-/** The `run` task's command line split into program and arguments. */
-export async function runTaskCommand(): Promise<string[]> {
+/**
+ * A task's command line (the `run` task unless `task` names another) split into program and
+ * arguments, the program being this Deno executable; run it with the repository root as cwd.
+ */
+export async function runTaskCommand(task = "run"): Promise<string[]> {
   const denoJson = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  const words = (denoJson.tasks.run as string).split(/\s+/).filter((w) => w !== "");
-  if (words[0] !== "deno") throw new Error(`Cannot run node: task does not start with deno`);
+  const command = denoJson.tasks[task];
+  if (typeof command !== "string") throw new Error(`Cannot run task: no task "${task}"`);
+  const words = command.split(/\s+/).filter((w) => w !== "");
+  if (words[0] !== "deno") {
+    throw new Error(`Cannot run task "${task}": it does not start with deno: ${command}`);
+  }
   return [Deno.execPath(), ...words.slice(1)];
 }
+
+/** The repository root (the folder of deno.json), as a cwd for {@link runTaskCommand}. */
+export const repositoryRoot: URL = root;
 
 /** Finds a port that is free for both TCP and UDP on 127.0.0.1. */
 export function freePort(): number {
