@@ -27,3 +27,19 @@ Deno.test("SharedMemberInterner.name returns the first equal string seen", () =>
   assert.strictEqual(intern.name("n1"), first);
   assert.strictEqual(intern.name("n2"), "n2");
 });
+
+Deno.test("SharedMemberInterner.slotIndex maps names to slots per table, growing as needed", () => {
+  const intern = new SharedMemberInterner();
+  const a = intern.slotIndex(), b = intern.slotIndex();
+  for (let i = 0; i < 100; i++) a.set(`n${i}`, i * 2);
+  b.set("n50", 0);
+  assert.strictEqual(a.get("n0"), 0);
+  assert.strictEqual(a.get("n99"), 198);
+  assert.strictEqual(b.get("n50"), 0);
+  assert.strictEqual(b.get("n0"), undefined);
+  assert.strictEqual(a.get("unknown"), undefined);
+  a.delete("n99");
+  assert.strictEqual(a.get("n99"), undefined);
+  assert.strictEqual(intern.id("n99"), 99);
+  assert.strictEqual(intern.idOf("never"), undefined);
+});

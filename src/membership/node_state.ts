@@ -16,7 +16,7 @@ import type { Random } from "../util/random.ts";
 import { type MembershipConfig, META_MAX_SIZE } from "./config.ts";
 import { suspicionBounds } from "./formulas.ts";
 import { MemberColumns } from "./_member_columns.ts";
-import type { MemberInterner } from "./member_interner.ts";
+import type { MemberInterner, SlotIndex } from "./member_interner.ts";
 import { ProbeList } from "./probe_list.ts";
 import { SuspicionTimer } from "./suspicion.ts";
 import {
@@ -93,7 +93,7 @@ export class MemberTable {
   readonly #acceptAlive: ((alive: AliveInput) => boolean) | undefined;
   readonly #intern: MemberInterner | undefined;
   readonly #cols = new MemberColumns();
-  readonly #byName = new Map<string, number>();
+  readonly #byName: SlotIndex;
   readonly #timers = new Map<string, SuspicionTimer>();
   /** Slots in probe order. */
   readonly #nodes: ProbeList<number>;
@@ -114,6 +114,7 @@ export class MemberTable {
     this.#allowAddress = options.allowAddress ?? (() => true);
     this.#acceptAlive = options.acceptAlive;
     this.#intern = options.intern;
+    this.#byName = options.intern?.slotIndex?.() ?? new Map<string, number>();
   }
 
   /** Our own name. */
