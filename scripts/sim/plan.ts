@@ -35,7 +35,7 @@ export interface PlanOptions {
 
 /** Cluster sizes of the scale runs. */
 export function scaleSizes(quick: boolean): number[] {
-  return quick ? [10, 50, 200] : [10, 30, 100, 300, 1000, 2000, 3000];
+  return quick ? [10, 50, 200] : [10, 30, 100, 300, 1000, 2000, 3000, 10000];
 }
 
 /** The runs for `options`, smallest first. */

@@ -30,15 +30,27 @@ const CRASH_GAP_MS = 5_000;
 export async function runScale(spec: ScaleSpec): Promise<RunResult> {
   const t0 = performance.now();
   const { cluster, warm, warmWallMs, suspicion } = buildCluster(spec);
+  // Progress on stderr, so a long run that is stopped still tells how far it got.
+  const progress = (phase: string) =>
+    console.error(
+      `  [N=${spec.n}] ${phase}: virtual ${(cluster.now / 1000).toFixed(0)} s, wall ${
+        ((performance.now() - t0) / 1000).toFixed(0)
+      } s, RSS ${Math.round(Deno.memoryUsage().rss / 2 ** 20)} MiB`,
+    );
+  progress("warm start done");
   const tally = new FalsePositiveTally(cluster);
   const random = new SeededRandom(spec.seed * 31 + 7);
   await cluster.run(SETTLE_MS);
+  progress("settled");
   let bandwidth: Bandwidth | undefined;
   if (spec.bandwidthMs > 0) bandwidth = await measureBandwidth(cluster, warm, spec.bandwidthMs);
+  progress("bandwidth window done");
   const churnStart = cluster.now;
   const before = snapshot(cluster, warm);
   const joins = await runJoins(cluster, warm, spec.joins, random);
+  progress("joins done");
   const crashes = await runCrashes(cluster, warm, spec.crashes, suspicion.max, random);
+  progress("crashes done");
   const churnBandwidth = cluster.now > churnStart
     ? rate(before, snapshot(cluster, warm), warm.length, cluster.now - churnStart)
     : undefined;

@@ -4,7 +4,9 @@
  * rule takes a decoded message as a plain object and returns {@link MembershipEffect}s — what to
  * broadcast, which events to emit, that we refuted — for the protocol engine to carry out.
  * Suspicion timers run on the injected clock; their expiries deliver effects through
- * `onEffects`. Inputs' byte arrays are copied, so decoder buffers may be reused.
+ * `onEffects`. Inputs' byte arrays are copied, so decoder buffers may be reused; the copies are
+ * shared between records where equal and never modified. Records are kept column by column
+ * (`_member_columns.ts`), so a table of N members costs about 100 bytes per member.
  *
  * @module
  */
@@ -13,15 +15,14 @@ import type { Clock } from "../util/clock.ts";
 import type { Random } from "../util/random.ts";
 import { type MembershipConfig, META_MAX_SIZE } from "./config.ts";
 import { suspicionBounds } from "./formulas.ts";
+import { MemberColumns } from "./_member_columns.ts";
+import type { MemberInterner, SlotIndex } from "./member_interner.ts";
 import { ProbeList } from "./probe_list.ts";
 import { SuspicionTimer } from "./suspicion.ts";
 import {
   type AliveInput,
   type DeadInput,
   type GossipMessage,
-  isDeadOrLeft,
-  isGossipTarget,
-  isReapable,
   type Member,
   type MembershipEffect,
   NodeState,
@@ -63,10 +64,16 @@ export interface MemberTableOptions {
    * dropped). @default none
    */
   acceptAlive?: (alive: AliveInput) => boolean;
+  /**
+   * Shares the names and byte arrays the table keeps with other tables (a simulation of many
+   * members in one process). @default none: each value is copied once, equal version and
+   * metadata bytes are shared within the table
+   */
+  intern?: MemberInterner;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Entry = Mutable<Member>;
+const EMPTY = new Uint8Array(0);
+const NO_VSN = new Uint8Array(6);
 
 /**
  * The membership table of one node and the rules that change it.
@@ -86,9 +93,15 @@ export class MemberTable {
   readonly #onEffects: (effects: MembershipEffect[]) => void;
   readonly #allowAddress: (addr: Uint8Array) => boolean;
   readonly #acceptAlive: ((alive: AliveInput) => boolean) | undefined;
-  readonly #byName = new Map<string, Entry>();
+  readonly #intern: MemberInterner | undefined;
+  readonly #cols = new MemberColumns();
+  readonly #byName: SlotIndex;
   readonly #timers = new Map<string, SuspicionTimer>();
-  readonly #nodes: ProbeList<Entry>;
+  /** Slots in probe order. */
+  readonly #nodes: ProbeList<number>;
+  // The last distinct version and metadata bytes kept: most members share them.
+  #lastVsn: Uint8Array = NO_VSN;
+  #lastMeta: Uint8Array = EMPTY;
   #incarnation = 0;
   #leaving = false;
   #leaveNotify: (() => void) | undefined;
@@ -102,6 +115,8 @@ export class MemberTable {
     this.#onEffects = options.onEffects;
     this.#allowAddress = options.allowAddress ?? (() => true);
     this.#acceptAlive = options.acceptAlive;
+    this.#intern = options.intern;
+    this.#byName = options.intern?.slotIndex?.() ?? new Map<string, number>();
   }
 
   /** Our own name. */
@@ -126,30 +141,35 @@ export class MemberTable {
 
   /** A snapshot of one member. */
   get(name: string): Member | undefined {
-    const e = this.#byName.get(name);
-    return e && { ...e };
+    const s = this.#byName.get(name);
+    return s === undefined ? undefined : this.#cols.member(s);
   }
 
   /** Snapshots of every member not dead or left, self included (memberlist's `Members`). */
   members(): Member[] {
-    return this.#nodes.items().filter((e) => !isDeadOrLeft(e)).map((e) => ({ ...e }));
+    const states = this.#cols.states;
+    return this.#nodes.items().filter((s) => !goneState(states[s])).map((s) =>
+      this.#cols.member(s)
+    );
   }
 
   /** Snapshots of the whole table in probe order, dead and left members included. */
   all(): Member[] {
-    return this.#nodes.items().map((e) => ({ ...e }));
+    return this.#nodes.items().map((s) => this.#cols.member(s));
   }
 
   /** Count of members not dead or left, self included (memberlist's `NumMembers`). */
   numMembers(): number {
+    const states = this.#cols.states;
     let n = 0;
-    for (const e of this.#nodes.items()) if (!isDeadOrLeft(e)) n++;
+    for (const s of this.#nodes.items()) if (!goneState(states[s])) n++;
     return n;
   }
 
   /** Whether some other member is not dead or left (Leave/UpdateNode only wait if so). */
   anyAlive(): boolean {
-    return this.#nodes.items().some((e) => e.name !== this.#local && !isDeadOrLeft(e));
+    const { names, states } = this.#cols;
+    return this.#nodes.items().some((s) => names[s] !== this.#local && !goneState(states[s]));
   }
 
   /** The running suspicion timer for `name`, if any. */
@@ -179,15 +199,16 @@ export class MemberTable {
    */
   updateNode(meta: Uint8Array, notify?: () => void, vsn?: Uint8Array): MembershipEffect[] {
     checkMeta(meta);
-    const me = this.#byName.get(this.#local);
-    if (!me) throw new Error("Cannot update node: the local node was never set alive");
+    const s = this.#byName.get(this.#local);
+    if (s === undefined) throw new Error("Cannot update node: the local node was never set alive");
+    const c = this.#cols;
     const alive = {
       incarnation: this.nextIncarnation(),
       node: this.#local,
-      addr: me.addr,
-      port: me.port,
+      addr: c.addrs[s],
+      port: c.ports[s],
       meta,
-      vsn: vsn ?? me.vsn,
+      vsn: vsn ?? c.vsns[s],
     };
     return this.aliveNode(alive, { bootstrap: true, notify });
   }
@@ -200,10 +221,11 @@ export class MemberTable {
   leave(notify?: () => void): MembershipEffect[] {
     if (this.#leaving) return [];
     this.#leaving = true;
-    const me = this.#byName.get(this.#local);
-    if (!me) return [];
+    const s = this.#byName.get(this.#local);
+    if (s === undefined) return [];
     this.#leaveNotify = notify;
-    return this.deadNode({ incarnation: me.incarnation, node: me.name, from: me.name });
+    const incarnation = this.#cols.incarnations[s];
+    return this.deadNode({ incarnation, node: this.#local, from: this.#local });
   }
 
   /**
@@ -224,114 +246,122 @@ export class MemberTable {
     }
     if (this.#acceptAlive && (a.vsn.length < 6 || !this.#acceptAlive(a))) return effects;
 
-    let e = this.#byName.get(a.node);
+    const c = this.#cols;
+    let s = this.#byName.get(a.node);
     let updatesNode = false;
-    if (!e) {
+    if (s === undefined) {
       if (!this.#allowAddress(a.addr)) return effects;
       const limit = this.#config.maxMembers ?? Infinity;
-      if (this.#byName.size >= limit) {
+      if (this.#nodes.length >= limit) {
         effects.push({ type: "member-refused", node: a.node, limit });
         return effects;
       }
-      e = this.#insert(a);
-    } else if (!bytesEqual(e.addr, a.addr) || e.port !== a.port) {
+      s = this.#insert(a);
+    } else if (!bytesEqual(c.addrs[s], a.addr) || c.ports[s] !== a.port) {
       if (!this.#allowAddress(a.addr)) return effects;
       const reclaimAfter = this.#config.deadNodeReclaimTime;
-      const canReclaim = reclaimAfter > 0 && this.#clock.now() - e.stateChange > reclaimAfter;
-      if (e.state === NodeState.Left || (e.state === NodeState.Dead && canReclaim)) {
+      const canReclaim = reclaimAfter > 0 &&
+        this.#clock.now() - c.stateChanges[s] > reclaimAfter;
+      const state = c.states[s];
+      if (state === NodeState.Left || (state === NodeState.Dead && canReclaim)) {
         updatesNode = true;
       } else {
-        effects.push({ type: "conflict", existing: { ...e }, other: a });
+        effects.push({ type: "conflict", existing: c.member(s), other: a });
         return effects;
       }
     }
     // Others need strictly newer news; about us an equal incarnation may still need a refute.
-    if (!isLocal && !updatesNode && a.incarnation <= e.incarnation) return effects;
-    if (isLocal && a.incarnation < e.incarnation) return effects;
+    if (!isLocal && !updatesNode && a.incarnation <= c.incarnations[s]) return effects;
+    if (isLocal && a.incarnation < c.incarnations[s]) return effects;
 
     this.#cancelSuspicion(a.node);
-    const oldState = e.state;
-    const oldMeta = e.meta;
+    const oldState = c.states[s];
+    const oldMeta = c.metas[s];
     if (isLocal && !options.bootstrap) {
       // Same incarnation with different meta/vsn: a restarted us with new config; refute.
       if (
-        a.incarnation === e.incarnation && bytesEqual(a.meta, e.meta) && bytesEqual(a.vsn, e.vsn)
+        a.incarnation === c.incarnations[s] && bytesEqual(a.meta, c.metas[s]) &&
+        bytesEqual(a.vsn, c.vsns[s])
       ) return effects;
-      this.#refute(e, a.incarnation, effects);
+      this.#refute(s, a.incarnation, effects);
     } else {
       effects.push(broadcast({ type: "alive", body: a }, a.node, options.notify));
-      if (a.vsn.length >= 6) e.vsn = a.vsn.slice(0, 6);
-      e.incarnation = a.incarnation;
-      e.meta = a.meta.slice();
-      e.addr = a.addr.slice();
-      e.port = a.port;
-      if (e.state !== NodeState.Alive) {
-        e.state = NodeState.Alive;
-        e.stateChange = this.#clock.now();
+      if (a.vsn.length >= 6) c.vsns[s] = this.#keepVsn(c.vsns[s], a.vsn);
+      c.incarnations[s] = a.incarnation;
+      c.metas[s] = this.#keepMeta(c.metas[s], a.meta);
+      if (!bytesEqual(c.addrs[s], a.addr)) c.addrs[s] = this.#keepAddr(a.addr);
+      c.ports[s] = a.port;
+      if (c.states[s] !== NodeState.Alive) {
+        c.states[s] = NodeState.Alive;
+        c.stateChanges[s] = this.#clock.now();
       }
     }
     if (oldState === NodeState.Dead || oldState === NodeState.Left) {
-      effects.push({ type: "join", member: { ...e } });
-    } else if (!bytesEqual(oldMeta, e.meta)) {
-      effects.push({ type: "update", member: { ...e } });
+      effects.push({ type: "join", member: c.member(s) });
+    } else if (!bytesEqual(oldMeta, c.metas[s])) {
+      effects.push({ type: "update", member: c.member(s) });
     }
     return effects;
   }
 
   /** Applies a suspect message (§7.2); may start a suspicion timer or confirm a running one. */
-  suspectNode(s: SuspectInput): MembershipEffect[] {
+  suspectNode(sus: SuspectInput): MembershipEffect[] {
     const effects: MembershipEffect[] = [];
-    const e = this.#byName.get(s.node);
-    if (!e || s.incarnation < e.incarnation) return effects;
+    const c = this.#cols;
+    const s = this.#byName.get(sus.node);
+    if (s === undefined || sus.incarnation < c.incarnations[s]) return effects;
     // A suspicion already runs: only new, independent accusers matter (and are re-gossiped).
-    const running = this.#timers.get(s.node);
+    const running = this.#timers.get(sus.node);
     if (running) {
-      if (running.confirm(s.from)) effects.push(broadcast({ type: "suspect", body: s }, s.node));
+      if (running.confirm(sus.from)) {
+        effects.push(broadcast({ type: "suspect", body: sus }, sus.node));
+      }
       return effects;
     }
-    if (e.state !== NodeState.Alive) return effects;
-    if (e.name === this.#local) {
-      this.#refute(e, s.incarnation, effects);
+    if (c.states[s] !== NodeState.Alive) return effects;
+    if (c.names[s] === this.#local) {
+      this.#refute(s, sus.incarnation, effects);
       return effects;
     }
-    effects.push(broadcast({ type: "suspect", body: s }, s.node));
-    e.incarnation = s.incarnation;
-    e.state = NodeState.Suspect;
-    e.stateChange = this.#clock.now();
+    effects.push(broadcast({ type: "suspect", body: sus }, sus.node));
+    c.incarnations[s] = sus.incarnation;
+    c.states[s] = NodeState.Suspect;
+    c.stateChanges[s] = this.#clock.now();
     const { k, min, max } = suspicionBounds(this.#config, this.numNodes);
     const timer: SuspicionTimer = new SuspicionTimer({
       clock: this.#clock,
-      from: s.from,
+      from: sus.from,
       k,
       min,
       max,
-      onTimeout: (confirmations) => this.#suspicionExpired(s.node, timer, confirmations),
+      onTimeout: (confirmations) => this.#suspicionExpired(sus.node, timer, confirmations),
     });
-    this.#timers.set(s.node, timer);
-    effects.push({ type: "suspicion-started", node: s.node, k, min, max });
+    this.#timers.set(sus.node, timer);
+    effects.push({ type: "suspicion-started", node: sus.node, k, min, max });
     return effects;
   }
 
   /** Applies a dead message (§7.3); `from === node` marks the member left instead of dead. */
   deadNode(d: DeadInput): MembershipEffect[] {
     const effects: MembershipEffect[] = [];
-    const e = this.#byName.get(d.node);
-    if (!e || d.incarnation < e.incarnation) return effects;
+    const c = this.#cols;
+    const s = this.#byName.get(d.node);
+    if (s === undefined || d.incarnation < c.incarnations[s]) return effects;
     this.#cancelSuspicion(d.node);
-    if (isDeadOrLeft(e)) return effects;
-    if (e.name === this.#local) {
+    if (goneState(c.states[s])) return effects;
+    if (c.names[s] === this.#local) {
       if (!this.#leaving) {
-        this.#refute(e, d.incarnation, effects);
+        this.#refute(s, d.incarnation, effects);
         return effects;
       }
       effects.push(broadcast({ type: "dead", body: d }, d.node, this.#leaveNotify));
     } else {
       effects.push(broadcast({ type: "dead", body: d }, d.node));
     }
-    e.incarnation = d.incarnation;
-    e.state = d.node === d.from ? NodeState.Left : NodeState.Dead;
-    e.stateChange = this.#clock.now();
-    effects.push({ type: "leave", member: { ...e } });
+    c.incarnations[s] = d.incarnation;
+    c.states[s] = d.node === d.from ? NodeState.Left : NodeState.Dead;
+    c.stateChanges[s] = this.#clock.now();
+    effects.push({ type: "leave", member: c.member(s) });
     return effects;
   }
 
@@ -342,15 +372,18 @@ export class MemberTable {
    */
   mergeState(records: readonly PushNodeRecord[]): MembershipEffect[] {
     const effects: MembershipEffect[] = [];
+    const add = (more: MembershipEffect[]) => {
+      for (const e of more) effects.push(e);
+    };
     for (const r of records) {
       const { name: node, incarnation } = r;
       if (r.state === NodeState.Alive) {
         const alive = { incarnation, node, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn };
-        effects.push(...this.aliveNode(alive));
+        add(this.aliveNode(alive));
       } else if (r.state === NodeState.Left) {
-        effects.push(...this.deadNode({ incarnation, node, from: node }));
+        add(this.deadNode({ incarnation, node, from: node }));
       } else if (r.state === NodeState.Dead || r.state === NodeState.Suspect) {
-        effects.push(...this.suspectNode({ incarnation, node, from: this.#local }));
+        add(this.suspectNode({ incarnation, node, from: this.#local }));
       }
     }
     return effects;
@@ -361,19 +394,26 @@ export class MemberTable {
    * member speaks a protocol or delegate version outside what every alive member understands.
    */
   verifyProtocol(records: readonly PushNodeRecord[]): void {
-    verifyProtocol(records, this.#nodes.items());
+    const { names, states, vsns } = this.#cols;
+    const local = this.#nodes.items().map((s) => ({
+      name: names[s],
+      state: states[s] as NodeState,
+      vsn: vsns[s],
+    }));
+    verifyProtocol(records, local);
   }
 
   /** Our push/pull records: every member in the table, dead and left included. */
   localState(): PushNodeRecord[] {
-    return this.#nodes.items().map((e) => ({
-      name: e.name,
-      addr: e.addr,
-      port: e.port,
-      meta: e.meta,
-      incarnation: e.incarnation,
-      state: e.state,
-      vsn: e.vsn,
+    const c = this.#cols;
+    return this.#nodes.items().map((s) => ({
+      name: c.names[s],
+      addr: c.addrs[s],
+      port: c.ports[s],
+      meta: c.metas[s],
+      incarnation: c.incarnations[s],
+      state: c.states[s],
+      vsn: c.vsns[s],
     }));
   }
 
@@ -383,9 +423,10 @@ export class MemberTable {
    * ({@link MemberTable.resetNodes}). `undefined` when nobody is probeable.
    */
   nextProbeTarget(): Member | undefined {
-    const skip = (e: Entry) => e.name === this.#local || isDeadOrLeft(e);
-    const e = this.#nodes.next(skip, () => this.resetNodes());
-    return e && { ...e };
+    const c = this.#cols;
+    const skip = (s: number) => c.names[s] === this.#local || goneState(c.states[s]);
+    const s = this.#nodes.next(skip, () => this.resetNodes());
+    return s === undefined ? undefined : c.member(s);
   }
 
   /**
@@ -395,9 +436,16 @@ export class MemberTable {
   resetNodes(): string[] {
     const now = this.#clock.now();
     const ttd = this.#config.gossipToTheDeadTime;
-    const reaped = this.#nodes.reset((e) => isReapable(e, now, ttd));
-    for (const e of reaped) this.#byName.delete(e.name);
-    return reaped.map((e) => e.name);
+    const c = this.#cols;
+    const reaped = this.#nodes.reset((s) =>
+      goneState(c.states[s]) && now - c.stateChanges[s] > ttd
+    );
+    return reaped.map((s) => {
+      const name = c.names[s];
+      this.#byName.delete(name);
+      c.release(s);
+      return name;
+    });
   }
 
   /**
@@ -405,27 +453,35 @@ export class MemberTable {
    * shuffle when the table is small, else up to 3n random draws).
    */
   randomMembers(k: number, exclude: (m: Member) => boolean): Member[] {
-    return this.#nodes.pick(k, exclude).map((e) => ({ ...e }));
+    return this.#pick(k, (s) => exclude(this.#cols.member(s)));
   }
 
   /** Up to `k` members for the gossip loop ({@link isGossipTarget}, never ourselves). */
   gossipTargets(k: number): Member[] {
     const now = this.#clock.now();
     const ttd = this.#config.gossipToTheDeadTime;
-    return this.randomMembers(k, (m) => m.name === this.#local || !isGossipTarget(m, now, ttd));
+    const { names, states, stateChanges } = this.#cols;
+    return this.#pick(k, (s) => {
+      if (names[s] === this.#local) return true;
+      const state = states[s];
+      if (state === NodeState.Alive || state === NodeState.Suspect) return false;
+      return !(state === NodeState.Dead && now - stateChanges[s] <= ttd);
+    });
   }
 
   /** Up to `k` alive members other than us and `target`, to ask for indirect pings. */
   indirectProbeHelpers(k: number, target: string): Member[] {
-    return this.randomMembers(
+    const { names, states } = this.#cols;
+    return this.#pick(
       k,
-      (m) => m.name === this.#local || m.name === target || m.state !== NodeState.Alive,
+      (s) => names[s] === this.#local || names[s] === target || states[s] !== NodeState.Alive,
     );
   }
 
   /** One random alive member other than us for periodic push/pull, if any. */
   pushPullTarget(): Member | undefined {
-    return this.randomMembers(1, (m) => m.name === this.#local || m.state !== NodeState.Alive)[0];
+    const { names, states } = this.#cols;
+    return this.#pick(1, (s) => names[s] === this.#local || states[s] !== NodeState.Alive)[0];
   }
 
   /** Cancels every suspicion timer (shutdown). */
@@ -434,42 +490,65 @@ export class MemberTable {
     this.#timers.clear();
   }
 
-  #insert(a: AliveInput): Entry {
-    // Created dead (so the coming transition to alive emits join), with no incarnation yet.
-    const e: Entry = {
-      name: a.node,
-      addr: a.addr.slice(),
-      port: a.port,
-      meta: a.meta.slice(),
-      state: NodeState.Dead,
-      incarnation: 0,
-      stateChange: 0,
-      vsn: a.vsn.length >= 6 ? a.vsn.slice(0, 6) : new Uint8Array(6),
-    };
-    this.#byName.set(e.name, e);
-    this.#nodes.insert(e);
-    return e;
+  #pick(k: number, exclude: (slot: number) => boolean): Member[] {
+    return this.#nodes.pick(k, exclude).map((s) => this.#cols.member(s));
   }
 
-  #refute(me: Entry, accusedIncarnation: number, effects: MembershipEffect[]): void {
+  #insert(a: AliveInput): number {
+    // Created dead (so the coming transition to alive emits join), with no incarnation yet.
+    const name = this.#intern ? this.#intern.name(a.node) : a.node;
+    const vsn = a.vsn.length >= 6 ? this.#keepVsn(NO_VSN, a.vsn) : NO_VSN;
+    const meta = this.#keepMeta(EMPTY, a.meta);
+    const s = this.#cols.allocate(name, this.#keepAddr(a.addr), a.port, meta, vsn, NodeState.Dead);
+    this.#byName.set(name, s);
+    this.#nodes.insert(s);
+    return s;
+  }
+
+  /** `vsn`'s first 6 bytes as kept bytes: `current` or the last kept when equal, else a copy. */
+  #keepVsn(current: Uint8Array, vsn: Uint8Array): Uint8Array {
+    const six = vsn.length === 6 ? vsn : vsn.subarray(0, 6);
+    if (bytesEqual(current, six)) return current;
+    if (!bytesEqual(this.#lastVsn, six)) this.#lastVsn = this.#copy(six);
+    return this.#lastVsn;
+  }
+
+  /** `meta` as kept bytes: `current` or the last kept when equal, else a copy. */
+  #keepMeta(current: Uint8Array, meta: Uint8Array): Uint8Array {
+    if (meta.length === 0) return EMPTY;
+    if (bytesEqual(current, meta)) return current;
+    if (!bytesEqual(this.#lastMeta, meta)) this.#lastMeta = this.#copy(meta);
+    return this.#lastMeta;
+  }
+
+  #keepAddr(addr: Uint8Array): Uint8Array {
+    return this.#copy(addr);
+  }
+
+  #copy(bytes: Uint8Array): Uint8Array {
+    return this.#intern ? this.#intern.bytes(bytes) : bytes.slice();
+  }
+
+  #refute(s: number, accusedIncarnation: number, effects: MembershipEffect[]): void {
     let inc = this.nextIncarnation();
     if (accusedIncarnation >= inc) {
       this.#incarnation = (accusedIncarnation + 1) >>> 0;
       inc = this.#incarnation;
     }
-    me.incarnation = inc;
+    const c = this.#cols;
+    c.incarnations[s] = inc;
     effects.push({ type: "refute", incarnation: inc, accusedIncarnation });
     const body = {
       incarnation: inc,
-      node: me.name,
-      addr: me.addr,
-      port: me.port,
-      meta: me.meta,
-      vsn: me.vsn,
+      node: c.names[s],
+      addr: c.addrs[s],
+      port: c.ports[s],
+      meta: c.metas[s],
+      vsn: c.vsns[s],
     };
     // memberlist queues this under our address string (a quirk); queuing it under our name
     // lets it replace our own older alive still in the queue, which receivers would ignore.
-    effects.push(broadcast({ type: "alive", body }, me.name));
+    effects.push(broadcast({ type: "alive", body }, c.names[s]));
   }
 
   #cancelSuspicion(name: string): void {
@@ -478,17 +557,26 @@ export class MemberTable {
   }
 
   #suspicionExpired(node: string, timer: SuspicionTimer, confirmations: number): void {
-    const e = this.#byName.get(node);
-    if (this.#timers.get(node) !== timer || !e || e.state !== NodeState.Suspect) return;
+    const s = this.#byName.get(node);
+    const c = this.#cols;
+    if (this.#timers.get(node) !== timer || s === undefined || c.states[s] !== NodeState.Suspect) {
+      return;
+    }
     const effects: MembershipEffect[] = [{
       type: "suspicion-expired",
       node,
       confirmations,
       degraded: timer.k > 0 && confirmations < timer.k,
     }];
-    effects.push(...this.deadNode({ incarnation: e.incarnation, node, from: this.#local }));
+    const incarnation = c.incarnations[s];
+    for (const e of this.deadNode({ incarnation, node, from: this.#local })) effects.push(e);
     this.#onEffects(effects);
   }
+}
+
+/** Whether a state counts as gone (dead or left). */
+function goneState(state: number): boolean {
+  return state === NodeState.Dead || state === NodeState.Left;
 }
 
 function broadcast(message: GossipMessage, name: string, notify?: () => void): MembershipEffect {

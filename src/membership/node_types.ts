@@ -134,7 +134,7 @@ export function isReapable(m: Member, now: number, gossipToTheDeadTime: number):
  */
 export function verifyProtocol(
   remote: readonly PushNodeRecord[],
-  local: readonly Member[],
+  local: readonly Pick<Member, "name" | "state" | "vsn">[],
 ): void {
   let maxPMin = 0, minPMax = 255, maxDMin = 0, minDMax = 255;
   const widen = (v: Uint8Array) => {

@@ -56,6 +56,15 @@ export class ByteWriter {
     this.#length += bytes.length;
   }
 
+  /** Appends `s`, which must be all ASCII (char codes < 0x80), one byte per char. */
+  ascii(s: string): void {
+    this.#reserve(s.length);
+    const buf = this.#buf;
+    let o = this.#length;
+    for (let i = 0; i < s.length; i++) buf[o++] = s.charCodeAt(i);
+    this.#length = o;
+  }
+
   /** Overwrites a big-endian u16 at `offset` (which must already be written). */
   setU16(offset: number, v: number): void {
     this.#view.setUint16(offset, v);

@@ -15,7 +15,9 @@ const MAX_CODE = 4095;
 const MAX_WIDTH = 12;
 // Open-addressing map (code << 8 | byte) → code for the encoder; 4× the code space keeps it sparse.
 const TABLE_SIZE = 1 << 14;
-const TABLE_MASK = TABLE_SIZE - 1;
+// An input of n bytes adds fewer than n codes, so a small input gets a small table (same codes,
+// same output): a ping then does not allocate and zero 64 KiB.
+const MIN_TABLE_SIZE = 64;
 
 /** Counters filled in by {@link lzwDecompress}, for diagnostics and tests. */
 export interface LzwStats {
@@ -39,7 +41,10 @@ export interface LzwDecompressOptions {
 export function lzwCompress(data: Uint8Array): Uint8Array {
   let out = new Uint8Array(64 + (data.length >>> 1));
   let o = 0;
-  const table = new Uint32Array(TABLE_SIZE); // entry = key * 4096 + code; 0 means empty
+  let size = MIN_TABLE_SIZE;
+  while (size < TABLE_SIZE && size < data.length * 4) size <<= 1;
+  const mask = size - 1;
+  const table = new Uint32Array(size); // entry = key * 4096 + code; 0 means empty
   let bits = 0;
   let nBits = 0;
   let width = 9;
@@ -81,8 +86,8 @@ export function lzwCompress(data: Uint8Array): Uint8Array {
     next: for (let i = 1; i < data.length; i++) {
       const literal = data[i];
       const key = (code << 8) | literal;
-      let h = ((key >>> 12) ^ key) & TABLE_MASK;
-      for (let t = table[h]; t !== 0; h = (h + 1) & TABLE_MASK, t = table[h]) {
+      let h = ((key >>> 12) ^ key) & mask;
+      for (let t = table[h]; t !== 0; h = (h + 1) & mask, t = table[h]) {
         if (t >>> 12 === key) {
           code = t & 0xfff;
           continue next;

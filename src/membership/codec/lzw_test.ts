@@ -146,3 +146,14 @@ Deno.test("lzwDecompress() rejects missing EOF, invalid codes and garbage with a
     }
   }
 });
+
+Deno.test("lzwCompress() round-trips inputs of every small size (table sized to the input)", () => {
+  const random = new SeededRandom(5);
+  for (let n = 0; n <= 1100; n += n < 300 ? 1 : 97) {
+    const repetitive = Uint8Array.from({ length: n }, (_, i) => (i * 7) % 5);
+    const noisy = Uint8Array.from({ length: n }, () => Math.floor(random.next() * 256));
+    for (const data of [repetitive, noisy]) {
+      assert.deepEqual(lzwDecompress(lzwCompress(data)), data, `size ${n}`);
+    }
+  }
+});

@@ -45,6 +45,8 @@ export interface StructSchema<T> {
   readonly encodeOrder: readonly FieldSchema<T>[];
   /** Field by Go name, for decoding map keys. */
   readonly byGoName: ReadonlyMap<string, FieldSchema<T>>;
+  /** The encoded map key (raw header and name) of each field of `encodeOrder`. */
+  readonly encodedKeys: readonly Uint8Array[];
 }
 
 /** Outcome of decoding one value: done, need more input, or malformed. */
@@ -66,6 +68,26 @@ const UINT_MAX = { u8: 0xff, u16: 0xffff, u32: 0xffff_ffff } as const;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+// Strings of at most this many bytes that are all ASCII skip TextDecoder (names, keys, IPs).
+const SHORT_STRING = 64;
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** UTF-8 decoding (invalid sequences become U+FFFD), without TextDecoder for short ASCII. */
+function decodeString(bytes: Uint8Array): string {
+  if (bytes.length > SHORT_STRING) return decoder.decode(bytes);
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b > 0x7f) return decoder.decode(bytes);
+    s += String.fromCharCode(b);
+  }
+  return s;
+}
+
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
@@ -78,11 +100,19 @@ export function defineStruct<T>(name: string, fields: readonly FieldSchema<T>[])
     compareBytes(encoder.encode(a.goName), encoder.encode(b.goName))
   );
   const byGoName = new Map(fields.map((f) => [f.goName, f]));
+  const encodedKeys = encodeOrder.map((f) => {
+    const w = new ByteWriter(8);
+    const key = encoder.encode(f.goName);
+    writeRawHeader(w, key.length);
+    w.bytes(key);
+    return w.toBytes();
+  });
   return Object.freeze({
     name,
     fields: Object.freeze([...fields]),
     encodeOrder: Object.freeze(encodeOrder),
     byGoName,
+    encodedKeys: Object.freeze(encodedKeys),
   });
 }
 
@@ -152,6 +182,11 @@ function writeField<T>(w: ByteWriter, schema: StructSchema<T>, f: FieldSchema<T>
   switch (f.kind) {
     case "string": {
       if (typeof v !== "string") throw fail("a string");
+      if (isAscii(v)) {
+        writeRawHeader(w, v.length);
+        w.ascii(v);
+        return;
+      }
       const bytes = encoder.encode(v);
       writeRawHeader(w, bytes.length);
       w.bytes(bytes);
@@ -187,17 +222,20 @@ function writeField<T>(w: ByteWriter, schema: StructSchema<T>, f: FieldSchema<T>
 /** Appends the msgpack map of `value` to `w` (keys sorted, omitempty fields dropped when zero). */
 export function writeStruct<T>(w: ByteWriter, schema: StructSchema<T>, value: T): void {
   const record = value as Record<string, unknown>;
-  const present = schema.encodeOrder.filter((f) => !(f.omitEmpty && isEmpty(record[f.prop])));
-  if (present.length < 16) w.u8(0x80 | present.length);
+  const order = schema.encodeOrder;
+  let count = 0;
+  for (const f of order) if (!(f.omitEmpty && isEmpty(record[f.prop]))) count++;
+  if (count < 16) w.u8(0x80 | count);
   else {
     w.u8(0xde);
-    w.u16(present.length);
+    w.u16(count);
   }
-  for (const f of present) {
-    const key = encoder.encode(f.goName);
-    writeRawHeader(w, key.length);
-    w.bytes(key);
-    writeField(w, schema, f, record[f.prop]);
+  for (let i = 0; i < order.length; i++) {
+    const f = order[i];
+    const v = record[f.prop];
+    if (f.omitEmpty && isEmpty(v)) continue;
+    w.bytes(schema.encodedKeys[i]);
+    writeField(w, schema, f, v);
   }
 }
 
@@ -250,7 +288,7 @@ function readField<T>(r: MsgpackReader, schema: StructSchema<T>, f: FieldSchema<
   switch (f.kind) {
     case "string":
       if (h.kind !== "raw") throw fail("a string");
-      return decoder.decode(r.view(h.length));
+      return decodeString(r.view(h.length));
     case "bytes":
       if (h.kind === "raw") return r.view(h.length).slice();
       if (h.kind === "array") return readBytesFromArray(r, h.length, fail);
@@ -274,7 +312,7 @@ function readField<T>(r: MsgpackReader, schema: StructSchema<T>, f: FieldSchema<
 
 function readKey(r: MsgpackReader, schema: StructSchema<unknown>): string | undefined {
   const h = r.head();
-  if (h.kind === "raw") return decoder.decode(r.view(h.length));
+  if (h.kind === "raw") return decodeString(r.view(h.length));
   if (h.kind === "nil") return undefined;
   throw new TypeError(`Cannot decode ${schema.name}: map keys must be strings: received ${h.kind}`);
 }

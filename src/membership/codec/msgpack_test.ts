@@ -292,3 +292,20 @@ Deno.test("decodeStruct() never throws on random input", () => {
   }
   assert.ok(counts.ok > 0 && counts.incomplete > 0 && counts.malformed > 0, JSON.stringify(counts));
 });
+
+Deno.test("encodeStruct() and decodeStruct() treat ASCII and non-ASCII strings alike", () => {
+  const schema = one("string");
+  const samples = ["", "n1", "10.0.0.1", "a".repeat(64), "b".repeat(65), "nœud-ü", "é".repeat(40)];
+  for (const v of samples) {
+    const bytes = encodeStruct(schema, { v });
+    const utf8 = new TextEncoder().encode(v);
+    assert.deepEqual(bytes.subarray(bytes.length - utf8.length), utf8, `bytes of ${v}`);
+    const decoded = decodeStruct(schema, bytes);
+    assert.equal(decoded.status === "ok" && (decoded.value as One).v, v);
+  }
+  // Invalid UTF-8 decodes to U+FFFD, short or long.
+  for (const raw of ["a1c2ff", "da0041" + "ff".repeat(65)]) {
+    const decoded = decodeStruct(schema, unhex("81a156" + raw));
+    assert.ok(decoded.status === "ok" && ((decoded.value as One).v as string).includes("\ufffd"));
+  }
+});

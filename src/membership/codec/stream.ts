@@ -230,7 +230,12 @@ export class StreamReader {
     this.#checkLength("Nodes", header.nodes, this.#options.maxNodes ?? MAX_PUSH_PULL_NODES);
     this.#checkLength("UserStateLen", header.userStateLen, this.#options.maxPayloadBytes);
     const nodes: PushNodeState[] = [];
-    for (let i = 0; i < header.nodes; i++) nodes.push(await readStruct(src, pushNodeStateSchema));
+    // Records already buffered (all of them once decompressed) are decoded without a promise each.
+    for (let i = 0; i < header.nodes; i++) {
+      nodes.push(
+        readBufferedStruct(src, pushNodeStateSchema) ?? await readStruct(src, pushNodeStateSchema),
+      );
+    }
     const userState = await readRaw(src, header.userStateLen);
     return { header, nodes, userState };
   }
@@ -249,6 +254,19 @@ export class StreamReader {
       );
     }
   }
+}
+
+/** Decodes one struct if the bytes already available hold it all; `undefined` otherwise. */
+function readBufferedStruct<T>(src: ByteSource, schema: StructSchema<T>): T | undefined {
+  const r = decodeStruct(schema, src.available());
+  if (r.status === "ok") {
+    src.consume(r.bytesRead);
+    return r.value;
+  }
+  if (r.status === "malformed") {
+    throw new StreamError("malformed", r.error.message, { cause: r.error });
+  }
+  return undefined;
 }
 
 /** Decodes one struct, waiting for more bytes while the input is incomplete. */

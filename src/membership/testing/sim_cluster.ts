@@ -20,6 +20,7 @@ import { MemoryNetwork, runFor } from "../../transport/mod.ts";
 import { VirtualClock } from "../../util/clock.ts";
 import { SeededRandom } from "../../util/random.ts";
 import { lanConfig, type MembershipConfig } from "../config.ts";
+import { SharedMemberInterner } from "../member_interner.ts";
 import type { MembershipEffect } from "../node_state.ts";
 import { SimMember, type WarmPeer } from "./sim_member.ts";
 import { SimTransport } from "./sim_transport.ts";
@@ -92,6 +93,8 @@ export class SimCluster {
   readonly #seed: number;
   readonly #reconnect: number;
   readonly #pushPullPhase: "engine" | "steady";
+  // One copy of every member's name and address for all the tables (N² records otherwise).
+  readonly #intern = new SharedMemberInterner();
   #listeners: EffectListener[] = [];
 
   /** Creates an empty cluster. */
@@ -149,6 +152,7 @@ export class SimCluster {
         random: new SeededRandom(this.#seed * 1_000_003 + index),
         reconnectInterval: this.#reconnect,
         pushPullPhase: this.#pushPullPhase,
+        intern: this.#intern,
         // The start-up alive (inside this constructor) comes before the node is registered.
         observer: (member, effects) => this.#emit(this.#byName.get(member), effects),
       }),

@@ -43,6 +43,7 @@ import { BroadcastQueue } from "../broadcast_queue.ts";
 import { buildVsn, type MembershipConfig, validateMembershipConfig } from "../config.ts";
 import { pushPullScale } from "../formulas.ts";
 import type { MembershipDelegate } from "../delegate.ts";
+import type { MemberInterner } from "../member_interner.ts";
 import { type MembershipEffect, MemberTable } from "../node_state.ts";
 import { createMembershipStats, type MembershipStats } from "../stats.ts";
 
@@ -75,6 +76,11 @@ export interface SimMemberOptions {
    * @default "engine"
    */
   pushPullPhase?: "engine" | "steady";
+  /**
+   * Shares member names and byte arrays with the other members' tables (one per simulation).
+   * @default none
+   */
+  intern?: MemberInterner;
 }
 
 /** A member of the warm cluster: name, IP bytes and port. */
@@ -130,7 +136,14 @@ export class SimMember {
       observer?.(name, effects);
       applyEffects(this.#ctx, effects, {}, failed);
     };
-    const table = new MemberTable({ localName: name, config, clock, random, onEffects: apply });
+    const table = new MemberTable({
+      localName: name,
+      config,
+      clock,
+      random,
+      onEffects: apply,
+      intern: options.intern,
+    });
     const queue = new BroadcastQueue({
       numNodes: () => table.numNodes,
       retransmitMult: config.retransmitMult,

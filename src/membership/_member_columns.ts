@@ -1,0 +1,100 @@
+/**
+ * The member table's storage: one record per slot, kept column by column (struct of arrays)
+ * instead of one object per member. A simulation of N members in one process holds N tables
+ * of N records; as objects each record cost ~750 B of heap (object, boxed time, three typed
+ * arrays), as columns it costs a few numbers in typed arrays plus four shared references.
+ * Slots freed by reaping are reused. Internal to `MemberTable`.
+ *
+ * @module
+ */
+
+import type { Member, NodeState } from "./node_types.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** Columns of member records, addressed by slot number. */
+export class MemberColumns {
+  /** Names by slot ("" for a free slot). */
+  readonly names: string[] = [];
+  /** Address bytes by slot (shared, never modified). */
+  readonly addrs: Uint8Array[] = [];
+  /** Metadata by slot (shared, never modified). */
+  readonly metas: Uint8Array[] = [];
+  /** Version bytes by slot (shared, never modified). */
+  readonly vsns: Uint8Array[] = [];
+  /** Ports by slot (re-read after {@link MemberColumns.allocate}: it may grow the array). */
+  ports: Uint16Array = new Uint16Array(8);
+  /** States by slot. */
+  states: Uint8Array = new Uint8Array(8);
+  /** Incarnations by slot. */
+  incarnations: Uint32Array = new Uint32Array(8);
+  /** Times of the last state change by slot, epoch ms. */
+  stateChanges: Float64Array = new Float64Array(8);
+  readonly #free: number[] = [];
+
+  /** Takes a free slot (growing the columns if none) and fills it. */
+  allocate(
+    name: string,
+    addr: Uint8Array,
+    port: number,
+    meta: Uint8Array,
+    vsn: Uint8Array,
+    state: NodeState,
+  ): number {
+    let slot = this.#free.pop();
+    if (slot === undefined) {
+      slot = this.names.length;
+      this.names.push(name);
+      this.addrs.push(addr);
+      this.metas.push(meta);
+      this.vsns.push(vsn);
+      if (slot >= this.states.length) this.#grow(slot + 1);
+    } else {
+      this.names[slot] = name;
+      this.addrs[slot] = addr;
+      this.metas[slot] = meta;
+      this.vsns[slot] = vsn;
+    }
+    this.ports[slot] = port;
+    this.states[slot] = state;
+    this.incarnations[slot] = 0;
+    this.stateChanges[slot] = 0;
+    return slot;
+  }
+
+  /** Frees `slot` for reuse (dropping its references). */
+  release(slot: number): void {
+    this.names[slot] = "";
+    this.addrs[slot] = EMPTY;
+    this.metas[slot] = EMPTY;
+    this.vsns[slot] = EMPTY;
+    this.#free.push(slot);
+  }
+
+  /** A snapshot of the record in `slot`. */
+  member(slot: number): Member {
+    return {
+      name: this.names[slot],
+      addr: this.addrs[slot],
+      port: this.ports[slot],
+      meta: this.metas[slot],
+      state: this.states[slot] as NodeState,
+      incarnation: this.incarnations[slot],
+      stateChange: this.stateChanges[slot],
+      vsn: this.vsns[slot],
+    };
+  }
+
+  #grow(min: number): void {
+    const size = Math.max(min, this.states.length * 2);
+    this.ports = grown(this.ports, new Uint16Array(size));
+    this.states = grown(this.states, new Uint8Array(size));
+    this.incarnations = grown(this.incarnations, new Uint32Array(size));
+    this.stateChanges = grown(this.stateChanges, new Float64Array(size));
+  }
+}
+
+function grown<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(old: T, to: T): T {
+  to.set(old as never);
+  return to;
+}
