@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { StoreRecord, TtlStore } from "../store/mod.ts";
+import type { StoredEntry, StoreRecord, TtlStore } from "../store/mod.ts";
 import { type Clock, systemClock, type TimerId } from "../util/clock.ts";
 import { hlcPhysicalMs, type HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
@@ -35,7 +35,6 @@ import {
   encodeReadAnswer,
   encodeReadRequest,
 } from "./remote_read.ts";
-import type { StoredEntry } from "../store/mod.ts";
 
 /** Tunables of replication; every field has a default. */
 export interface ReplicationSettings {
@@ -245,8 +244,11 @@ export class Replicator {
     );
   }
 
-  /** Partitioned mode: the owners of `key`; `undefined` when every node holds every key. */
-  ownersOf(key: string): KeyOwners | undefined {
+  /**
+   * Partitioned mode: the owners of `key` (and, unless `withFormer` is false, its recent former
+   * owners); `undefined` when every node holds every key.
+   */
+  ownersOf(key: string, withFormer = true): KeyOwners | undefined {
     const placement = this.placement;
     if (!placement) return undefined;
     const bucket = this.#store.bucketOf(key);
@@ -259,6 +261,7 @@ export class Replicator {
         if (sender) out.peers.push(sender.peer);
       }
     }
+    if (!withFormer) return out;
     for (const { placement: earlier } of this.#former) {
       for (const name of earlier.owners(bucket)) {
         const sender = this.#senders.get(name);
@@ -269,7 +272,7 @@ export class Replicator {
     return out;
   }
 
-  // The buckets both this node and `peer` own, plus those this node holds and `peer` owns.
+  // The buckets both this node and `peer` own (what their anti-entropy rounds compare).
   #bucketsWith(peer: string): Uint8Array {
     return this.placement!.sharedBuckets(this.#name, peer);
   }
@@ -371,7 +374,7 @@ export class Replicator {
   publish(key: string, record: StoreRecord, acks?: AckRequirement): Promise<void> | undefined {
     if (this.#closed) return undefined;
     // Partitioned mode: only the key's other owners (this node may not be one of them).
-    const owners = this.ownersOf(key);
+    const owners = this.ownersOf(key, false);
     const targets = owners
       ? owners.peers.map((p) => this.#senders.get(p.name)!)
       : [...this.#senders.values()];
