@@ -76,9 +76,10 @@ for (const section of sections) {
     out.push(
       "Memory: each node loaded through /internal/replicate with exactly the records it holds in",
       "that mode (all of them, or those of the buckets it owns), as replication leaves it; RSS",
-      "growth is VmRSS after the load minus before. GET: wrk (2 threads, 64 connections, 10 s)",
-      "against node 0 for one key, on the same 2 cores as the 5 nodes. Rebalance: a 6th node",
-      "started with PEER; done when the 6 nodes hold exactly 2 copies of every key again.",
+      "growth is VmRSS after the load minus before. GET: wrk (2 threads, 64 connections) against",
+      "node 0 for one key, 3 alternating rounds of 5 s with both clusters up, medians, on the same",
+      "2 cores. Rebalance: a 6th node started with PEER; done when the 6 nodes hold exactly 2",
+      "copies of every key again.",
       "",
     );
   } else if (section === "placement") {

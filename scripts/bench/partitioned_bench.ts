@@ -63,50 +63,51 @@ async function loadAsReplicated(
   }));
 }
 
-async function memoryRun(replicas: number, keys: number) {
-  const nodes = await startCluster(`bench-p${replicas}`, 5, {
-    ...BASE_ENV,
-    REPLICAS: replicas > 0 ? String(replicas) : "all",
-  });
-  try {
-    await waitReady(nodes, 60_000);
-    const before = nodes.map((n) => rssMib(n.pid));
-    await loadAsReplicated(nodes, records(keys, "key-"), replicas);
-    const stats = await Promise.all(nodes.map(statsOf));
-    const entries = stats.map((s) => s.store.entries);
-    const bytes = await Promise.all(
-      nodes.map(async (n) => (await (await fetch(n.url("/stats"))).json()).store.bytes as number),
-    );
-    const growth = nodes.map((n, i) => rssMib(n.pid) - before[i]);
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    let throughput: Record<string, number> | undefined;
-    if (replicas > 0) {
-      const name0 = nodes[0].env.NODE_NAME;
-      // One key node 0 owns and one it does not.
-      let local = -1, remote = -1;
-      for (let k = 0; k < 1000 && (local < 0 || remote < 0); k++) {
-        const r = await (await fetch(nodes[0].url(`/cluster/ring?key=key-${k}`))).json();
-        if ((r.key.owners as string[]).includes(name0)) local = local < 0 ? k : local;
-        else remote = remote < 0 ? k : remote;
-      }
-      throughput = {
-        local: (await wrk(nodes[0].url(`/cache/key-${local}`), 10)).rps,
-        forwarded: (await wrk(nodes[0].url(`/cache/key-${remote}`), 10)).rps,
-      };
-    } else {
-      throughput = { all: (await wrk(nodes[0].url(`/cache/key-0`), 10)).rps };
+/** A loaded 5-node cluster in one mode, its memory figures, and the URLs its GETs hit. */
+async function memoryRun(replicas: number, keys: number, nodes: NodeProcess[]) {
+  await waitReady(nodes, 60_000);
+  const before = nodes.map((n) => rssMib(n.pid));
+  await loadAsReplicated(nodes, records(keys, "key-"), replicas);
+  const stats = await Promise.all(nodes.map(statsOf));
+  const entries = stats.map((s) => s.store.entries);
+  const bytes = await Promise.all(
+    nodes.map(async (n) => (await (await fetch(n.url("/stats"))).json()).store.bytes as number),
+  );
+  const growth = nodes.map((n, i) => rssMib(n.pid) - before[i]);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const urls: Record<string, string> = {};
+  if (replicas > 0) {
+    const name0 = nodes[0].env.NODE_NAME;
+    // One key node 0 owns and one it does not.
+    for (let k = 0; k < 1000 && !(urls.local && urls.forwarded); k++) {
+      const r = await (await fetch(nodes[0].url(`/cluster/ring?key=key-${k}`))).json();
+      urls[(r.key.owners as string[]).includes(name0) ? "local" : "forwarded"] ??= nodes[0].url(
+        `/cache/key-${k}`,
+      );
     }
-    return {
-      entries,
-      balance: Math.max(...entries) / mean(entries),
-      storeMib: mean(bytes) / 1048576,
-      rssGrowthMib: mean(growth),
-      throughput,
-      load: loadAverage(),
-    };
-  } finally {
-    await Promise.all(nodes.map((x) => x.stop()));
+  } else {
+    urls.all = nodes[0].url("/cache/key-0");
   }
+  return {
+    entries,
+    balance: Math.max(...entries) / mean(entries),
+    storeMib: mean(bytes) / 1048576,
+    rssGrowthMib: mean(growth),
+    urls,
+    load: loadAverage(),
+  };
+}
+
+/** req/s of each URL: `rounds` alternating wrk runs of `seconds`, median per URL. */
+async function alternatingGets(urls: Record<string, string>, rounds: number, seconds: number) {
+  const runs: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, url] of Object.entries(urls)) {
+      (runs[name] ??= []).push((await wrk(url, seconds)).rps);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(Object.entries(runs).map(([name, xs]) => [name, median(xs)]));
 }
 
 async function rebalanceRun(keys: number) {
@@ -147,8 +148,17 @@ async function rebalanceRun(keys: number) {
 /** Runs every measurement; returns markdown lines. */
 export async function partitionedBench(quick: boolean): Promise<string[]> {
   const keys = quick ? 20_000 : 200_000;
-  const all = await memoryRun(0, keys);
-  const two = await memoryRun(2, keys);
+  // Both clusters stay up (loaded) so that their GETs can be measured in alternating rounds.
+  const fullNodes = await startCluster("bench-pall", 5, { ...BASE_ENV, REPLICAS: "all" });
+  const twoNodes = await startCluster("bench-p2", 5, { ...BASE_ENV, REPLICAS: "2" });
+  let all, two, rps;
+  try {
+    all = await memoryRun(0, keys, fullNodes);
+    two = await memoryRun(2, keys, twoNodes);
+    rps = await alternatingGets({ ...all.urls, ...two.urls }, quick ? 1 : 3, quick ? 3 : 5);
+  } finally {
+    await Promise.all([...fullNodes, ...twoNodes].map((x) => x.stop()));
+  }
   const out = [
     `${keys.toLocaleString("en")} keys of 100-byte values on 5 nodes; means per node.`,
     "",
@@ -168,14 +178,16 @@ export async function partitionedBench(quick: boolean): Promise<string[]> {
       (two.storeMib / all.storeMib).toFixed(2)
     }×, RSS growth ${(two.rssGrowthMib / all.rssGrowthMib).toFixed(2)}× (2/5 = 0.40).`,
     "",
-    "| GET of a 100-byte hit on node 0 | req/s | vs REPLICAS=all |",
+    `| GET of a 100-byte hit on node 0 (median of ${
+      quick ? 1 : 3
+    } alternating rounds, load ${loadAverage()}) | req/s | vs REPLICAS=all |`,
     "|---|---|---|",
-    `| REPLICAS=all (every key local) | ${all.throughput.all.toFixed(0)} | 1.00× |`,
-    `| REPLICAS=2, key owned by node 0 | ${two.throughput.local.toFixed(0)} | ${
-      (two.throughput.local / all.throughput.all).toFixed(2)
+    `| REPLICAS=all (every key local) | ${rps.all.toFixed(0)} | 1.00× |`,
+    `| REPLICAS=2, key owned by node 0 | ${rps.local.toFixed(0)} | ${
+      (rps.local / rps.all).toFixed(2)
     }× |`,
-    `| REPLICAS=2, key forwarded to its owner | ${two.throughput.forwarded.toFixed(0)} | ${
-      (two.throughput.forwarded / all.throughput.all).toFixed(2)
+    `| REPLICAS=2, key forwarded to its owner | ${rps.forwarded.toFixed(0)} | ${
+      (rps.forwarded / rps.all).toFixed(2)
     }× |`,
     "",
   );
