@@ -80,11 +80,16 @@ function isAscii(s: string): boolean {
 
 /** UTF-8 decoding (invalid sequences become U+FFFD), without TextDecoder for short ASCII. */
 function decodeString(bytes: Uint8Array): string {
-  if (bytes.length > SHORT_STRING) return decoder.decode(bytes);
+  return decodeStringAt(bytes, 0, bytes.length);
+}
+
+/** {@link decodeString} of `bytes[start, end)`, without a view for short ASCII. */
+function decodeStringAt(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start > SHORT_STRING) return decoder.decode(bytes.subarray(start, end));
   let s = "";
-  for (let i = 0; i < bytes.length; i++) {
+  for (let i = start; i < end; i++) {
     const b = bytes[i];
-    if (b > 0x7f) return decoder.decode(bytes);
+    if (b > 0x7f) return decoder.decode(bytes.subarray(start, end));
     s += String.fromCharCode(b);
   }
   return s;
@@ -296,8 +301,29 @@ function headName(h: Head): string {
   return h.kind === "raw" ? "str/bin" : h.kind;
 }
 
-// Errors are built only when thrown: this runs once per field of every record decoded.
+// Errors are built only when thrown: this runs once per field of every record decoded. The
+// forms Go writes for small values (positive fixint, fixstr) are read without a Head object.
 function readField<T>(r: MsgpackReader, schema: StructSchema<T>, f: FieldSchema<T>): unknown {
+  r.need(1);
+  const b = r.bytes[r.pos];
+  if (b <= 0x7f && f.kind !== "string" && f.kind !== "bytes" && f.kind !== "bool") {
+    r.pos++;
+    return b;
+  }
+  if (b >= 0xa0 && b <= 0xbf) {
+    const length = b & 0x1f;
+    if (f.kind === "bytes") {
+      r.pos++;
+      return r.copy(length);
+    }
+    if (f.kind === "string") {
+      r.pos++;
+      r.need(length);
+      const start = r.pos;
+      r.pos += length;
+      return decodeStringAt(r.bytes, start, r.pos);
+    }
+  }
   const h: Head = r.head();
   if (h.kind === "nil") return zeroValue(f.kind);
   switch (f.kind) {
@@ -341,6 +367,17 @@ function readField<T>(r: MsgpackReader, schema: StructSchema<T>, f: FieldSchema<
  * to decoding the key.
  */
 function readKey<T>(r: MsgpackReader, schema: StructSchema<T>): FieldSchema<T> | undefined {
+  r.need(1);
+  const b = r.bytes[r.pos];
+  if (b >= 0xa0 && b <= 0xbf) {
+    const length = b & 0x1f;
+    r.need(1 + length);
+    const f = fieldAt(schema, r.bytes, r.pos + 1, length);
+    if (f) {
+      r.pos += 1 + length;
+      return f;
+    }
+  }
   const h = r.head();
   if (h.kind === "raw") {
     const key = r.view(h.length);
@@ -352,6 +389,23 @@ function readKey<T>(r: MsgpackReader, schema: StructSchema<T>): FieldSchema<T> |
   }
   if (h.kind === "nil") return undefined;
   throw new TypeError(`Cannot decode ${schema.name}: map keys must be strings: received ${h.kind}`);
+}
+
+/** The field whose Go name is `bytes[start, start + length)`, if any. */
+function fieldAt<T>(
+  schema: StructSchema<T>,
+  bytes: Uint8Array,
+  start: number,
+  length: number,
+): FieldSchema<T> | undefined {
+  const { fields, keyBytes } = schema;
+  next: for (let i = 0; i < fields.length; i++) {
+    const key = keyBytes[i];
+    if (key.length !== length) continue;
+    for (let j = 0; j < length; j++) if (key[j] !== bytes[start + j]) continue next;
+    return fields[i];
+  }
+  return undefined;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
