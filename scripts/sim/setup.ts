@@ -20,6 +20,9 @@ export function variantConfig(variant: LifeguardVariant, tcpPings: boolean): Mem
     ...(noHealth ? { awarenessMaxMultiplier: 1 } : {}),
     ...(noAcceleration ? { suspicionMaxTimeoutMult: 1 } : {}),
     disableTcpPings: !tcpPings,
+    // The member cap protects real nodes; left at its default (10,000), a 10,000-member cluster
+    // would refuse the joiners the simulation measures. It changes nothing below the cap.
+    maxMembers: 1_000_000,
   });
 }
 

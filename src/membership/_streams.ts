@@ -26,7 +26,7 @@ import {
   StreamReader,
   type StreamReaderOptions,
 } from "./codec/mod.ts";
-import type { PushNodeRecord } from "./node_types.ts";
+import { type MembershipEffect, NodeState, type PushNodeRecord } from "./node_types.ts";
 import { countReason } from "./stats.ts";
 
 /** memberlist's `maxPushPullRequests`: inbound push/pulls beyond this many at once are refused. */
@@ -280,19 +280,32 @@ async function encodeLocalState(
 /**
  * memberlist's `mergeRemoteState`: check protocol versions (throws a `RangeError` on a
  * mismatch), merge the member records, then hand a non-empty user state to the delegate.
+ * Records are merged one by one in order; an alive record that cannot change anything
+ * ({@link MemberTable.isStaleAlive}, checked against the table as the earlier records left it)
+ * is skipped before a record is built for it.
  */
 function mergeRemoteState(ctx: EngineContext, remote: PushPullMessage): void {
-  const records: PushNodeRecord[] = remote.nodes.map((n) => ({
-    name: n.name,
-    addr: n.addr ?? EMPTY,
-    port: n.port === 0 ? ctx.bindPort : n.port,
-    meta: n.meta ?? EMPTY,
-    incarnation: n.incarnation,
-    state: n.state,
-    vsn: n.vsn ?? EMPTY,
-  }));
-  ctx.table.verifyProtocol(records);
-  ctx.apply(ctx.table.mergeState(records));
+  const { table } = ctx;
+  table.verifyProtocol(remote.nodes);
+  const effects: MembershipEffect[] = [];
+  for (const n of remote.nodes) {
+    const addr = n.addr ?? EMPTY;
+    const port = n.port === 0 ? ctx.bindPort : n.port;
+    if (n.state === NodeState.Alive && table.isStaleAlive(n.name, addr, port, n.incarnation)) {
+      continue;
+    }
+    const record: PushNodeRecord = {
+      name: n.name,
+      addr,
+      port,
+      meta: n.meta ?? EMPTY,
+      incarnation: n.incarnation,
+      state: n.state,
+      vsn: n.vsn ?? EMPTY,
+    };
+    for (const e of table.mergeState([record])) effects.push(e);
+  }
+  ctx.apply(effects);
   if (remote.userState.length > 0) {
     ctx.delegate.mergeRemoteState(remote.userState, remote.header.join);
   }

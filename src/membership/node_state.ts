@@ -29,6 +29,7 @@ import {
   type PushNodeRecord,
   type SuspectInput,
   verifyProtocol,
+  type VersionedRecord,
 } from "./node_types.ts";
 
 export * from "./node_types.ts";
@@ -393,7 +394,7 @@ export class MemberTable {
    * memberlist's `verifyProtocol` (§6.3): throws a `RangeError` when a remote record or a local
    * member speaks a protocol or delegate version outside what every alive member understands.
    */
-  verifyProtocol(records: readonly PushNodeRecord[]): void {
+  verifyProtocol(records: readonly VersionedRecord[]): void {
     const { names, states, vsns } = this.#cols;
     const local = this.#nodes.items().map((s) => ({
       name: names[s],
@@ -401,6 +402,19 @@ export class MemberTable {
       vsn: vsns[s],
     }));
     verifyProtocol(records, local);
+  }
+
+  /**
+   * Whether merging an alive record (push/pull) about `name` would change nothing: someone else
+   * we already hold at this address and port with this incarnation or a newer one. The merge
+   * skips such records before building anything for them (most records of a steady cluster).
+   */
+  isStaleAlive(name: string, addr: Uint8Array, port: number, incarnation: number): boolean {
+    if (name === this.#local) return false;
+    const s = this.#byName.get(name);
+    if (s === undefined) return false;
+    const c = this.#cols;
+    return incarnation <= c.incarnations[s] && c.ports[s] === port && bytesEqual(c.addrs[s], addr);
   }
 
   /** Our push/pull records: every member in the table, dead and left included. */

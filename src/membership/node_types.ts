@@ -125,6 +125,18 @@ export function isReapable(m: Member, now: number, gossipToTheDeadTime: number):
   return isDeadOrLeft(m) && now - m.stateChange > gossipToTheDeadTime;
 }
 
+const NO_BYTES = new Uint8Array(0);
+
+/** What {@link verifyProtocol} reads of a remote record (a decoded one: `null` Vsn is empty). */
+export interface VersionedRecord {
+  /** Member name. */
+  name: string;
+  /** State 0..3. */
+  state: number;
+  /** Version bytes; `null` counts as empty. */
+  vsn: Uint8Array | null;
+}
+
 /**
  * memberlist's `verifyProtocol` (§6.3). Over alive remote records with ≥ 5 Vsn bytes and alive
  * local members it computes the highest minimum and lowest maximum protocol and delegate
@@ -133,7 +145,7 @@ export function isReapable(m: Member, now: number, gossipToTheDeadTime: number):
  * naming the first offender.
  */
 export function verifyProtocol(
-  remote: readonly PushNodeRecord[],
+  remote: readonly VersionedRecord[],
   local: readonly Pick<Member, "name" | "state" | "vsn">[],
 ): void {
   let maxPMin = 0, minPMax = 255, maxDMin = 0, minDMax = 255;
@@ -143,7 +155,9 @@ export function verifyProtocol(
     maxDMin = Math.max(maxDMin, v[3]);
     minDMax = Math.min(minDMax, v[4]);
   };
-  for (const r of remote) if (r.state === NodeState.Alive && r.vsn.length >= 5) widen(r.vsn);
+  for (const r of remote) {
+    if (r.state === NodeState.Alive && r.vsn !== null && r.vsn.length >= 5) widen(r.vsn);
+  }
   for (const m of local) if (m.state === NodeState.Alive) widen(m.vsn);
   const check = (name: string, vsn: Uint8Array) => {
     const pCur = vsn.length >= 6 ? vsn[2] : 0;
@@ -159,6 +173,6 @@ export function verifyProtocol(
       );
     }
   };
-  for (const r of remote) check(r.name, r.vsn);
+  for (const r of remote) check(r.name, r.vsn ?? NO_BYTES);
   for (const m of local) check(m.name, m.vsn);
 }

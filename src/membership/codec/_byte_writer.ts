@@ -5,6 +5,9 @@
  * @module
  */
 
+/** Arrays up to this long are copied byte by byte. */
+const SMALL = 16;
+
 /** Appends bytes and big-endian integers to a buffer that doubles as needed. */
 export class ByteWriter {
   #buf: Uint8Array;
@@ -51,9 +54,18 @@ export class ByteWriter {
 
   /** Appends all of `bytes`. */
   bytes(bytes: Uint8Array): void {
-    this.#reserve(bytes.length);
-    this.#buf.set(bytes, this.#length);
-    this.#length += bytes.length;
+    const n = bytes.length;
+    this.#reserve(n);
+    if (n > SMALL) {
+      this.#buf.set(bytes, this.#length);
+      this.#length += n;
+      return;
+    }
+    // A loop beats the call into `set` for the short keys, names and addresses of records.
+    const buf = this.#buf;
+    let o = this.#length;
+    for (let i = 0; i < n; i++) buf[o++] = bytes[i];
+    this.#length = o;
   }
 
   /** Appends `s`, which must be all ASCII (char codes < 0x80), one byte per char. */

@@ -42,6 +42,11 @@ export class MsgpackReader {
     this.pos = start;
   }
 
+  /** The whole input (for decoders' fast paths, which call {@link need} before reading it). */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
   /** Throws {@link NeedMoreData} unless `n` more bytes are available. */
   need(n: number): void {
     if (this.pos + n > this.#bytes.length) throw new NeedMoreData(this.pos + n);
@@ -73,6 +78,14 @@ export class MsgpackReader {
   view(n: number): Uint8Array {
     this.need(n);
     const v = this.#bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
+  /** Returns a copy of the next `n` bytes and advances past them. */
+  copy(n: number): Uint8Array {
+    this.need(n);
+    const v = this.#bytes.slice(this.pos, this.pos + n);
     this.pos += n;
     return v;
   }

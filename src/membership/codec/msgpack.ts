@@ -47,6 +47,8 @@ export interface StructSchema<T> {
   readonly byGoName: ReadonlyMap<string, FieldSchema<T>>;
   /** The encoded map key (raw header and name) of each field of `encodeOrder`. */
   readonly encodedKeys: readonly Uint8Array[];
+  /** The UTF-8 bytes of each field's Go name, in `fields` order (map keys matched on bytes). */
+  readonly keyBytes: readonly Uint8Array[];
 }
 
 /** Outcome of decoding one value: done, need more input, or malformed. */
@@ -78,11 +80,16 @@ function isAscii(s: string): boolean {
 
 /** UTF-8 decoding (invalid sequences become U+FFFD), without TextDecoder for short ASCII. */
 function decodeString(bytes: Uint8Array): string {
-  if (bytes.length > SHORT_STRING) return decoder.decode(bytes);
+  return decodeStringAt(bytes, 0, bytes.length);
+}
+
+/** {@link decodeString} of `bytes[start, end)`, without a view for short ASCII. */
+function decodeStringAt(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start > SHORT_STRING) return decoder.decode(bytes.subarray(start, end));
   let s = "";
-  for (let i = 0; i < bytes.length; i++) {
+  for (let i = start; i < end; i++) {
     const b = bytes[i];
-    if (b > 0x7f) return decoder.decode(bytes);
+    if (b > 0x7f) return decoder.decode(bytes.subarray(start, end));
     s += String.fromCharCode(b);
   }
   return s;
@@ -113,6 +120,7 @@ export function defineStruct<T>(name: string, fields: readonly FieldSchema<T>[])
     encodeOrder: Object.freeze(encodeOrder),
     byGoName,
     encodedKeys: Object.freeze(encodedKeys),
+    keyBytes: Object.freeze(fields.map((f) => encoder.encode(f.goName))),
   });
 }
 
@@ -174,14 +182,17 @@ function describe(v: unknown): string {
   return typeof v === "string" ? JSON.stringify(v) : String(v);
 }
 
+function encodeError<T>(schema: StructSchema<T>, f: FieldSchema<T>, what: string, v: unknown) {
+  return new TypeError(
+    `Cannot encode ${schema.name}: ${f.goName} must be ${what}: received ${describe(v)}`,
+  );
+}
+
+// Errors are built only when thrown: this runs once per field of every record encoded.
 function writeField<T>(w: ByteWriter, schema: StructSchema<T>, f: FieldSchema<T>, v: unknown) {
-  const fail = (what: string) =>
-    new TypeError(
-      `Cannot encode ${schema.name}: ${f.goName} must be ${what}: received ${describe(v)}`,
-    );
   switch (f.kind) {
     case "string": {
-      if (typeof v !== "string") throw fail("a string");
+      if (typeof v !== "string") throw encodeError(schema, f, "a string", v);
       if (isAscii(v)) {
         writeRawHeader(w, v.length);
         w.ascii(v);
@@ -197,14 +208,14 @@ function writeField<T>(w: ByteWriter, schema: StructSchema<T>, f: FieldSchema<T>
       else if (v instanceof Uint8Array) {
         writeRawHeader(w, v.length);
         w.bytes(v);
-      } else throw fail("a Uint8Array or null");
+      } else throw encodeError(schema, f, "a Uint8Array or null", v);
       return;
     case "bool":
-      if (typeof v !== "boolean") throw fail("a boolean");
+      if (typeof v !== "boolean") throw encodeError(schema, f, "a boolean", v);
       w.u8(v ? 0xc3 : 0xc2);
       return;
     case "int":
-      if (!Number.isSafeInteger(v)) throw fail("a safe integer");
+      if (!Number.isSafeInteger(v)) throw encodeError(schema, f, "a safe integer", v);
       writeInt(w, v as number);
       return;
     default: {
@@ -278,66 +289,152 @@ function readBytesFromArray(r: MsgpackReader, length: number, fail: (w: string) 
   return out;
 }
 
+function decodeError<T>(schema: StructSchema<T>, f: FieldSchema<T>, what: string, got: unknown) {
+  return new (f.kind === "string" || f.kind === "bytes" || f.kind === "bool"
+    ? TypeError
+    : RangeError)(
+    `Cannot decode ${schema.name}: ${f.goName} must be ${what}: received ${String(got)}`,
+  );
+}
+
+function headName(h: Head): string {
+  return h.kind === "raw" ? "str/bin" : h.kind;
+}
+
+// Errors are built only when thrown: this runs once per field of every record decoded. The
+// forms Go writes for small values (positive fixint, fixstr) are read without a Head object.
 function readField<T>(r: MsgpackReader, schema: StructSchema<T>, f: FieldSchema<T>): unknown {
+  r.need(1);
+  const b = r.bytes[r.pos];
+  if (b <= 0x7f && f.kind !== "string" && f.kind !== "bytes" && f.kind !== "bool") {
+    r.pos++;
+    return b;
+  }
+  if (b >= 0xa0 && b <= 0xbf) {
+    const length = b & 0x1f;
+    if (f.kind === "bytes") {
+      r.pos++;
+      return r.copy(length);
+    }
+    if (f.kind === "string") {
+      r.pos++;
+      r.need(length);
+      const start = r.pos;
+      r.pos += length;
+      return decodeStringAt(r.bytes, start, r.pos);
+    }
+  }
   const h: Head = r.head();
-  const fail = (what: string, got: unknown = h.kind === "raw" ? "str/bin" : h.kind) =>
-    new (f.kind === "string" || f.kind === "bytes" || f.kind === "bool" ? TypeError : RangeError)(
-      `Cannot decode ${schema.name}: ${f.goName} must be ${what}: received ${String(got)}`,
-    );
   if (h.kind === "nil") return zeroValue(f.kind);
   switch (f.kind) {
     case "string":
-      if (h.kind !== "raw") throw fail("a string");
+      if (h.kind !== "raw") throw decodeError(schema, f, "a string", headName(h));
       return decodeString(r.view(h.length));
     case "bytes":
       if (h.kind === "raw") return r.view(h.length).slice();
-      if (h.kind === "array") return readBytesFromArray(r, h.length, fail);
-      throw fail("bytes");
+      if (h.kind === "array") {
+        return readBytesFromArray(
+          r,
+          h.length,
+          (what) => decodeError(schema, f, what, headName(h)),
+        );
+      }
+      throw decodeError(schema, f, "bytes", headName(h));
     case "bool":
       if (h.kind === "bool") return h.value;
       if (h.kind === "int" && (h.value === 0 || h.value === 1)) return h.value === 1;
-      throw fail("a bool", h.kind === "int" ? h.value : h.kind);
+      throw decodeError(schema, f, "a bool", h.kind === "int" ? h.value : h.kind);
     case "int":
-      if (h.kind !== "int") throw fail("an int");
-      if (typeof h.value !== "number") throw fail("an int within ±2^53", h.value);
+      if (h.kind !== "int") throw decodeError(schema, f, "an int", headName(h));
+      if (typeof h.value !== "number") {
+        throw decodeError(schema, f, "an int within ±2^53", h.value);
+      }
       return h.value;
     default: {
-      if (h.kind !== "int") throw fail(`a ${f.kind}`);
+      if (h.kind !== "int") throw decodeError(schema, f, `a ${f.kind}`, headName(h));
       const v = h.value;
-      if (typeof v !== "number" || v < 0 || v > UINT_MAX[f.kind]) throw fail(`a ${f.kind}`, v);
+      if (typeof v !== "number" || v < 0 || v > UINT_MAX[f.kind]) {
+        throw decodeError(schema, f, `a ${f.kind}`, v);
+      }
       return v;
     }
   }
 }
 
-function readKey(r: MsgpackReader, schema: StructSchema<unknown>): string | undefined {
+/**
+ * The field a map key names, `undefined` for an unknown or nil key. Keys are matched on their
+ * bytes (Go names are ASCII, so equal bytes mean an equal decoded string) before falling back
+ * to decoding the key.
+ */
+function readKey<T>(r: MsgpackReader, schema: StructSchema<T>): FieldSchema<T> | undefined {
+  r.need(1);
+  const b = r.bytes[r.pos];
+  if (b >= 0xa0 && b <= 0xbf) {
+    const length = b & 0x1f;
+    r.need(1 + length);
+    const f = fieldAt(schema, r.bytes, r.pos + 1, length);
+    if (f) {
+      r.pos += 1 + length;
+      return f;
+    }
+  }
   const h = r.head();
-  if (h.kind === "raw") return decodeString(r.view(h.length));
+  if (h.kind === "raw") {
+    const key = r.view(h.length);
+    const { fields, keyBytes } = schema;
+    for (let i = 0; i < fields.length; i++) {
+      if (bytesEqual(keyBytes[i], key)) return fields[i];
+    }
+    return schema.byGoName.get(decodeString(key));
+  }
   if (h.kind === "nil") return undefined;
   throw new TypeError(`Cannot decode ${schema.name}: map keys must be strings: received ${h.kind}`);
+}
+
+/** The field whose Go name is `bytes[start, start + length)`, if any. */
+function fieldAt<T>(
+  schema: StructSchema<T>,
+  bytes: Uint8Array,
+  start: number,
+  length: number,
+): FieldSchema<T> | undefined {
+  const { fields, keyBytes } = schema;
+  next: for (let i = 0; i < fields.length; i++) {
+    const key = keyBytes[i];
+    if (key.length !== length) continue;
+    for (let j = 0; j < length; j++) if (key[j] !== bytes[start + j]) continue next;
+    return fields[i];
+  }
+  return undefined;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function setField<T>(out: Record<string, unknown>, f: FieldSchema<T>, v: unknown): void {
+  if (!f.omitEmpty) out[f.prop] = v;
+  else if (isEmpty(v)) delete out[f.prop];
+  else out[f.prop] = v;
 }
 
 /** Reads one struct at the reader's position; throws NeedMoreData or a TypeError/RangeError. */
 export function readStruct<T>(r: MsgpackReader, schema: StructSchema<T>): T {
   const out: Record<string, unknown> = {};
   for (const f of schema.fields) if (!f.omitEmpty) out[f.prop] = zeroValue(f.kind);
-  const set = (f: FieldSchema<T>, v: unknown) => {
-    if (!f.omitEmpty) out[f.prop] = v;
-    else if (isEmpty(v)) delete out[f.prop];
-    else out[f.prop] = v;
-  };
   const h = r.head();
   if (h.kind === "map") {
     for (let i = 0; i < h.length; i++) {
-      const key = readKey(r, schema as StructSchema<unknown>);
-      const f = key === undefined ? undefined : schema.byGoName.get(key);
-      if (f) set(f, readField(r, schema, f));
+      const f = readKey(r, schema);
+      if (f) setField(out, f, readField(r, schema, f));
       else r.skip();
     }
   } else if (h.kind === "array") {
     for (let i = 0; i < h.length; i++) {
       const f = schema.fields[i];
-      if (f) set(f, readField(r, schema, f));
+      if (f) setField(out, f, readField(r, schema, f));
       else r.skip();
     }
   } else if (h.kind !== "nil") {

@@ -37,7 +37,8 @@ import {
   pushPullHeaderSchema,
   userMsgHeaderSchema,
 } from "./messages.ts";
-import { decodeStruct, type StructSchema } from "./msgpack.ts";
+import { MsgpackReader, NeedMoreData } from "./_msgpack_reader.ts";
+import { decodeStruct, readStruct, type StructSchema } from "./msgpack.ts";
 import type { DecryptHook } from "./packet.ts";
 
 export { StreamError, type StreamErrorReason, type StreamSource } from "./_byte_source.ts";
@@ -149,11 +150,11 @@ export class StreamReader {
     src.consume(1);
     switch (type) {
       case MessageType.ping:
-        return { type, body: await readStruct(src, pingSchema) };
+        return { type, body: await readStructAsync(src, pingSchema) };
       case MessageType.ackResp:
-        return { type, body: await readStruct(src, ackRespSchema) };
+        return { type, body: await readStructAsync(src, ackRespSchema) };
       case MessageType.errResp:
-        return { type, body: await readStruct(src, errRespSchema) };
+        return { type, body: await readStructAsync(src, errRespSchema) };
       case MessageType.user:
         return { type, body: await this.#readUser(src) };
       case MessageType.pushPull:
@@ -200,7 +201,7 @@ export class StreamReader {
 
   async #decompress(src: ByteSource): Promise<ByteSource> {
     src.consume(1);
-    const c = await readStruct(src, compressSchema);
+    const c = await readStructAsync(src, compressSchema);
     if (c.algo !== CompressionAlgo.lzw) {
       throw new StreamError(
         "malformed",
@@ -220,21 +221,22 @@ export class StreamReader {
   }
 
   async #readUser(src: ByteSource): Promise<Uint8Array> {
-    const { userMsgLen } = await readStruct(src, userMsgHeaderSchema);
+    const { userMsgLen } = await readStructAsync(src, userMsgHeaderSchema);
     this.#checkLength("UserMsgLen", userMsgLen, this.#options.maxPayloadBytes);
     return await readRaw(src, userMsgLen);
   }
 
   async #readPushPull(src: ByteSource): Promise<PushPullMessage> {
-    const header = await readStruct(src, pushPullHeaderSchema);
+    const header = await readStructAsync(src, pushPullHeaderSchema);
     this.#checkLength("Nodes", header.nodes, this.#options.maxNodes ?? MAX_PUSH_PULL_NODES);
     this.#checkLength("UserStateLen", header.userStateLen, this.#options.maxPayloadBytes);
     const nodes: PushNodeState[] = [];
-    // Records already buffered (all of them once decompressed) are decoded without a promise each.
-    for (let i = 0; i < header.nodes; i++) {
-      nodes.push(
-        readBufferedStruct(src, pushNodeStateSchema) ?? await readStruct(src, pushNodeStateSchema),
-      );
+    // Records already buffered (all of them once decompressed) are decoded in one pass, without
+    // a promise each; a record cut off by the end of the buffer waits for more bytes.
+    while (nodes.length < header.nodes) {
+      if (readBufferedStructs(src, pushNodeStateSchema, header.nodes - nodes.length, nodes) === 0) {
+        nodes.push(await readStructAsync(src, pushNodeStateSchema));
+      }
     }
     const userState = await readRaw(src, header.userStateLen);
     return { header, nodes, userState };
@@ -256,21 +258,41 @@ export class StreamReader {
   }
 }
 
-/** Decodes one struct if the bytes already available hold it all; `undefined` otherwise. */
-function readBufferedStruct<T>(src: ByteSource, schema: StructSchema<T>): T | undefined {
-  const r = decodeStruct(schema, src.available());
-  if (r.status === "ok") {
-    src.consume(r.bytesRead);
-    return r.value;
+/**
+ * Decodes up to `max` consecutive structs that the bytes already available hold whole, appending
+ * them to `out`, with one reader over the buffer. Returns how many it decoded (0 when the next
+ * one is incomplete); throws a `StreamError` on malformed input.
+ */
+function readBufferedStructs<T>(
+  src: ByteSource,
+  schema: StructSchema<T>,
+  max: number,
+  out: T[],
+): number {
+  const r = new MsgpackReader(src.available());
+  let done = 0;
+  let end = 0;
+  try {
+    while (done < max) {
+      out.push(readStruct(r, schema));
+      done++;
+      end = r.pos;
+    }
+  } catch (e) {
+    if (!(e instanceof NeedMoreData)) {
+      src.consume(end);
+      if (e instanceof RangeError || e instanceof TypeError) {
+        throw new StreamError("malformed", e.message, { cause: e });
+      }
+      throw e;
+    }
   }
-  if (r.status === "malformed") {
-    throw new StreamError("malformed", r.error.message, { cause: r.error });
-  }
-  return undefined;
+  src.consume(end);
+  return done;
 }
 
 /** Decodes one struct, waiting for more bytes while the input is incomplete. */
-async function readStruct<T>(src: ByteSource, schema: StructSchema<T>): Promise<T> {
+async function readStructAsync<T>(src: ByteSource, schema: StructSchema<T>): Promise<T> {
   for (;;) {
     const available = src.available();
     const r = decodeStruct(schema, available);
