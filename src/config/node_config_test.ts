@@ -204,7 +204,7 @@ Deno.test("loadConfig checks TLS files at start: a pair, readable, PEM", () => {
 });
 
 Deno.test("loadConfig reads MAX_MEMBERS and refuses a cap below 2", () => {
-  assert.equal(membershipConfigOf(load({})).maxMembers, 10_000);
+  assert.equal(membershipConfigOf(load({})).maxMembers, 100_000);
   assert.equal(membershipConfigOf(load({ MAX_MEMBERS: "500" })).maxMembers, 500);
   assert.throws(() => load({ MAX_MEMBERS: "1" }), /Invalid MAX_MEMBERS="1": .*maxMembers must be/);
   assert.throws(

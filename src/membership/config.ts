@@ -190,8 +190,10 @@ export interface MembershipConfig {
    * (`membersRefused`); known members are never evicted for a newcomer, and reaped dead members
    * make room again. Bounds the memory and the per-probe-round cost that anyone able to reach
    * the gossip port could otherwise grow without limit (without a gossip key, anyone can
-   * announce members). Too low refuses real members of a large cluster.
-   * @default 10_000
+   * announce members). Too low refuses real members of a large cluster: the default leaves a
+   * 10,000-member cluster room for joiners and unreaped dead members (a record of the columnar
+   * table costs ~100–170 B, so a full table is ~10–17 MB).
+   * @default 100_000
    */
   maxMembers: number;
 }
@@ -233,7 +235,7 @@ export function lanConfig(overrides: Partial<MembershipConfig> = {}): Membership
     deadNodeReclaimTime: 0,
     requireNodeNames: false,
     queueCheckInterval: 30_000,
-    maxMembers: 10_000,
+    maxMembers: 100_000,
     ...overrides,
   };
 }

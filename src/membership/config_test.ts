@@ -39,7 +39,7 @@ Deno.test("lanConfig() has memberlist's DefaultLANConfig values", () => {
     requireNodeNames: false,
     queueCheckInterval: 30_000,
     // Not in memberlist (its table is unbounded): our cap on tracked members.
-    maxMembers: 10_000,
+    maxMembers: 100_000,
   });
 });
 
