@@ -14,14 +14,14 @@ const EMPTY = new Uint8Array(0);
 
 /** Columns of member records, addressed by slot number. */
 export class MemberColumns {
-  /** Names by slot ("" for a free slot). */
-  readonly names: string[] = [];
-  /** Address bytes by slot (shared, never modified). */
-  readonly addrs: Uint8Array[] = [];
-  /** Metadata by slot (shared, never modified). */
-  readonly metas: Uint8Array[] = [];
-  /** Version bytes by slot (shared, never modified). */
-  readonly vsns: Uint8Array[] = [];
+  /** Names by slot ("" for a free slot). Re-read after {@link MemberColumns.allocate}. */
+  names: string[] = filled(8, "");
+  /** Address bytes by slot (shared, never modified). Re-read after `allocate`. */
+  addrs: Uint8Array[] = filled(8, EMPTY);
+  /** Metadata by slot (shared, never modified). Re-read after `allocate`. */
+  metas: Uint8Array[] = filled(8, EMPTY);
+  /** Version bytes by slot (shared, never modified). Re-read after `allocate`. */
+  vsns: Uint8Array[] = filled(8, EMPTY);
   /** Ports by slot (re-read after {@link MemberColumns.allocate}: it may grow the array). */
   ports: Uint16Array = new Uint16Array(8);
   /** States by slot. */
@@ -31,6 +31,8 @@ export class MemberColumns {
   /** Times of the last state change by slot, epoch ms. */
   stateChanges: Float64Array = new Float64Array(8);
   readonly #free: number[] = [];
+  /** Slots ever used (the next fresh slot). */
+  #used = 0;
 
   /** Takes a free slot (growing the columns if none) and fills it. */
   allocate(
@@ -43,23 +45,23 @@ export class MemberColumns {
   ): number {
     let slot = this.#free.pop();
     if (slot === undefined) {
-      slot = this.names.length;
-      this.names.push(name);
-      this.addrs.push(addr);
-      this.metas.push(meta);
-      this.vsns.push(vsn);
+      slot = this.#used++;
       if (slot >= this.states.length) this.#grow(slot + 1);
-    } else {
-      this.names[slot] = name;
-      this.addrs[slot] = addr;
-      this.metas[slot] = meta;
-      this.vsns[slot] = vsn;
     }
+    this.names[slot] = name;
+    this.addrs[slot] = addr;
+    this.metas[slot] = meta;
+    this.vsns[slot] = vsn;
     this.ports[slot] = port;
     this.states[slot] = state;
     this.incarnations[slot] = 0;
     this.stateChanges[slot] = 0;
     return slot;
+  }
+
+  /** Makes room for `count` records in all, so filling a table does not grow it step by step. */
+  reserve(count: number): void {
+    if (count > this.states.length) this.#grow(count);
   }
 
   /** Frees `slot` for reuse (dropping its references). */
@@ -91,7 +93,23 @@ export class MemberColumns {
     this.states = grown(this.states, new Uint8Array(size));
     this.incarnations = grown(this.incarnations, new Uint32Array(size));
     this.stateChanges = grown(this.stateChanges, new Float64Array(size));
+    // Arrays of references are allocated at their size at once too: pushing one by one
+    // reallocates them step by step, and with N tables of N records that garbage dominated.
+    this.names = grownArray(this.names, size, "");
+    this.addrs = grownArray(this.addrs, size, EMPTY);
+    this.metas = grownArray(this.metas, size, EMPTY);
+    this.vsns = grownArray(this.vsns, size, EMPTY);
   }
+}
+
+function filled<T>(size: number, value: T): T[] {
+  return new Array<T>(size).fill(value);
+}
+
+function grownArray<T>(old: T[], size: number, value: T): T[] {
+  const next = filled(size, value);
+  for (let i = 0; i < old.length; i++) next[i] = old[i];
+  return next;
 }
 
 function grown<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(old: T, to: T): T {

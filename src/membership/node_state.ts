@@ -405,6 +405,38 @@ export class MemberTable {
   }
 
   /**
+   * Fills the table with `peers` as alive members at `incarnation`, with no metadata and
+   * version bytes `vsn` — what a converged cluster's table holds. Leaves each new member in the
+   * state {@link MemberTable.aliveNode} would, with the same draws of randomness for its list
+   * position, but returns no effects (a converged table has nothing to broadcast or announce)
+   * and copies no bytes: `peers`' address arrays are kept as given, so the caller must never
+   * modify them. Peers already in the table (ourselves included) are skipped, and so are
+   * peers beyond `maxMembers`. For simulations that start from a converged cluster; building
+   * one through the protocol costs O(N² log N) packets.
+   */
+  loadConverged(
+    peers: readonly { name: string; addr: Uint8Array; port: number }[],
+    incarnation: number,
+    vsn: Uint8Array,
+  ): void {
+    const limit = this.#config.maxMembers ?? Infinity;
+    const kept = vsn.length >= 6 ? this.#keepVsn(NO_VSN, vsn) : NO_VSN;
+    const now = this.#clock.now();
+    this.#cols.reserve(Math.min(limit, this.#nodes.length + peers.length));
+    for (const p of peers) {
+      if (this.#byName.get(p.name) !== undefined) continue;
+      if (this.#nodes.length >= limit) return;
+      if (!this.#allowAddress(p.addr)) continue;
+      const name = this.#intern ? this.#intern.name(p.name) : p.name;
+      const s = this.#cols.allocate(name, p.addr, p.port, EMPTY, kept, NodeState.Alive);
+      this.#cols.incarnations[s] = incarnation;
+      this.#cols.stateChanges[s] = now;
+      this.#byName.set(name, s);
+      this.#nodes.insert(s);
+    }
+  }
+
+  /**
    * Whether merging an alive record (push/pull) about `name` would change nothing: someone else
    * we already hold at this address and port with this incarnation or a newer one. The merge
    * skips such records before building anything for them (most records of a steady cluster).

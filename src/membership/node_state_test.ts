@@ -647,3 +647,31 @@ Deno.test("MemberTable.close() cancels every suspicion timer", () => {
   clock.advance(1e6);
   assert.deepEqual(async, []);
 });
+
+Deno.test("loadConverged leaves the table as aliveNode would, with the same draws", () => {
+  const peers = Array.from({ length: 40 }, (_, i) => ({
+    name: `n${i + 2}`,
+    addr: ip(i + 2),
+    port: 7946,
+  }));
+  const viaAlive = setup();
+  for (const p of peers) viaAlive.table.aliveNode(alive(p.name, 1, { addr: p.addr }));
+  const viaLoad = setup();
+  // Ourselves and an existing member are skipped, not reset.
+  viaLoad.table.aliveNode(alive("n2", 1));
+  viaLoad.table.loadConverged([{ name: "self", addr: ip(1), port: 7946 }, ...peers], 1, VSN);
+  assert.deepEqual(viaLoad.table.all(), viaAlive.table.all());
+  // Same list positions means the same random draws: the next picks agree too.
+  const pick = (t: MemberTable) => t.randomMembers(5, () => false).map((m) => m.name);
+  assert.deepEqual(pick(viaLoad.table), pick(viaAlive.table));
+  assert.equal(viaLoad.table.numMembers(), 41);
+});
+
+Deno.test("loadConverged stops at maxMembers", () => {
+  const { table } = setup({ maxMembers: 10 });
+  const peers = Array.from({ length: 20 }, (_, i) => ({ name: `p${i}`, addr: ip(i), port: 1 }));
+  table.loadConverged(peers, 1, VSN);
+  assert.equal(table.numNodes, 10);
+  assert.equal(table.get("p8")?.state, NodeState.Alive);
+  assert.equal(table.get("p9"), undefined);
+});

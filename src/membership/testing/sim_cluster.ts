@@ -171,7 +171,8 @@ export class SimCluster {
   warmStart(nodes: readonly SimNode[] = this.nodes): void {
     const peers: WarmPeer[] = nodes.map((n) => ({
       name: n.name,
-      addr: ipBytes(n.index),
+      // Kept by every table (one array per member, shared through the interner).
+      addr: this.#intern.bytes(ipBytes(n.index)),
       port: 7946,
     }));
     for (const n of nodes) n.member.warmStart(peers);

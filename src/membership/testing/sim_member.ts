@@ -231,22 +231,12 @@ export class SimMember {
 
   /**
    * Inserts `peers` as alive members at incarnation 1 — what the table holds once a cluster
-   * has converged — without broadcasting or notifying (a warm start). Call before {@link start}.
+   * has converged — without broadcasting or notifying (a warm start). `peers`' address arrays
+   * are kept, not copied: never modify them. Call before {@link start}.
    */
   warmStart(peers: readonly WarmPeer[]): void {
     if (this.#started) throw new Error("Cannot warm-start a sim member: already started");
-    const table = this.#ctx.table;
-    for (const p of peers) {
-      if (p.name === this.#ctx.name) continue;
-      table.aliveNode({
-        incarnation: 1,
-        node: p.name,
-        addr: p.addr,
-        port: p.port,
-        meta: EMPTY,
-        vsn: this.#vsn,
-      });
-    }
+    this.#ctx.table.loadConverged(peers, 1, this.#vsn);
     // A converged cluster has nothing left to gossip, not even our own start-up alive.
     this.#ctx.queue.reset();
   }
