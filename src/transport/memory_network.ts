@@ -24,6 +24,7 @@
  * @module
  */
 
+import { byteSlab } from "../util/byte_slab.ts";
 import { type Clock, type TimerId, VirtualClock } from "../util/clock.ts";
 import { type Random, SeededRandom } from "../util/random.ts";
 import { MemoryNode } from "./_memory_node.ts";
@@ -35,8 +36,6 @@ import type { TransportStats } from "./stats.ts";
 import { type Address, formatAddress, parseAddress, type StreamConn } from "./transport.ts";
 
 export type { LinkConditions };
-
-const SLAB_BYTES = 256 * 1024;
 
 /** Options of {@link MemoryNetwork}. */
 export interface MemoryNetworkOptions {
@@ -117,8 +116,6 @@ export class MemoryNetwork {
   #pausedQueueBytes: number;
   #log: TransportLogger;
   #nextPort = 20000;
-  #slab = new Uint8Array(0);
-  #slabOffset = 0;
   // Only a real clock needs its timers cancelled at close (Deno's sanitizers); virtual ones don't.
   #timers: Set<TimerId> | undefined;
   #closed = false;
@@ -297,26 +294,10 @@ export class MemoryNetwork {
       this.#stats.dropped[dropped]++;
       return true;
     }
-    const copy = this.#copy(data);
+    // A private copy (so the sender may reuse its buffer), carved from the shared byte slab.
+    const copy = byteSlab.copy(data);
     this.#schedule(() => this.#deliver(src.address, toKey, copy), delay);
     return true;
-  }
-
-  /**
-   * Copies a packet so the sender may reuse its buffer. Small packets are carved out of shared
-   * 256 KiB slabs: one ArrayBuffer per packet costs several µs in a large simulation, a view
-   * into a slab a fraction of that. A receiver keeping `packet.data` keeps its slab alive.
-   */
-  #copy(data: Uint8Array): Uint8Array {
-    if (data.length > SLAB_BYTES / 8) return data.slice();
-    if (this.#slabOffset + data.length > this.#slab.length) {
-      this.#slab = new Uint8Array(SLAB_BYTES);
-      this.#slabOffset = 0;
-    }
-    const start = this.#slabOffset;
-    this.#slab.set(data, start);
-    this.#slabOffset += data.length;
-    return this.#slab.subarray(start, this.#slabOffset);
   }
 
   #runTaps(

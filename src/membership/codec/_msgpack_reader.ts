@@ -5,6 +5,8 @@
  * @module
  */
 
+import { byteSlab } from "../../util/byte_slab.ts";
+
 /**
  * Thrown (internally) when the input ends before the value does. `needed` is a lower bound on the
  * total input length required, so a stream reader can wait for that many bytes before retrying.
@@ -82,10 +84,10 @@ export class MsgpackReader {
     return v;
   }
 
-  /** Returns a copy of the next `n` bytes and advances past them. */
+  /** Returns a copy of the next `n` bytes (from the byte slab) and advances past them. */
   copy(n: number): Uint8Array {
     this.need(n);
-    const v = this.#bytes.slice(this.pos, this.pos + n);
+    const v = byteSlab.copy(this.#bytes, this.pos, this.pos + n);
     this.pos += n;
     return v;
   }

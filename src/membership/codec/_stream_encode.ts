@@ -113,7 +113,7 @@ export async function encodePushPull(
   });
   for (const node of nodes) writeStruct(w, pushNodeStateSchema, node);
   w.bytes(userState);
-  return await encodeStreamMessage(w.toBytes(), options);
+  return await encodeStreamMessage(w.toView(), options);
 }
 
 /** Encodes a reliable user message: `[0x08] msgpack(userMsgHeader)` then the raw bytes. */
@@ -125,5 +125,5 @@ export async function encodeUserMessageStream(
   w.u8(MessageType.user);
   writeStruct(w, userMsgHeaderSchema, { userMsgLen: payload.length });
   w.bytes(payload);
-  return await encodeStreamMessage(w.toBytes(), options);
+  return await encodeStreamMessage(w.toView(), options);
 }

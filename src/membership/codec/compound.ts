@@ -7,6 +7,7 @@
  * @module
  */
 
+import { byteSlab } from "../../util/byte_slab.ts";
 import { MessageType } from "./messages.ts";
 
 /** Most parts one compound message can carry. */
@@ -48,13 +49,13 @@ export function encodeCompound(messages: readonly Uint8Array[]): Uint8Array {
     }
     total += m.length;
   }
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
+  const out = byteSlab.alloc(total);
   out[0] = MessageType.compound;
   out[1] = messages.length;
   let at = 2 + 2 * messages.length;
   messages.forEach((m, i) => {
-    view.setUint16(2 + 2 * i, m.length);
+    out[2 + 2 * i] = m.length >>> 8;
+    out[3 + 2 * i] = m.length & 0xff;
     out.set(m, at);
     at += m.length;
   });

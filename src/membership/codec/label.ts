@@ -25,6 +25,9 @@ export type LabelStripResult =
   | { status: "incomplete"; needed: number }
   | { status: "malformed"; error: RangeError };
 
+// Returned for every packet without a label (never modified: it has no bytes).
+const NO_LABEL = new Uint8Array(0);
+
 /** Returns `[0xF4][L][label]`, or an empty array for `""`. Throws a `RangeError` above 255 bytes. */
 export function encodeLabelHeader(label: string): Uint8Array {
   if (label === "") return new Uint8Array(0);
@@ -57,7 +60,7 @@ export function addLabelHeader(label: string, data: Uint8Array): Uint8Array {
  */
 export function stripLabelHeader(data: Uint8Array): LabelStripResult {
   if (data.length === 0 || data[0] !== MessageType.hasLabel) {
-    return { status: "ok", label: new Uint8Array(0), bytesRead: 0 };
+    return { status: "ok", label: NO_LABEL, bytesRead: 0 };
   }
   if (data.length < 2) return { status: "incomplete", needed: 2 };
   const size = data[1];

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { byteSlab } from "../../util/byte_slab.ts";
+
 const CLEAR = 256;
 const EOF = 257;
 const MAX_CODE = 4095;
@@ -18,6 +20,8 @@ const TABLE_SIZE = 1 << 14;
 // An input of n bytes adds fewer than n codes, so a small input gets a small table (same codes,
 // same output): a ping then does not allocate and zero 64 KiB.
 const MIN_TABLE_SIZE = 64;
+// The decoder's scratch output is kept between calls up to this size.
+const MAX_KEPT_OUTPUT = 256 * 1024;
 
 /** Counters filled in by {@link lzwDecompress}, for diagnostics and tests. */
 export interface LzwStats {
@@ -37,14 +41,36 @@ export interface LzwDecompressOptions {
   stats?: LzwStats;
 }
 
+// Scratch state reused by every call (both functions are synchronous, so calls never overlap):
+// in Deno each new typed array costs about 1 µs, and the gossip path compresses and
+// decompresses a packet at a time.
+const encTable = new Uint32Array(TABLE_SIZE); // entry = key * 4096 + code; 0 means empty
+let encOut = new Uint8Array(4096);
+const decPrefix = new Uint16Array(MAX_CODE + 1);
+const decSuffix = new Uint8Array(MAX_CODE + 1);
+// Expansion length of each code, so expansions are written straight into the output. Literal
+// codes are always 1; a table code is written before it can be read.
+const decLengths = new Uint16Array(MAX_CODE + 1).fill(1, 0, CLEAR);
+let decOut = new Uint8Array(4096);
+
 /** Compresses `data` into a stream byte-identical to Go 1.19's `lzw.NewWriter(w, lzw.LSB, 8)`. */
 export function lzwCompress(data: Uint8Array): Uint8Array {
-  let out = new Uint8Array(64 + (data.length >>> 1));
+  return byteSlab.copy(lzwCompressScratch(data));
+}
+
+/**
+ * {@link lzwCompress} into a scratch buffer: the result is only valid until the next call, so
+ * copy it (or encode it into something else) at once.
+ */
+export function lzwCompressScratch(data: Uint8Array): Uint8Array {
+  if (encOut.length < 64 + (data.length >>> 1)) encOut = new Uint8Array(64 + data.length);
+  let out = encOut;
   let o = 0;
   let size = MIN_TABLE_SIZE;
   while (size < TABLE_SIZE && size < data.length * 4) size <<= 1;
   const mask = size - 1;
-  const table = new Uint32Array(size); // entry = key * 4096 + code; 0 means empty
+  const table = encTable;
+  table.fill(0, 0, size);
   let bits = 0;
   let nBits = 0;
   let width = 9;
@@ -54,7 +80,7 @@ export function lzwCompress(data: Uint8Array): Uint8Array {
     if (o + 3 > out.length) {
       const next = new Uint8Array(out.length * 2);
       next.set(out);
-      out = next;
+      out = encOut = next;
     }
     bits |= code << nBits;
     nBits += width;
@@ -76,7 +102,7 @@ export function lzwCompress(data: Uint8Array): Uint8Array {
     width = 9;
     hi = EOF;
     overflow = 512;
-    table.fill(0);
+    table.fill(0, 0, size);
     return false;
   };
 
@@ -103,7 +129,7 @@ export function lzwCompress(data: Uint8Array): Uint8Array {
   write(EOF);
   // write() keeps 3 bytes free and emits at most 2, so the partial byte always fits.
   if (nBits > 0) out[o++] = bits;
-  return out.slice(0, o);
+  return out.subarray(0, o);
 }
 
 /** Thrown by {@link lzwDecompress} when the output would exceed `maxOutput`. */
@@ -125,11 +151,10 @@ export function lzwDecompress(data: Uint8Array, options: LzwDecompressOptions = 
   let clears = 0;
   let maxWidth = 9;
   let codes = 0;
-  const prefix = new Uint16Array(MAX_CODE + 1);
-  const suffix = new Uint8Array(MAX_CODE + 1);
-  // Expansion length of each code, so expansions are written straight into the output.
-  const lengths = new Uint16Array(MAX_CODE + 1).fill(1, 0, CLEAR);
-  let out = new Uint8Array(Math.max(64, Math.min(data.length * 3, max)));
+  const prefix = decPrefix;
+  const suffix = decSuffix;
+  const lengths = decLengths;
+  let out = decOut;
   let o = 0;
   const reserve = (n: number) => {
     if (o + n > max) throw new LzwLimitError(max);
@@ -137,6 +162,8 @@ export function lzwDecompress(data: Uint8Array, options: LzwDecompressOptions = 
     const next = new Uint8Array(Math.min(max, Math.max(o + n, out.length * 2)));
     next.set(out.subarray(0, o));
     out = next;
+    // Keep a grown buffer for the next call unless it is big (a push/pull of many members).
+    if (next.length <= MAX_KEPT_OUTPUT) decOut = next;
   };
   let bits = 0;
   let nBits = 0;
@@ -201,5 +228,5 @@ export function lzwDecompress(data: Uint8Array, options: LzwDecompressOptions = 
     }
   }
   if (options.stats) Object.assign(options.stats, { clears, maxWidth, codes });
-  return out.slice(0, o);
+  return byteSlab.copy(out, 0, o);
 }

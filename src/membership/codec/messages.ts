@@ -6,6 +6,7 @@
  * @module
  */
 
+import { byteSlab } from "../../util/byte_slab.ts";
 import { ByteWriter } from "./_byte_writer.ts";
 import { defineStruct, type FieldSchema, readStruct, writeStruct } from "./msgpack.ts";
 import type { StructSchema } from "./msgpack.ts";
@@ -285,11 +286,15 @@ export function encodeMessage<K extends SingleMessageType>(
   type: K,
   body: MessageBodies[K],
 ): Uint8Array {
-  const w = new ByteWriter(64);
-  w.u8(type);
-  if (type === MessageType.user) w.bytes(body as Uint8Array);
-  else writeStruct(w, messageSchemas[type as StructMessageType] as StructSchema<unknown>, body);
-  return w.toBytes();
+  const w = ByteWriter.pooled(64);
+  try {
+    w.u8(type);
+    if (type === MessageType.user) w.bytes(body as Uint8Array);
+    else writeStruct(w, messageSchemas[type as StructMessageType] as StructSchema<unknown>, body);
+    return w.toBytes();
+  } finally {
+    w.release();
+  }
 }
 
 /**
@@ -302,7 +307,7 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
   if (!isSingleMessageType(type)) {
     throw new RangeError(`Cannot decode message: not a single message type: received ${type}`);
   }
-  if (type === MessageType.user) return { type, body: bytes.slice(1) };
+  if (type === MessageType.user) return { type, body: byteSlab.copy(bytes, 1) };
   const schema = messageSchemas[type] as StructSchema<unknown>;
   try {
     const body = readStruct(new MsgpackReader(bytes, 1), schema);

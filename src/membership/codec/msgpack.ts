@@ -17,6 +17,7 @@
  * @module
  */
 
+import { byteSlab } from "../../util/byte_slab.ts";
 import { ByteWriter } from "./_byte_writer.ts";
 import { type Head, MsgpackReader, NeedMoreData } from "./_msgpack_reader.ts";
 
@@ -255,9 +256,13 @@ export function writeStruct<T>(w: ByteWriter, schema: StructSchema<T>, value: T)
  * a value does not fit its kind (e.g. `Cannot encode ping: SeqNo must be a u32: received -1`).
  */
 export function encodeStruct<T>(schema: StructSchema<T>, value: T): Uint8Array {
-  const w = new ByteWriter(128);
-  writeStruct(w, schema, value);
-  return w.toBytes();
+  const w = ByteWriter.pooled(128);
+  try {
+    writeStruct(w, schema, value);
+    return w.toBytes();
+  } finally {
+    w.release();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +336,7 @@ function readField<T>(r: MsgpackReader, schema: StructSchema<T>, f: FieldSchema<
       if (h.kind !== "raw") throw decodeError(schema, f, "a string", headName(h));
       return decodeString(r.view(h.length));
     case "bytes":
-      if (h.kind === "raw") return r.view(h.length).slice();
+      if (h.kind === "raw") return byteSlab.copy(r.view(h.length));
       if (h.kind === "array") {
         return readBytesFromArray(
           r,

@@ -14,7 +14,8 @@
 import { decodeCompound, encodeCompound } from "./compound.ts";
 import { crc32 } from "./crc32.ts";
 import { addLabelHeader, checkInboundLabel, stripLabelHeader } from "./label.ts";
-import { lzwCompress, lzwDecompress, LzwLimitError } from "./lzw.ts";
+import { lzwCompressScratch, lzwDecompress, LzwLimitError } from "./lzw.ts";
+import { byteSlab } from "../../util/byte_slab.ts";
 import {
   CompressionAlgo,
   type DecodedMessage,
@@ -127,14 +128,18 @@ export async function encodePacket(
   if (options.compress) {
     const compressed = encodeMessage(MessageType.compress, {
       algo: CompressionAlgo.lzw,
-      buf: lzwCompress(msg),
+      buf: lzwCompressScratch(msg),
     });
     if (compressed.length < msg.length) msg = compressed;
   }
   if (options.crc) {
-    const withCrc = new Uint8Array(5 + msg.length);
+    const withCrc = byteSlab.alloc(5 + msg.length);
     withCrc[0] = MessageType.hasCrc;
-    new DataView(withCrc.buffer).setUint32(1, crc32(msg));
+    const crc = crc32(msg);
+    withCrc[1] = crc >>> 24;
+    withCrc[2] = crc >>> 16;
+    withCrc[3] = crc >>> 8;
+    withCrc[4] = crc;
     withCrc.set(msg, 5);
     msg = withCrc;
   }
