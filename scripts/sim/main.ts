@@ -1,5 +1,5 @@
 /**
- * `deno task sim [--quick] [--resume] [--max-n=N] [--seed=S] [--out=DIR] [--code=TEXT] [scenario...]`:
+ * `deno task sim [--quick] [--resume] [--min-n=N] [--max-n=N] [--seed=S] [--out=DIR] [--code=TEXT] [scenario...]`:
  * simulates the membership engine at scale on virtual time (the real protocol code over the
  * in-memory network; see `src/membership/testing/sim_member.ts` for what the harness adds) and
  * writes the results, a markdown report and SVG charts.
@@ -52,6 +52,7 @@ const plan = buildPlan({
   quick,
   scenarios: new Set((names.length > 0 ? names : SCENARIOS) as Scenario[]),
   seed: Number(flags.get("seed") ?? 1),
+  minN: Number(flags.get("min-n") ?? 0),
   maxN: Number(flags.get("max-n") ?? Infinity),
 });
 
@@ -89,6 +90,7 @@ const universe = new Set(
     quick,
     scenarios: new Set(SCENARIOS),
     seed: Number(flags.get("seed") ?? 1),
+    minN: 0,
     maxN: Infinity,
   }).map(key),
 );

@@ -29,6 +29,8 @@ export interface PlanOptions {
   scenarios: ReadonlySet<Scenario>;
   /** Seed of every run. */
   seed: number;
+  /** Smallest cluster size to simulate. @default 0 */
+  minN?: number;
   /** Largest cluster size to simulate. */
   maxN: number;
 }
@@ -106,5 +108,5 @@ export function buildPlan(o: PlanOptions): RunSpec[] {
       }
     }
   }
-  return runs.filter((r) => r.n <= o.maxN).sort((a, b) => a.n - b.n);
+  return runs.filter((r) => r.n >= (o.minN ?? 0) && r.n <= o.maxN).sort((a, b) => a.n - b.n);
 }
