@@ -19,7 +19,7 @@ import {
   MAX_DECOMPRESSED_BYTES,
   MessageType,
   type PingMessage,
-  type PushNodeState,
+  type PushNodeSource,
   type PushPullMessage,
   type StreamEncodeOptions,
   StreamError,
@@ -272,7 +272,11 @@ async function encodeLocalState(
   join: boolean,
   dialer: boolean,
 ): Promise<Uint8Array> {
-  const nodes: PushNodeState[] = ctx.table.localState();
+  const { table } = ctx;
+  const nodes: PushNodeSource = {
+    size: table.numNodes,
+    forEachRecord: (visit) => table.forEachRecord(visit),
+  };
   const userState = ctx.delegate.localState(join);
   return await encodePushPull({ join }, nodes, userState, streamOptions(ctx, dialer));
 }

@@ -449,6 +449,27 @@ export class MemberTable {
     return incarnation <= c.incarnations[s] && c.ports[s] === port && bytesEqual(c.addrs[s], addr);
   }
 
+  /**
+   * Visits our push/pull records in the order of {@link MemberTable.localState}, straight from
+   * the columns (no record objects: a push/pull of N members encodes N records).
+   */
+  forEachRecord(
+    visit: (
+      name: string,
+      addr: Uint8Array,
+      port: number,
+      meta: Uint8Array,
+      incarnation: number,
+      state: number,
+      vsn: Uint8Array,
+    ) => void,
+  ): void {
+    const { names, addrs, ports, metas, incarnations, states, vsns } = this.#cols;
+    for (const s of this.#nodes.items()) {
+      visit(names[s], addrs[s], ports[s], metas[s], incarnations[s], states[s], vsns[s]);
+    }
+  }
+
   /** Our push/pull records: every member in the table, dead and left included. */
   localState(): PushNodeRecord[] {
     const c = this.#cols;

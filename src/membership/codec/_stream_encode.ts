@@ -18,7 +18,28 @@ import {
   pushPullHeaderSchema,
   userMsgHeaderSchema,
 } from "./messages.ts";
-import { writeStruct } from "./msgpack.ts";
+import { writeField, writeStruct } from "./msgpack.ts";
+
+/**
+ * Push/pull records read straight from where they are kept (the member table), so encoding a
+ * table of N members builds no N record objects first.
+ */
+export interface PushNodeSource {
+  /** Number of records {@link PushNodeSource.forEachRecord} visits. */
+  readonly size: number;
+  /** Visits every record in order. */
+  forEachRecord(
+    visit: (
+      name: string,
+      addr: Uint8Array,
+      port: number,
+      meta: Uint8Array,
+      incarnation: number,
+      state: number,
+      vsn: Uint8Array,
+    ) => void,
+  ): void;
+}
 
 /**
  * Seals stream payloads. The frame header (and so the AAD) carries the sealed length, which must
@@ -90,13 +111,14 @@ export async function encodeStreamMessage(
  */
 export async function encodePushPull(
   header: { join: boolean; nodes?: number; userStateLen?: number },
-  nodes: readonly PushNodeState[],
+  nodes: readonly PushNodeState[] | PushNodeSource,
   userState: Uint8Array,
   options: StreamEncodeOptions,
 ): Promise<Uint8Array> {
-  if (header.nodes !== undefined && header.nodes !== nodes.length) {
+  const count = "forEachRecord" in nodes ? nodes.size : nodes.length;
+  if (header.nodes !== undefined && header.nodes !== count) {
     throw new RangeError(
-      `Cannot encode pushPull: header.nodes must equal nodes.length ${nodes.length}: received ${header.nodes}`,
+      `Cannot encode pushPull: header.nodes must equal nodes.length ${count}: received ${header.nodes}`,
     );
   }
   if (header.userStateLen !== undefined && header.userStateLen !== userState.length) {
@@ -104,16 +126,77 @@ export async function encodePushPull(
       `Cannot encode pushPull: header.userStateLen must equal ${userState.length}: received ${header.userStateLen}`,
     );
   }
-  const w = new ByteWriter(64 + 96 * nodes.length + userState.length);
+  const w = new ByteWriter(64 + 96 * count + userState.length);
   w.u8(MessageType.pushPull);
   writeStruct(w, pushPullHeaderSchema, {
-    nodes: nodes.length,
+    nodes: count,
     userStateLen: userState.length,
     join: header.join,
   });
-  for (const node of nodes) writeStruct(w, pushNodeStateSchema, node);
+  if ("forEachRecord" in nodes) {
+    let written = 0;
+    nodes.forEachRecord((name, addr, port, meta, incarnation, state, vsn) => {
+      writePushNodeState(w, name, addr, port, meta, incarnation, state, vsn);
+      written++;
+    });
+    if (written !== count) {
+      throw new RangeError(
+        `Cannot encode pushPull: the source announced ${count} records: visited ${written}`,
+      );
+    }
+  } else {
+    for (const node of nodes) writeStruct(w, pushNodeStateSchema, node);
+  }
   w.bytes(userState);
   return await encodeStreamMessage(w.toView(), options);
+}
+
+// pushNodeState has no omitempty field, so every record is a map of all its fields.
+const PUSH_NODE_FIELDS = pushNodeStateSchema.encodeOrder;
+if (PUSH_NODE_FIELDS.some((f) => f.omitEmpty) || PUSH_NODE_FIELDS.length > 15) {
+  throw new Error("writePushNodeState assumes a fixmap without omitempty fields");
+}
+
+/** Appends one record exactly as `writeStruct(w, pushNodeStateSchema, record)` would. */
+function writePushNodeState(
+  w: ByteWriter,
+  name: string,
+  addr: Uint8Array,
+  port: number,
+  meta: Uint8Array,
+  incarnation: number,
+  state: number,
+  vsn: Uint8Array,
+): void {
+  const schema = pushNodeStateSchema;
+  w.u8(0x80 | PUSH_NODE_FIELDS.length);
+  for (let i = 0; i < PUSH_NODE_FIELDS.length; i++) {
+    const f = PUSH_NODE_FIELDS[i];
+    w.bytes(schema.encodedKeys[i]);
+    switch (f.prop) {
+      case "name":
+        writeField(w, schema, f, name);
+        break;
+      case "addr":
+        writeField(w, schema, f, addr);
+        break;
+      case "port":
+        writeField(w, schema, f, port);
+        break;
+      case "meta":
+        writeField(w, schema, f, meta);
+        break;
+      case "incarnation":
+        writeField(w, schema, f, incarnation);
+        break;
+      case "state":
+        writeField(w, schema, f, state);
+        break;
+      case "vsn":
+        writeField(w, schema, f, vsn);
+        break;
+    }
+  }
 }
 
 /** Encodes a reliable user message: `[0x08] msgpack(userMsgHeader)` then the raw bytes. */

@@ -189,8 +189,17 @@ function encodeError<T>(schema: StructSchema<T>, f: FieldSchema<T>, what: string
   );
 }
 
-// Errors are built only when thrown: this runs once per field of every record encoded.
-function writeField<T>(w: ByteWriter, schema: StructSchema<T>, f: FieldSchema<T>, v: unknown) {
+/**
+ * Appends one field's value as {@link writeStruct} does (for encoders that write a struct's
+ * fields from somewhere other than an object). Errors are built only when thrown: this runs once
+ * per field of every record encoded.
+ */
+export function writeField<T>(
+  w: ByteWriter,
+  schema: StructSchema<T>,
+  f: FieldSchema<T>,
+  v: unknown,
+) {
   switch (f.kind) {
     case "string": {
       if (typeof v !== "string") throw encodeError(schema, f, "a string", v);

@@ -46,6 +46,7 @@ export {
   encodePushPull,
   encodeStreamMessage,
   encodeUserMessageStream,
+  type PushNodeSource,
   type StreamEncodeOptions,
   type StreamSealer,
 } from "./_stream_encode.ts";

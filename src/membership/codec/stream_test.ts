@@ -7,6 +7,7 @@ import {
   encodePushPull,
   encodeStreamMessage,
   encodeUserMessageStream,
+  type PushNodeSource,
   StreamError,
   StreamReader,
   type StreamReaderOptions,
@@ -290,4 +291,35 @@ Deno.test("StreamReader never throws anything but StreamError on hostile streams
     }
   }
   assert.ok(ok > 0);
+});
+
+Deno.test("encodePushPull() from a record source writes the same bytes as from records", async () => {
+  const random = new SeededRandom(11);
+  const nodes: PushNodeState[] = Array.from({ length: 300 }, (_, i) => ({
+    name: i % 7 === 0 ? `nœud-${i}` : `node-${i}`,
+    addr: Uint8Array.of(10, 0, i >> 8, i & 0xff),
+    port: Math.floor(random.next() * 65536),
+    meta: i % 3 === 0 ? new Uint8Array(0) : Uint8Array.of(i & 0xff, 1, 2),
+    incarnation: Math.floor(random.next() * 2 ** 32),
+    state: i % 4,
+    vsn: VSN,
+  }));
+  const source = {
+    size: nodes.length,
+    forEachRecord: (visit: Parameters<PushNodeSource["forEachRecord"]>[0]) => {
+      for (const n of nodes) {
+        visit(n.name, n.addr!, n.port, n.meta!, n.incarnation, n.state, n.vsn!);
+      }
+    },
+  };
+  const state = Uint8Array.of(9, 9, 9);
+  for (const compress of [false, true]) {
+    const fromRecords = await encodePushPull({ join: true }, nodes, state, { compress });
+    const fromSource = await encodePushPull({ join: true }, source, state, { compress });
+    assert.deepEqual(fromSource, fromRecords);
+  }
+  await assert.rejects(
+    encodePushPull({ join: false }, { ...source, size: 301 }, state, { compress: false }),
+    /announced 301 records: visited 300/,
+  );
 });
