@@ -18,7 +18,14 @@ import {
   pushPullHeaderSchema,
   userMsgHeaderSchema,
 } from "./messages.ts";
-import { writeField, writeStruct } from "./msgpack.ts";
+import {
+  isAscii,
+  utf8Encoder,
+  writeInt,
+  writeRawHeader,
+  writeStruct,
+  writeUint,
+} from "./msgpack.ts";
 
 /**
  * Push/pull records read straight from where they are kept (the member table), so encoding a
@@ -151,13 +158,22 @@ export async function encodePushPull(
   return await encodeStreamMessage(w.toView(), options);
 }
 
-// pushNodeState has no omitempty field, so every record is a map of all its fields.
-const PUSH_NODE_FIELDS = pushNodeStateSchema.encodeOrder;
-if (PUSH_NODE_FIELDS.some((f) => f.omitEmpty) || PUSH_NODE_FIELDS.length > 15) {
-  throw new Error("writePushNodeState assumes a fixmap without omitempty fields");
+// pushNodeState has no omitempty field, so every record is a map of all its fields, written in
+// Go's key order by the function below (checked here, once).
+const PUSH_NODE_ORDER = ["addr", "incarnation", "meta", "name", "port", "state", "vsn"];
+if (
+  pushNodeStateSchema.encodeOrder.some((f, i) => f.omitEmpty || f.prop !== PUSH_NODE_ORDER[i]) ||
+  pushNodeStateSchema.encodeOrder.length !== PUSH_NODE_ORDER.length
+) {
+  throw new Error("writePushNodeState does not match pushNodeStateSchema");
 }
+const [ADDR_KEY, INCARNATION_KEY, META_KEY, NAME_KEY, PORT_KEY, STATE_KEY, VSN_KEY] =
+  pushNodeStateSchema.encodedKeys;
 
-/** Appends one record exactly as `writeStruct(w, pushNodeStateSchema, record)` would. */
+/**
+ * Appends one record exactly as `writeStruct(w, pushNodeStateSchema, record)` would, for values
+ * that already fit their fields (the member table's: u16 port, u32 incarnation, state 0..3).
+ */
 function writePushNodeState(
   w: ByteWriter,
   name: string,
@@ -168,35 +184,31 @@ function writePushNodeState(
   state: number,
   vsn: Uint8Array,
 ): void {
-  const schema = pushNodeStateSchema;
-  w.u8(0x80 | PUSH_NODE_FIELDS.length);
-  for (let i = 0; i < PUSH_NODE_FIELDS.length; i++) {
-    const f = PUSH_NODE_FIELDS[i];
-    w.bytes(schema.encodedKeys[i]);
-    switch (f.prop) {
-      case "name":
-        writeField(w, schema, f, name);
-        break;
-      case "addr":
-        writeField(w, schema, f, addr);
-        break;
-      case "port":
-        writeField(w, schema, f, port);
-        break;
-      case "meta":
-        writeField(w, schema, f, meta);
-        break;
-      case "incarnation":
-        writeField(w, schema, f, incarnation);
-        break;
-      case "state":
-        writeField(w, schema, f, state);
-        break;
-      case "vsn":
-        writeField(w, schema, f, vsn);
-        break;
-    }
+  w.u8(0x80 | PUSH_NODE_ORDER.length);
+  w.bytes(ADDR_KEY);
+  writeRawHeader(w, addr.length);
+  w.bytes(addr);
+  w.bytes(INCARNATION_KEY);
+  writeUint(w, incarnation);
+  w.bytes(META_KEY);
+  writeRawHeader(w, meta.length);
+  w.bytes(meta);
+  w.bytes(NAME_KEY);
+  if (isAscii(name)) {
+    writeRawHeader(w, name.length);
+    w.ascii(name);
+  } else {
+    const bytes = utf8Encoder.encode(name);
+    writeRawHeader(w, bytes.length);
+    w.bytes(bytes);
   }
+  w.bytes(PORT_KEY);
+  writeUint(w, port);
+  w.bytes(STATE_KEY);
+  writeInt(w, state);
+  w.bytes(VSN_KEY);
+  writeRawHeader(w, vsn.length);
+  w.bytes(vsn);
 }
 
 /** Encodes a reliable user message: `[0x08] msgpack(userMsgHeader)` then the raw bytes. */

@@ -69,12 +69,14 @@ export type DecodeResult<T> =
 
 const UINT_MAX = { u8: 0xff, u16: 0xffff, u32: 0xffff_ffff } as const;
 const encoder = new TextEncoder();
+export { encoder as utf8Encoder };
 const decoder = new TextDecoder();
 
 // Strings of at most this many bytes that are all ASCII skip TextDecoder (names, keys, IPs).
 const SHORT_STRING = 64;
 
-function isAscii(s: string): boolean {
+/** Whether every char code of `s` is below 0x80 (so it encodes as one byte per char). */
+export function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;
 }
@@ -140,7 +142,8 @@ export function writeRawHeader(w: ByteWriter, length: number): void {
   }
 }
 
-function writeUint(w: ByteWriter, v: number): void {
+/** Writes an unsigned integer in the smallest form Go's encoder uses (fixint, uint8..uint32). */
+export function writeUint(w: ByteWriter, v: number): void {
   if (v <= 0x7f) w.u8(v);
   else if (v <= 0xff) {
     w.u8(0xcc);
@@ -154,9 +157,11 @@ function writeUint(w: ByteWriter, v: number): void {
   }
 }
 
-// go-msgpack v2 EncodeInt: fixint only for -32..127; otherwise the smallest signed form that
-// fits, except that positive values skip int8 (128..32767 is int16).
-function writeInt(w: ByteWriter, v: number): void {
+/**
+ * Writes a signed integer as go-msgpack v2's EncodeInt: fixint only for -32..127; otherwise the
+ * smallest signed form that fits, except that positive values skip int8 (128..32767 is int16).
+ */
+export function writeInt(w: ByteWriter, v: number): void {
   if (v >= -32 && v <= 0x7f) w.u8(v & 0xff);
   else if (v >= -128 && v < 0) {
     w.u8(0xd0);
@@ -189,12 +194,8 @@ function encodeError<T>(schema: StructSchema<T>, f: FieldSchema<T>, what: string
   );
 }
 
-/**
- * Appends one field's value as {@link writeStruct} does (for encoders that write a struct's
- * fields from somewhere other than an object). Errors are built only when thrown: this runs once
- * per field of every record encoded.
- */
-export function writeField<T>(
+// Errors are built only when thrown: this runs once per field of every record encoded.
+function writeField<T>(
   w: ByteWriter,
   schema: StructSchema<T>,
   f: FieldSchema<T>,
