@@ -22,6 +22,12 @@ export class MemberColumns {
   metas: Uint8Array[] = filled(8, EMPTY);
   /** Version bytes by slot (shared, never modified). Re-read after `allocate`. */
   vsns: Uint8Array[] = filled(8, EMPTY);
+  /**
+   * IPv4 addresses by slot as u32 (0 for any other address): compared instead of the bytes
+   * when merging push/pull records, one typed-array read instead of three dependent loads.
+   * Kept in step with {@link MemberColumns.addrs} by `allocate` and {@link MemberColumns.setAddr}.
+   */
+  addrKeys: Uint32Array = new Uint32Array(8);
   /** Ports by slot (re-read after {@link MemberColumns.allocate}: it may grow the array). */
   ports: Uint16Array = new Uint16Array(8);
   /** States by slot. */
@@ -50,6 +56,7 @@ export class MemberColumns {
     }
     this.names[slot] = name;
     this.addrs[slot] = addr;
+    this.addrKeys[slot] = addressKey(addr);
     this.metas[slot] = meta;
     this.vsns[slot] = vsn;
     this.ports[slot] = port;
@@ -62,6 +69,12 @@ export class MemberColumns {
   /** Makes room for `count` records in all, so filling a table does not grow it step by step. */
   reserve(count: number): void {
     if (count > this.states.length) this.#grow(count);
+  }
+
+  /** Sets the address of `slot` (and its key). */
+  setAddr(slot: number, addr: Uint8Array): void {
+    this.addrs[slot] = addr;
+    this.addrKeys[slot] = addressKey(addr);
   }
 
   /** Frees `slot` for reuse (dropping its references). */
@@ -90,6 +103,7 @@ export class MemberColumns {
   #grow(min: number): void {
     const size = Math.max(min, this.states.length * 2);
     this.ports = grown(this.ports, new Uint16Array(size));
+    this.addrKeys = grown(this.addrKeys, new Uint32Array(size));
     this.states = grown(this.states, new Uint8Array(size));
     this.incarnations = grown(this.incarnations, new Uint32Array(size));
     this.stateChanges = grown(this.stateChanges, new Float64Array(size));
@@ -100,6 +114,13 @@ export class MemberColumns {
     this.metas = grownArray(this.metas, size, EMPTY);
     this.vsns = grownArray(this.vsns, size, EMPTY);
   }
+}
+
+/** An IPv4 address as a u32, 0 for any other address (then compare the bytes). */
+export function addressKey(addr: Uint8Array): number {
+  return addr.length === 4
+    ? ((addr[0] << 24) | (addr[1] << 16) | (addr[2] << 8) | addr[3]) >>> 0
+    : 0;
 }
 
 function filled<T>(size: number, value: T): T[] {

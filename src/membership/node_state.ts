@@ -15,7 +15,7 @@ import type { Clock } from "../util/clock.ts";
 import type { Random } from "../util/random.ts";
 import { type MembershipConfig, META_MAX_SIZE } from "./config.ts";
 import { suspicionBounds } from "./formulas.ts";
-import { MemberColumns } from "./_member_columns.ts";
+import { addressKey, MemberColumns } from "./_member_columns.ts";
 import type { MemberInterner, SlotIndex } from "./member_interner.ts";
 import { ProbeList } from "./probe_list.ts";
 import { SuspicionTimer } from "./suspicion.ts";
@@ -290,7 +290,7 @@ export class MemberTable {
       if (a.vsn.length >= 6) c.vsns[s] = this.#keepVsn(c.vsns[s], a.vsn);
       c.incarnations[s] = a.incarnation;
       c.metas[s] = this.#keepMeta(c.metas[s], a.meta);
-      if (!bytesEqual(c.addrs[s], a.addr)) c.addrs[s] = this.#keepAddr(a.addr);
+      if (!bytesEqual(c.addrs[s], a.addr)) c.setAddr(s, this.#keepAddr(a.addr));
       c.ports[s] = a.port;
       if (c.states[s] !== NodeState.Alive) {
         c.states[s] = NodeState.Alive;
@@ -446,7 +446,9 @@ export class MemberTable {
     const s = this.#byName.get(name);
     if (s === undefined) return false;
     const c = this.#cols;
-    return incarnation <= c.incarnations[s] && c.ports[s] === port && bytesEqual(c.addrs[s], addr);
+    if (incarnation > c.incarnations[s] || c.ports[s] !== port) return false;
+    const key = addressKey(addr);
+    return key !== 0 ? c.addrKeys[s] === key : bytesEqual(c.addrs[s], addr);
   }
 
   /**

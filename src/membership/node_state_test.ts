@@ -675,3 +675,20 @@ Deno.test("loadConverged stops at maxMembers", () => {
   assert.equal(table.get("p8")?.state, NodeState.Alive);
   assert.equal(table.get("p9"), undefined);
 });
+
+Deno.test("isStaleAlive: only an alive record with nothing new about a known member", () => {
+  const { table } = setup();
+  table.aliveNode(alive("n2", 5));
+  table.aliveNode(alive("v6", 1, { addr: new Uint8Array(16).fill(7) }));
+  assert.equal(table.isStaleAlive("n2", ip(2), 7946, 5), true);
+  assert.equal(table.isStaleAlive("n2", ip(2), 7946, 4), true);
+  assert.equal(table.isStaleAlive("n2", ip(2), 7946, 6), false, "newer incarnation");
+  assert.equal(table.isStaleAlive("n2", ip(3), 7946, 5), false, "other IPv4 address");
+  assert.equal(table.isStaleAlive("n2", new Uint8Array(16), 7946, 5), false, "IPv6 address");
+  assert.equal(table.isStaleAlive("n2", ip(2), 7947, 5), false, "other port");
+  assert.equal(table.isStaleAlive("v6", new Uint8Array(16).fill(7), 7946, 1), true);
+  assert.equal(table.isStaleAlive("v6", new Uint8Array(16).fill(8), 7946, 1), false);
+  assert.equal(table.isStaleAlive("v6", ip(7), 7946, 1), false);
+  assert.equal(table.isStaleAlive("self", ip(1), 7946, 1), false, "never about ourselves");
+  assert.equal(table.isStaleAlive("nobody", ip(9), 7946, 1), false);
+});

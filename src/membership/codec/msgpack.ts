@@ -86,15 +86,34 @@ function decodeString(bytes: Uint8Array): string {
   return decodeStringAt(bytes, 0, bytes.length);
 }
 
+// Short ASCII strings decoded lately, by a hash of their bytes: the same names, addresses and
+// keys arrive again and again (every push/pull carries every member's name), and handing back
+// the string decoded before saves building it and lets lookups find its hash already computed.
+const STRING_CACHE_SIZE = 1 << 14;
+const stringCache: string[] = new Array<string>(STRING_CACHE_SIZE).fill("");
+const charCodes: number[][] = Array.from({ length: SHORT_STRING + 1 }, (_, n) => new Array(n));
+
 /** {@link decodeString} of `bytes[start, end)`, without a view for short ASCII. */
 function decodeStringAt(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start > SHORT_STRING) return decoder.decode(bytes.subarray(start, end));
-  let s = "";
+  const n = end - start;
+  if (n > SHORT_STRING) return decoder.decode(bytes.subarray(start, end));
+  let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) {
     const b = bytes[i];
     if (b > 0x7f) return decoder.decode(bytes.subarray(start, end));
-    s += String.fromCharCode(b);
+    hash = Math.imul(hash ^ b, 0x01000193);
   }
+  const slot = (hash >>> 0) & (STRING_CACHE_SIZE - 1);
+  const cached = stringCache[slot];
+  if (cached.length === n) {
+    let i = 0;
+    while (i < n && cached.charCodeAt(i) === bytes[start + i]) i++;
+    if (i === n) return cached;
+  }
+  const codes = charCodes[n];
+  for (let i = 0; i < n; i++) codes[i] = bytes[start + i];
+  const s = String.fromCharCode.apply(null, codes);
+  stringCache[slot] = s;
   return s;
 }
 

@@ -309,3 +309,19 @@ Deno.test("encodeStruct() and decodeStruct() treat ASCII and non-ASCII strings a
     assert.ok(decoded.status === "ok" && ((decoded.value as One).v as string).includes("\ufffd"));
   }
 });
+
+Deno.test("decodeStruct() decodes many distinct short names right (string cache collisions)", () => {
+  const schema = defineStruct<{ name: string }>("named", [
+    { prop: "name", goName: "Name", kind: "string" },
+  ]);
+  const random = new SeededRandom(5);
+  const names = Array.from({ length: 40_000 }, (_, i) =>
+    // Same lengths, similar prefixes, some repeated: the cache must never hand back a neighbour.
+    i % 5 === 0 ? `node-${i % 1000}` : `n${Math.floor(random.next() * 1e9).toString(36)}-${i}`);
+  for (const round of [0, 1]) {
+    for (const name of names) {
+      const r = decodeStruct(schema, encodeStruct(schema, { name }));
+      assert.equal(r.status === "ok" && r.value.name, name, `round ${round}`);
+    }
+  }
+});
