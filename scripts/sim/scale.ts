@@ -35,7 +35,7 @@ export async function runScale(spec: ScaleSpec): Promise<RunResult> {
     console.error(
       `  [N=${spec.n}] ${phase}: virtual ${(cluster.now / 1000).toFixed(0)} s, wall ${
         ((performance.now() - t0) / 1000).toFixed(0)
-      } s, RSS ${Math.round(Deno.memoryUsage().rss / 2 ** 20)} MiB`,
+      } s, ${memory()}`,
     );
   progress("warm start done");
   const tally = new FalsePositiveTally(cluster);
@@ -199,6 +199,15 @@ async function runCrashes(
       dead100: ms(t.timeTo(1)),
     };
   });
+}
+
+/** RSS, V8 heap and memory outside it (array buffers), MiB. */
+function memory(): string {
+  const m = Deno.memoryUsage();
+  const mib = (n: number) => Math.round(n / 2 ** 20);
+  return `RSS ${mib(m.rss)} MiB (heap ${mib(m.heapUsed)}/${mib(m.heapTotal)}, external ${
+    mib(m.external)
+  })`;
 }
 
 function ms(value: number | undefined): number | undefined {

@@ -33,7 +33,13 @@ export function applyEffects(
   for (const e of effects) {
     switch (e.type) {
       case "broadcast":
-        ctx.queue.queue({ message: encodeGossip(e.message), name: e.name, finished: e.notify });
+        // A queued message lives for seconds: its own buffer, not a region of the codec's byte
+        // slab (one long-lived region keeps its whole chunk from being freed).
+        ctx.queue.queue({
+          message: encodeGossip(e.message).slice(),
+          name: e.name,
+          finished: e.notify,
+        });
         break;
       case "refute":
         // Being accused is a hint that we are the slow one.

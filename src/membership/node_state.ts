@@ -422,7 +422,9 @@ export class MemberTable {
     const limit = this.#config.maxMembers ?? Infinity;
     const kept = vsn.length >= 6 ? this.#keepVsn(NO_VSN, vsn) : NO_VSN;
     const now = this.#clock.now();
-    this.#cols.reserve(Math.min(limit, this.#nodes.length + peers.length));
+    // Room for a few joiners on top (a converged cluster grows), without growing every table.
+    const count = this.#nodes.length + peers.length;
+    this.#cols.reserve(Math.min(limit, count + (count >> 6) + 16));
     for (const p of peers) {
       if (this.#byName.get(p.name) !== undefined) continue;
       if (this.#nodes.length >= limit) return;

@@ -4,17 +4,18 @@
  * own heap here), while a `subarray` view of an existing buffer costs under 0.1 µs. The gossip
  * path makes several small arrays per packet and per push/pull record, so it takes them from a
  * slab instead. Each array is a fresh region of a chunk, never handed out twice, so it is as
- * private as a new array; a long-lived one keeps its whole chunk (256 KiB) alive.
+ * private as a new array; but a long-lived one keeps its whole chunk (64 KiB) alive, so what is
+ * kept for long (queued broadcasts, table entries) gets its own buffer.
  *
  * @module
  */
 
 /** Chunk size. */
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 64 * 1024;
 /** Larger requests get their own buffer (a slab would waste too much of a chunk). */
 const MAX_SLAB_REQUEST = CHUNK_BYTES / 16;
 
-/** Hands out zero-filled byte arrays of up to 16 KiB as views into 256 KiB chunks. */
+/** Hands out zero-filled byte arrays of up to 4 KiB as views into 64 KiB chunks. */
 export class ByteSlab {
   #chunk = new Uint8Array(0);
   #offset = 0;
