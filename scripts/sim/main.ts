@@ -111,12 +111,6 @@ const report = [
   "",
 ];
 await Deno.writeTextFile(`${outDir}/report.md`, report.join("\n"));
-// Keep the generated files as `deno fmt` wants them (the repository's fmt check covers docs/).
-await new Deno.Command(Deno.execPath(), {
-  args: ["fmt", "--quiet", `${outDir}/report.md`, resultsPath],
-  stdout: "null",
-  stderr: "inherit",
-}).output().catch(() => undefined);
 console.log(report.join("\n"));
 console.error(`sim: wrote ${outDir}/report.md and ${svgs.size} charts`);
 
