@@ -6,6 +6,7 @@ import { suspicionBounds } from "../src/membership/formulas.ts";
 import { SimCluster } from "../src/membership/testing/sim_cluster.ts";
 import { serfConvergenceMs } from "../scripts/sim/anchors.ts";
 import { runFalsePositives } from "../scripts/sim/false_positives.ts";
+import { runPartition } from "../scripts/sim/partition.ts";
 import { runScale } from "../scripts/sim/scale.ts";
 
 const N = 50;
@@ -93,4 +94,30 @@ Deno.test("Simulation: slow members make the SWIM config declare healthy members
   // Not always 0: when k + 1 slow members happen to accuse the same member, they confirm each
   // other and Lifeguard's timer shrinks back to its minimum.
   assert.ok(b * 10 <= a, `Lifeguard: ${b}, SWIM: ${a}`);
+});
+
+Deno.test("Simulation: a 50-member cluster cut in half declares only the other side dead and merges again after the heal", async () => {
+  const reconnectMs = 30_000; // SimMember's (and Memberlist's) default reconnect interval
+  const r = await runPartition({
+    kind: "partition",
+    n: N,
+    seed: 1,
+    loss: 0,
+    variant: "lifeguard",
+    tcpPings: true,
+    minority: 0.5,
+    durationMs: 60_000,
+    healMaxMs: 300_000,
+  });
+  const p = r.partition!;
+  assert.deepEqual(p.sides, [25, 25]);
+  // During the cut: the whole other side dead everywhere, nobody on one's own side.
+  assert.equal(p.sameSideDeaths, 0);
+  assert.ok(p.split100 !== undefined && p.split100 < 60_000, `split seen after ${p.split100} ms`);
+  // After the heal the reconnect loop finds the other side within one period (every member
+  // retries, as half the cluster failed), refutations and push/pull do the rest.
+  assert.ok(p.merged !== undefined, "the cluster never merged within 300 s");
+  assert.ok(p.merged <= 2 * reconnectMs, `merged ${p.merged} ms after the heal`);
+  assert.equal(p.mergedAtEnd, true);
+  assert.ok(p.refutationsAfterHeal > 0, "the merge goes through refutations");
 });

@@ -6,7 +6,7 @@
  *
  * Scenarios: `join`, `crash`, `bandwidth` (one warm-cluster run per size serves all three),
  * `loss` (loss sweep), `fp` (false positives with slow members, with and without Lifeguard's
- * features). Default: all. Each run is its own process (fresh heap; its peak RSS and CPU time
+ * features), `replication`, `partition` (a cut and its heal), `latency` (longer latencies). Default: all. Each run is its own process (fresh heap; its peak RSS and CPU time
  * are reported). Results merge into `<out>/results.json` (a rerun of the same spec replaces
  * it; `--resume` skips specs already there; results of specs the plan no longer makes are
  * dropped), so long sweeps can be run in parts. `--code` describes the simulated code in the
@@ -142,7 +142,10 @@ function describe(spec: RunSpec): string {
   }
   const common = `N=${spec.n} ${spec.variant} loss=${spec.loss * 100}%${
     spec.tcpPings ? "" : " no-tcp"
-  }`;
+  }${spec.latencyMs === undefined ? "" : ` latency=${spec.latencyMs}+${spec.jitterMs ?? 0}ms`}`;
+  if (spec.kind === "partition") {
+    return `partition ${common} minority=${spec.minority * 100}% for ${spec.durationMs / 1000} s`;
+  }
   return spec.kind === "scale"
     ? `scale ${common}`
     : `fp ${common} slow=${spec.slowFraction * 100}%/${spec.slowDelayMs}ms ${

@@ -3,7 +3,9 @@
  * share one warm-cluster run per size (plus SWIM-variant runs for detection latency); `loss` is a
  * loss sweep (joins and crashes at a fixed size, and long false-positive runs with the TCP
  * fallback off); `fp` is slow members with and without Lifeguard's features; `replication` is
- * the time for a write to reach every replica through the fast path and through anti-entropy.
+ * the time for a write to reach every replica through the fast path and through anti-entropy;
+ * `partition` cuts a warm cluster in two for a minute and measures the split and the heal;
+ * `latency` repeats joins and crashes with longer one-way latencies.
  *
  * @module
  */
@@ -11,13 +13,23 @@
 import type {
   FalsePositiveSpec,
   LifeguardVariant,
+  PartitionSpec,
   ReplicationSpec,
   RunSpec,
   ScaleSpec,
 } from "./spec.ts";
 
 /** Every scenario name. */
-export const SCENARIOS = ["join", "crash", "bandwidth", "loss", "fp", "replication"] as const;
+export const SCENARIOS = [
+  "join",
+  "crash",
+  "bandwidth",
+  "loss",
+  "fp",
+  "replication",
+  "partition",
+  "latency",
+] as const;
 /** A scenario name. */
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -103,6 +115,30 @@ export function buildPlan(o: PlanOptions): RunSpec[] {
           mode,
           writes,
           latencyMs: 1,
+        };
+        runs.push(spec);
+      }
+    }
+  }
+  if (has("latency")) {
+    // One-way latency plus uniform jitter of the same size (the default is 1 + [0, 1) ms, the
+    // loss sweep's 0 % row); the LAN preset's probe timeout is 500 ms.
+    for (const latencyMs of o.quick ? [50] : [10, 50, 100, 200]) {
+      runs.push(scale(o.quick ? 50 : 200, { bandwidthMs: 0, latencyMs, jitterMs: latencyMs }));
+    }
+  }
+  if (has("partition")) {
+    // Half and half, and a fifth cut off; the cut lasts longer than the suspicion maximum's
+    // minimum path at these sizes, the heal gets ten reconnect periods.
+    for (const n of o.quick ? [30] : [50, 200, 1000]) {
+      for (const minority of o.quick ? [0.5] : [0.5, 0.2]) {
+        const spec: PartitionSpec = {
+          kind: "partition",
+          ...base,
+          n,
+          minority,
+          durationMs: 60_000,
+          healMaxMs: 300_000,
         };
         runs.push(spec);
       }

@@ -1,7 +1,8 @@
 /**
  * The simulation report as markdown tables, from a list of run results: cost of each scale run
  * (wall, CPU, peak RSS, per-record memory), join convergence, crash detection, bandwidth, the
- * loss sweep, false positives with slow members, and the comparison with the anchors.
+ * loss sweep, false positives with slow members, replication, partitions, and the comparison with
+ * the anchors.
  *
  * @module
  */
@@ -40,6 +41,8 @@ export function reportLines(results: readonly RunResult[]): string[] {
     ),
     ...section("False positives with slow members", slowTable(results)),
     ...section("Replication: time for a write to reach every replica", replicationTable(results)),
+    ...section("Latency sweep (joins and crashes, no loss)", latencyTable(results)),
+    ...section("Network partition: the split and the heal", partitionTable(results)),
     ...section("Simulation vs anchors", anchorTable(results)),
   ];
 }
@@ -159,7 +162,9 @@ function bandwidthTable(results: readonly RunResult[]): string[] {
 
 function lossTable(results: readonly RunResult[]): string[] {
   const runs = results
-    .filter((r): r is ScaleResult => r.spec.kind === "scale" && r.spec.bandwidthMs === 0)
+    .filter((r): r is ScaleResult =>
+      r.spec.kind === "scale" && r.spec.bandwidthMs === 0 && r.spec.latencyMs === undefined
+    )
     .sort((a, b) => a.spec.loss - b.spec.loss);
   const rows = runs.map((r) => [
     `${Math.round(r.spec.loss * 100)} %`,
@@ -288,6 +293,78 @@ function replicationTable(results: readonly RunResult[]): string[] {
       "anti-entropy only median / max s",
       "anti-entropy rounds (median / 5 s)",
       "log₃ N (push-pull epidemic)",
+    ],
+    rows,
+  );
+}
+
+function partitionTable(results: readonly RunResult[]): string[] {
+  const rows = results
+    .filter((r) => r.spec.kind === "partition" && r.partition !== undefined)
+    .sort((a, b) => a.spec.n - b.spec.n || a.partition!.sides[0] - b.partition!.sides[0])
+    .map((r) => {
+      const p = r.partition!;
+      return [
+        String(r.spec.n),
+        `${p.sides[0]} \\| ${p.sides[1]}`,
+        `${sec(p.split50, 1)} / ${sec(p.split99, 1)} / ${sec(p.split100, 1)}`,
+        String(p.sameSideDeaths),
+        `${sec(p.heal50, 1)} / ${sec(p.heal99, 1)} / ${sec(p.heal100, 1)}`,
+        p.merged === undefined
+          ? "**not within " + sec(r.spec.kind === "partition" ? r.spec.healMaxMs : undefined, 0) +
+            " s**"
+          : sec(p.merged, 1),
+        String(p.deathsAfterHeal),
+        String(p.refutationsAfterHeal),
+      ];
+    });
+  if (rows.length === 0) return [];
+  return table(
+    [
+      "N",
+      "sides",
+      "other side dead for 50 / 99 / 100 % s",
+      "own side declared dead",
+      "no member dead for 50 / 99 / 100 % s after heal",
+      "all alive in every table s after heal",
+      "deaths after heal",
+      "refutations after heal",
+    ],
+    rows,
+  );
+}
+
+function latencyTable(results: readonly RunResult[]): string[] {
+  const runs = results
+    .filter((r): r is ScaleResult =>
+      r.spec.kind === "scale" && r.spec.bandwidthMs === 0 && r.spec.loss === 0
+    );
+  const swept = runs.filter((r) => r.spec.latencyMs !== undefined);
+  if (swept.length === 0) return [];
+  // The loss sweep's 0 % row at the same size is the default latency (1 + [0, 1) ms).
+  const base = runs.filter((r) => r.spec.latencyMs === undefined && r.spec.n === swept[0].spec.n);
+  const rows = [...base, ...swept.sort((a, b) => a.spec.latencyMs! - b.spec.latencyMs!)].map((
+    r,
+  ) => [
+    `${r.spec.latencyMs ?? 1} + [0, ${r.spec.jitterMs ?? 1}) ms`,
+    String(r.spec.n),
+    sec(joinMedian(r, "t99")),
+    sec(joinMedian(r, "t100")),
+    num((crashMean(r, "firstSuspicion") ?? NaN) / 1000, 2),
+    sec(crashQuantile(r, "dead100")),
+    num(perNodeHour(r, r.falsePositives.falseSuspicions), 1),
+    num(perNodeHour(r, r.falsePositives.fpHealthy), 2),
+  ]);
+  return table(
+    [
+      "one-way latency",
+      "N",
+      "join 99 % s",
+      "join 100 % s",
+      "first suspicion (periods)",
+      "dead everywhere s",
+      "false suspicions /member-h",
+      "false deaths /member-h",
     ],
     rows,
   );

@@ -46,6 +46,8 @@ export function buildCluster(spec: CommonSpec): BuiltCluster {
     config,
     seed: spec.seed,
     loss: spec.loss,
+    latencyMs: spec.latencyMs,
+    jitterMs: spec.jitterMs,
     pushPullPhase: "steady",
   });
   const warm = cluster.addMany(spec.n);

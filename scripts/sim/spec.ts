@@ -28,6 +28,10 @@ export interface CommonSpec {
   variant: LifeguardVariant;
   /** Whether the TCP fallback ping is on (memberlist default). */
   tcpPings: boolean;
+  /** One-way latency of every packet and stream chunk, ms. @default 1 */
+  latencyMs?: number;
+  /** Extra one-way latency, uniform in [0, jitterMs), ms. @default 1 */
+  jitterMs?: number;
 }
 
 /** A warm cluster measured for bandwidth, then joins, then crashes. */
@@ -71,7 +75,52 @@ export interface ReplicationSpec {
 }
 
 /** Any run. */
-export type RunSpec = ScaleSpec | FalsePositiveSpec | ReplicationSpec;
+/**
+ * A network partition of a warm cluster: `minority` of the members (chosen at random) are cut off
+ * from the rest for `durationMs`, then the cut heals and the run waits up to `healMaxMs` for
+ * every member to hold every other alive again (through the reconnect loop, refutations and
+ * push/pull).
+ */
+export interface PartitionSpec extends CommonSpec {
+  kind: "partition";
+  /** Fraction of the members on the smaller side, (0, 0.5]. */
+  minority: number;
+  /** How long the cut lasts, ms. */
+  durationMs: number;
+  /** Longest wait for the cluster to merge again after the heal, ms. */
+  healMaxMs: number;
+}
+
+export type RunSpec = ScaleSpec | FalsePositiveSpec | ReplicationSpec | PartitionSpec;
+
+/** What a partition run measured (times in ms; `undefined`: not reached within the run). */
+export interface PartitionMeasure {
+  /** Members on each side. */
+  sides: [number, number];
+  /** Time from the cut until 50 / 99 / 100 % of the members held the whole other side dead. */
+  split50?: number;
+  split99?: number;
+  split100?: number;
+  /** Members declared dead during the cut by a member of their own side (false positives). */
+  sameSideDeaths: number;
+  /** Time from the heal until 50 / 99 / 100 % of the members held every member alive. */
+  heal50?: number;
+  heal99?: number;
+  heal100?: number;
+  /**
+   * Time from the heal until every member held every member alive (none suspect or dead), as
+   * checked table by table every second; `undefined`: not within `healMaxMs`.
+   */
+  merged?: number;
+  /** Deaths declared after the heal (members wrongly declared dead while merging). */
+  deathsAfterHeal: number;
+  /** Refutations after the heal (members answering that they are alive). */
+  refutationsAfterHeal: number;
+  /** Push/pull exchanges started after the heal (periodic ones and reconnect attempts). */
+  pushPullsAfterHeal: number;
+  /** Whether every member held every member alive at the end of the run. */
+  mergedAtEnd: boolean;
+}
 
 /** How a join spread. Times are ms after the join call; `undefined` when never reached. */
 export interface JoinMeasure {
@@ -171,4 +220,6 @@ export interface RunResult {
   suspicion: { min: number; max: number; k: number };
   /** Replication runs: per write, the time until every replica held it, ms. */
   writes?: (number | undefined)[];
+  /** The partition run's measures. */
+  partition?: PartitionMeasure;
 }

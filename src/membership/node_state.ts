@@ -167,6 +167,14 @@ export class MemberTable {
     return n;
   }
 
+  /** Count of members in state alive (not suspect, dead or left), self included. */
+  numAlive(): number {
+    const states = this.#cols.states;
+    let n = 0;
+    for (const s of this.#nodes.items()) if (states[s] === NodeState.Alive) n++;
+    return n;
+  }
+
   /** Whether some other member is not dead or left (Leave/UpdateNode only wait if so). */
   anyAlive(): boolean {
     const { names, states } = this.#cols;

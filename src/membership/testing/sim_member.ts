@@ -213,6 +213,11 @@ export class SimMember {
     return this.#ctx.table.numNodes;
   }
 
+  /** Members held alive (not suspect, dead or left), self included. */
+  get numAlive(): number {
+    return this.#ctx.table.numAlive();
+  }
+
   /** Broadcasts waiting in the queue. */
   get queued(): number {
     return this.#ctx.queue.size;
