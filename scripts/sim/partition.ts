@@ -14,7 +14,7 @@ import { NodeState } from "../../src/membership/node_types.ts";
 import { SeededRandom, shuffle } from "../../src/util/random.ts";
 import { cpuMs, peakRssMib, round } from "./metrics.ts";
 import { buildCluster, FalsePositiveTally } from "./setup.ts";
-import type { PartitionMeasure, PartitionSpec, RunResult } from "./spec.ts";
+import type { PartitionMeasure, PartitionSpec, RunResult, SideSplit } from "./spec.ts";
 
 /** Start-up time before the cut, ms. */
 const SETTLE_MS = 5_000;
@@ -38,6 +38,7 @@ export async function runPartition(spec: PartitionSpec): Promise<RunResult> {
   let phase: "cut" | "healed" = "cut";
   let start = cluster.now;
   const splitTimes: number[] = [];
+  const sideTimes: [number[], number[]] = [[], []];
   const healTimes: number[] = [];
   const healed = new Set<string>();
   let sameSideDeaths = 0;
@@ -55,7 +56,11 @@ export async function runPartition(spec: PartitionSpec): Promise<RunResult> {
       else {
         const count = otherSideDown.get(observer.name)! + 1;
         otherSideDown.set(observer.name, count);
-        if (count === sides[1 - sideOf.get(observer.name)!]) splitTimes.push(at - start);
+        const side = sideOf.get(observer.name)!;
+        if (count === sides[1 - side]) {
+          splitTimes.push(at - start);
+          sideTimes[side].push(at - start);
+        }
       }
     } else if (effect.type === "join") {
       held.delete(effect.member.name);
@@ -96,6 +101,11 @@ export async function runPartition(spec: PartitionSpec): Promise<RunResult> {
     split50: at(splitTimes, 0.5),
     split99: at(splitTimes, 0.99),
     split100: at(splitTimes, 1),
+    splitBySide: [0, 1].map((side) => {
+      const times = sideTimes[side];
+      const all = times.length === sides[side];
+      return { complete: times.length, ...(all ? { t100: round(Math.max(...times), 1) } : {}) };
+    }) as [SideSplit, SideSplit],
     sameSideDeaths,
     heal50: at(healTimes, 0.5),
     heal99: at(healTimes, 0.99),

@@ -308,6 +308,9 @@ function partitionTable(results: readonly RunResult[]): string[] {
         String(r.spec.n),
         `${p.sides[0]} \\| ${p.sides[1]}`,
         `${sec(p.split50, 1)} / ${sec(p.split99, 1)} / ${sec(p.split100, 1)}`,
+        p.splitBySide.map((x, i) =>
+          x.t100 !== undefined ? sec(x.t100, 1) : `${x.complete} of ${p.sides[i]}`
+        ).join(" / "),
         String(p.sameSideDeaths),
         `${sec(p.heal50, 1)} / ${sec(p.heal99, 1)} / ${sec(p.heal100, 1)}`,
         p.merged === undefined
@@ -324,6 +327,7 @@ function partitionTable(results: readonly RunResult[]): string[] {
       "N",
       "sides",
       "other side dead for 50 / 99 / 100 % s",
+      "same, 100 % of smaller / larger side s",
       "own side declared dead",
       "no member dead for 50 / 99 / 100 % s after heal",
       "all alive in every table s after heal",

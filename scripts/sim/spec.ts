@@ -93,6 +93,14 @@ export interface PartitionSpec extends CommonSpec {
 
 export type RunSpec = ScaleSpec | FalsePositiveSpec | ReplicationSpec | PartitionSpec;
 
+/** How one side of a partition saw the other side die. */
+export interface SideSplit {
+  /** Members of this side that held the whole other side dead before the heal. */
+  complete: number;
+  /** Time from the cut until the last of them did, when all did, ms. */
+  t100?: number;
+}
+
 /** What a partition run measured (times in ms; `undefined`: not reached within the run). */
 export interface PartitionMeasure {
   /** Members on each side. */
@@ -101,6 +109,11 @@ export interface PartitionMeasure {
   split50?: number;
   split99?: number;
   split100?: number;
+  /**
+   * The same 100 % time within each side: the smaller side (`sides[0]`) and the larger one; on a
+   * side where not every member got there during the cut, how many did.
+   */
+  splitBySide: [SideSplit, SideSplit];
   /** Members declared dead during the cut by a member of their own side (false positives). */
   sameSideDeaths: number;
   /** Time from the heal until 50 / 99 / 100 % of the members held every member alive. */
