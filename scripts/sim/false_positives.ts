@@ -9,7 +9,7 @@
  */
 
 import { SeededRandom, shuffle } from "../../src/util/random.ts";
-import { cpuMs, peakRssMib } from "./metrics.ts";
+import { runCost } from "./metrics.ts";
 import { buildCluster, FalsePositiveTally } from "./setup.ts";
 import type { FalsePositiveSpec, RunResult } from "./spec.ts";
 
@@ -25,10 +25,7 @@ export async function runFalsePositives(spec: FalsePositiveSpec): Promise<RunRes
   await cluster.run(spec.durationMs);
   return {
     spec,
-    wallMs: Math.round(performance.now() - t0),
-    warmWallMs: Math.round(warmWallMs),
-    peakRssMib: await peakRssMib(),
-    cpuMs: await cpuMs(),
+    ...(await runCost(t0, warmWallMs)),
     records: spec.n * spec.n,
     virtualMs: cluster.now,
     joins: [],

@@ -93,3 +93,16 @@ export function round(value: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/** The cost fields of a run's result: wall time since `t0`, the warm start's, peak RSS, CPU. */
+export async function runCost(
+  t0: number,
+  warmWallMs: number,
+): Promise<{ wallMs: number; warmWallMs: number; peakRssMib: number; cpuMs: number }> {
+  return {
+    wallMs: Math.round(performance.now() - t0),
+    warmWallMs: Math.round(warmWallMs),
+    peakRssMib: await peakRssMib(),
+    cpuMs: await cpuMs(),
+  };
+}

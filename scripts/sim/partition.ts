@@ -12,7 +12,7 @@
 
 import { NodeState } from "../../src/membership/node_types.ts";
 import { SeededRandom, shuffle } from "../../src/util/random.ts";
-import { cpuMs, peakRssMib, round } from "./metrics.ts";
+import { round, runCost } from "./metrics.ts";
 import { buildCluster, FalsePositiveTally } from "./setup.ts";
 import type { PartitionMeasure, PartitionSpec, RunResult, SideSplit } from "./spec.ts";
 
@@ -119,10 +119,7 @@ export async function runPartition(spec: PartitionSpec): Promise<RunResult> {
   const virtualMs = cluster.now;
   return {
     spec,
-    wallMs: Math.round(performance.now() - t0),
-    warmWallMs: Math.round(warmWallMs),
-    peakRssMib: await peakRssMib(),
-    cpuMs: await cpuMs(),
+    ...(await runCost(t0, warmWallMs)),
     records: spec.n * spec.n,
     virtualMs,
     joins: [],

@@ -18,7 +18,7 @@ import { runFor } from "../../src/transport/mod.ts";
 import { VirtualClock } from "../../src/util/clock.ts";
 import { HybridLogicalClock } from "../../src/util/hlc.ts";
 import { type Random, SeededRandom } from "../../src/util/random.ts";
-import { cpuMs, peakRssMib, round, SpreadTracker } from "./metrics.ts";
+import { round, runCost, SpreadTracker } from "./metrics.ts";
 import type { ReplicationSpec, RunResult } from "./spec.ts";
 
 /** The anti-entropy period of the simulated replicators (the node's default), ms. */
@@ -71,10 +71,7 @@ export async function runReplication(spec: ReplicationSpec): Promise<RunResult> 
   for (const r of replicas) r.replicator.close();
   return {
     spec,
-    wallMs: Math.round(performance.now() - t0),
-    warmWallMs: Math.round(warmWallMs),
-    peakRssMib: await peakRssMib(),
-    cpuMs: await cpuMs(),
+    ...(await runCost(t0, warmWallMs)),
     records: 0,
     virtualMs: clock.now() - start,
     joins: [],

@@ -17,7 +17,7 @@ import type { SimCluster, SimNode } from "../../src/membership/testing/sim_clust
 import { SeededRandom, shuffle } from "../../src/util/random.ts";
 import { NodeState } from "../../src/membership/node_types.ts";
 import { buildCluster, FalsePositiveTally } from "./setup.ts";
-import { cpuMs, peakRssMib, round, SpreadTracker } from "./metrics.ts";
+import { round, runCost, SpreadTracker } from "./metrics.ts";
 
 /** Start-up time before anything is measured (every loop has ticked), ms. */
 const SETTLE_MS = 5_000;
@@ -57,10 +57,7 @@ export async function runScale(spec: ScaleSpec): Promise<RunResult> {
   const virtualMs = cluster.now;
   const result: RunResult = {
     spec,
-    wallMs: Math.round(performance.now() - t0),
-    warmWallMs: Math.round(warmWallMs),
-    peakRssMib: await peakRssMib(),
-    cpuMs: await cpuMs(),
+    ...(await runCost(t0, warmWallMs)),
     records: spec.n * spec.n,
     virtualMs,
     bandwidth,

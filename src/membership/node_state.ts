@@ -12,6 +12,7 @@
  */
 
 import type { Clock } from "../util/clock.ts";
+import type { PushRecordVisitor } from "./codec/mod.ts";
 import type { Random } from "../util/random.ts";
 import { type MembershipConfig, META_MAX_SIZE } from "./config.ts";
 import { suspicionBounds } from "./formulas.ts";
@@ -465,17 +466,7 @@ export class MemberTable {
    * Visits our push/pull records in the order of {@link MemberTable.localState}, straight from
    * the columns (no record objects: a push/pull of N members encodes N records).
    */
-  forEachRecord(
-    visit: (
-      name: string,
-      addr: Uint8Array,
-      port: number,
-      meta: Uint8Array,
-      incarnation: number,
-      state: number,
-      vsn: Uint8Array,
-    ) => void,
-  ): void {
+  forEachRecord(visit: PushRecordVisitor): void {
     const { names, addrs, ports, metas, incarnations, states, vsns } = this.#cols;
     for (const s of this.#nodes.items()) {
       visit(names[s], addrs[s], ports[s], metas[s], incarnations[s], states[s], vsns[s]);

@@ -35,18 +35,19 @@ export interface PushNodeSource {
   /** Number of records {@link PushNodeSource.forEachRecord} visits. */
   readonly size: number;
   /** Visits every record in order. */
-  forEachRecord(
-    visit: (
-      name: string,
-      addr: Uint8Array,
-      port: number,
-      meta: Uint8Array,
-      incarnation: number,
-      state: number,
-      vsn: Uint8Array,
-    ) => void,
-  ): void;
+  forEachRecord(visit: PushRecordVisitor): void;
 }
+
+/** Receives one push/pull record's fields (in pushNodeState's order). */
+export type PushRecordVisitor = (
+  name: string,
+  addr: Uint8Array,
+  port: number,
+  meta: Uint8Array,
+  incarnation: number,
+  state: number,
+  vsn: Uint8Array,
+) => void;
 
 /**
  * Seals stream payloads. The frame header (and so the AAD) carries the sealed length, which must
@@ -174,6 +175,8 @@ const [ADDR_KEY, INCARNATION_KEY, META_KEY, NAME_KEY, PORT_KEY, STATE_KEY, VSN_K
  * Appends one record exactly as `writeStruct(w, pushNodeStateSchema, record)` would, for values
  * that already fit their fields (the member table's: u16 port, u32 incarnation, state 0..3).
  */
+// Plain parameters, not `...Parameters<PushRecordVisitor>`: this runs once per record of every
+// push/pull, and a rest array per call would be garbage.
 function writePushNodeState(
   w: ByteWriter,
   name: string,

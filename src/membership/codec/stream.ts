@@ -47,6 +47,7 @@ export {
   encodeStreamMessage,
   encodeUserMessageStream,
   type PushNodeSource,
+  type PushRecordVisitor,
   type StreamEncodeOptions,
   type StreamSealer,
 } from "./_stream_encode.ts";
