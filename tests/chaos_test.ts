@@ -41,6 +41,10 @@ Deno.test("chaos: 60 s of SIGKILL/restart, SIGSTOP/SIGCONT and packet loss lose 
       report.lossSkipped ? ` (loss skipped: ${report.lossSkipped})` : ""
     }, ${report.lost} lost, ${report.crashes.length} crashes, converged in ${report.convergence.ms} ms`,
   );
+  if (report.violations.length > 0) {
+    // Enough to tell what happened around a loss (a rare one was seen once in CI).
+    console.log(`chaos fault timeline: ${JSON.stringify(report.faultEvents)}`);
+  }
   assert.deepEqual(report.violations, []);
   assert.equal(report.lost, 0);
   assert.deepEqual(report.crashes, []);
