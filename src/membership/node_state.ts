@@ -463,8 +463,8 @@ export class MemberTable {
   }
 
   /**
-   * Visits our push/pull records in the order of {@link MemberTable.localState}, straight from
-   * the columns (no record objects: a push/pull of N members encodes N records).
+   * Visits our push/pull records — every member in the table, dead and left included, in probe
+   * order — straight from the columns (no record objects: a push/pull of N members encodes N).
    */
   forEachRecord(visit: PushRecordVisitor): void {
     const { names, addrs, ports, metas, incarnations, states, vsns } = this.#cols;
@@ -473,18 +473,13 @@ export class MemberTable {
     }
   }
 
-  /** Our push/pull records: every member in the table, dead and left included. */
+  /** Our push/pull records as objects ({@link MemberTable.forEachRecord}'s, in its order). */
   localState(): PushNodeRecord[] {
-    const c = this.#cols;
-    return this.#nodes.items().map((s) => ({
-      name: c.names[s],
-      addr: c.addrs[s],
-      port: c.ports[s],
-      meta: c.metas[s],
-      incarnation: c.incarnations[s],
-      state: c.states[s],
-      vsn: c.vsns[s],
-    }));
+    const records: PushNodeRecord[] = [];
+    this.forEachRecord((name, addr, port, meta, incarnation, state, vsn) => {
+      records.push({ name, addr, port, meta, incarnation, state, vsn });
+    });
+    return records;
   }
 
   /**

@@ -18,11 +18,11 @@ const NO_BYTES = new Uint8Array(0);
 const NO_VIEW = new DataView(NO_BYTES.buffer);
 
 /** The scratch buffer and its view while no writer holds them. */
+const FIRST_SCRATCH = new Uint8Array(4096);
 let scratch: { buf: Uint8Array; view: DataView } | undefined = {
-  buf: new Uint8Array(4096),
-  view: new DataView(new ArrayBuffer(0)),
+  buf: FIRST_SCRATCH,
+  view: new DataView(FIRST_SCRATCH.buffer),
 };
-scratch.view = new DataView(scratch.buf.buffer);
 
 /** Appends bytes and big-endian integers to a buffer that doubles as needed. */
 export class ByteWriter {

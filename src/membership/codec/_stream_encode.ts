@@ -174,9 +174,9 @@ const [ADDR_KEY, INCARNATION_KEY, META_KEY, NAME_KEY, PORT_KEY, STATE_KEY, VSN_K
 /**
  * Appends one record exactly as `writeStruct(w, pushNodeStateSchema, record)` would, for values
  * that already fit their fields (the member table's: u16 port, u32 incarnation, state 0..3).
+ * Plain parameters rather than `...Parameters<PushRecordVisitor>`: this runs once per record of
+ * every push/pull, and a rest array per call would be garbage.
  */
-// Plain parameters, not `...Parameters<PushRecordVisitor>`: this runs once per record of every
-// push/pull, and a rest array per call would be garbage.
 function writePushNodeState(
   w: ByteWriter,
   name: string,
