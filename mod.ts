@@ -37,5 +37,5 @@ export type {
   MemberView,
   SetOptions,
   WriteOptions,
-} from "./src/http/app.ts";
+} from "./src/node/service.ts";
 export { createLogger, type Logger, silentLogger } from "./src/util/log.ts";

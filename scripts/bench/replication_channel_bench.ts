@@ -9,8 +9,8 @@
  */
 
 import process from "node:process";
-import type { CacheService, ReplicationEndpoints } from "../../src/http/app.ts";
-import { createHandler } from "../../src/http/app.ts";
+import type { CacheService, ReplicationEndpoints } from "../../src/node/service.ts";
+import { createHandler } from "../../src/http/mod.ts";
 import { localConfig, Memberlist } from "../../src/membership/mod.ts";
 import { ReplicationCodec } from "../../src/replication/codec.ts";
 import { HttpReplicationTransport, StreamReplicationTransport } from "../../src/replication/mod.ts";

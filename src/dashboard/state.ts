@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { MemberView } from "../http/app.ts";
+import type { MemberView } from "../node/service.ts";
 
 /** One row of the dashboard. */
 export interface DashboardMember extends MemberView {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dashboardState } from "./state.ts";
-import type { MemberView } from "../http/app.ts";
+import type { MemberView } from "../node/service.ts";
 
 const member = (name: string, state: MemberView["state"], httpPort: number): MemberView => ({
   name,

@@ -6,7 +6,8 @@ import {
   StreamReplicationTransport,
 } from "../replication/mod.ts";
 import { systemClock } from "../util/clock.ts";
-import { type CacheService, createHandler, type ReplicationEndpoints } from "./app.ts";
+import type { CacheService, ReplicationEndpoints } from "../node/service.ts";
+import { createHandler } from "./handler.ts";
 import { BearerAuth } from "./auth.ts";
 
 const TOKEN = "app-test-token-0123456789abcdef";

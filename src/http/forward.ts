@@ -20,9 +20,8 @@
  * @module
  */
 
-import type { KeyOwners, PeerAddress } from "../replication/mod.ts";
-import type { CacheEntryView } from "./app.ts";
-import { HttpError } from "./put_body.ts";
+import type { CacheEntryView, KeyOwners, KeyRouting, PeerAddress } from "../node/service.ts";
+import { HttpError } from "./errors.ts";
 
 /** Header marking a request forwarded by a node (value: that node's name). */
 export const FORWARDED_HEADER = "x-cache-forwarded";
@@ -32,55 +31,20 @@ const PASSED_REQUEST_HEADERS = ["content-type", "x-write-acks", "x-cache-meta"];
 // Answer headers relayed to the client.
 const PASSED_RESPONSE_HEADERS = ["content-type", "etag", "x-ttl-ms", "retry-after"];
 
-/** What the forwarder needs from its node. */
-export interface ForwarderOptions {
-  /** This node's name (the value of {@link FORWARDED_HEADER}). */
-  self: string;
-  /** The owners of `key`, or `undefined` when every node holds every key. */
-  ownersOf(key: string): KeyOwners | undefined;
-  /** Sends a request to a peer's API (bearer token, TLS, pooled connections). */
-  fetchPeer(url: string, init: RequestInit): Promise<Response>;
-  /** Reads `key` from `peer`'s store (`undefined` on a miss); rejects when unreachable. */
-  readFrom(peer: PeerAddress, key: string): Promise<CacheEntryView | undefined>;
-  /**
-   * Read repair: `entry` was found after owners of its key missed it (`self`: this node, an
-   * owner, missed too); gives it to them in the background.
-   */
-  repair?(key: string, entry: CacheEntryView, peers: PeerAddress[], self: boolean): void;
-  /** Deadline of one forwarded request, ms. */
-  timeoutMs: number;
-}
-
-/** Counters of forwarded requests. */
-export interface ForwardStats {
-  /** Reads answered by another owner. */
-  reads: number;
-  /** Reads that found the key after owners missed it, and gave it to them (read repair). */
-  readRepairs: number;
-  /** Writes passed to an owner. */
-  writes: number;
-  /** Forwarded requests that failed (owner unreachable or too slow). */
-  failures: number;
-}
-
 /** Forwards key requests to their owners; see the module doc. */
 export class RequestForwarder {
-  readonly #o: ForwarderOptions;
-  readonly #stats: ForwardStats = { reads: 0, readRepairs: 0, writes: 0, failures: 0 };
+  readonly #o: KeyRouting;
+  readonly #stats: KeyRouting["stats"];
 
-  /** Creates a forwarder for one node. */
-  constructor(options: ForwarderOptions) {
-    this.#o = options;
-  }
-
-  /** Counters (a copy). */
-  stats(): ForwardStats {
-    return { ...this.#stats };
+  /** Creates a forwarder for one node's {@link KeyRouting} (which keeps its counters). */
+  constructor(routing: KeyRouting) {
+    this.#o = routing;
+    this.#stats = routing.stats;
   }
 
   /**
    * The owners of `key` when this request must be routed, or `undefined` when it is served here
-   * (full replication, `X-Is-Sync: true`, or already forwarded).
+   * whoever owns the key (`X-Is-Sync: true`, or already forwarded).
    */
   route(req: Request, key: string): KeyOwners | undefined {
     const h = req.headers;
@@ -121,7 +85,7 @@ export class RequestForwarder {
         continue;
       }
       this.#stats.reads++;
-      if ((owners.self || missedBy.length > 0) && this.#o.repair) {
+      if (owners.self || missedBy.length > 0) {
         this.#stats.readRepairs++;
         this.#o.repair(key, entry, missedBy, owners.self);
       }

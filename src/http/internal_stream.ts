@@ -24,9 +24,9 @@ import {
   type PeerAuth,
   SIGNATURE_HEADER,
 } from "../replication/mod.ts";
-import type { ReplicationEndpoints } from "./app.ts";
+import type { ReplicationEndpoints } from "../node/service.ts";
 import { pathOf } from "./auth.ts";
-import { HttpError } from "./put_body.ts";
+import { HttpError } from "./errors.ts";
 
 const utf8 = new TextEncoder();
 // RFC 6455: the key is base64 of 16 random bytes, so 22 characters and "==".

@@ -8,16 +8,8 @@
  */
 
 import { readAllLimited } from "../util/read_limited.ts";
+import { HttpError } from "./errors.ts";
 import { queryOf } from "./query.ts";
-
-/** A request the API refuses, with its status and a one-line reason. */
-export class HttpError extends Error {
-  /** @param status HTTP status @param message reason for the JSON `error` field */
-  constructor(readonly status: number, message: string) {
-    super(message);
-    this.name = "HttpError";
-  }
-}
 
 /** A validated write: the value and its TTL (`undefined` = the node's default). */
 export interface PutRequest {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { HttpError, readBodyLimited } from "./put_body.ts";
+import { HttpError } from "./errors.ts";
+import { readBodyLimited } from "./put_body.ts";
 
 /** A request whose body sends `first` and then stalls (never closes). */
 function stalledRequest(first: Uint8Array, headers: Record<string, string> = {}): Request {

@@ -7,19 +7,17 @@
  */
 
 import { type NodeConfig, nodeConfig } from "../config/mod.ts";
-import { createHandler } from "../http/app.ts";
-import { type ForwardStats, RequestForwarder } from "../http/forward.ts";
-import { InFlightLimit } from "../http/in_flight.ts";
-import type { StreamStats } from "../http/internal_stream.ts";
-import { BearerAuth } from "../http/auth.ts";
+import { BearerAuth, createHandler, InFlightLimit, type StreamStats } from "../http/mod.ts";
 import type {
   CacheEntryView,
   CacheService,
+  ForwardStats,
+  KeyRouting,
   MemberView,
   ReplicationEndpoints,
   SetOptions,
   WriteOptions,
-} from "../http/app.ts";
+} from "./service.ts";
 import {
   HttpReplicationTransport,
   PeerAuth,
@@ -146,7 +144,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #cluster: Cluster | undefined;
   #replicator: Replicator | undefined;
-  #forwarder: RequestForwarder | undefined;
+  #routing: KeyRouting | undefined;
+  readonly #forwardStats: ForwardStats = { reads: 0, readRepairs: 0, writes: 0, failures: 0 };
   // Replication streams peers opened to us; closed on close() so the server can stop.
   readonly #streams = new Set<WebSocket>();
   readonly #streamStats: StreamStats = { refused: 0, closedUnread: 0 };
@@ -194,13 +193,13 @@ export class CacheNode implements CacheService, AsyncDisposable {
     };
     if (this.#replicator) stats.replication = this.#replicator.stats();
     if (this.#cluster) stats.membership = this.#cluster.stats();
-    if (this.#forwarder) stats.forwarding = this.#forwarder.stats();
+    if (this.#routing) stats.forwarding = { ...this.#forwardStats };
     return stats;
   }
 
-  /** Partitioned mode: routes key requests to their owners (`undefined` otherwise). */
-  get forwarder(): RequestForwarder | undefined {
-    return this.#forwarder;
+  /** Partitioned mode: where keys live, for the API edge (`undefined` otherwise). */
+  get routing(): KeyRouting | undefined {
+    return this.#routing;
   }
 
   /**
@@ -263,9 +262,10 @@ export class CacheNode implements CacheService, AsyncDisposable {
     if (options.cluster !== false) {
       const replicator = this.#replicator = this.#createReplicator();
       if (this.config.replicas > 0) {
-        this.#forwarder = new RequestForwarder({
+        this.#routing = {
           self: this.config.nodeName,
-          ownersOf: (key) => replicator.ownersOf(key),
+          stats: this.#forwardStats,
+          ownersOf: (key) => replicator.ownersOf(key)!,
           fetchPeer: (url, init) => this.#fetchPeer(url, init),
           readFrom: (peer, key) => replicator.readFrom(peer, key),
           repair: (key, entry, peers, self) => replicator.readRepair(key, entry, peers, self),
@@ -273,7 +273,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
             this.config.replicationTimeoutMs,
             this.config.writeAckTimeoutMs + 1000,
           ),
-        });
+        };
       }
     }
     if (options.http !== false) {
@@ -377,7 +377,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
     const result = this.#store.apply(key, record);
     if (result.error) return Promise.reject(result.error);
     if (local || !this.#replicator) return Promise.resolve();
-    return this.#replicator.publish(key, record, options.acks) ?? Promise.resolve();
+    return this.#replicator.publish(key, record, options.acks, options.owners) ??
+      Promise.resolve();
   }
 
   /**
@@ -470,7 +471,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     // Writes still queued are abandoned: peers repair them from each other by anti-entropy.
     this.#replicator?.close();
     this.#replicator = undefined;
-    this.#forwarder = undefined;
+    this.#routing = undefined;
     this.#store.stop();
     this.#peerClient?.close();
     this.#peerClient = undefined;

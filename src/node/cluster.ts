@@ -8,7 +8,7 @@
  */
 
 import { membershipConfigOf, type NodeConfig } from "../config/mod.ts";
-import type { MemberView as HttpMemberView } from "../http/app.ts";
+import type { MemberView as HttpMemberView } from "./service.ts";
 import {
   keyringEncryption,
   keyringFromConfig,

@@ -371,10 +371,15 @@ export class Replicator {
    * Sends a local write to every live peer. Returns a promise when `acks` is given (resolves once
    * that many replicas hold it, rejects with a `WriteAcksError`), else `undefined`.
    */
-  publish(key: string, record: StoreRecord, acks?: AckRequirement): Promise<void> | undefined {
+  publish(
+    key: string,
+    record: StoreRecord,
+    acks?: AckRequirement,
+    knownOwners?: KeyOwners,
+  ): Promise<void> | undefined {
     if (this.#closed) return undefined;
     // Partitioned mode: only the key's other owners (this node may not be one of them).
-    const owners = this.ownersOf(key, false);
+    const owners = knownOwners ?? this.ownersOf(key, false);
     const targets = owners
       ? owners.peers.map((p) => this.#senders.get(p.name)!)
       : [...this.#senders.values()];

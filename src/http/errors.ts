@@ -1,0 +1,44 @@
+/**
+ * How the API edge fails: {@link HttpError} carries a status and a one-line reason, and
+ * {@link errorResponse} is the one place that maps any failure (ours, replication's, the store's)
+ * to a status with a JSON `{"error": ...}` body.
+ *
+ * @module
+ */
+
+import { SyncNotReadyError, WriteAcksError } from "../replication/mod.ts";
+
+/** A request the API refuses, with its status and a one-line reason. */
+export class HttpError extends Error {
+  /** @param status HTTP status @param message reason for the JSON `error` field */
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/** A JSON error answer: `{"error": message}` with `status` (and extra `headers`). */
+export function jsonError(status: number, message: string, headers?: HeadersInit): Response {
+  return new Response(JSON.stringify({ error: message }), {
+    status,
+    headers: { "content-type": JSON_TYPE, ...headers },
+  });
+}
+
+/** Maps any failure to its status and a JSON error (the one place that does). */
+export function errorResponse(err: unknown): Response {
+  if (err instanceof HttpError) return jsonError(err.status, err.message);
+  if (err instanceof WriteAcksError) {
+    // The write stays applied here and keeps replicating; only the confirmation is missing.
+    return new Response(
+      JSON.stringify({ error: err.message, acks: err.confirmed, required: err.required }),
+      { status: 504, headers: { "content-type": JSON_TYPE } },
+    );
+  }
+  if (err instanceof SyncNotReadyError) return jsonError(503, err.message);
+  // The node rejects an entry larger than the whole memory budget with a RangeError.
+  if (err instanceof RangeError) return jsonError(413, err.message);
+  return jsonError(500, `Internal error: ${(err as Error)?.message ?? String(err)}`);
+}

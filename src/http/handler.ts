@@ -1,0 +1,88 @@
+/**
+ * The request handler for `Deno.serve`: plain `GET` and `PUT /cache/{key}` (the hot path) are
+ * answered directly, everything else (and every edge case of that path) goes through the Hono
+ * app. The fast path exists because routing and context setup cost a measurable share of a
+ * cache hit (see docs/benchmarks.md); it calls the same {@link CacheRoutes} as the Hono routes,
+ * so both answer alike (`handler_test.ts` checks it). Around both: the in-flight cap and the
+ * request metrics.
+ *
+ * @module
+ */
+
+import type { CacheService } from "../node/service.ts";
+import { routeOf } from "../metrics/mod.ts";
+import { type AppOptions, buildApp } from "./app.ts";
+import { CacheRoutes } from "./cache_routes.ts";
+import { errorResponse } from "./errors.ts";
+import { CACHE_PREFIX, keyFromUrl } from "./request.ts";
+
+/** A handler for `Deno.serve`. */
+export type Handler = (req: Request) => Response | Promise<Response>;
+
+/** Builds the handler of `service`: fast path, Hono app, in-flight cap and metrics. */
+export function createHandler(service: CacheService, options: AppOptions = {}): Handler {
+  const routes = new CacheRoutes(service, options.bodyTimeoutMs ?? 0);
+  const app = buildApp(service, options, routes);
+  const fast = fastPath(routes, service.limits.maxKeyBytes, options.auth);
+  const handle = (req: Request): Response | Promise<Response> => {
+    try {
+      const response = fast(req);
+      if (response === undefined) return app.fetch(req);
+      return response instanceof Response ? response : response.catch(errorResponse);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+  const limited = options.inFlight ? options.inFlight.wrap(handle) : handle;
+  const metrics = options.metrics;
+  if (!metrics) return limited;
+  return (req) => {
+    const started = performance.now();
+    const observe = (res: Response) => {
+      const url = req.url;
+      const path = url.slice(url.indexOf("/", url.indexOf("//") + 2)).split("?", 1)[0];
+      metrics.observeRequest(
+        routeOf(path),
+        req.method,
+        res.status,
+        (performance.now() - started) / 1000,
+      );
+      return res;
+    };
+    const res = limited(req);
+    return res instanceof Response ? observe(res) : res.then(observe);
+  };
+}
+
+/**
+ * The fast path: answers a plain `GET /cache/{key}` (no `X-Cache-Meta`) or `PUT /cache/{key}`
+ * whose key is one path segment, else `undefined` (the Hono app answers). Throws what the key
+ * routes throw.
+ */
+export function fastPath(
+  routes: CacheRoutes,
+  maxKeyBytes: number,
+  auth: AppOptions["auth"],
+): (req: Request) => Response | Promise<Response> | undefined {
+  return (req) => {
+    const method = req.method;
+    const isGet = method === "GET" && !req.headers.has("x-cache-meta");
+    if (!isGet && method !== "PUT") return undefined;
+    const url = req.url;
+    const path = url.indexOf("/", url.indexOf("//") + 2);
+    if (!url.startsWith(CACHE_PREFIX, path)) return undefined;
+    const start = path + CACHE_PREFIX.length;
+    let end = url.indexOf("?", start);
+    if (end < 0) end = url.length;
+    const slash = url.indexOf("/", start);
+    const hash = url.indexOf("#", start);
+    if (end === start || (slash >= 0 && slash < end) || (hash >= 0 && hash < end)) return undefined;
+    if (isGet && url.slice(start, end) === "members") return undefined;
+    // The app checks the token of every other request; here it costs one header read.
+    if (auth !== undefined && !auth.accepts(req)) {
+      return auth.deny(req.headers.has("authorization"));
+    }
+    const key = keyFromUrl(url, maxKeyBytes);
+    return isGet ? routes.read(req, key, false) : routes.put(req, url, key);
+  };
+}

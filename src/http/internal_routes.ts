@@ -1,0 +1,89 @@
+/**
+ * The node-to-node routes on the API port: `POST /internal/replicate`, `/internal/sync` and
+ * `/internal/read` (msgpack bodies, size-capped, malformed → 400; with a gossip key, signed by a
+ * key of the ring, else 401 before anything is applied) and the `GET /internal/stream`
+ * WebSocket (`internal_stream.ts`).
+ *
+ * @module
+ */
+
+import type { Hono } from "hono";
+import { MSGPACK_CONTENT_TYPE, type PeerAuth, SIGNATURE_HEADER } from "../replication/mod.ts";
+import type { CacheService, ReplicationEndpoints } from "../node/service.ts";
+import { pathOf } from "./auth.ts";
+import { HttpError } from "./errors.ts";
+import { acceptReplicationStream, peerAuthDenied, type StreamLimits } from "./internal_stream.ts";
+import { readBodyLimited } from "./put_body.ts";
+
+/** Options of {@link mountInternalRoutes}. */
+export interface InternalRouteOptions {
+  /** Signature check with the gossip keyring. @default none (unsigned) */
+  peerAuth?: PeerAuth;
+  /** Deadline for receiving a body, ms. @default 0 (none) */
+  bodyTimeoutMs?: number;
+  /** Where open replication sockets are kept (closed by the node when it stops). */
+  streams: Set<WebSocket>;
+  /** Limits of replication sockets. @default see `internal_stream.ts` */
+  streamLimits?: StreamLimits;
+}
+
+type Handle = (endpoints: ReplicationEndpoints, body: Uint8Array) => Uint8Array;
+
+/** Adds the internal routes of `service` to `app`. */
+export function mountInternalRoutes(
+  app: Hono,
+  service: CacheService,
+  options: InternalRouteOptions,
+): void {
+  const post = (req: Request, handle: Handle) => internalRoute(service, req, options, handle);
+  app.post("/internal/replicate", (c) => post(c.req.raw, (e, body) => e.receiveBatch(body)));
+  app.post("/internal/sync", (c) => post(c.req.raw, (e, body) => e.answerSync(body)));
+  app.post("/internal/read", (c) => post(c.req.raw, (e, body) => e.read(body)));
+  app.get("/internal/stream", (c) => {
+    const endpoints = service.replication;
+    if (!endpoints) throw new HttpError(503, "Replication is not running on this node");
+    return acceptReplicationStream(
+      c.req.raw,
+      endpoints,
+      options.streams,
+      options.peerAuth,
+      options.streamLimits,
+    );
+  });
+}
+
+/** One `POST /internal/{route}`; see the module doc. */
+async function internalRoute(
+  service: CacheService,
+  req: Request,
+  options: InternalRouteOptions,
+  handle: Handle,
+): Promise<Response> {
+  const peerAuth = options.peerAuth;
+  const signature = req.headers.get(SIGNATURE_HEADER);
+  // Missing, malformed or stale signatures are refused before the body is read.
+  const early = peerAuth?.precheck(signature);
+  if (early) return peerAuthDenied(early.reason);
+  const endpoints = service.replication;
+  if (!endpoints) throw new HttpError(503, "Replication is not running on this node");
+  const type = req.headers.get("content-type")?.split(";", 1)[0].trim().toLowerCase();
+  if (type !== MSGPACK_CONTENT_TYPE) {
+    throw new HttpError(415, `Unsupported Content-Type: expected ${MSGPACK_CONTENT_TYPE}`);
+  }
+  const body = await readBodyLimited(req, endpoints.maxMessageBytes, options.bodyTimeoutMs ?? 0);
+  const grant = peerAuth?.verifyRequest(signature, req.method, pathOf(req.url), body);
+  if (grant && !grant.ok) return peerAuthDenied(grant.reason);
+  let answer: Uint8Array;
+  try {
+    answer = handle(endpoints, body);
+  } catch (err) {
+    if (err instanceof TypeError || err instanceof RangeError) {
+      throw new HttpError(400, err.message);
+    }
+    throw err;
+  }
+  const headers: Record<string, string> = { "content-type": MSGPACK_CONTENT_TYPE };
+  const answerSignature = grant && peerAuth!.signAnswer(grant, 200, answer);
+  if (answerSignature) headers[SIGNATURE_HEADER] = answerSignature;
+  return new Response(answer as BodyInit, { headers });
+}

@@ -1,0 +1,137 @@
+/**
+ * The service contract: the types the HTTP layer, the dashboard, the client, workers and
+ * embedders share about a cache node, with nothing of HTTP in them. `CacheNode` implements
+ * {@link CacheService}; `src/http/` serves it; `mod.ts` exports it. It sits below http and the
+ * dashboard so that neither has to import the other (or the node) for a type.
+ *
+ * @module
+ */
+
+import type { AckRequirement, KeyOwners, PeerAddress } from "../replication/mod.ts";
+
+export type { KeyOwners, PeerAddress };
+
+/** A stored value as a reader of the cache sees it. */
+export interface CacheEntryView {
+  /** Text (served as `text/plain; charset=utf-8`) or bytes (`application/octet-stream`). */
+  value: string | Uint8Array;
+  /** Absolute expiry in epoch ms; 0 = never. */
+  expiresAt: number;
+  /** Version of the write (hybrid logical clock + writer's node name). */
+  version: { hlc: number; node: string };
+}
+
+/** One member of the cluster, as `/cluster/members` and the dashboard show it. */
+export interface MemberView {
+  /** Unique member name. */
+  name: string;
+  /** Gossip IP address. */
+  addr: string;
+  /** Gossip port. */
+  port: number;
+  /** HTTP API port, from the member's metadata (0 if unknown). */
+  httpPort: number;
+  /** Membership state. */
+  state: "alive" | "suspect" | "dead" | "left";
+  /** The member's incarnation number. */
+  incarnation: number;
+  /** The member's metadata, parsed as JSON when it is JSON. */
+  meta: unknown;
+}
+
+/** Options of a delete (and of every write). */
+export interface WriteOptions {
+  /** Apply on this node only, do not replicate (`X-Is-Sync: true`). @default false */
+  local?: boolean;
+  /**
+   * Wait until this many replicas (this node included) or all live ones hold the write
+   * (`X-Write-Acks`); rejects with a `WriteAcksError` after the node's timeout.
+   * @default undefined (return once applied locally and queued for the peers)
+   */
+  acks?: AckRequirement;
+  /**
+   * Partitioned mode: the key's owners when the caller already looked them up for this request
+   * (so they are computed once per request). @default looked up by the node
+   */
+  owners?: KeyOwners;
+}
+
+/** Options of a set. */
+export interface SetOptions extends WriteOptions {
+  /** TTL in ms; 0 = no expiry. @default the node's default TTL */
+  ttlMs?: number;
+}
+
+/** The node-to-node routes (`POST /internal/replicate`, `/internal/sync`, `/internal/read`). */
+export interface ReplicationEndpoints {
+  /** Largest body accepted, bytes. */
+  readonly maxMessageBytes: number;
+  /** Applies a batch of records; throws a `TypeError` for a malformed body. */
+  receiveBatch(body: Uint8Array): Uint8Array;
+  /** Answers a digest exchange; throws `TypeError` (malformed) or `SyncNotReadyError`. */
+  answerSync(body: Uint8Array): Uint8Array;
+  /** Answers a read of one key from this node's store; throws `TypeError` if malformed. */
+  read(body: Uint8Array): Uint8Array;
+}
+
+/** Counters of requests passed to a key's owners (partitioned mode). */
+export interface ForwardStats {
+  /** Reads answered by another owner. */
+  reads: number;
+  /** Reads that found the key after owners missed it, and gave it to them (read repair). */
+  readRepairs: number;
+  /** Writes passed to an owner. */
+  writes: number;
+  /** Forwarded requests that failed (owner unreachable or too slow). */
+  failures: number;
+}
+
+/**
+ * Partitioned mode, as the API edge needs it: where a key lives and how to reach the nodes
+ * that hold it. Absent in full replication, where every key is served by every node.
+ */
+export interface KeyRouting {
+  /** This node's name. */
+  readonly self: string;
+  /** Deadline of one request passed to an owner, ms. */
+  readonly timeoutMs: number;
+  /** Counters the API edge updates as it passes requests on (shown in `/stats`). */
+  readonly stats: ForwardStats;
+  /** The owners of `key` (with its recent former owners). */
+  ownersOf(key: string): KeyOwners;
+  /** Sends a request to a peer's API (bearer token, TLS, pooled connections). */
+  fetchPeer(url: string, init: RequestInit): Promise<Response>;
+  /** Reads `key` from `peer`'s store (`undefined` on a miss); rejects when unreachable. */
+  readFrom(peer: PeerAddress, key: string): Promise<CacheEntryView | undefined>;
+  /**
+   * Read repair: `entry` was found after owners of its key missed it (`self`: this node, an
+   * owner, missed too); gives it to them in the background.
+   */
+  repair(key: string, entry: CacheEntryView, peers: PeerAddress[], self: boolean): void;
+}
+
+/** What the API edge (and an embedder) needs from a cache node. */
+export interface CacheService {
+  /** Size limits enforced before anything is stored. */
+  readonly limits: { maxKeyBytes: number; maxValueBytes: number };
+  /** Current time in epoch ms (for remaining TTLs). */
+  now(): number;
+  /** The live entry for `key`, or `undefined` on a miss or after expiry. */
+  get(key: string): CacheEntryView | undefined;
+  /** Stores `value` under `key`. */
+  set(key: string, value: string | Uint8Array, options?: SetOptions): Promise<void>;
+  /** Deletes `key` (idempotent). */
+  delete(key: string, options?: WriteOptions): Promise<void>;
+  /** Every member this node knows, itself included. */
+  members(): MemberView[];
+  /** Counters and gauges of the node (store entries, bytes, hits, misses, evictions...). */
+  stats(): Record<string, unknown>;
+  /** Whether the node is ready to serve, and why not. */
+  readiness(): { ready: boolean; reason?: string };
+  /** The node-to-node routes, while replication runs. */
+  readonly replication?: ReplicationEndpoints;
+  /** Partitioned mode: where keys live. @default every key served here */
+  readonly routing?: KeyRouting;
+  /** Key placement (`GET /cluster/ring`); `key` adds that key's owners. */
+  ring?(key?: string): unknown;
+}
