@@ -24,10 +24,11 @@ import {
   type ReplicationStats,
   type ReplicationTransport,
   Replicator,
+  storeBucketsFor,
   StreamReplicationTransport,
 } from "../replication/mod.ts";
 import { type StoreRecord, type StoreStats, TtlStore } from "../store/mod.ts";
-import { type Clock, systemClock, type TimerId } from "../util/clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import { HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type Random, systemRandom } from "../util/random.ts";
@@ -126,11 +127,6 @@ export type NodeStats = {
   forwarding?: ForwardStats;
 };
 
-/** Digest buckets in partitioned mode: the unit of placement (see `placement.ts`). */
-const PARTITIONED_BUCKETS = 4096;
-/** Longest wait for the hand-over of a stopping node's buckets (partitioned mode), ms. */
-const HAND_OVER_TIMEOUT_MS = 20_000;
-
 /** A cache node: store + HTTP API (+ membership and replication when configured). */
 export class CacheNode implements CacheService, AsyncDisposable {
   /** The validated configuration this node runs with. */
@@ -169,7 +165,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
       clock: this.#clock,
       maxBytes: this.config.maxMemoryBytes,
       tombstoneTtlMs: this.config.tombstoneTtlMs,
-      ...(this.config.replicas > 0 ? { digestBuckets: PARTITIONED_BUCKETS } : {}),
+      digestBuckets: storeBucketsFor(this.config.replicas),
     });
   }
 
@@ -203,26 +199,12 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /**
-   * Key placement as `GET /cluster/ring` shows it: copies per key, buckets per member (as any
-   * copy and as first owner) with the balance (max/mean), and the owners of `key` if given.
+   * Key placement as `GET /cluster/ring` shows it: in partitioned mode, copies per key, buckets
+   * per member with the balance, and the owners of `key` if given (see `partitioning.ts`).
    */
   ring(key?: string): Record<string, unknown> {
-    const placement = this.#replicator?.placement;
-    if (!placement) return { replicas: "all", members: this.members().length };
-    const load = placement.load();
-    const owned = [...load.values()].map((l) => l.owned);
-    const mean = owned.reduce((a, b) => a + b, 0) / Math.max(1, owned.length);
-    const out: Record<string, unknown> = {
-      replicas: placement.replicas,
-      buckets: placement.buckets,
-      members: [...load].map(([name, l]) => ({ name, buckets: l.owned, primary: l.primary })),
-      balance: { maxOverMean: mean > 0 ? Math.round(1000 * Math.max(...owned) / mean) / 1000 : 1 },
-    };
-    if (key !== undefined) {
-      const bucket = this.#store.bucketOf(key);
-      out.key = { key, bucket, owners: placement.owners(bucket) };
-    }
-    return out;
+    return this.#replicator?.distribution.ring(key) ??
+      { replicas: "all", members: this.members().length };
   }
 
   /** The node-to-node routes, while the node is in a cluster. */
@@ -265,7 +247,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
         this.#routing = {
           self: this.config.nodeName,
           stats: this.#forwardStats,
-          ownersOf: (key) => replicator.ownersOf(key)!,
+          ownersOf: (key) => replicator.ownersOf(key),
           fetchPeer: (url, init) => this.#fetchPeer(url, init),
           readFrom: (peer, key) => replicator.readFrom(peer, key),
           repair: (key, entry, peers, self) => replicator.readRepair(key, entry, peers, self),
@@ -479,20 +461,11 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   // Partitioned mode: the buckets this node owns go to their next owners before it leaves (the
-  // node keeps serving meanwhile; /readyz already says it is stopping), for at most a bounded time.
+  // node keeps serving meanwhile; /readyz already says it is stopping), for a bounded time.
   async #handOver(): Promise<void> {
-    const replicator = this.#replicator;
-    if (!replicator || this.config.replicas === 0) return;
     const started = this.#clock.now();
-    let timer: TimerId | undefined;
-    const deadline = new Promise<string>((resolve) => {
-      timer = this.#clock.setTimeout(() => resolve("timed out"), HAND_OVER_TIMEOUT_MS);
-    });
-    const outcome = await Promise.race([
-      replicator.handOverBeforeLeaving().then((n) => `${n} records sent`, (err) => String(err)),
-      deadline,
-    ]);
-    if (timer !== undefined) this.#clock.clearTimeout(timer);
+    const outcome = await this.#replicator?.leave();
+    if (outcome === undefined) return;
     this.#log.info("handed buckets over before leaving", {
       outcome,
       ms: this.#clock.now() - started,

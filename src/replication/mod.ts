@@ -84,7 +84,6 @@
 
 export {
   DEFAULT_REPLICATION_SETTINGS,
-  type KeyOwners,
   type ReplicationSettings,
   type ReplicationStats,
   Replicator,
@@ -116,6 +115,16 @@ export { type SyncOutcome } from "./digest_sync.ts";
 export { PeerSender, type PeerSenderOptions, type PeerSenderStats } from "./peer_sender.ts";
 export { type RepairStats } from "./repair_scheduler.ts";
 export { Placement, rendezvousScore } from "./placement.ts";
+export {
+  type Distribution,
+  FullReplication,
+  HAND_OVER_TIMEOUT_MS,
+  type KeyOwners,
+  PARTITIONED_BUCKETS,
+  type PartitionedStats,
+  Partitioning,
+  storeBucketsFor,
+} from "./partitioning.ts";
 export { type HandOffStats } from "./hand_off.ts";
 export {
   StreamReplicationTransport,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Partitioning } from "./partitioning.ts";
 import { Placement } from "./placement.ts";
 import { ReplicatorCluster } from "./testing.ts";
 
@@ -13,7 +14,8 @@ function holders(c: ReplicatorCluster, key: string): string[] {
 function writeAll(c: ReplicatorCluster, value: string) {
   const anyNode = c.nodes.values().next().value!;
   return KEYS.map((k) => {
-    const owners = anyNode.replicator.placement!.owners(anyNode.store.bucketOf(k));
+    const placement = (anyNode.replicator.distribution as Partitioning).placement;
+    const owners = placement.owners(anyNode.store.bucketOf(k));
     return c.write(owners[0], k, `${value}:${k}`, "all")!;
   });
 }

@@ -9,26 +9,25 @@
  */
 
 import type { StoredEntry, StoreRecord, TtlStore } from "../store/mod.ts";
-import { type Clock, systemClock, type TimerId } from "../util/clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import { hlcPhysicalMs, type HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type Random, systemRandom } from "../util/random.ts";
 import { LagWindow } from "./_lag_window.ts";
 import { ReplicationCodec, WIRE_FORMAT } from "./codec.ts";
-import {
-  answerSync,
-  applyRecords,
-  pushRecords,
-  type SyncContext,
-  type SyncOutcome,
-} from "./digest_sync.ts";
+import { answerSync, type SyncContext, type SyncOutcome } from "./digest_sync.ts";
 import { PeerSender, type PeerSenderStats, type SenderCounters } from "./peer_sender.ts";
 import { RepairScheduler, type RepairStats } from "./repair_scheduler.ts";
 import { decodePushPullState, decodeSyncRequest, encodePushPullState } from "./sync_messages.ts";
 import type { PeerAddress, ReplicationTransport } from "./transport.ts";
 import { type AckRequirement, AckWaiter } from "./write_acks.ts";
-import { handOffBuckets, type HandOffStats, handOverBeforeLeaving } from "./hand_off.ts";
-import { Placement } from "./placement.ts";
+import {
+  type Distribution,
+  distributionFor,
+  type KeyOwners,
+  type PartitionedStats,
+  readRepair,
+} from "./partitioning.ts";
 import {
   decodeReadAnswer,
   decodeReadRequest,
@@ -93,7 +92,7 @@ export interface ReplicatorOptions {
   initialSync: boolean;
   /**
    * Copies of each key: 0 = every node holds everything; N = partitioned mode, each bucket of
-   * keys owned by N live members (see `placement.ts`). @default 0
+   * keys owned by N live members (see `partitioning.ts`). @default 0
    */
   replicas?: number;
   /** Tunables. @default DEFAULT_REPLICATION_SETTINGS */
@@ -136,27 +135,8 @@ export interface ReplicationStats extends SenderCounters {
   /** Fresh writes from peers: origin write time → applied here, ms (recent window). */
   lagMs: { p50: number; p99: number; max: number; samples: number };
   /** Partitioned mode: copies per key, buckets owned here, and hand-offs to new owners. */
-  partitioned?: { replicas: number; ownedBuckets: number; handOff: HandOffStats };
+  partitioned?: PartitionedStats;
 }
-
-/** Where a key's owners are (partitioned mode). */
-export interface KeyOwners {
-  /** Whether this node is one of them. */
-  self: boolean;
-  /** The other live owners, best first. */
-  peers: PeerAddress[];
-  /**
-   * Live members that owned the key's bucket under a recent earlier membership and may still
-   * hold it until their hand-off ends (reads fall back to them on a miss).
-   */
-  former: PeerAddress[];
-}
-
-// How long an earlier placement stays a place to look for keys (hand-offs end within it).
-const FORMER_PLACEMENT_MS = 60_000;
-
-// Delay of the rebalancing work after a membership change (changes come in bursts).
-const REBALANCE_DELAY_MS = 500;
 
 /** The cache's replication engine; see the module doc. */
 export class Replicator {
@@ -183,14 +163,8 @@ export class Replicator {
   };
   readonly #received = { batches: 0, records: 0, applied: 0, rejected: 0, malformed: 0 };
   readonly #acks = { waited: 0, confirmed: 0, failed: 0 };
-  readonly #replicas: number;
-  // Partitioned mode: owners for the current live members (rebuilt lazily after a change).
-  #placement: Placement | undefined;
-  // Earlier placements of the last FORMER_PLACEMENT_MS, newest first, with when they ended.
-  #former: { placement: Placement; until: number }[] = [];
-  readonly #handOff: HandOffStats = { passes: 0, buckets: 0, records: 0, retained: 0 };
-  #handOffTimer: TimerId | undefined;
-  #handingOff = false;
+  // Who owns which keys: full replication or partitioned mode (`partitioning.ts`).
+  readonly #distribution: Distribution;
   #closed = false;
 
   /** Creates a stopped replicator. */
@@ -203,7 +177,6 @@ export class Replicator {
     this.#log = (options.logger ?? silentLogger).child({ component: "replication" });
     this.#settings = { ...DEFAULT_REPLICATION_SETTINGS, ...options.settings };
     this.#transport = options.transport;
-    this.#replicas = options.replicas ?? 0;
     const s = this.#settings;
     this.#codec = new ReplicationCodec({
       ...options.limits,
@@ -220,6 +193,16 @@ export class Replicator {
       chunkBytes: s.syncChunkBytes,
       batchBytes: s.maxBatchBytes,
     };
+    const distribution = this.#distribution = distributionFor(options.replicas ?? 0, {
+      ctx,
+      clock: this.#clock,
+      log: this.#log,
+      intervalMs: s.antiEntropyIntervalMs,
+      peers: this.#senders,
+      synced: () => this.#scheduler.synced,
+      requestRound: (name, delayMs) => this.#scheduler.requestRound(name, delayMs),
+      retryInitialCopy: () => this.#scheduler.peerUp(),
+    });
     this.#scheduler = new RepairScheduler({
       ctx,
       clock: this.#clock,
@@ -230,101 +213,23 @@ export class Replicator {
       initialSync: options.initialSync,
       joinRanges: s.joinRanges,
       joinConcurrency: s.joinConcurrency,
-      ...(this.#replicas > 0 ? { bucketsWith: (peer: string) => this.#bucketsWith(peer) } : {}),
+      ...(distribution.bucketsWith
+        ? { bucketsWith: (peer: string) => distribution.bucketsWith!(peer) }
+        : {}),
     });
   }
 
-  /** Partitioned mode: owners of every bucket among the live members; `undefined` otherwise. */
-  get placement(): Placement | undefined {
-    if (this.#replicas === 0) return undefined;
-    return this.#placement ??= new Placement(
-      [this.#name, ...this.#senders.keys()],
-      this.#replicas,
-      this.#store.bucketCount,
-    );
+  /** Who owns which keys (full replication, or partitioned mode's placement). */
+  get distribution(): Distribution {
+    return this.#distribution;
   }
 
   /**
-   * Partitioned mode: the owners of `key` (and, unless `withFormer` is false, its recent former
-   * owners); `undefined` when every node holds every key.
+   * The owners of `key` (and, unless `withFormer` is false, its recent former owners): every
+   * live member in full replication.
    */
-  ownersOf(key: string, withFormer = true): KeyOwners | undefined {
-    const placement = this.placement;
-    if (!placement) return undefined;
-    const bucket = this.#store.bucketOf(key);
-    const out: KeyOwners = { self: false, peers: [], former: [] };
-    const owners = placement.owners(bucket);
-    for (const name of owners) {
-      if (name === this.#name) out.self = true;
-      else {
-        const sender = this.#senders.get(name);
-        if (sender) out.peers.push(sender.peer);
-      }
-    }
-    if (!withFormer) return out;
-    for (const { placement: earlier } of this.#former) {
-      for (const name of earlier.owners(bucket)) {
-        const sender = this.#senders.get(name);
-        if (!sender || owners.includes(name) || out.former.includes(sender.peer)) continue;
-        out.former.push(sender.peer);
-      }
-    }
-    return out;
-  }
-
-  // The buckets both this node and `peer` own (what their anti-entropy rounds compare).
-  #bucketsWith(peer: string): Uint8Array {
-    return this.placement!.sharedBuckets(this.#name, peer);
-  }
-
-  // Membership changed: owners move; compare shared buckets with everyone, hand off the rest.
-  #viewChanged(): void {
-    if (this.#replicas === 0 || this.#closed) return;
-    const now = this.#clock.now();
-    if (this.#placement) this.#former.unshift({ placement: this.#placement, until: now });
-    this.#former = this.#former.filter((f) => now - f.until < FORMER_PLACEMENT_MS).slice(0, 8);
-    this.#placement = undefined;
-    if (this.#scheduler.synced) {
-      for (const name of this.#senders.keys()) {
-        this.#scheduler.requestRound(name, REBALANCE_DELAY_MS);
-      }
-    } else {
-      this.#scheduler.peerUp();
-    }
-    this.#handOffSoon(REBALANCE_DELAY_MS);
-  }
-
-  #handOffSoon(delayMs: number): void {
-    if (this.#closed || this.#handOffTimer !== undefined) return;
-    this.#handOffTimer = this.#clock.setTimeout(() => {
-      this.#handOffTimer = undefined;
-      void this.handOff();
-    }, delayMs);
-  }
-
-  /**
-   * Partitioned mode: sends the buckets this node holds but does not own to their owners and
-   * drops them once every owner confirmed (see `hand_off.ts`). Runs after membership changes
-   * and every anti-entropy period; one pass at a time.
-   */
-  async handOff(): Promise<void> {
-    const placement = this.placement;
-    if (!placement || this.#handingOff || this.#closed || !this.#scheduler.synced) return;
-    this.#handingOff = true;
-    try {
-      await handOffBuckets(
-        this.#ctx,
-        placement,
-        (name) => this.#senders.get(name)?.peer,
-        () => this.#placement === placement && !this.#closed,
-        this.#handOff,
-      );
-    } catch (err) {
-      this.#log.warn("hand-off failed", { err });
-    } finally {
-      this.#handingOff = false;
-      if (!this.#closed) this.#handOffSoon(this.#settings.antiEntropyIntervalMs);
-    }
+  ownersOf(key: string, withFormer = true): KeyOwners {
+    return this.#distribution.ownersOf(key, withFormer);
   }
 
   /** Largest message the internal routes accept, bytes. */
@@ -334,25 +239,25 @@ export class Replicator {
 
   /**
    * Partitioned mode, before a graceful stop: sends each bucket this node owns to the members
-   * that will own it once this node is gone (see `hand_off.ts`); resolves with the records sent
-   * (0 in full replication or alone).
+   * that will own it once this node is gone; resolves with the records sent (0 in full
+   * replication or alone).
    */
-  async handOverBeforeLeaving(): Promise<number> {
-    const placement = this.placement;
-    if (!placement || this.#closed || this.#senders.size === 0) return 0;
-    const without = new Placement(this.#senders.keys(), this.#replicas, placement.buckets);
-    return await handOverBeforeLeaving(
-      this.#ctx,
-      placement,
-      without,
-      (name) => this.#senders.get(name)?.peer,
-    );
+  handOverBeforeLeaving(): Promise<number> {
+    return this.#closed ? Promise.resolve(0) : this.#distribution.handOverBeforeLeaving();
+  }
+
+  /**
+   * Before a graceful stop: the hand-over, bounded in time; resolves with its outcome to log, or
+   * `undefined` when there is nothing to hand over (full replication).
+   */
+  leave(): Promise<string | undefined> {
+    return this.#closed ? Promise.resolve(undefined) : this.#distribution.leave();
   }
 
   /** Starts anti-entropy and, if needed, the initial copy. */
   start(): void {
     this.#scheduler.start();
-    if (this.#replicas > 0) this.#handOffSoon(this.#settings.antiEntropyIntervalMs);
+    this.#distribution.start();
   }
 
   /** Stops timers, abandons queued writes and aborts requests in flight. Idempotent. */
@@ -360,15 +265,15 @@ export class Replicator {
     if (this.#closed) return;
     this.#closed = true;
     this.#scheduler.stop();
-    if (this.#handOffTimer !== undefined) this.#clock.clearTimeout(this.#handOffTimer);
-    this.#handOffTimer = undefined;
+    this.#distribution.close();
     for (const s of this.#senders.values()) s.close();
     this.#senders.clear();
     this.#transport.close();
   }
 
   /**
-   * Sends a local write to every live peer. Returns a promise when `acks` is given (resolves once
+   * Sends a local write to the key's other owners (every live peer in full replication;
+   * `knownOwners` when the request already looked them up). Returns a promise when `acks` is given (resolves once
    * that many replicas hold it, rejects with a `WriteAcksError`), else `undefined`.
    */
   publish(
@@ -378,17 +283,20 @@ export class Replicator {
     knownOwners?: KeyOwners,
   ): Promise<void> | undefined {
     if (this.#closed) return undefined;
-    // Partitioned mode: only the key's other owners (this node may not be one of them).
-    const owners = knownOwners ?? this.ownersOf(key, false);
-    const targets = owners
-      ? owners.peers.map((p) => this.#senders.get(p.name)!)
-      : [...this.#senders.values()];
+    // Partitioned mode: this node may not be one of the owners.
+    const owners = knownOwners ?? this.#distribution.ownersOf(key, false);
+    const targets: PeerSender[] = [];
+    for (const peer of owners.peers) {
+      // An owner looked up before the body arrived may have gone meanwhile.
+      const sender = this.#senders.get(peer.name);
+      if (sender) targets.push(sender);
+    }
     const waiter = acks === undefined ? undefined : new AckWaiter(
       acks,
       targets.map((t) => t.peer.name),
       this.#clock,
       this.#settings.writeAckTimeoutMs,
-      owners?.self ?? true,
+      owners.self,
     );
     if (waiter) {
       this.#acks.waited++;
@@ -432,7 +340,7 @@ export class Replicator {
     this.#scheduler.peerUp();
     // Writes made elsewhere before that node knew the newcomer are repaired by a round soon.
     if (this.#scheduler.synced) this.#scheduler.requestRound(peer.name, 1000);
-    this.#viewChanged();
+    this.#distribution.viewChanged();
   }
 
   /** A member died or left: its sender stops (waiting writes stop counting on it). */
@@ -441,7 +349,7 @@ export class Replicator {
     if (!sender) return;
     this.#senders.delete(name);
     sender.close();
-    this.#viewChanged();
+    this.#distribution.viewChanged();
   }
 
   /** Live peers with a known HTTP port. */
@@ -516,13 +424,7 @@ export class Replicator {
     peers: PeerAddress[],
     self: boolean,
   ): void {
-    const keyed = { ...record, key };
-    if (self) applyRecords(this.#ctx, [keyed]);
-    for (const peer of peers) {
-      pushRecords(this.#ctx, peer, [keyed]).catch((err) =>
-        this.#log.debug("read repair failed", { peer: peer.name, err })
-      );
-    }
+    readRepair(this.#ctx, this.#log, { ...record, key }, peers, self);
   }
 
   /** Answers a digest exchange (`POST /internal/sync`); see `digest_sync.ts`. */
@@ -561,7 +463,7 @@ export class Replicator {
     if (remote.name === this.#name) return;
     if (!this.#scheduler.synced) return this.#scheduler.peerUp();
     // Partitioned stores differ by design; their periodic rounds compare shared buckets.
-    if (this.#replicas > 0) return;
+    if (!this.#distribution.wholeStore) return;
     if (remote.ready && remote.digest !== this.#store.digest()) {
       this.#scheduler.requestRound(remote.name);
     }
@@ -603,14 +505,8 @@ export class Replicator {
       antiEntropy: this.#scheduler.stats(),
       lagMs: this.#lag.summary(),
     };
-    const placement = this.placement;
-    if (placement) {
-      stats.partitioned = {
-        replicas: this.#replicas,
-        ownedBuckets: placement.load().get(this.#name)?.owned ?? 0,
-        handOff: { ...this.#handOff },
-      };
-    }
+    const partitioned = this.#distribution.stats();
+    if (partitioned) stats.partitioned = partitioned;
     return stats;
   }
 }
