@@ -60,7 +60,10 @@ export interface EngineOptions {
   loops: Omit<LoopOptions, "failed">;
 }
 
-/** The membership engine, assembled; runs nothing until {@link Engine.listen} and {@link Engine.startLoops}. */
+/**
+ * The membership engine, assembled; nothing runs until {@link Engine.listen} and
+ * {@link Engine.startLoops}.
+ */
 export class Engine {
   /** The state and services every part of the engine shares. */
   readonly ctx: EngineContext;

@@ -1,8 +1,8 @@
 /**
- * One member for large simulations: the engine's own parts (member table, broadcast queue,
- * packet I/O, probe/gossip/push-pull loops, inbound packet and stream handlers, awareness, ack
- * registry) wired together exactly as `Memberlist` wires them, plus two things a simulation
- * of thousands of members needs and the public API does not offer:
+ * One member for large simulations: the engine's own assembly (`../_engine.ts`, the one
+ * `Memberlist` runs: member table, broadcast queue, packet I/O, probe/gossip/push-pull loops,
+ * inbound packet and stream handlers, awareness, ack registry), plus two things a simulation of
+ * thousands of members needs and the public API does not offer:
  *
  * - {@link SimMember.warmStart}: fill the member table with an already-converged cluster
  *   without queuing a broadcast per member. Through the protocol, every member learning N
