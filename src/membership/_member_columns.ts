@@ -1,9 +1,10 @@
 /**
  * The member table's storage: one record per slot, kept column by column (struct of arrays)
  * instead of one object per member. A simulation of N members in one process holds N tables
- * of N records; as objects each record cost ~750 B of heap (object, boxed time, three typed
- * arrays), as columns it costs a few numbers in typed arrays plus four shared references.
- * Slots freed by reaping are reused. Internal to `MemberTable`.
+ * of N records; as objects each record cost an object, a boxed time and three typed arrays, as
+ * columns it costs a few numbers in typed arrays plus four shared references (the bytes per
+ * record before and after: see docs/benchmarks.md, "Scale reached and what limits it"). Slots
+ * freed by reaping are reused. Internal to `MemberTable`.
  *
  * @module
  */

@@ -10,7 +10,7 @@
 import type { Address, Transport } from "../transport/transport.ts";
 import type { Logger } from "../util/log.ts";
 import { bytesToIp } from "./_ip.ts";
-import type { MembershipEncryption, SafeDelegate } from "./_context.ts";
+import type { MembershipEncryption, SafeDelegate } from "./_hooks.ts";
 import type { BroadcastQueue } from "./broadcast_queue.ts";
 import {
   COMPOUND_HEADER_OVERHEAD,

@@ -191,8 +191,8 @@ export interface MembershipConfig {
    * make room again. Bounds the memory and the per-probe-round cost that anyone able to reach
    * the gossip port could otherwise grow without limit (without a gossip key, anyone can
    * announce members). Too low refuses real members of a large cluster: the default leaves a
-   * 10,000-member cluster room for joiners and unreaped dead members (a record of the columnar
-   * table costs ~100–170 B, so a full table is ~10–17 MB).
+   * 10,000-member cluster room for joiners and unreaped dead members (what a full table costs:
+   * see docs/benchmarks.md, "Scale reached and what limits it").
    * @default 100_000
    */
   maxMembers: number;

@@ -78,7 +78,8 @@ export class SharedMemberInterner implements MemberInterner {
 
   /**
    * A slot index keyed by name numbers: an array of slots indexed by {@link id} (4 bytes a
-   * name) instead of a `Map` per table (~45 bytes a member).
+   * name) instead of a `Map` per table (what that saves: see docs/benchmarks.md, "Scale reached
+   * and what limits it").
    */
   slotIndex(): SlotIndex {
     return new NumberedSlotIndex(this);

@@ -14,25 +14,16 @@
 
 import type { Address, Transport } from "../transport/transport.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
-import { type Logger, silentLogger } from "../util/log.ts";
+import type { Logger } from "../util/log.ts";
 import { type Random, systemRandom } from "../util/random.ts";
-import { AckRegistry } from "./_ack_registry.ts";
-import {
-  type EngineContext,
-  type MembershipEncryption,
-  type SafeDelegate,
-  safeDelegate,
-} from "./_context.ts";
-import { applyEffects } from "./_effects.ts";
-import { handlePacket } from "./_inbound_packets.ts";
+import type { EngineContext } from "./_context.ts";
+import { Engine } from "./_engine.ts";
+import type { MembershipEncryption } from "./_hooks.ts";
 import { ipToBytes } from "./_ip.ts";
-import { ProtocolLoops } from "./_loops.ts";
-import { addressOf, PacketIO } from "./_packet_io.ts";
-import { backoffDelay, FailedMembers, isSelf, type RetryPolicy } from "./_seeds.ts";
-import { handleStream, pushPull, sendUserStream, type StreamState } from "./_streams.ts";
-import { deferred, TimerSet } from "./_timers.ts";
-import { Awareness } from "./awareness.ts";
-import { BroadcastQueue } from "./broadcast_queue.ts";
+import { addressOf } from "./_packet_io.ts";
+import { backoffDelay, isSelf, type RetryPolicy } from "./_seeds.ts";
+import { pushPull, sendUserStream } from "./_streams.ts";
+import { deferred } from "./_timers.ts";
 import { MessageType } from "./codec/mod.ts";
 import {
   buildVsn,
@@ -47,11 +38,11 @@ import {
   type MemberView,
   memberView,
 } from "./delegate.ts";
-import { type Member, type MembershipEffect, MemberTable } from "./node_state.ts";
-import { createMembershipStats, type MembershipStats } from "./stats.ts";
+import type { Member } from "./node_state.ts";
+import type { MembershipStats } from "./stats.ts";
 
 export type { RetryPolicy } from "./_seeds.ts";
-export type { MembershipEncryption } from "./_context.ts";
+export type { MembershipEncryption } from "./_hooks.ts";
 
 /** Options of {@link Memberlist}. */
 export interface MemberlistOptions {
@@ -110,17 +101,11 @@ export interface MemberlistOptions {
  * ```
  */
 export class Memberlist {
+  readonly #engine: Engine;
   readonly #ctx: EngineContext;
-  readonly #events: MembershipEvents;
-  readonly #delegate: SafeDelegate;
-  readonly #loops: ProtocolLoops;
-  readonly #failed = new FailedMembers();
-  readonly #streams: StreamState = { pushPulls: 0 };
   readonly #advertise: Address;
   readonly #shutDown = deferred<false>();
-  #seqNo = 0;
   #started = false;
-  #closed = false;
   #joined = false;
 
   /** Validates the options; throws a `RangeError`/`TypeError` naming the bad one. */
@@ -141,72 +126,27 @@ export class Memberlist {
       );
     }
     this.#advertise = { ...advertise };
-    this.#events = options.events ?? {};
-    const clock = options.clock ?? systemClock;
-    const random = options.random ?? systemRandom;
-    const log = (options.logger ?? silentLogger).child({ node: options.name });
-    const stats = createMembershipStats();
-    this.#delegate = safeDelegate(options.delegate, (hook, error) => {
-      stats.delegateErrors++;
-      log.error("Delegate hook threw", { hook, error });
-    });
-    const timers = new TimerSet(clock);
-    const table: MemberTable = new MemberTable({
-      localName: options.name,
-      config,
-      clock,
-      random,
-      onEffects: (effects) => this.#apply(effects),
-    });
-    const queue = new BroadcastQueue({
-      numNodes: () => table.numNodes,
-      retransmitMult: config.retransmitMult,
-    });
-    const transport = options.transport;
-    const encryption = options.encryption;
-    const io = new PacketIO({
-      transport,
-      config,
-      queue,
-      delegate: this.#delegate,
-      stats,
-      log,
-      encryption,
-    });
-    const isClosed = () => this.#closed;
-    this.#ctx = {
+    this.#engine = new Engine({
       name: options.name,
       config,
-      clock,
-      random,
-      log,
-      table,
-      queue,
-      awareness: new Awareness(config.awarenessMaxMultiplier),
-      acks: new AckRegistry(timers),
-      stats,
-      timers,
-      transport,
-      io,
+      transport: options.transport,
+      clock: options.clock ?? systemClock,
+      random: options.random ?? systemRandom,
+      logger: options.logger,
       self: { addr, port: advertise.port },
-      bindPort: local.port,
-      get closed() {
-        return isClosed();
+      delegate: options.delegate,
+      events: options.events,
+      encryption: options.encryption,
+      loops: {
+        seeds: (options.seeds ?? []).map((s) => ({ ...s })),
+        seedRetry: options.seedRetry ?? {},
+        reconnectInterval: options.reconnectInterval ?? 30_000,
+        reconnectTimeout: options.reconnectTimeout ?? 3_600_000,
+        joined: () => this.#joined,
+        join: (seeds) => this.join(seeds),
       },
-      nextSeqNo: () => (this.#seqNo = (this.#seqNo + 1) >>> 0),
-      apply: (effects) => this.#apply(effects),
-      delegate: this.#delegate,
-      encryption,
-    };
-    this.#loops = new ProtocolLoops(this.#ctx, {
-      seeds: (options.seeds ?? []).map((s) => ({ ...s })),
-      seedRetry: options.seedRetry ?? {},
-      reconnectInterval: options.reconnectInterval ?? 30_000,
-      reconnectTimeout: options.reconnectTimeout ?? 3_600_000,
-      failed: this.#failed,
-      joined: () => this.#joined,
-      join: (seeds) => this.join(seeds),
     });
+    this.#ctx = this.#engine.ctx;
   }
 
   /** Our node name. */
@@ -240,24 +180,23 @@ export class Memberlist {
   }
 
   #start(): void {
-    if (this.#started || this.#closed) {
+    if (this.#started || this.#engine.closed) {
       throw new Error("Cannot start memberlist: already started or shut down");
     }
     const meta = this.#nodeMeta();
     this.#started = true;
     const ctx = this.#ctx;
-    ctx.transport.onPacket((packet) => void handlePacket(ctx, packet));
-    ctx.transport.onStream((conn) => void handleStream(ctx, this.#streams, conn));
+    this.#engine.listen();
     ctx.log.info("Memberlist starting", {
       address: `${this.#advertise.host}:${this.#advertise.port}`,
     });
-    this.#apply(ctx.table.setAlive({
+    this.#engine.apply(ctx.table.setAlive({
       addr: ctx.self.addr,
       port: ctx.self.port,
       meta,
       vsn: buildVsn(ctx.config),
     }));
-    this.#loops.start();
+    this.#engine.startLoops();
   }
 
   /**
@@ -289,7 +228,7 @@ export class Memberlist {
    */
   async joinWithRetry(seeds: readonly Address[], policy: RetryPolicy = {}): Promise<number> {
     for (let attempt = 0;; attempt++) {
-      if (this.#closed || this.#ctx.table.hasLeft) return 0;
+      if (this.#engine.closed || this.#ctx.table.hasLeft) return 0;
       const answered = await this.join(seeds);
       if (answered > 0) return answered;
       await this.#ctx.timers.sleep(backoffDelay(policy, attempt, this.#ctx.random));
@@ -307,7 +246,7 @@ export class Memberlist {
     const table = this.#ctx.table;
     if (table.hasLeft) return true;
     const sent = deferred<boolean>();
-    this.#apply(table.leave(() => sent.resolve(true)));
+    this.#engine.apply(table.leave(() => sent.resolve(true)));
     this.#ctx.log.info("Leaving the cluster");
     return await this.#waitBroadcast(sent.promise, timeoutMs);
   }
@@ -320,21 +259,16 @@ export class Memberlist {
     this.#assertRunning("update node");
     const sent = deferred<boolean>();
     const ctx = this.#ctx;
-    this.#apply(ctx.table.updateNode(this.#nodeMeta(), () => sent.resolve(true)));
+    this.#engine.apply(ctx.table.updateNode(this.#nodeMeta(), () => sent.resolve(true)));
     return await this.#waitBroadcast(sent.promise, timeoutMs);
   }
 
   /** Stops every loop and timer and closes the transport; no leave message. Idempotent. */
   async shutdown(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const ctx = this.#ctx;
+    if (this.#engine.closed) return;
     this.#shutDown.resolve(false);
-    ctx.timers.close();
-    ctx.acks.clear();
-    ctx.table.close();
-    await ctx.transport.close();
-    ctx.log.info("Memberlist shut down");
+    await this.#engine.close();
+    this.#ctx.log.info("Memberlist shut down");
   }
 
   /** Same as {@link Memberlist.shutdown}. */
@@ -410,13 +344,13 @@ export class Memberlist {
   }
 
   #assertRunning(what: string): void {
-    if (!this.#started || this.#closed) {
+    if (!this.#started || this.#engine.closed) {
       throw new Error(`Cannot ${what}: memberlist is not running`);
     }
   }
 
   #nodeMeta(): Uint8Array {
-    const meta = this.#delegate.nodeMeta(META_MAX_SIZE);
+    const meta = this.#ctx.delegate.nodeMeta(META_MAX_SIZE);
     if (meta.length > META_MAX_SIZE) {
       throw new RangeError(
         `Cannot announce node: meta must be at most ${META_MAX_SIZE} bytes: received ${meta.length}`,
@@ -431,9 +365,5 @@ export class Memberlist {
     const waited = Promise.race([sent, this.#shutDown.promise]);
     if (timeoutMs <= 0) return await waited;
     return await this.#ctx.timers.race(waited, timeoutMs, false);
-  }
-
-  #apply(effects: MembershipEffect[]): void {
-    applyEffects(this.#ctx, effects, this.#events, this.#failed);
   }
 }

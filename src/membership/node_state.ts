@@ -6,7 +6,8 @@
  * Suspicion timers run on the injected clock; their expiries deliver effects through
  * `onEffects`. Inputs' byte arrays are copied, so decoder buffers may be reused; the copies are
  * shared between records where equal and never modified. Records are kept column by column
- * (`_member_columns.ts`), so a table of N members costs about 100 bytes per member.
+ * (`_member_columns.ts`), so a member costs a few typed-array numbers, not an object per record
+ * (bytes per member: see docs/benchmarks.md, "Scale reached and what limits it").
  *
  * @module
  */

@@ -6,13 +6,21 @@
  */
 
 import type { Clock, TimerId } from "../util/clock.ts";
-import type { MemoryStreamConn } from "./_memory_stream_conn.ts";
 import type { TransportLogger } from "./logger.ts";
 import { createTransportStats } from "./stats.ts";
 import type { Address, Packet, PacketHandler, StreamHandler } from "./transport.ts";
 
 /** Lifecycle of a node: `down` once its transport was closed or killed. */
 export type MemoryNodeState = "up" | "paused" | "down";
+
+/**
+ * What a node keeps of each of its open stream ends: enough to cut them all when it goes down.
+ * (The stream end itself, `MemoryStreamConn`, builds on the node; this keeps the import one-way.)
+ */
+export interface NodeStreamEnd {
+  /** Closes this end at once, even while the node is paused or killed. */
+  abort(): void;
+}
 
 /** Handle of a timer on a node's clock; cancellation must also stop a run held by a pause. */
 interface NodeTimer {
@@ -32,7 +40,8 @@ export class MemoryNode {
   killed = false;
   packetHandler: PacketHandler | undefined;
   streamHandler: StreamHandler | undefined;
-  readonly conns = new Set<MemoryStreamConn>();
+  /** Open stream ends, aborted by the network when the node goes down. */
+  readonly conns = new Set<NodeStreamEnd>();
   readonly pendingDials = new Set<(error: Error) => void>();
   #held: (() => void)[] = [];
   #heldPacketBytes = 0;

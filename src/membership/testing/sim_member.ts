@@ -1,8 +1,8 @@
 /**
- * One member for large simulations: the engine's own parts (member table, broadcast queue,
- * packet I/O, probe/gossip/push-pull loops, inbound packet and stream handlers, awareness, ack
- * registry) wired together exactly as `Memberlist` wires them, plus two things a simulation
- * of thousands of members needs and the public API does not offer:
+ * One member for large simulations: the engine's own assembly (`../_engine.ts`, the one
+ * `Memberlist` runs: member table, broadcast queue, packet I/O, probe/gossip/push-pull loops,
+ * inbound packet and stream handlers, awareness, ack registry), plus two things a simulation of
+ * thousands of members needs and the public API does not offer:
  *
  * - {@link SimMember.warmStart}: fill the member table with an already-converged cluster
  *   without queuing a broadcast per member. Through the protocol, every member learning N
@@ -26,26 +26,19 @@
 
 import type { Address, Transport } from "../../transport/transport.ts";
 import type { Clock } from "../../util/clock.ts";
-import { type Logger, silentLogger } from "../../util/log.ts";
+import type { Logger } from "../../util/log.ts";
 import type { Random } from "../../util/random.ts";
-import { AckRegistry } from "../_ack_registry.ts";
-import { type EngineContext, safeDelegate } from "../_context.ts";
-import { applyEffects } from "../_effects.ts";
-import { handlePacket } from "../_inbound_packets.ts";
+import type { EngineContext } from "../_context.ts";
+import { Engine } from "../_engine.ts";
 import { ipToBytes } from "../_ip.ts";
-import { ProtocolLoops } from "../_loops.ts";
-import { addressOf, PacketIO } from "../_packet_io.ts";
-import { FailedMembers } from "../_seeds.ts";
-import { handleStream, pushPull, type StreamState } from "../_streams.ts";
-import { TimerSet } from "../_timers.ts";
-import { Awareness } from "../awareness.ts";
-import { BroadcastQueue } from "../broadcast_queue.ts";
+import { addressOf } from "../_packet_io.ts";
+import { pushPull } from "../_streams.ts";
 import { buildVsn, type MembershipConfig, validateMembershipConfig } from "../config.ts";
 import { pushPullScale } from "../formulas.ts";
 import type { MembershipDelegate } from "../delegate.ts";
 import type { MemberInterner } from "../member_interner.ts";
-import { type MembershipEffect, MemberTable } from "../node_state.ts";
-import { createMembershipStats, type MembershipStats } from "../stats.ts";
+import type { MembershipEffect } from "../node_state.ts";
+import type { MembershipStats } from "../stats.ts";
 
 /** Receives every batch of effects a member applies, before it is carried out. */
 export type EffectObserver = (member: string, effects: readonly MembershipEffect[]) => void;
@@ -97,15 +90,16 @@ const EMPTY = new Uint8Array(0);
 
 /** The membership engine, assembled for simulation. */
 export class SimMember {
+  /** Node name. */
+  readonly name: string;
+  /** Advertised address (the transport's). */
+  readonly address: Readonly<Address>;
+  readonly #engine: Engine;
   readonly #ctx: EngineContext;
-  readonly #loops: ProtocolLoops;
-  readonly #streams: StreamState = { pushPulls: 0 };
-  readonly #address: Address;
   readonly #vsn: Uint8Array;
   /** The push/pull period the harness drives (0 = the engine's own loop does it). */
   readonly #steadyPushPull: number;
   #started = false;
-  #closed = false;
 
   /** Validates the config and assembles the engine (nothing runs until {@link start}). */
   constructor(options: SimMemberOptions) {
@@ -115,7 +109,7 @@ export class SimMember {
       ...options.config,
       ...(steady > 0 ? { pushPullInterval: 0 } : {}),
     });
-    const { name, clock, random, transport } = options;
+    const { name, transport, observer } = options;
     const address = transport.localAddress;
     const addr = ipToBytes(address.host);
     if (!addr) {
@@ -123,79 +117,34 @@ export class SimMember {
         `Cannot create sim member: address must be an IP: received ${address.host}`,
       );
     }
-    this.#address = { ...address };
+    this.name = name;
+    this.address = Object.freeze({ ...address });
     this.#vsn = buildVsn(config);
-    const log = (options.logger ?? silentLogger).child({ node: name });
-    const stats = createMembershipStats();
-    const delegate = safeDelegate(options.delegate, () => stats.delegateErrors++);
-    const timers = new TimerSet(clock);
-    const failed = new FailedMembers();
-    const observer = options.observer;
-    const apply = (effects: MembershipEffect[]) => {
-      if (effects.length === 0) return;
-      observer?.(name, effects);
-      applyEffects(this.#ctx, effects, {}, failed);
-    };
-    const table = new MemberTable({
-      localName: name,
-      config,
-      clock,
-      random,
-      onEffects: apply,
-      intern: options.intern,
-    });
-    const queue = new BroadcastQueue({
-      numNodes: () => table.numNodes,
-      retransmitMult: config.retransmitMult,
-    });
-    const io = new PacketIO({ transport, config, queue, delegate, stats, log });
-    const isClosed = () => this.#closed;
-    let seqNo = 0;
-    this.#ctx = {
+    this.#engine = new Engine({
       name,
       config,
-      clock,
-      random,
-      log,
-      table,
-      queue,
-      awareness: new Awareness(config.awarenessMaxMultiplier),
-      acks: new AckRegistry(timers),
-      stats,
-      timers,
       transport,
-      io,
+      clock: options.clock,
+      random: options.random,
+      logger: options.logger,
       self: { addr, port: address.port },
-      bindPort: address.port,
-      get closed() {
-        return isClosed();
+      delegate: options.delegate,
+      observer: observer && ((effects) => observer(name, effects)),
+      intern: options.intern,
+      loops: {
+        seeds: [],
+        seedRetry: {},
+        reconnectInterval: options.reconnectInterval ?? 30_000,
+        reconnectTimeout: 3_600_000,
+        joined: () => true,
+        join: (seeds) => this.#joinAll(seeds),
       },
-      nextSeqNo: () => (seqNo = (seqNo + 1) >>> 0),
-      apply,
-      delegate,
-      encryption: undefined,
-    };
-    this.#loops = new ProtocolLoops(this.#ctx, {
-      seeds: [],
-      seedRetry: {},
-      reconnectInterval: options.reconnectInterval ?? 30_000,
-      reconnectTimeout: 3_600_000,
-      failed,
-      joined: () => true,
-      join: (seeds) => this.#joinAll(seeds),
     });
+    this.#ctx = this.#engine.ctx;
     // Announce ourselves (incarnation 1) so the table is never empty.
-    apply(table.setAlive({ addr, port: address.port, meta: EMPTY, vsn: this.#vsn }));
-  }
-
-  /** Node name. */
-  get name(): string {
-    return this.#ctx.name;
-  }
-
-  /** Advertised address. */
-  get address(): Address {
-    return { ...this.#address };
+    this.#engine.apply(
+      this.#ctx.table.setAlive({ addr, port: address.port, meta: EMPTY, vsn: this.#vsn }),
+    );
   }
 
   /** Live protocol counters. */
@@ -225,7 +174,7 @@ export class SimMember {
 
   /** Whether {@link shutdown} ran. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#engine.closed;
   }
 
   /** State name of `member` in our table (`undefined` when unknown). */
@@ -248,12 +197,13 @@ export class SimMember {
 
   /** Starts answering packets and streams and starts the loops (staggered as in the engine). */
   start(): void {
-    if (this.#started || this.#closed) throw new Error("Cannot start a sim member twice");
+    if (this.#started || this.#engine.closed) {
+      throw new Error("Cannot start a sim member twice");
+    }
     this.#started = true;
     const ctx = this.#ctx;
-    ctx.transport.onPacket((packet) => void handlePacket(ctx, packet));
-    ctx.transport.onStream((conn) => void handleStream(ctx, this.#streams, conn));
-    this.#loops.start();
+    this.#engine.listen();
+    this.#engine.startLoops();
     if (this.#steadyPushPull > 0) {
       const period = () => pushPullScale(this.#steadyPushPull, ctx.table.numNodes);
       ctx.timers.after(Math.floor(ctx.random.next() * period()), () => void this.#pushPull(period));
@@ -266,13 +216,8 @@ export class SimMember {
   }
 
   /** Stops every loop and timer and closes the transport. Idempotent. */
-  async shutdown(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#ctx.timers.close();
-    this.#ctx.acks.clear();
-    this.#ctx.table.close();
-    await this.#ctx.transport.close();
+  shutdown(): Promise<void> {
+    return this.#engine.close();
   }
 
   /** One periodic push/pull with a random alive member, as the engine's loop does it. */
