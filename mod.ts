@@ -18,7 +18,6 @@ export {
   CONFIG_ENV_VARS,
   ConfigError,
   DEFAULT_CONFIG,
-  loadConfig,
   type LogFormat,
   type LogLevel,
   type NodeConfig,
@@ -26,6 +25,8 @@ export {
   type ReplicationChannel,
   usage,
 } from "./src/config/mod.ts";
+/** Reads the config from env vars and flags; see {@link loadNodeConfig}. */
+export { loadNodeConfig as loadConfig } from "./src/node/resolve.ts";
 export {
   type AckRequirement,
   type ReplicationStats,

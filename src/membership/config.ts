@@ -302,8 +302,8 @@ export function buildVsn(config: MembershipConfig): Uint8Array {
 }
 
 /**
- * Checks every field; throws a `RangeError` naming the first bad field, its value and what is
- * allowed. Returns the same config for chaining.
+ * Checks every field; throws a {@link MembershipConfigError} (a `RangeError`) naming the first
+ * bad field, its value and what is allowed. Returns the same config for chaining.
  */
 export function validateMembershipConfig(c: MembershipConfig): MembershipConfig {
   integer(c, "bindPort", 0, 65_535);
@@ -321,7 +321,9 @@ export function validateMembershipConfig(c: MembershipConfig): MembershipConfig 
   duration(c, "probeInterval", false);
   duration(c, "probeTimeout", false);
   if (c.probeTimeout >= c.probeInterval) {
-    fail("probeTimeout", c.probeTimeout, `a duration below probeInterval (${c.probeInterval} ms)`);
+    fail("probeTimeout", c.probeTimeout, `a duration below probeInterval (${c.probeInterval} ms)`, [
+      "probeInterval",
+    ]);
   }
   boolean(c, "disableTcpPings");
   integer(c, "awarenessMaxMultiplier", 1, 1_000);
@@ -369,10 +371,22 @@ function boolean(c: MembershipConfig, field: BooleanField): void {
   if (typeof c[field] !== "boolean") fail(field, c[field], "a boolean");
 }
 
-function fail(field: string, value: unknown, allowed: string): never {
-  throw new RangeError(
+/** A field of a {@link MembershipConfig} out of its range (or out of line with another). */
+export class MembershipConfigError extends RangeError {
+  /**
+   * @param message names the field, its value and what is allowed
+   * @param fields the field to blame, then any it was compared with
+   */
+  constructor(message: string, readonly fields: readonly string[]) {
+    super(message);
+  }
+}
+
+function fail(field: string, value: unknown, allowed: string, related: string[] = []): never {
+  throw new MembershipConfigError(
     `Invalid membership config: ${field} must be ${allowed}: received ${
       typeof value === "string" ? JSON.stringify(value) : String(value)
     }`,
+    [field, ...related],
   );
 }

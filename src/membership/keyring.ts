@@ -6,8 +6,8 @@
  * it, and still read the old one from nodes not yet switched), then {@link Keyring.removeKey}
  * the old one. Keys are distributed out of band.
  *
- * {@link keyringEncryption} adapts a keyring to the engine's {@link MembershipEncryption} hooks;
- * {@link keyringFromConfig} builds one from base64 settings (`SECRET_KEY`, `SECRET_KEYS`).
+ * {@link keyringEncryption} adapts a keyring to the engine's {@link MembershipEncryption} hooks.
+ * The node's config decodes its base64 settings (`SECRET_KEY`, `SECRET_KEYS`) into the keys.
  * Changes take effect on the next message: in-flight operations use the keys they started with.
  *
  * @module
@@ -162,57 +162,4 @@ export function keyringEncryption(
     decryptStream: open,
     packetOverhead: encryptionOverhead(version),
   };
-}
-
-/** Base64 keys as a node's settings give them. */
-export interface KeyringConfig {
-  /** The primary key (`SECRET_KEY`). @default undefined */
-  secretKey?: string;
-  /**
-   * A keyring (`SECRET_KEYS`): the first encrypts unless `secretKey` is set (it then comes
-   * first, as memberlist's `SecretKey` does with a `Keyring`); all decrypt.
-   * @default undefined
-   */
-  secretKeys?: readonly string[];
-}
-
-/** Options of {@link keyringFromConfig}. */
-export interface KeyringConfigNames {
-  /** Name of `secretKey` in error messages. @default "secretKey" */
-  secretKey?: string;
-  /** Name of `secretKeys` in error messages (indexed: `name[i]`). @default "secretKeys" */
-  secretKeys?: string;
-}
-
-/**
- * Builds the keyring a node's settings describe, or `undefined` when they give no key (an empty
- * `secretKey` counts as none). Each key is standard base64 of 16, 24 or 32 bytes; a bad one
- * throws a `RangeError` naming it and its decoded length, never its value.
- */
-export function keyringFromConfig(
-  config: KeyringConfig,
-  names: KeyringConfigNames = {},
-): Keyring | undefined {
-  const keys: Uint8Array[] = [];
-  const primary = config.secretKey?.trim() ?? "";
-  if (primary !== "") keys.push(decodeKey(primary, names.secretKey ?? "secretKey"));
-  (config.secretKeys ?? []).forEach((text, i) => {
-    keys.push(decodeKey(text.trim(), `${names.secretKeys ?? "secretKeys"}[${i}]`));
-  });
-  return keys.length === 0 ? undefined : new Keyring(keys);
-}
-
-function decodeKey(text: string, name: string): Uint8Array {
-  let binary: string;
-  try {
-    binary = atob(text);
-  } catch {
-    throw new RangeError(`Cannot build keyring: ${name} must be base64: received invalid base64`);
-  }
-  if (!isAesKeyLength(binary.length)) {
-    throw new RangeError(
-      `Cannot build keyring: ${name} must be base64 of 16, 24 or 32 bytes: received ${binary.length} bytes`,
-    );
-  }
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }

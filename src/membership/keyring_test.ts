@@ -1,4 +1,4 @@
-// The keyring's rules (memberlist's AddKey/UseKey/RemoveKey), its settings parser, and its engine
+// The keyring's rules (memberlist's AddKey/UseKey/RemoveKey) and its engine
 // hooks through the real packet and stream codecs, against the reference vectors of §14.
 import assert from "node:assert/strict";
 import {
@@ -10,13 +10,12 @@ import {
 } from "./codec/mod.ts";
 import { importAesGcmKey, sealPayload } from "./codec/crypto.ts";
 import { GOLDEN, hex, memoryConn, unhex, utf8 } from "./codec/_test_helpers.ts";
-import { Keyring, keyringEncryption, keyringFromConfig } from "./keyring.ts";
+import { Keyring, keyringEncryption } from "./keyring.ts";
 
 const K1 = unhex(GOLDEN.aesKey);
 const K2 = new Uint8Array(24).fill(2);
 const K3 = new Uint8Array(32).fill(3);
 const limits = { maxDecompressed: 1 << 20, maxParts: 64 };
-const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 
 Deno.test("Keyring keeps the primary first and ignores duplicates", () => {
   const ring = new Keyring([K1, K2, K1]);
@@ -151,43 +150,4 @@ Deno.test("keyringEncryption() pads (version 0) only for protocol version 1", as
   assert.deepEqual([sealed[0], sealed.length], [0, 109]);
   // Both versions are read by either adapter.
   assert.equal(hex(await v1.decryptPacket(sealed, new Uint8Array(0))), GOLDEN.ping);
-});
-
-Deno.test("keyringFromConfig() builds the keyring from base64 settings", () => {
-  assert.equal(keyringFromConfig({}), undefined);
-  assert.equal(keyringFromConfig({ secretKey: "", secretKeys: [] }), undefined);
-  assert.deepEqual(keyringFromConfig({ secretKey: b64(K1) })!.keys(), [K1]);
-  const ring = keyringFromConfig({ secretKeys: [b64(K2), ` ${b64(K3)} `] })!;
-  assert.deepEqual(ring.keys(), [K2, K3]);
-  // secretKey is the primary when both are given (as memberlist's SecretKey with a Keyring).
-  const both = keyringFromConfig({ secretKey: b64(K1), secretKeys: [b64(K2), b64(K1)] })!;
-  assert.deepEqual(both.keys(), [K1, K2]);
-});
-
-Deno.test("keyringFromConfig() names the bad key and its length, never its value", () => {
-  const short = b64(new Uint8Array(20));
-  assert.throws(
-    () => keyringFromConfig({ secretKeys: [b64(K1), short] }),
-    (e: Error) =>
-      e instanceof RangeError &&
-      e.message ===
-        "Cannot build keyring: secretKeys[1] must be base64 of 16, 24 or 32 bytes: received 20 bytes" &&
-      !e.message.includes(short),
-  );
-  assert.throws(
-    () => keyringFromConfig({ secretKey: b64(new Uint8Array(33)) }),
-    /secretKey must .* received 33 bytes/,
-  );
-  assert.throws(
-    () => keyringFromConfig({ secretKeys: [""] }),
-    /secretKeys\[0\] .* received 0 bytes/,
-  );
-  assert.throws(
-    () => keyringFromConfig({ secretKeys: ["not base64!"] }, { secretKeys: "SECRET_KEYS" }),
-    /^RangeError: Cannot build keyring: SECRET_KEYS\[0\] must be base64: received invalid base64$/,
-  );
-  assert.throws(
-    () => keyringFromConfig({ secretKey: "AAAA" }, { secretKey: "SECRET_KEY" }),
-    /SECRET_KEY must be base64 of 16, 24 or 32 bytes: received 3 bytes/,
-  );
 });

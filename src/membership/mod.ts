@@ -11,7 +11,7 @@
  *   application broadcasts piggybacked on gossip, and a state blob exchanged on push/pull.
  * - Gossip encryption: a {@link Keyring} (memberlist-compatible AES-GCM; the first key encrypts,
  *   all decrypt, rotate with addKey/useKey/removeKey) passed as
- *   `encryption: keyringEncryption(keyring)`; {@link keyringFromConfig} parses base64 keys.
+ *   `encryption: keyringEncryption(keyring)`.
  *
  * ```ts
  * import { lanConfig, Memberlist } from "./mod.ts";
@@ -37,20 +37,14 @@ export {
   type MembershipEncryption,
   type RetryPolicy,
 } from "./memberlist.ts";
-export {
-  Keyring,
-  type KeyringConfig,
-  type KeyringConfigNames,
-  keyringEncryption,
-  type KeyringEncryptionOptions,
-  keyringFromConfig,
-} from "./keyring.ts";
+export { Keyring, keyringEncryption, type KeyringEncryptionOptions } from "./keyring.ts";
 export {
   buildVsn,
   lanConfig,
   localConfig,
   MEMBERSHIP_PROFILES,
   type MembershipConfig,
+  MembershipConfigError,
   type MembershipProfile,
   META_MAX_SIZE,
   PROTOCOL_VERSION_MAX,

@@ -35,7 +35,8 @@ import { type Random, systemRandom } from "../util/random.ts";
 import { Cluster } from "./cluster.ts";
 import { dashboardState } from "../dashboard/mod.ts";
 import { NodeMetrics } from "../metrics/mod.ts";
-import { keyringFromConfig } from "../membership/mod.ts";
+import type { Keyring } from "../membership/mod.ts";
+import { keyringOf, membershipConfigOf } from "./resolve.ts";
 
 /** Collaborators a node can be given instead of the real ones (tests, simulations). */
 export interface CacheNodeDeps {
@@ -83,8 +84,11 @@ async function readTlsMaterial(config: NodeConfig): Promise<TlsMaterial | undefi
  * The replication signer of a node with a gossip key (`SECRET_KEY`/`SECRET_KEYS`), following
  * the gossip verify flags; `undefined` without a key.
  */
-async function peerAuthOf(config: NodeConfig, clock: Clock): Promise<PeerAuth | undefined> {
-  const keyring = keyringFromConfig(config);
+async function peerAuthOf(
+  config: NodeConfig,
+  keyring: Keyring | undefined,
+  clock: Clock,
+): Promise<PeerAuth | undefined> {
   if (!keyring) return undefined;
   return await PeerAuth.fromKeys(keyring.keys(), {
     clock,
@@ -232,9 +236,11 @@ export class CacheNode implements CacheService, AsyncDisposable {
       throw new Error(`Cannot start node ${this.config.nodeName}: already started`);
     }
     this.#started = true;
+    let keyring: Keyring | undefined;
     try {
       this.#tls = await readTlsMaterial(this.config);
-      this.#peerAuth = await peerAuthOf(this.config, this.#clock);
+      keyring = keyringOf(this.config);
+      this.#peerAuth = await peerAuthOf(this.config, keyring, this.#clock);
     } catch (err) {
       this.#started = false;
       throw err;
@@ -295,6 +301,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
         const replicator = this.#replicator!;
         this.#cluster = await Cluster.start({
           config: this.config,
+          membership: membershipConfigOf(this.config),
+          keyring,
           httpPort: this.#server?.addr.port ?? this.config.httpPort,
           clock: this.#clock,
           logger: this.#log,

@@ -7,12 +7,13 @@
  * @module
  */
 
-import { membershipConfigOf, type NodeConfig } from "../config/mod.ts";
+import type { NodeConfig } from "../config/mod.ts";
 import type { MemberView as HttpMemberView } from "./service.ts";
 import {
+  type Keyring,
   keyringEncryption,
-  keyringFromConfig,
   Memberlist,
+  type MembershipConfig,
   type MembershipDelegate,
   type MembershipEvents,
   type MemberView,
@@ -30,8 +31,12 @@ const WILDCARDS = new Set(["0.0.0.0", "::", "[::]"]);
 
 /** Options of {@link Cluster.start}. */
 export interface ClusterOptions {
-  /** The node's config (name, ports, addresses, seeds, gossip settings). */
+  /** The node's config (name, ports, addresses, seeds). */
   config: NodeConfig;
+  /** The gossip timings and flags (the bound port replaces its `bindPort`). */
+  membership: MembershipConfig;
+  /** The gossip keyring; `undefined` leaves gossip unencrypted. */
+  keyring: Keyring | undefined;
   /** The HTTP port actually bound, published in the node metadata. */
   httpPort: number;
   /** Time source. */
@@ -89,11 +94,8 @@ export class Cluster {
         options.onPeerUp?.(peerOf(m));
       },
     };
-    const membershipConfig = {
-      ...membershipConfigOf(config),
-      bindPort: transport.localAddress.port,
-    };
-    const keyring = keyringFromConfig(config);
+    const membershipConfig = { ...options.membership, bindPort: transport.localAddress.port };
+    const keyring = options.keyring;
     const memberlist = new Memberlist({
       name: config.nodeName,
       transport,

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { DEFAULT_CONFIG } from "../config/mod.ts";
 import type { StoredEntry, StoreRecord, TtlStore } from "../store/mod.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { hlcPhysicalMs, type HybridLogicalClock } from "../util/hlc.ts";
@@ -37,15 +38,18 @@ import {
 
 /** Tunables of replication; every field has a default. */
 export interface ReplicationSettings {
-  /** Wait for `X-Write-Acks` before failing, ms. @default 2000 */
+  /** Wait for `X-Write-Acks` before failing, ms. @default DEFAULT_CONFIG.writeAckTimeoutMs */
   writeAckTimeoutMs: number;
-  /** Period of anti-entropy rounds, ms. @default 5000 */
+  /** Period of anti-entropy rounds, ms. @default DEFAULT_CONFIG.antiEntropyIntervalMs */
   antiEntropyIntervalMs: number;
-  /** Deadline of one request to a peer, ms. @default 3000 */
+  /** Deadline of one request to a peer, ms. @default DEFAULT_CONFIG.replicationTimeoutMs */
   requestTimeoutMs: number;
-  /** Bytes queued per peer before its backlog is dropped. @default 64 MiB */
+  /**
+   * Bytes queued per peer before its backlog is dropped.
+   * @default DEFAULT_CONFIG.replicationBacklogBytes
+   */
   backlogBytes: number;
-  /** Wait before a batch leaves, ms. @default 0 */
+  /** Wait before a batch leaves, ms. @default DEFAULT_CONFIG.replicationFlushDelayMs */
   flushDelayMs: number;
   /** Most record bytes per batch. @default 1 MiB */
   maxBatchBytes: number;
@@ -61,13 +65,13 @@ export interface ReplicationSettings {
   joinConcurrency: number;
 }
 
-/** Defaults of {@link ReplicationSettings}. */
+/** Defaults of {@link ReplicationSettings}; those a node's config sets are its defaults. */
 export const DEFAULT_REPLICATION_SETTINGS: Readonly<ReplicationSettings> = Object.freeze({
-  writeAckTimeoutMs: 2000,
-  antiEntropyIntervalMs: 5000,
-  requestTimeoutMs: 3000,
-  backlogBytes: 64 * 1024 * 1024,
-  flushDelayMs: 0,
+  writeAckTimeoutMs: DEFAULT_CONFIG.writeAckTimeoutMs,
+  antiEntropyIntervalMs: DEFAULT_CONFIG.antiEntropyIntervalMs,
+  requestTimeoutMs: DEFAULT_CONFIG.replicationTimeoutMs,
+  backlogBytes: DEFAULT_CONFIG.replicationBacklogBytes,
+  flushDelayMs: DEFAULT_CONFIG.replicationFlushDelayMs,
   maxBatchBytes: 1024 * 1024,
   maxBatchRecords: 4096,
   maxInFlight: 2,

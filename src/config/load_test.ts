@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CONFIG_ENV_VARS, ConfigError, loadConfig, membershipConfigOf } from "./node_config.ts";
+import { CONFIG_ENV_VARS, ConfigError, loadConfig } from "./mod.ts";
 import { parseBytes, parseDuration } from "./units.ts";
 
 function load(env: Record<string, string>, args: string[] = []) {
@@ -67,27 +67,6 @@ Deno.test("parseDuration and parseBytes accept the documented forms", () => {
   assert.equal(parseBytes("1024"), 1024);
   assert.equal(parseBytes("1.5kb"), 1536);
   assert.equal(parseBytes("12 furlongs"), undefined);
-});
-
-Deno.test("loadConfig reads the gossip profile and overrides, validated together", () => {
-  const c = load({ GOSSIP_PROFILE: "local", PROBE_INTERVAL: "2s", GOSSIP_NODES: "5" }, [
-    "--suspicion-mult",
-    "6",
-  ]);
-  assert.equal(c.gossipProfile, "local");
-  assert.deepEqual(c.gossip, { probeInterval: 2000, gossipNodes: 5, suspicionMult: 6 });
-  const m = membershipConfigOf(c);
-  assert.equal(m.probeInterval, 2000);
-  assert.equal(m.probeTimeout, 200); // from the local preset
-  assert.equal(m.bindPort, 7946);
-  assert.throws(
-    () => load({ GOSSIP_PROFILE: "lan", PROBE_TIMEOUT: "5s" }),
-    (e) =>
-      e instanceof ConfigError && /PROBE_TIMEOUT="5s"/.test(e.message) &&
-      /probeTimeout/.test(e.message),
-  );
-  assert.throws(() => load({ GOSSIP_NODES: "0" }), /GOSSIP_NODES="0".*positive integer/);
-  assert.throws(() => load({ GOSSIP_PROFILE: "mars" }), /GOSSIP_PROFILE="mars".*local, lan or wan/);
 });
 
 Deno.test("the run task grants exactly the env vars the loader reads", async () => {
@@ -203,16 +182,6 @@ Deno.test("loadConfig checks TLS files at start: a pair, readable, PEM", () => {
   );
 });
 
-Deno.test("loadConfig reads MAX_MEMBERS and refuses a cap below 2", () => {
-  assert.equal(membershipConfigOf(load({})).maxMembers, 100_000);
-  assert.equal(membershipConfigOf(load({ MAX_MEMBERS: "500" })).maxMembers, 500);
-  assert.throws(() => load({ MAX_MEMBERS: "1" }), /Invalid MAX_MEMBERS="1": .*maxMembers must be/);
-  assert.throws(
-    () => load({ MAX_MEMBERS: "many" }),
-    /Invalid MAX_MEMBERS="many": expected a positive/,
-  );
-});
-
 Deno.test("loadConfig reads MAX_IN_FLIGHT and BODY_TIMEOUT", () => {
   const d = load({});
   assert.deepEqual([d.maxInFlight, d.bodyTimeoutMs], [512, 30_000]);
@@ -225,5 +194,19 @@ Deno.test("loadConfig reads MAX_IN_FLIGHT and BODY_TIMEOUT", () => {
   assert.throws(
     () => load({ BODY_TIMEOUT: "0" }),
     /Invalid BODY_TIMEOUT="0": expected a positive duration/,
+  );
+});
+
+Deno.test("loadConfig names a bad gossip key and its length, never the key", () => {
+  const bad = btoa("x".repeat(20));
+  assert.throws(
+    () => load({ SECRET_KEY: bad }),
+    (e) =>
+      e instanceof ConfigError && !e.message.includes(bad) &&
+      e.message === "Invalid SECRET_KEY must be base64 of 16, 24 or 32 bytes: received 20 bytes",
+  );
+  assert.throws(
+    () => load({ SECRET_KEYS: `${btoa("k".repeat(16))},nope!` }),
+    /^ConfigError: Invalid SECRET_KEYS\[1\] must be base64: received invalid base64$/,
   );
 });
