@@ -27,7 +27,11 @@ export function createHandler(service: CacheService, options: AppOptions = {}): 
   const handle = (req: Request): Response | Promise<Response> => {
     try {
       const response = fast(req);
-      if (response === undefined) return app.fetch(req);
+      if (response === undefined) {
+        // Hono's onError sees only `Error`s: anything else thrown still gets the JSON 500.
+        const res = app.fetch(req);
+        return res instanceof Response ? res : res.catch(errorResponse);
+      }
       return response instanceof Response ? response : response.catch(errorResponse);
     } catch (err) {
       return errorResponse(err);
@@ -77,12 +81,13 @@ export function fastPath(
     const slash = url.indexOf("/", start);
     const hash = url.indexOf("#", start);
     if (end === start || (slash >= 0 && slash < end) || (hash >= 0 && hash < end)) return undefined;
-    if (isGet && url.slice(start, end) === "members") return undefined;
     // The app checks the token of every other request; here it costs one header read.
     if (auth !== undefined && !auth.accepts(req)) {
       return auth.deny(req.headers.has("authorization"));
     }
     const key = keyFromUrl(url, maxKeyBytes);
+    // The compat member list shadows the key "members" for GET, however it is spelled.
+    if (isGet && key === "members") return undefined;
     return isGet ? routes.read(req, key, false) : routes.put(req, url, key);
   };
 }

@@ -111,7 +111,11 @@ export function untilAborted<T>(
   signal: AbortSignal,
   what: string,
 ): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Deno.errors.TimedOut(`${what}: deadline passed`));
+  if (signal.aborted) {
+    // The work's own failure no longer matters, but must not surface as an unhandled rejection.
+    promise.catch(() => {});
+    return Promise.reject(new Deno.errors.TimedOut(`${what}: deadline passed`));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new Deno.errors.TimedOut(`${what}: deadline passed`));
     signal.addEventListener("abort", onAbort, { once: true });

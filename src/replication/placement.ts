@@ -1,16 +1,16 @@
 /**
- * `Placement`: which nodes own which keys in partitioned mode (`REPLICAS=N`). Keys fall into the
- * store's digest buckets (`hash(key) mod 1024`); each bucket is owned by the `N` live members
- * with the highest rendezvous score `hash(member, bucket)` (highest-random-weight hashing). Every
- * node computes the same owners from the same member list, so no coordinator is needed.
+ * `Placement`: which nodes own which buckets in partitioned mode (`REPLICAS=N`), a pure
+ * mechanism that `partitioning.ts` uses. Keys fall into the store's digest buckets
+ * (`PARTITIONED_BUCKETS` of them in partitioned mode); each bucket is owned by the `N` members
+ * with the highest rendezvous score `hash(member, bucket)` (highest-random-weight hashing).
+ * Every node computes the same owners from the same member list, so no coordinator is needed.
  *
- * Why buckets and rendezvous (measured by `scripts/bench/placement_bench.ts`, see
- * docs/benchmarks.md): placing whole digest buckets makes a bucket the unit of everything else
- * (anti-entropy between its owners compares that bucket's digest, a rebalance streams whole
+ * Why buckets and rendezvous: placing whole digest buckets makes a bucket the unit of everything
+ * else (anti-entropy between its owners compares that bucket's digest, a rebalance streams whole
  * buckets, a former owner drops a bucket once its new owners hold it); rendezvous moves only the
- * buckets a joining or departing member gains or loses (about `N / members` of them), needs no
- * virtual-node tuning, and at 1024 buckets gives a max/mean load within the issue's 1.1 for
- * 3–10 members, no worse than a ring with 256 virtual nodes per member.
+ * buckets a joining or departing member gains or loses (about `N / members` of them) and needs
+ * no virtual-node tuning. Balance and movement against a ring and per-key placement:
+ * docs/benchmarks.md, "Placement: why rendezvous hashing of 4096 buckets".
  *
  * @module
  */

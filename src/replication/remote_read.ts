@@ -3,8 +3,8 @@
  * an owner). The request is `[format, key]`; the answer is a replicate batch holding the live
  * record, or no record on a miss, so it is validated by the same decoder as every batch. It
  * travels on the per-peer replication stream (`read` frames, see `stream_frames.ts`), or as
- * `POST /internal/read` with `REPLICATION_CHANNEL=http`: about a third of the cost of passing
- * the HTTP request on with `fetch` (see docs/benchmarks.md).
+ * `POST /internal/read` with `REPLICATION_CHANNEL=http`: cheaper than passing the HTTP request
+ * on with `fetch` (docs/benchmarks.md, "Partitioned mode").
  *
  * @module
  */

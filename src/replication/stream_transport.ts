@@ -2,9 +2,9 @@
  * `StreamReplicationTransport`: fast-path batches over one WebSocket per peer
  * (`ws://host:port/internal/stream`, or `wss://` with TLS, on the peer's API port; our own
  * client, see `ws_client.ts` for why), digest exchanges and every other request through an
- * inner transport (HTTP). Measured against `fetch` per batch (see
- * `mod.ts`): about a third of the CPU per batch and half the latency, because a batch is one
- * frame on a connection that stays open instead of a full HTTP request.
+ * inner transport (HTTP). It costs less CPU and latency per batch than `fetch` because a batch
+ * is one frame on a connection that stays open instead of a full HTTP request (docs/benchmarks.md,
+ * "Channel between nodes").
  *
  * Each batch carries a sequence number and its answer comes back on the same socket, so
  * several batches can be in flight; each has its own deadline. A deadline that passes, or a

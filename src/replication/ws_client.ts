@@ -2,12 +2,11 @@
  * `WsClient`: a minimal WebSocket client (RFC 6455: handshake, masked binary frames out,
  * binary/ping/close frames in) over `Deno.connect`, optionally upgraded with `Deno.startTls`.
  *
- * Why not the runtime's `WebSocket`: measured on Deno 2.9.6, its client socket keeps Nagle's
- * algorithm on and writes a frame's header and a payload over 1,024 bytes separately, so every
- * such frame waits for the peer's delayed ACK: a round trip of 42 ms instead of 0.5 ms
- * (`scripts/bench/replication_channel_bench.ts`, "large frames"). Replication batches grow past
- * 1 KiB exactly when load rises, and one write of a value over ~1 KB is enough. Here the TCP
- * socket has `TCP_NODELAY` (`Deno.connect`'s default) and each frame is one write.
+ * Why not the runtime's `WebSocket`: its client socket keeps Nagle's algorithm on and writes a
+ * frame's header and a payload over 1,024 bytes separately, so every such frame waits for the
+ * peer's delayed ACK (docs/benchmarks.md, "Channel between nodes"). Replication batches grow
+ * past 1 KiB exactly when load rises, and one write of a value over ~1 KB is enough. Here the
+ * TCP socket has `TCP_NODELAY` (`Deno.connect`'s default) and each frame is one write.
  *
  * @module
  */
