@@ -10,7 +10,7 @@ import type { EngineContext } from "./_context.ts";
 import { addressOf } from "./_packet_io.ts";
 import type { FailedMembers } from "./_seeds.ts";
 import { encodeMessage, MessageType } from "./codec/mod.ts";
-import { type MembershipEvents, memberView } from "./delegate.ts";
+import { type MembershipEvents, memberSnapshot } from "./delegate.ts";
 import { type GossipMessage, type Member, type MembershipEffect, NodeState } from "./node_state.ts";
 
 /** Applies `effects` in order. */
@@ -24,7 +24,7 @@ export function applyEffects(
     const handler = events[event];
     if (!handler) return;
     try {
-      handler.call(events, memberView(member));
+      handler.call(events, memberSnapshot(member));
     } catch (error) {
       ctx.stats.delegateErrors++;
       ctx.log.error("Event handler threw", { event, error });

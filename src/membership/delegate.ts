@@ -38,18 +38,18 @@ export interface MembershipDelegate {
 /** Membership change notifications (memberlist's `EventDelegate`). */
 export interface MembershipEvents {
   /** A member became alive (also fired once for ourselves at start, as memberlist does). */
-  onJoin?(member: MemberView): void;
+  onJoin?(member: MemberSnapshot): void;
   /** A member was declared dead (`state: "dead"`) or left gracefully (`state: "left"`). */
-  onLeave?(member: MemberView): void;
+  onLeave?(member: MemberSnapshot): void;
   /** An alive member's metadata changed. */
-  onUpdate?(member: MemberView): void;
+  onUpdate?(member: MemberSnapshot): void;
 }
 
 /** A member's state by name. */
 export type MemberStateName = "alive" | "suspect" | "dead" | "left";
 
 /** What the application sees of one member (a snapshot). */
-export interface MemberView {
+export interface MemberSnapshot {
   /** Unique node name. */
   readonly name: string;
   /** Gossip address for dialing: the IP as a literal, and the port. */
@@ -75,8 +75,8 @@ const STATE_NAMES: Record<NodeState, MemberStateName> = {
   [NodeState.Left]: "left",
 };
 
-/** Converts a member table snapshot to a {@link MemberView}. */
-export function memberView(m: Member): MemberView {
+/** Converts a member table snapshot to a {@link MemberSnapshot}. */
+export function memberSnapshot(m: Member): MemberSnapshot {
   return {
     name: m.name,
     address: { host: bytesToIp(m.addr) ?? "", port: m.port },

@@ -35,8 +35,8 @@ import {
 import {
   type MembershipDelegate,
   type MembershipEvents,
-  type MemberView,
-  memberView,
+  type MemberSnapshot,
+  memberSnapshot,
 } from "./delegate.ts";
 import type { Member } from "./node_state.ts";
 import type { MembershipStats } from "./stats.ts";
@@ -277,26 +277,26 @@ export class Memberlist {
   }
 
   /** Members alive or suspect, ourselves included (memberlist's `Members`). */
-  members(): MemberView[] {
-    return this.#ctx.table.members().map(memberView);
+  members(): MemberSnapshot[] {
+    return this.#ctx.table.members().map(memberSnapshot);
   }
 
   /** Every member in the table, dead and left ones not yet reaped included. */
-  allMembers(): MemberView[] {
-    return this.#ctx.table.all().map(memberView);
+  allMembers(): MemberSnapshot[] {
+    return this.#ctx.table.all().map(memberSnapshot);
   }
 
   /** One member by name, in any state. */
-  member(name: string): MemberView | undefined {
+  member(name: string): MemberSnapshot | undefined {
     const m = this.#ctx.table.get(name);
-    return m && memberView(m);
+    return m && memberSnapshot(m);
   }
 
   /** Ourselves (after {@link Memberlist.start}). */
-  localMember(): MemberView {
+  localMember(): MemberSnapshot {
     const me = this.#ctx.table.get(this.#ctx.name);
     if (!me) throw new Error("Cannot read the local member: memberlist is not started");
-    return memberView(me);
+    return memberSnapshot(me);
   }
 
   /** Count of members alive or suspect, ourselves included. */

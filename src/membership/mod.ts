@@ -55,8 +55,8 @@ export {
 export type {
   MembershipDelegate,
   MembershipEvents,
+  MemberSnapshot,
   MemberStateName,
-  MemberView,
 } from "./delegate.ts";
 export { createMembershipStats, type MembershipStats } from "./stats.ts";
 export { type Broadcast, BroadcastQueue, type BroadcastQueueOptions } from "./broadcast_queue.ts";

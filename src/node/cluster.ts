@@ -8,7 +8,7 @@
  */
 
 import type { NodeConfig } from "../config/mod.ts";
-import type { MemberView as HttpMemberView } from "./service.ts";
+import type { MemberView } from "./service.ts";
 import {
   type Keyring,
   keyringEncryption,
@@ -16,7 +16,7 @@ import {
   type MembershipConfig,
   type MembershipDelegate,
   type MembershipEvents,
-  type MemberView,
+  type MemberSnapshot,
 } from "../membership/mod.ts";
 import type { PeerAddress } from "../replication/mod.ts";
 import { DenoTransport } from "../transport/mod.ts";
@@ -140,10 +140,10 @@ export class Cluster {
   }
 
   /** Every member known (alive, suspect, dead, left), this node first. */
-  members(): HttpMemberView[] {
+  members(): MemberView[] {
     const self = this.#memberlist.localMember();
     const others = this.#memberlist.allMembers().filter((m) => m.name !== self.name);
-    return [self, ...others].map(toHttpView);
+    return [self, ...others].map(toMemberView);
   }
 
   /**
@@ -172,7 +172,7 @@ export class Cluster {
   }
 }
 
-function addressOf(m: MemberView): string {
+function addressOf(m: MemberSnapshot): string {
   return `${m.address.host}:${m.address.port}`;
 }
 
@@ -194,11 +194,11 @@ function httpPortOf(meta: unknown): number {
 }
 
 /** Where a member's replication endpoints are (HTTP port 0 when its metadata has none). */
-function peerOf(m: MemberView): PeerAddress {
+function peerOf(m: MemberSnapshot): PeerAddress {
   return { name: m.name, host: m.address.host, httpPort: httpPortOf(parseMeta(m.meta)) };
 }
 
-function toHttpView(m: MemberView): HttpMemberView {
+function toMemberView(m: MemberSnapshot): MemberView {
   const meta = parseMeta(m.meta);
   const httpPort = httpPortOf(meta);
   return {

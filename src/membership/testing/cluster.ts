@@ -19,7 +19,7 @@ import { VirtualClock } from "../../util/clock.ts";
 import type { Logger } from "../../util/log.ts";
 import { SeededRandom } from "../../util/random.ts";
 import { lanConfig, type MembershipConfig } from "../config.ts";
-import type { MembershipDelegate, MemberStateName, MemberView } from "../delegate.ts";
+import type { MembershipDelegate, MemberSnapshot, MemberStateName } from "../delegate.ts";
 import { Memberlist, type MemberlistOptions } from "../memberlist.ts";
 
 /** Options of {@link TestCluster}. */
@@ -59,7 +59,7 @@ export interface RecordedEvent {
   /** Kind. */
   type: "join" | "leave" | "update";
   /** The member concerned. */
-  member: MemberView;
+  member: MemberSnapshot;
 }
 
 /** A node of the harness. */
@@ -116,7 +116,7 @@ export class TestCluster {
     const transport = this.net.attach(address);
     const events: RecordedEvent[] = [];
     const messages: Uint8Array[] = [];
-    const record = (type: RecordedEvent["type"]) => (member: MemberView) =>
+    const record = (type: RecordedEvent["type"]) => (member: MemberSnapshot) =>
       events.push({ at: this.clock.now(), type, member });
     const meta = opts.meta ?? new Uint8Array(0);
     const ml = new Memberlist({
@@ -178,7 +178,7 @@ export class TestCluster {
   }
 
   /** What `observer` knows of `subject` (any state), if anything. */
-  view(observer: string, subject: string): MemberView | undefined {
+  view(observer: string, subject: string): MemberSnapshot | undefined {
     return this.node(observer).ml.member(subject);
   }
 
