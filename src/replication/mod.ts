@@ -26,14 +26,13 @@
  * @module
  */
 
+export { Replicator, SyncNotReadyError } from "./replicator.ts";
 export {
   DEFAULT_REPLICATION_SETTINGS,
   type ReplicationSettings,
   type ReplicationStats,
-  Replicator,
   type ReplicatorOptions,
-  SyncNotReadyError,
-} from "./replicator.ts";
+} from "./replicator_options.ts";
 export {
   HttpReplicationTransport,
   type HttpReplicationTransportOptions,

@@ -8,106 +8,32 @@
  * @module
  */
 
-import { DEFAULT_CONFIG } from "../config/mod.ts";
 import type { StoredEntry, StoreRecord, TtlStore } from "../store/mod.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { hlcPhysicalMs, type HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
-import { type Random, systemRandom } from "../util/random.ts";
+import { systemRandom } from "../util/random.ts";
 import { LagWindow } from "./_lag_window.ts";
+import {
+  DEFAULT_REPLICATION_SETTINGS,
+  type ReplicationSettings,
+  type ReplicationStats,
+  type ReplicatorOptions,
+} from "./replicator_options.ts";
 import { ReplicationCodec, WIRE_FORMAT } from "./codec.ts";
 import { answerSync, type SyncContext, type SyncOutcome } from "./digest_sync.ts";
 import { PeerSender, type PeerSenderStats, type SenderCounters } from "./peer_sender.ts";
-import { RepairScheduler, type RepairStats } from "./repair_scheduler.ts";
+import { RepairScheduler } from "./repair_scheduler.ts";
 import { decodePushPullState, decodeSyncRequest, encodePushPullState } from "./sync_messages.ts";
 import type { PeerAddress, ReplicationTransport } from "./transport.ts";
 import { type AckRequirement, AckWaiter } from "./write_acks.ts";
-import {
-  type Distribution,
-  distributionFor,
-  type KeyOwners,
-  type PartitionedStats,
-  readRepair,
-} from "./partitioning.ts";
+import { type Distribution, distributionFor, type KeyOwners, readRepair } from "./partitioning.ts";
 import {
   decodeReadAnswer,
   decodeReadRequest,
   encodeReadAnswer,
   encodeReadRequest,
 } from "./remote_read.ts";
-
-/** Tunables of replication; every field has a default. */
-export interface ReplicationSettings {
-  /** Wait for `X-Write-Acks` before failing, ms. @default DEFAULT_CONFIG.writeAckTimeoutMs */
-  writeAckTimeoutMs: number;
-  /** Period of anti-entropy rounds, ms. @default DEFAULT_CONFIG.antiEntropyIntervalMs */
-  antiEntropyIntervalMs: number;
-  /** Deadline of one request to a peer, ms. @default DEFAULT_CONFIG.replicationTimeoutMs */
-  requestTimeoutMs: number;
-  /**
-   * Bytes queued per peer before its backlog is dropped.
-   * @default DEFAULT_CONFIG.replicationBacklogBytes
-   */
-  backlogBytes: number;
-  /** Wait before a batch leaves, ms. @default DEFAULT_CONFIG.replicationFlushDelayMs */
-  flushDelayMs: number;
-  /** Most record bytes per batch. @default 1 MiB */
-  maxBatchBytes: number;
-  /** Most records per batch. @default 4096 */
-  maxBatchRecords: number;
-  /** Requests open at once per peer. @default 2 */
-  maxInFlight: number;
-  /** Soft limit on one sync answer's record bytes. @default 4 MiB */
-  syncChunkBytes: number;
-  /** Bucket ranges of the initial copy. @default 16 */
-  joinRanges: number;
-  /** Ranges fetched at once during the initial copy. @default 2 */
-  joinConcurrency: number;
-}
-
-/** Defaults of {@link ReplicationSettings}; those a node's config sets are its defaults. */
-export const DEFAULT_REPLICATION_SETTINGS: Readonly<ReplicationSettings> = Object.freeze({
-  writeAckTimeoutMs: DEFAULT_CONFIG.writeAckTimeoutMs,
-  antiEntropyIntervalMs: DEFAULT_CONFIG.antiEntropyIntervalMs,
-  requestTimeoutMs: DEFAULT_CONFIG.replicationTimeoutMs,
-  backlogBytes: DEFAULT_CONFIG.replicationBacklogBytes,
-  flushDelayMs: DEFAULT_CONFIG.replicationFlushDelayMs,
-  maxBatchBytes: 1024 * 1024,
-  maxBatchRecords: 4096,
-  maxInFlight: 2,
-  syncChunkBytes: 1024 * 1024,
-  joinRanges: 16,
-  joinConcurrency: 2,
-});
-
-/** Options of {@link Replicator}. */
-export interface ReplicatorOptions {
-  /** This node's member name (the writer name of its versions). */
-  name: string;
-  /** The node's store. */
-  store: TtlStore;
-  /** The node's hybrid logical clock. */
-  hlc: HybridLogicalClock;
-  /** How requests reach peers. */
-  transport: ReplicationTransport;
-  /** Key and value limits; received records beyond them are refused. */
-  limits: { maxKeyBytes: number; maxValueBytes: number };
-  /** Copy the data set from a peer before reporting ready (the node was given seeds). */
-  initialSync: boolean;
-  /**
-   * Copies of each key: 0 = every node holds everything; N = partitioned mode, each bucket of
-   * keys owned by N live members (see `partitioning.ts`). @default 0
-   */
-  replicas?: number;
-  /** Tunables. @default DEFAULT_REPLICATION_SETTINGS */
-  settings?: Partial<ReplicationSettings>;
-  /** @default systemClock */
-  clock?: Clock;
-  /** @default systemRandom */
-  random?: Random;
-  /** @default silentLogger */
-  logger?: Logger;
-}
 
 /** A sync request arrived before this node holds the data set (HTTP 503). */
 export class SyncNotReadyError extends Error {
@@ -116,30 +42,6 @@ export class SyncNotReadyError extends Error {
     super(message);
     this.name = "SyncNotReadyError";
   }
-}
-
-/** Counters and gauges of replication, as `/stats` shows them under `replication`. */
-export interface ReplicationStats extends SenderCounters {
-  /** Per-peer queue depth, backlog bytes and counters. */
-  peers: Record<string, PeerSenderStats>;
-  /** Batches received from peers. */
-  batchesReceived: number;
-  /** Records in them. */
-  recordsReceived: number;
-  /** Received records that won locally. */
-  recordsApplied: number;
-  /** Received records refused for a clock too far ahead. */
-  recordsRejected: number;
-  /** Malformed messages refused. */
-  malformed: number;
-  /** Writes that waited for acknowledgements: confirmed in time, or not. */
-  acks: { waited: number; confirmed: number; failed: number };
-  /** Anti-entropy and the initial copy. */
-  antiEntropy: RepairStats;
-  /** Fresh writes from peers: origin write time → applied here, ms (recent window). */
-  lagMs: { p50: number; p99: number; max: number; samples: number };
-  /** Partitioned mode: copies per key, buckets owned here, and hand-offs to new owners. */
-  partitioned?: PartitionedStats;
 }
 
 /** The cache's replication engine; see the module doc. */
