@@ -14,7 +14,7 @@
  * @module
  */
 
-import { hashLane1 } from "../../src/store/_hash.ts";
+import { hashLane1 } from "../../src/util/hash.ts";
 import { Placement } from "../../src/replication/mod.ts";
 import { hlcFromParts } from "../../src/util/hlc.ts";
 import { startCluster } from "../../tests/support/cluster_process.ts";

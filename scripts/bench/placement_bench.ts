@@ -9,7 +9,7 @@
  * @module
  */
 
-import { fmix32, hashLane1 } from "../../src/store/_hash.ts";
+import { fmix32, hashLane1 } from "../../src/util/hash.ts";
 import { Placement, rendezvousScore } from "../../src/replication/placement.ts";
 
 type Owners = (key: string, keyHash: number) => string[];

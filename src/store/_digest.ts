@@ -7,7 +7,7 @@
  * @module
  */
 
-import { hashLane1, hashLane2, recordLane1, recordLane2 } from "./_hash.ts";
+import { hashLane1, hashLane2, recordLane1, recordLane2 } from "../util/hash.ts";
 import { NIL, type SlotTable } from "./_slot_table.ts";
 
 /** Per-bucket XOR digests plus bucket membership lists. */

@@ -9,7 +9,7 @@ import type { Clock, TimerId } from "../util/clock.ts";
 import { compareNodeNames, hlcPhysicalMs, type Version } from "../util/hlc.ts";
 import { BucketDigests } from "./_digest.ts";
 import { EvictionQueue } from "./_eviction.ts";
-import { seededHash } from "./_hash.ts";
+import { seededHash } from "../util/hash.ts";
 import { KeyIndex } from "./_key_index.ts";
 import { NodeNames } from "./_node_names.ts";
 import {
