@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { parseArgs } from "../scripts/cluster.ts";
-import { freePort, waitFor } from "./support/node_process.ts";
+import { freePort, waitFor } from "../testing/mod.ts";
 
 Deno.test("parseArgs reads counts, ports and env assignments, and names bad ones", () => {
   assert.deepEqual(parseArgs(["--nodes", "5", "--http-base=9000", "--", "LOG_LEVEL=warn"]), {

@@ -51,7 +51,7 @@ for (const section of sections) {
     out.push("## Failure detection: Deno, Go memberlist 0.2.2 and mixed clusters", "");
     out.push(...await interopBench(quick), "");
     out.push(
-      "Go nodes are `tests/interop/gopeer` (Debian's memberlist 0.2.2, `DefaultLocalConfig`);",
+      "Go nodes are `testing/gopeer` (Debian's memberlist 0.2.2, `DefaultLocalConfig`);",
       "Deno nodes run `deno task run` with `GOSSIP_PROFILE=local`. A Go observer counts the",
       "victim dead when memberlist stops listing it; a Deno observer when /cluster/members says dead.",
       "",

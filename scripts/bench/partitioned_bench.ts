@@ -17,15 +17,16 @@
 import { hashLane1 } from "../../src/util/hash.ts";
 import { Placement } from "../../src/replication/mod.ts";
 import { hlcFromParts } from "../../src/util/hlc.ts";
-import { startCluster } from "../../tests/support/cluster_process.ts";
-import { NodeProcess, waitFor } from "../../tests/support/node_process.ts";
 import {
   bulkLoad,
   type LoadRecord,
+  NodeProcess,
+  startCluster,
   statsOf,
+  waitFor,
   waitReady,
   waitReadyz,
-} from "../../tests/support/replication_client.ts";
+} from "../../testing/mod.ts";
 import { wrk } from "./http_bench.ts";
 import { loadAverage } from "./replication_bench.ts";
 

@@ -15,9 +15,7 @@
  */
 
 import { type Random, randomInt, SeededRandom } from "../../src/util/random.ts";
-import { startCluster } from "../../tests/support/cluster_process.ts";
-import type { NodeProcess } from "../../tests/support/node_process.ts";
-import { statsOf, waitReady } from "../../tests/support/replication_client.ts";
+import { type NodeProcess, startCluster, statsOf, waitReady } from "../../testing/mod.ts";
 import { flagsOrExit } from "../cli_flags.ts";
 import { leastSquares, quantile } from "./trend.ts";
 
