@@ -29,6 +29,7 @@ import {
 } from "../../testing/mod.ts";
 import { wrk } from "./http_bench.ts";
 import { loadAverage } from "./replication_bench.ts";
+import { flagsOrExit } from "../cli_flags.ts";
 
 const BASE_ENV = { GOSSIP_PROFILE: "local", LOG_LEVEL: "warn", MAX_MEMORY: "0" };
 const BUCKETS = 4096;
@@ -205,5 +206,11 @@ export async function partitionedBench(quick: boolean): Promise<string[]> {
 }
 
 if (import.meta.main) {
-  console.log((await partitionedBench(Deno.args.includes("--quick"))).join("\n"));
+  console.log(
+    (await partitionedBench(
+      flagsOrExit({ command: "deno run --allow-all scripts/bench/partitioned_bench.ts" }, {
+        quick: false,
+      }).quick,
+    )).join("\n"),
+  );
 }

@@ -287,7 +287,11 @@ export function summary(r: ChaosReport): string {
 }
 
 if (import.meta.main) {
-  const { json, netns, ...options } = flagsOrExit({ ...DEFAULTS, json: false, netns: "" });
+  const { json, netns, ...options } = flagsOrExit({ command: "deno task chaos" }, {
+    ...DEFAULTS,
+    json: false,
+    netns: "",
+  });
   if (options.nodes < 2) {
     console.error(`Invalid --nodes ${options.nodes}: a cluster needs at least 2`);
     Deno.exit(2);

@@ -268,7 +268,11 @@ export function summary(r: SoakReport): string {
 }
 
 if (import.meta.main) {
-  const { json, minutes, ...options } = flagsOrExit({ ...DEFAULTS, minutes: 0, json: false });
+  const { json, minutes, ...options } = flagsOrExit({ command: "deno task soak" }, {
+    ...DEFAULTS,
+    minutes: 0,
+    json: false,
+  });
   if (minutes > 0) options.seconds = minutes * 60;
   const report = await runSoak(options, (line) => console.error(`soak: ${line}`));
   console.log(json ? JSON.stringify(report) : summary(report));
