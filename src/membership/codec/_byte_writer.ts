@@ -2,8 +2,8 @@
  * A growable big-endian byte buffer shared by the codec's encoders, so that a message is built in
  * one allocation sequence instead of concatenating many small arrays. Short-lived writers
  * ({@link ByteWriter.pooled}) build in one reused scratch buffer and copy the result into the
- * byte slab: in Deno each new `Uint8Array` costs about 1 µs, and the gossip path encodes
- * several messages per packet.
+ * byte slab: in Deno each new `Uint8Array` is costly (see util/byte_slab.ts), and the gossip
+ * path encodes several messages per packet.
  *
  * @module
  */

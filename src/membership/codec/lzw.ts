@@ -42,8 +42,8 @@ export interface LzwDecompressOptions {
 }
 
 // Scratch state reused by every call (both functions are synchronous, so calls never overlap):
-// in Deno each new typed array costs about 1 µs, and the gossip path compresses and
-// decompresses a packet at a time.
+// in Deno each new typed array is costly (see util/byte_slab.ts), and the gossip path
+// compresses and decompresses a packet at a time.
 const encTable = new Uint32Array(TABLE_SIZE); // entry = key * 4096 + code; 0 means empty
 let encOut = new Uint8Array(4096);
 const decPrefix = new Uint16Array(MAX_CODE + 1);
