@@ -10,7 +10,8 @@
  * @module
  */
 
-const root = new URL("../", import.meta.url);
+import { repositoryRoot as root, runTaskCommand } from "../testing/mod.ts";
+import { type CommandLine, commandLineOrExit, kebab, parseCommandLine } from "./cli_flags.ts";
 
 /** Options of {@link parseArgs}. */
 export interface ClusterArgs {
@@ -24,29 +25,25 @@ export interface ClusterArgs {
   env: Record<string, string>;
 }
 
-/** Parses the launcher's arguments; throws a TypeError naming a bad one. */
-export function parseArgs(args: readonly string[]): ClusterArgs {
-  const out: ClusterArgs = { nodes: 3, httpBase: 8000, gossipBase: 7946, env: {} };
-  const numbers: Record<string, "nodes" | "httpBase" | "gossipBase"> = {
-    "--nodes": "nodes",
-    "--http-base": "httpBase",
-    "--gossip-base": "gossipBase",
-  };
-  let i = 0;
-  for (; i < args.length && args[i] !== "--"; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    const field = numbers[flag];
-    const value = inline ?? args[++i];
-    if (!field || value === undefined || !/^\d+$/.test(value)) {
-      throw new TypeError(
-        `Invalid argument ${
-          JSON.stringify(args[i] ?? flag)
-        }: expected --nodes N, --http-base PORT, --gossip-base PORT`,
-      );
-    }
-    out[field] = Number(value);
+const DEFAULTS = { nodes: 3, httpBase: 8000, gossipBase: 7946 };
+const USAGE = { command: "deno task cluster", rest: "[-- NAME=value...]" };
+
+/** Checks parsed flags and reads the env assignments after `--`; throws a TypeError. */
+function clusterArgs(line: CommandLine<typeof DEFAULTS>, args: readonly string[]): ClusterArgs {
+  const end = args.indexOf("--");
+  const assignments = end === -1 ? [] : args.slice(end + 1);
+  if (line.positionals.length !== assignments.length) {
+    throw new TypeError(
+      `Invalid argument ${JSON.stringify(line.positionals[0])}: env assignments go after --`,
+    );
   }
-  for (const pair of args.slice(i + 1)) {
+  for (const [field, value] of Object.entries(line.flags)) {
+    if (!Number.isInteger(value)) {
+      throw new TypeError(`Invalid --${kebab(field)} ${value}: expected a whole number`);
+    }
+  }
+  const out: ClusterArgs = { ...line.flags, env: {} };
+  for (const pair of assignments) {
     const eq = pair.indexOf("=");
     if (eq <= 0) {
       throw new TypeError(`Invalid env assignment ${JSON.stringify(pair)}: expected NAME=value`);
@@ -59,10 +56,9 @@ export function parseArgs(args: readonly string[]): ClusterArgs {
   return out;
 }
 
-async function runCommand(): Promise<string[]> {
-  const denoJson = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  const words = (denoJson.tasks.run as string).split(/\s+/).filter((w) => w !== "");
-  return [Deno.execPath(), ...words.slice(1)];
+/** Parses the launcher's arguments; throws a TypeError naming a bad one. */
+export function parseArgs(args: readonly string[]): ClusterArgs {
+  return clusterArgs(parseCommandLine(args, DEFAULTS, { positionals: true }), args);
 }
 
 async function healthy(url: string): Promise<boolean> {
@@ -72,14 +68,15 @@ async function healthy(url: string): Promise<boolean> {
 }
 
 if (import.meta.main) {
+  const line = commandLineOrExit(USAGE, DEFAULTS, { positionals: true });
   let args: ClusterArgs;
   try {
-    args = parseArgs(Deno.args);
+    args = clusterArgs(line, Deno.args);
   } catch (err) {
     console.error((err as Error).message);
     Deno.exit(2);
   }
-  const [program, ...taskArgs] = await runCommand();
+  const [program, ...taskArgs] = await runTaskCommand();
   const children: Deno.ChildProcess[] = [];
   const urls: string[] = [];
   for (let i = 0; i < args.nodes; i++) {

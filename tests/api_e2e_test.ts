@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { NodeProcess, waitFor } from "./support/node_process.ts";
+import { NodeProcess, waitFor } from "../testing/mod.ts";
 
 async function curl(...args: string[]): Promise<{ status: number; body: string; type: string }> {
   const out = await new Deno.Command("curl", {

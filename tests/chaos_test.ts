@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { ChaosReport } from "../scripts/chaos/main.ts";
 import type { SoakReport } from "../scripts/soak/main.ts";
-import { repositoryRoot, runTaskCommand } from "./support/node_process.ts";
+import { repositoryRoot, runTaskCommand } from "../testing/mod.ts";
 
 async function runTask<T>(task: string, args: string[]): Promise<{ code: number; report: T }> {
   const [program, ...taskArgs] = await runTaskCommand(task);

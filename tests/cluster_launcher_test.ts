@@ -4,19 +4,17 @@
  */
 
 import assert from "node:assert/strict";
-import { parseArgs } from "../scripts/cluster.ts";
-import { freePort, waitFor } from "./support/node_process.ts";
+import { freePort, waitFor } from "../testing/mod.ts";
 
-Deno.test("parseArgs reads counts, ports and env assignments, and names bad ones", () => {
-  assert.deepEqual(parseArgs(["--nodes", "5", "--http-base=9000", "--", "LOG_LEVEL=warn"]), {
-    nodes: 5,
-    httpBase: 9000,
-    gossipBase: 7946,
-    env: { LOG_LEVEL: "warn" },
-  });
-  assert.throws(() => parseArgs(["--nodes", "x"]), /"--nodes"|--nodes/);
-  assert.throws(() => parseArgs(["--", "NOEQUALS"]), /NOEQUALS/);
-  assert.throws(() => parseArgs(["--nodes", "0"]), /1\.\.50/);
+Deno.test("deno task cluster --help prints the usage and exits 0", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "cluster", "--help"],
+    cwd: new URL("../", import.meta.url),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.match(new TextDecoder().decode(out.stdout), /Usage: deno task cluster .*--nodes N/s);
 });
 
 Deno.test("deno task cluster starts 3 joined nodes and stops them on Ctrl-C", async () => {

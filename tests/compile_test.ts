@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { compileTarget } from "../scripts/compile.ts";
-import { freePort, waitFor } from "./support/node_process.ts";
+import { freePort, waitFor } from "../testing/mod.ts";
 
 const HOST_TARGETS: Record<string, string> = {
   "x86_64-linux": "x86_64-unknown-linux-gnu",

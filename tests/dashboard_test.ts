@@ -7,8 +7,7 @@
 
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { waitFor } from "./support/node_process.ts";
-import { startCluster } from "./support/cluster_process.ts";
+import { startCluster, waitFor } from "../testing/mod.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = (await Deno.stat(CHROMIUM).catch(() => undefined)) !== undefined;

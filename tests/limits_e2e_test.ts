@@ -7,9 +7,16 @@
  */
 
 import assert from "node:assert/strict";
-import { freePort, NodeProcess, waitFor } from "./support/node_process.ts";
-import { clusterEnv } from "./support/cluster_process.ts";
-import { get, statsOf, waitReady, waitSameDigest } from "./support/replication_client.ts";
+import {
+  clusterEnv,
+  freePort,
+  get,
+  NodeProcess,
+  statsOf,
+  waitFor,
+  waitReady,
+  waitSameDigest,
+} from "../testing/mod.ts";
 
 const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
 const SLOTS = 4;

@@ -6,14 +6,16 @@
 
 import assert from "node:assert/strict";
 import { localConfig } from "../src/membership/mod.ts";
-import { NodeProcess, waitFor } from "./support/node_process.ts";
 import {
   clusterView,
   deadBound,
+  freePort,
+  NodeProcess,
   startCluster,
   stateOf,
+  waitFor,
   waitForState,
-} from "./support/cluster_process.ts";
+} from "../testing/mod.ts";
 
 // memberlist's local profile with faster probes, so a test takes seconds, not minutes.
 const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
@@ -135,7 +137,6 @@ Deno.test("SIGTERM leaves gracefully: the others see 'left', not 'dead'", async 
 
 Deno.test("a node whose seed is down runs alone, not ready, and joins once the seed starts", async () => {
   const seedEnv = { NODE_NAME: "late-seed", ...GOSSIP };
-  const { freePort } = await import("./support/node_process.ts");
   const seedPort = freePort();
   const joiner = await NodeProcess.start({
     ...GOSSIP,

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { NodeProcess } from "./support/node_process.ts";
+import { NodeProcess } from "../testing/mod.ts";
 
 function value(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(series + " "));

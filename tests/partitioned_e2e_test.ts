@@ -7,9 +7,16 @@
  */
 
 import assert from "node:assert/strict";
-import { clusterEnv, startCluster } from "./support/cluster_process.ts";
-import { freePort, NodeProcess, waitFor } from "./support/node_process.ts";
-import { put, statsOf, waitReady } from "./support/replication_client.ts";
+import {
+  clusterEnv,
+  freePort,
+  NodeProcess,
+  put,
+  startCluster,
+  statsOf,
+  waitFor,
+  waitReady,
+} from "../testing/mod.ts";
 
 const ENV = {
   GOSSIP_PROFILE: "local",

@@ -9,10 +9,10 @@
 
 import assert from "node:assert/strict";
 import { CONFIG_ENV_VARS } from "../mod.ts";
-import { freePort, waitFor } from "./support/node_process.ts";
+import { freePort, waitFor } from "../testing/mod.ts";
 
 const root = new URL("../", import.meta.url);
-const probe = new URL("support/permission_probe.ts", import.meta.url).pathname;
+const probe = new URL("permission_probe.ts", import.meta.url).pathname;
 
 /** A task's words after `deno run` up to the entry point, `$VAR`s replaced from `env`. */
 async function taskFlags(task: string, env: Record<string, string> = {}): Promise<string[]> {

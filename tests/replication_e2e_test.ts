@@ -10,19 +10,22 @@ import assert from "node:assert/strict";
 import { CacheNode } from "../mod.ts";
 import { Partition, PartitionTransport } from "../src/replication/testing.ts";
 import { hlcFromParts } from "../src/util/hlc.ts";
-import { startCluster, waitForState } from "./support/cluster_process.ts";
-import { freePort, NodeProcess, waitFor } from "./support/node_process.ts";
 import {
   bulkLoad,
   del,
+  freePort,
   get,
+  NodeProcess,
   put,
+  startCluster,
   statsOf,
+  waitFor,
+  waitForState,
   waitReady,
   waitReadyz,
   waitRounds,
   waitSameDigest,
-} from "./support/replication_client.ts";
+} from "../testing/mod.ts";
 
 const ENV = {
   GOSSIP_PROFILE: "local",

@@ -8,11 +8,21 @@
 
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
-import { freePort, NodeProcess, waitFor } from "./support/node_process.ts";
-import { clusterEnv, clusterView, startCluster } from "./support/cluster_process.ts";
+import {
+  clusterEnv,
+  clusterView,
+  freePort,
+  get,
+  NodeProcess,
+  put,
+  startCluster,
+  statsOf,
+  waitFor,
+  waitReady,
+  waitSameDigest,
+} from "../testing/mod.ts";
 import { PeerAuth, SIGNATURE_HEADER } from "../src/replication/mod.ts";
 import { systemClock } from "../src/util/clock.ts";
-import { get, put, statsOf, waitReady, waitSameDigest } from "./support/replication_client.ts";
 
 const b64 = (n: number) => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))));
 const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };

@@ -7,8 +7,7 @@
 
 import assert from "node:assert/strict";
 import { CacheNode } from "../mod.ts";
-import { freePort, waitFor } from "./support/node_process.ts";
-import { makeTestCertificates, type TestCertificates } from "./support/test_cert.ts";
+import { freePort, makeTestCertificates, type TestCertificates, waitFor } from "../testing/mod.ts";
 
 const TOKEN = "tls-test-token-0123456789abcdef";
 const GOSSIP = {

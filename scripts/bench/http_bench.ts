@@ -6,7 +6,7 @@
  * @module
  */
 
-import { freePort, NodeProcess, waitFor } from "../../tests/support/node_process.ts";
+import { freePort, NodeProcess, waitFor } from "../../testing/mod.ts";
 
 /** One wrk measurement. */
 export interface WrkResult {

@@ -6,9 +6,14 @@
  * @module
  */
 
-import { freePort, NodeProcess, waitFor } from "../../tests/support/node_process.ts";
-import { stateOf } from "../../tests/support/cluster_process.ts";
-import { GoPeer, goPeerBinary } from "../../tests/interop/go_peer.ts";
+import {
+  freePort,
+  GoPeer,
+  goPeerBinary,
+  NodeProcess,
+  stateOf,
+  waitFor,
+} from "../../testing/mod.ts";
 
 type Member = { kind: "deno"; node: NodeProcess } | { kind: "go"; peer: GoPeer };
 

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { commandLineOrExit } from "../cli_flags.ts";
 import { httpBench } from "./http_bench.ts";
 import { memoryBench } from "./memory_bench.ts";
 import { membershipBench } from "./membership_bench.ts";
@@ -17,8 +18,11 @@ import { replicationBench } from "./replication_bench.ts";
 import { partitionedBench } from "./partitioned_bench.ts";
 import { placementBench } from "./placement_bench.ts";
 
-const args = Deno.args.filter((a) => !a.startsWith("--"));
-const quick = Deno.args.includes("--quick");
+const { flags: { quick }, positionals: args } = commandLineOrExit(
+  { command: "deno task bench", rest: "[section...]" },
+  { quick: false },
+  { positionals: true },
+);
 const sections = args.length > 0
   ? args
   : ["http", "memory", "membership", "interop", "replication", "partitioned", "placement"];
@@ -51,7 +55,7 @@ for (const section of sections) {
     out.push("## Failure detection: Deno, Go memberlist 0.2.2 and mixed clusters", "");
     out.push(...await interopBench(quick), "");
     out.push(
-      "Go nodes are `tests/interop/gopeer` (Debian's memberlist 0.2.2, `DefaultLocalConfig`);",
+      "Go nodes are `testing/gopeer` (Debian's memberlist 0.2.2, `DefaultLocalConfig`);",
       "Deno nodes run `deno task run` with `GOSSIP_PROFILE=local`. A Go observer counts the",
       "victim dead when memberlist stops listing it; a Deno observer when /cluster/members says dead.",
       "",

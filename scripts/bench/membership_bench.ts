@@ -6,8 +6,13 @@
  * @module
  */
 
-import { NodeProcess, waitFor } from "../../tests/support/node_process.ts";
-import { clusterView, startCluster, waitForState } from "../../tests/support/cluster_process.ts";
+import {
+  clusterView,
+  NodeProcess,
+  startCluster,
+  waitFor,
+  waitForState,
+} from "../../testing/mod.ts";
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 

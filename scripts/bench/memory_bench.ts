@@ -6,7 +6,7 @@
  * @module
  */
 
-import { freePort, waitFor } from "../../tests/support/node_process.ts";
+import { freePort, waitFor } from "../../testing/mod.ts";
 
 /** The key of entry `i`: exactly 16 bytes. */
 export function benchKey(i: number): string {

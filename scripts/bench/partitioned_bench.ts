@@ -14,20 +14,22 @@
  * @module
  */
 
-import { hashLane1 } from "../../src/store/_hash.ts";
+import { hashLane1 } from "../../src/util/hash.ts";
 import { Placement } from "../../src/replication/mod.ts";
 import { hlcFromParts } from "../../src/util/hlc.ts";
-import { startCluster } from "../../tests/support/cluster_process.ts";
-import { NodeProcess, waitFor } from "../../tests/support/node_process.ts";
 import {
   bulkLoad,
   type LoadRecord,
+  NodeProcess,
+  startCluster,
   statsOf,
+  waitFor,
   waitReady,
   waitReadyz,
-} from "../../tests/support/replication_client.ts";
+} from "../../testing/mod.ts";
 import { wrk } from "./http_bench.ts";
 import { loadAverage } from "./replication_bench.ts";
+import { flagsOrExit } from "../cli_flags.ts";
 
 const BASE_ENV = { GOSSIP_PROFILE: "local", LOG_LEVEL: "warn", MAX_MEMORY: "0" };
 const BUCKETS = 4096;
@@ -204,5 +206,11 @@ export async function partitionedBench(quick: boolean): Promise<string[]> {
 }
 
 if (import.meta.main) {
-  console.log((await partitionedBench(Deno.args.includes("--quick"))).join("\n"));
+  console.log(
+    (await partitionedBench(
+      flagsOrExit({ command: "deno run --allow-all scripts/bench/partitioned_bench.ts" }, {
+        quick: false,
+      }).quick,
+    )).join("\n"),
+  );
 }

@@ -9,8 +9,9 @@
  * @module
  */
 
-import { fmix32, hashLane1 } from "../../src/store/_hash.ts";
+import { fmix32, hashLane1 } from "../../src/util/hash.ts";
 import { Placement, rendezvousScore } from "../../src/replication/placement.ts";
+import { flagsOrExit } from "../cli_flags.ts";
 
 type Owners = (key: string, keyHash: number) => string[];
 
@@ -104,4 +105,12 @@ export function placementBench(quick: boolean): string[] {
   return lines;
 }
 
-if (import.meta.main) console.log(placementBench(Deno.args.includes("--quick")).join("\n"));
+if (import.meta.main) {
+  console.log(
+    placementBench(
+      flagsOrExit({ command: "deno run --allow-all scripts/bench/placement_bench.ts" }, {
+        quick: false,
+      }).quick,
+    ).join("\n"),
+  );
+}

@@ -12,15 +12,15 @@
  */
 
 import { hlcFromParts } from "../../src/util/hlc.ts";
-import { startCluster } from "../../tests/support/cluster_process.ts";
-import { NodeProcess } from "../../tests/support/node_process.ts";
 import {
   bulkLoad,
+  NodeProcess,
+  startCluster,
   statsOf,
   waitReady,
   waitReadyz,
   waitSameDigest,
-} from "../../tests/support/replication_client.ts";
+} from "../../testing/mod.ts";
 
 const BASE_ENV = { GOSSIP_PROFILE: "local", LOG_LEVEL: "warn", MAX_MEMORY: "0" };
 

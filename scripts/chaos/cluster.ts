@@ -6,8 +6,7 @@
  * @module
  */
 
-import { startCluster } from "../../tests/support/cluster_process.ts";
-import { NodeProcess } from "../../tests/support/node_process.ts";
+import { NodeProcess, startCluster } from "../../testing/mod.ts";
 import { type Random, randomInt } from "../../src/util/random.ts";
 
 /** What a fault did to a node. */

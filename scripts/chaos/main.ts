@@ -22,8 +22,7 @@
 
 import { SeededRandom } from "../../src/util/random.ts";
 import { flagsOrExit } from "../cli_flags.ts";
-import { statsOf, waitReady } from "../../tests/support/replication_client.ts";
-import { type NodeProcess, waitFor } from "../../tests/support/node_process.ts";
+import { type NodeProcess, statsOf, waitFor, waitReady } from "../../testing/mod.ts";
 import { ChaosCluster, type NodeCrash } from "./cluster.ts";
 import { type FaultEvent, FaultInjector, type FaultKind } from "./faults.ts";
 import { History, judgeKey, type Violation } from "./history.ts";
@@ -288,7 +287,11 @@ export function summary(r: ChaosReport): string {
 }
 
 if (import.meta.main) {
-  const { json, netns, ...options } = flagsOrExit({ ...DEFAULTS, json: false, netns: "" });
+  const { json, netns, ...options } = flagsOrExit({ command: "deno task chaos" }, {
+    ...DEFAULTS,
+    json: false,
+    netns: "",
+  });
   if (options.nodes < 2) {
     console.error(`Invalid --nodes ${options.nodes}: a cluster needs at least 2`);
     Deno.exit(2);

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { repositoryRoot, runTaskCommand } from "../../tests/support/node_process.ts";
+import { repositoryRoot, runTaskCommand } from "../../testing/mod.ts";
 
 const NAMESPACE_PREFIX = "cachenode-chaos-";
 const TABLE = "cachenode_chaos";

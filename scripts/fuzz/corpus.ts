@@ -9,7 +9,7 @@
  * @module
  */
 
-import { GOLDEN, unhex } from "../../src/membership/codec/_test_helpers.ts";
+import { GOLDEN, unhex } from "../../src/membership/codec/golden.ts";
 import {
   encodePushPull,
   encodeStreamMessage,

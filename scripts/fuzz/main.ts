@@ -21,6 +21,7 @@
  */
 
 import { Keyring } from "../../src/membership/keyring.ts";
+import { flagsOrExit } from "../cli_flags.ts";
 import { gossipCorpus } from "./corpus.ts";
 import { fuzzPacketDecoder, fuzzStreamReader, versionFlipCheck } from "./decoders.ts";
 import { fuzzLiveGossip } from "./live_gossip.ts";
@@ -101,28 +102,6 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   };
 }
 
-function parseArgs(args: readonly string[]): FuzzOptions & { json: boolean } {
-  const out = { seconds: 60, count: 1_000_000, seed: 1, json: false };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    if (flag === "--json") {
-      out.json = true;
-      continue;
-    }
-    const name = flag.replace(/^--/, "") as "seconds" | "count" | "seed";
-    const value = Number(inline ?? args[++i]);
-    if (!["seconds", "count", "seed"].includes(name) || !Number.isFinite(value) || value < 0) {
-      throw new TypeError(
-        `Invalid argument ${
-          JSON.stringify(args[i])
-        }: expected --seconds N, --count N, --seed N or --json`,
-      );
-    }
-    out[name] = value;
-  }
-  return out;
-}
-
 interface Counters {
   packetsDropped: number;
   dropped: Record<string, number>;
@@ -165,14 +144,12 @@ function summary(report: FuzzReport): string {
 }
 
 if (import.meta.main) {
-  let args;
-  try {
-    args = parseArgs(Deno.args);
-  } catch (err) {
-    console.error((err as Error).message);
-    Deno.exit(2);
-  }
-  const { json, ...options } = args;
+  const { json, ...options } = flagsOrExit({ command: "deno task fuzz" }, {
+    seconds: 60,
+    count: 1_000_000,
+    seed: 1,
+    json: false,
+  });
   const report = await runFuzz(options);
   console.log(json ? JSON.stringify(report) : summary(report));
   Deno.exit(report.failures === 0 ? 0 : 1);

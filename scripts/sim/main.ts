@@ -18,6 +18,7 @@
  * @module
  */
 
+import { commandLineOrExit } from "../cli_flags.ts";
 import { charts } from "./charts.ts";
 import { buildPlan, type Scenario, SCENARIOS } from "./plan.ts";
 import { reportLines } from "./report.ts";
@@ -33,27 +34,25 @@ interface ResultsFile {
   runs: RunResult[];
 }
 
-const flags = new Map(
-  Deno.args.filter((a) => a.startsWith("--")).map((a) => {
-    const [k, v] = a.slice(2).split("=");
-    return [k, v ?? "true"] as const;
-  }),
+const { flags, positionals: names } = commandLineOrExit(
+  { command: "deno task sim", rest: "[scenario...]" },
+  { quick: false, resume: false, minN: 0, maxN: Infinity, seed: 1, out: "", code: "" },
+  { positionals: true },
 );
-const names = Deno.args.filter((a) => !a.startsWith("--"));
 const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
 if (unknown.length > 0) {
   console.error(`Unknown scenario: ${unknown.join(", ")} (known: ${SCENARIOS.join(", ")})`);
   Deno.exit(2);
 }
-const quick = flags.has("quick");
-const outDir = flags.get("out") ??
+const quick = flags.quick;
+const outDir = flags.out ||
   (quick ? await Deno.makeTempDir({ prefix: "sim-quick-" }) : "docs/sim");
 const plan = buildPlan({
   quick,
   scenarios: new Set((names.length > 0 ? names : SCENARIOS) as Scenario[]),
-  seed: Number(flags.get("seed") ?? 1),
-  minN: Number(flags.get("min-n") ?? 0),
-  maxN: Number(flags.get("max-n") ?? Infinity),
+  seed: flags.seed,
+  minN: flags.minN,
+  maxN: flags.maxN,
 });
 
 const resultsPath = `${outDir}/results.json`;
@@ -62,13 +61,13 @@ const file: ResultsFile = await Deno.readTextFile(resultsPath)
   .then((t) => JSON.parse(t) as ResultsFile)
   .catch(() => ({ machine: "", updated: "", runs: [] }));
 file.machine = await machine();
-file.engine = flags.get("code") ?? await engine();
+file.engine = flags.code || await engine();
 const key = (spec: RunSpec) => JSON.stringify(spec, Object.keys(spec).sort());
 
 console.error(`sim: ${plan.length} runs, results in ${outDir}`);
 for (const [i, spec] of plan.entries()) {
   const label = describe(spec);
-  if (flags.has("resume") && file.runs.some((r) => key(r.spec) === key(spec))) {
+  if (flags.resume && file.runs.some((r) => key(r.spec) === key(spec))) {
     console.error(`[${i + 1}/${plan.length}] ${label}: already done`);
     continue;
   }
@@ -89,7 +88,7 @@ const universe = new Set(
   buildPlan({
     quick,
     scenarios: new Set(SCENARIOS),
-    seed: Number(flags.get("seed") ?? 1),
+    seed: flags.seed,
     minN: 0,
     maxN: Infinity,
   }).map(key),

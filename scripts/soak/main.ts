@@ -15,9 +15,7 @@
  */
 
 import { type Random, randomInt, SeededRandom } from "../../src/util/random.ts";
-import { startCluster } from "../../tests/support/cluster_process.ts";
-import type { NodeProcess } from "../../tests/support/node_process.ts";
-import { statsOf, waitReady } from "../../tests/support/replication_client.ts";
+import { type NodeProcess, startCluster, statsOf, waitReady } from "../../testing/mod.ts";
 import { flagsOrExit } from "../cli_flags.ts";
 import { leastSquares, quantile } from "./trend.ts";
 
@@ -270,7 +268,11 @@ export function summary(r: SoakReport): string {
 }
 
 if (import.meta.main) {
-  const { json, minutes, ...options } = flagsOrExit({ ...DEFAULTS, minutes: 0, json: false });
+  const { json, minutes, ...options } = flagsOrExit({ command: "deno task soak" }, {
+    ...DEFAULTS,
+    minutes: 0,
+    json: false,
+  });
   if (minutes > 0) options.seconds = minutes * 60;
   const report = await runSoak(options, (line) => console.error(`soak: ${line}`));
   console.log(json ? JSON.stringify(report) : summary(report));

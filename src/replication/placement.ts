@@ -15,7 +15,7 @@
  * @module
  */
 
-import { fmix32, hashLane1 } from "../store/_hash.ts";
+import { fmix32, hashLane1 } from "../util/hash.ts";
 
 /** A member's rendezvous weight for `bucket` (a 32-bit score; ties broken by name). */
 export function rendezvousScore(memberHash: number, bucket: number): number {

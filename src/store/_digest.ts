@@ -3,11 +3,21 @@
  * key; each bucket keeps the XOR of a 64-bit fingerprint (two 32-bit lanes) of `key + version`
  * of every record it holds, and a linked list of its slots so one bucket can be listed without a
  * scan. XOR makes the digest independent of insertion order; an add or remove is O(1).
+ * A version names one write, so neither the value nor the tombstone state is fingerprinted.
+ *
+ * An expired record stays in its bucket's digest until reclaimed (by a read of the key, by the
+ * sweep within one lap, or by `recordsInBucket`, which reclaims first), so two replicas' digests
+ * may differ for that long after an expiry; listing the bucket on both sides removes the
+ * difference without transferring anything. Node-local records (`local: true`, from `X-Is-Sync`
+ * writes) win or lose by version like any other but are kept out of the digests and bucket
+ * lists, so anti-entropy neither sends nor counts them; a local record that shadows a replicated
+ * key leaves that key's bucket differing from its peers' until a newer replicated write
+ * replaces it.
  *
  * @module
  */
 
-import { hashLane1, hashLane2, recordLane1, recordLane2 } from "./_hash.ts";
+import { hashLane1, hashLane2, recordLane1, recordLane2 } from "../util/hash.ts";
 import { NIL, type SlotTable } from "./_slot_table.ts";
 
 /** Per-bucket XOR digests plus bucket membership lists. */

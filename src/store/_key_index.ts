@@ -1,9 +1,10 @@
 /**
  * Key → slot index: an open-addressing hash table (linear probing, backward-shift deletion) of
  * slot numbers in one `Int32Array`, keyed by the hash kept in the slot table. It replaces a
- * `Map<string, number>`, which measured about 25 B/entry and was the top item of the insert
- * profile at a million keys; this costs 4 B per table cell at a load of 0.35..0.7, plus the 4 B
- * hash per slot that the digests reuse.
+ * `Map<string, number>`, which cost more memory per entry and was the top item of the insert
+ * profile at a million keys; this costs 4 B per table cell at a load of at most `MAX_LOAD`
+ * (about half that right after growing), plus the hash per slot that the digests reuse. Figures:
+ * `docs/benchmarks.md`, "Store micro-benchmarks and the eviction choice".
  *
  * @module
  */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { hashLane1, hashLane2 } from "./_hash.ts";
+import { hashLane1, hashLane2 } from "../util/hash.ts";
 
 /** The largest number of distinct node names in use at once (ids are 16-bit). */
 export const MAX_NODE_NAMES = 65536;

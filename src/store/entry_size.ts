@@ -10,15 +10,15 @@ import type { StoreValue } from "./types.ts";
 
 /**
  * Bytes a record costs beyond its key's and value's UTF-8 bytes: key index cell, slot arrays and
- * the JS string headers of key and value. Measured with 1,000,000 entries of 16 B keys and
- * 100 B values: 226.5 B/entry real, minus 116 B of payload = 110.5 B, rounded up. Between
- * capacity doublings the real figure runs up to ~145 B (see `mod.ts`).
+ * the JS string headers of key and value. It is the per-entry figure of `store_bench.ts memory`
+ * at a million entries minus the payload, rounded up; between capacity doublings the real cost
+ * runs higher (both in `docs/benchmarks.md`, "Store micro-benchmarks and the eviction choice").
  */
 export const ENTRY_OVERHEAD_BYTES = 112;
 
 /**
  * Extra bytes of a `Uint8Array` value over a string value (the view and buffer objects and the
- * off-heap allocation). Measured: 406.5 B/entry with byte values vs 226.5 with strings.
+ * off-heap allocation), measured by `store_bench.ts memory-bytes` against `memory`.
  */
 export const BYTES_VALUE_OVERHEAD_BYTES = 180;
 

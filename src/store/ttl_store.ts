@@ -1,6 +1,31 @@
 /**
  * `TtlStore`: versioned, expiring, byte-budgeted key/value records with anti-entropy digests.
- * Design and measurements: see `mod.ts`.
+ * Over 400 lines: one class whose apply, expiry and eviction paths share the slot table's
+ * invariants, kept together so that each path can be read against the others.
+ *
+ * **Versions.** A record wins only with a higher `(hlc, node)` (see `util/hlc.ts`). A delete,
+ * or a write that arrives already expired, becomes a tombstone kept until
+ * `max(expiresAt, hlcPhysicalMs(version.hlc) + tombstoneTtlMs)`. The deadline depends on the
+ * record alone, not on when it arrived: replicas collect a tombstone together, and anti-entropy
+ * cannot renew it forever by passing it back and forth (with "arrival + TTL" a replica that had
+ * collected it would take it back for another full period, and so on). The price: a tombstone
+ * arriving after its deadline is only applied as a removal of what it beats (`discarded`), and
+ * the deadline moves with the writer's clock skew. After the deadline an older write (from a
+ * replica partitioned longer than `tombstoneTtlMs`) can come back, as with Cassandra's
+ * gc_grace. An expired live entry that replaced an older version on this node becomes a
+ * tombstone until that same deadline: otherwise, once v2 had expired everywhere, a replica that
+ * missed v2 (stopped, partitioned) would bring the v1 it still holds back to every node through
+ * anti-entropy (found while writing the chaos run's model of what must survive). An expired
+ * entry that replaced nothing here is dropped outright (memory first: a key written once with a
+ * TTL costs nothing after expiry), and so is any expired entry reclaimed by eviction under
+ * memory pressure.
+ *
+ * **Expiry.** Lazy on every read and write of the key, plus a sweep tick over a rotating slot
+ * cursor: `sweepSlotsPerTick` slots always, more in batches while over a quarter of a batch was
+ * reclaimable (Redis's rule), at most `sweepMaxReclaimsPerTick` reclaims per tick. A cursor scan
+ * needs no extra memory per entry (an expiry heap or wheel would) and reclaims every dead record
+ * within one lap. Its cost: `docs/benchmarks.md`, "Store micro-benchmarks and the eviction
+ * choice".
  *
  * @module
  */
@@ -9,7 +34,7 @@ import type { Clock, TimerId } from "../util/clock.ts";
 import { compareNodeNames, hlcPhysicalMs, type Version } from "../util/hlc.ts";
 import { BucketDigests } from "./_digest.ts";
 import { EvictionQueue } from "./_eviction.ts";
-import { seededHash } from "./_hash.ts";
+import { seededHash } from "../util/hash.ts";
 import { KeyIndex } from "./_key_index.ts";
 import { NodeNames } from "./_node_names.ts";
 import {

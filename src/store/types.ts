@@ -113,7 +113,10 @@ export interface TtlStoreOptions {
    * @default 20_000
    */
   sweepSlotsPerTick?: number;
-  /** Most records one sweep tick reclaims (bounds its pause: ~0.2 µs each measured). @default 20_000 */
+  /**
+   * Most records one sweep tick reclaims (bounds its pause; the cost of a reclaim is in
+   * `docs/benchmarks.md`). @default 20_000
+   */
   sweepMaxReclaimsPerTick?: number;
   /** Seed of the key index hash (not of digests). @default a random 32-bit value */
   hashSeed?: number;

@@ -1,11 +1,12 @@
 /**
  * Small byte arrays carved out of shared chunks. In Deno every `new Uint8Array(n)` or `slice()`
- * allocates its own ArrayBuffer, 0.3–1.4 µs even for 4 bytes (V8 keeps no typed array on its
- * own heap here), while a `subarray` view of an existing buffer costs under 0.1 µs. The gossip
- * path makes several small arrays per packet and per push/pull record, so it takes them from a
- * slab instead. Each array is a fresh region of a chunk, never handed out twice, so it is as
- * private as a new array; but a long-lived one keeps its whole chunk (64 KiB) alive, so what is
- * kept for long (queued broadcasts, table entries) gets its own buffer.
+ * allocates its own ArrayBuffer, even for 4 bytes (V8 keeps no typed array on its own heap
+ * here), which costs an order of magnitude more than a `subarray` view of an existing buffer
+ * (measured: `docs/benchmarks.md`, "Engine changes for scale, and what is left", item 5). The
+ * gossip path makes several small arrays per packet and per push/pull record, so it takes them
+ * from a slab instead. Each array is a fresh region of a chunk, never handed out twice, so it is
+ * as private as a new array; but a long-lived one keeps its whole chunk (64 KiB) alive, so what
+ * is kept for long (queued broadcasts, table entries) gets its own buffer.
  *
  * @module
  */

@@ -17,8 +17,7 @@ import {
   type MembershipDelegate,
   type MembershipEncryption,
 } from "../../src/membership/mod.ts";
-import { freePort, waitFor } from "../support/node_process.ts";
-import { GoPeer, goPeerBinary } from "./go_peer.ts";
+import { freePort, GoPeer, goPeerBinary, waitFor } from "../../testing/mod.ts";
 
 const built = await goPeerBinary();
 const skip = built.path === undefined;

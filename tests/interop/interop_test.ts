@@ -8,9 +8,17 @@
 import assert from "node:assert/strict";
 import { DenoTransport } from "../../src/transport/mod.ts";
 import { localConfig, Memberlist } from "../../src/membership/mod.ts";
-import { freePort, NodeProcess, waitFor } from "../support/node_process.ts";
-import { clusterView, deadBound, startCluster, waitForState } from "../support/cluster_process.ts";
-import { GoPeer, goPeerBinary } from "./go_peer.ts";
+import {
+  clusterView,
+  deadBound,
+  freePort,
+  GoPeer,
+  goPeerBinary,
+  NodeProcess,
+  startCluster,
+  waitFor,
+  waitForState,
+} from "../../testing/mod.ts";
 
 const built = await goPeerBinary();
 const skip = built.path === undefined;

@@ -1,5 +1,7 @@
 /**
- * Small non-cryptographic hashes over UTF-16 code units.
+ * Small non-cryptographic hashes over UTF-16 code units, shared by the store (digests, record
+ * fingerprints, key index) and replication (rendezvous placement). Changing any of them changes
+ * what replicas compare and where keys are placed, so every node of a cluster must agree.
  *
  * - {@link hashLane1} / {@link hashLane2}: unseeded, identical in every process, for digest
  *   buckets and record fingerprints that replicas compare.

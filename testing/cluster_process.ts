@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type MembershipConfig, suspicionBounds } from "../../src/membership/mod.ts";
+import { type MembershipConfig, suspicionBounds } from "../src/membership/mod.ts";
 import { freePort, NodeProcess, waitFor } from "./node_process.ts";
 
 /** A member as `/cluster/members` reports it. */

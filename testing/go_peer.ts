@@ -1,5 +1,5 @@
 /**
- * Builds and drives the Go memberlist test peer (`tests/interop/gopeer`, our own code on
+ * Builds and drives the Go memberlist test peer (`testing/gopeer`, our own code on
  * Debian's golang-go and golang-github-hashicorp-memberlist-dev, built in GOPATH mode with no
  * module downloads). `goPeerBinary()` explains why when the toolchain or the library is missing,
  * so the interop tests can report themselves skipped with that reason.
@@ -7,7 +7,7 @@
  * @module
  */
 
-import { waitFor } from "../support/node_process.ts";
+import { waitFor } from "./node_process.ts";
 
 const GOCODE = "/usr/share/gocode";
 const MEMBERLIST_SRC = `${GOCODE}/src/github.com/hashicorp/memberlist`;

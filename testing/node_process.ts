@@ -6,7 +6,7 @@
  * @module
  */
 
-const root = new URL("../../", import.meta.url);
+const root = new URL("../", import.meta.url);
 
 /**
  * A task's command line (the `run` task unless `task` names another) split into program and
