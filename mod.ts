@@ -38,5 +38,5 @@ export type {
   MemberView,
   SetOptions,
   WriteOptions,
-} from "./src/node/service.ts";
+} from "./src/service/mod.ts";
 export { createLogger, type Logger, silentLogger } from "./src/util/log.ts";

@@ -3,7 +3,8 @@
  * chaos, soak, fuzz, the cluster launcher): start nodes with the README's own command
  * ({@link NodeProcess}, {@link startCluster}), wait with deadlines ({@link waitFor}), talk to
  * them over HTTP ({@link statsOf}, {@link put}, {@link waitSameDigest}), make throwaway TLS
- * certificates, and build and drive the Go memberlist peer (`testing/gopeer`, {@link GoPeer}).
+ * certificates, build and drive the Go memberlist peer (`testing/gopeer`, {@link GoPeer}), and
+ * run a node in-process without servers on virtual time ({@link startTestNode}).
  *
  * The direction of imports, so that no two of these folders import each other:
  *
@@ -24,3 +25,4 @@ export * from "./cluster_process.ts";
 export * from "./replication_client.ts";
 export * from "./test_cert.ts";
 export * from "./go_peer.ts";
+export * from "./test_node.ts";

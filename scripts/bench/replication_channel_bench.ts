@@ -9,7 +9,7 @@
  */
 
 import process from "node:process";
-import type { CacheService, ReplicationEndpoints } from "../../src/node/service.ts";
+import type { CacheService, ReplicationEndpoints } from "../../src/service/mod.ts";
 import { createHandler } from "../../src/http/mod.ts";
 import { localConfig, Memberlist } from "../../src/membership/mod.ts";
 import { ReplicationCodec } from "../../src/replication/codec.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { MemberView } from "../node/service.ts";
+import type { MemberView } from "../service/mod.ts";
 
 /** One row of the dashboard. */
 export interface DashboardMember extends MemberView {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dashboardState } from "./state.ts";
-import type { MemberView } from "../node/service.ts";
+import type { MemberView } from "../service/mod.ts";
 
 const member = (name: string, state: MemberView["state"], httpPort: number): MemberView => ({
   name,

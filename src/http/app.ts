@@ -11,7 +11,7 @@
  */
 
 import { Hono } from "hono";
-import type { CacheService, MemberView } from "../node/service.ts";
+import type { CacheService, MemberView } from "../service/mod.ts";
 import type { StreamLimits } from "./internal_stream.ts";
 import type { InFlightLimit } from "./in_flight.ts";
 import type { BearerAuth } from "./auth.ts";

@@ -6,7 +6,7 @@ import {
   StreamReplicationTransport,
 } from "../replication/mod.ts";
 import { systemClock } from "../util/clock.ts";
-import type { CacheService, ReplicationEndpoints } from "../node/service.ts";
+import type { CacheService, ReplicationEndpoints } from "../service/mod.ts";
 import { createHandler } from "./handler.ts";
 import { BearerAuth } from "./auth.ts";
 

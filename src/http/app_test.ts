@@ -8,11 +8,11 @@
 import assert from "node:assert/strict";
 import { SyncNotReadyError, WriteAcksError } from "../replication/mod.ts";
 import { CacheNode } from "../node/cache_node.ts";
-import type { CacheService } from "../node/service.ts";
+import type { CacheService } from "../service/mod.ts";
 import { createApp } from "./app.ts";
 import { etag } from "./cache_routes.ts";
 import { createHandler } from "./handler.ts";
-import { spyService, startTestNode } from "./testing.ts";
+import { spyService, startTestNode } from "../../testing/mod.ts";
 
 const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json; charset=utf-8";

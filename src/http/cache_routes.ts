@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { CacheEntryView, CacheService } from "../node/service.ts";
+import type { CacheEntryView, CacheService } from "../service/mod.ts";
 import { RequestForwarder } from "./forward.ts";
 import { JSON_ENVELOPE_BYTES, readBodyLimited, readPutRequest } from "./put_body.ts";
 import { writeOptions } from "./request.ts";

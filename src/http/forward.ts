@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { CacheEntryView, KeyOwners, KeyRouting, PeerAddress } from "../node/service.ts";
+import type { CacheEntryView, KeyOwners, KeyRouting, PeerAddress } from "../service/mod.ts";
 import { HttpError } from "./errors.ts";
 
 /** Header marking a request forwarded by a node (value: that node's name). */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { CacheService } from "../node/service.ts";
+import type { CacheService } from "../service/mod.ts";
 import { routeOf } from "../metrics/mod.ts";
 import { type AppOptions, buildApp } from "./app.ts";
 import { CacheRoutes } from "./cache_routes.ts";

@@ -8,13 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import type { CacheService } from "../node/service.ts";
+import type { CacheService } from "../service/mod.ts";
 import { createApp } from "./app.ts";
 import { BearerAuth } from "./auth.ts";
 import { CacheRoutes } from "./cache_routes.ts";
 import { errorResponse } from "./errors.ts";
 import { createHandler, fastPath } from "./handler.ts";
-import { startTestNode, type TestNode } from "./testing.ts";
+import { startTestNode, type TestNode } from "../../testing/mod.ts";
 
 const TOKEN = "handler-test-token-0123456789";
 const LIMITS = { maxKeyBytes: 8, maxValueBytes: 16 };

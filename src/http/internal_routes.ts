@@ -9,7 +9,7 @@
 
 import type { Hono } from "hono";
 import { MSGPACK_CONTENT_TYPE, type PeerAuth, SIGNATURE_HEADER } from "../replication/mod.ts";
-import type { CacheService, ReplicationEndpoints } from "../node/service.ts";
+import type { CacheService, ReplicationEndpoints } from "../service/mod.ts";
 import { pathOf } from "./auth.ts";
 import { HttpError } from "./errors.ts";
 import { acceptReplicationStream, peerAuthDenied, type StreamLimits } from "./internal_stream.ts";

@@ -24,7 +24,7 @@ import {
   type PeerAuth,
   SIGNATURE_HEADER,
 } from "../replication/mod.ts";
-import type { ReplicationEndpoints } from "../node/service.ts";
+import type { ReplicationEndpoints } from "../service/mod.ts";
 import { pathOf } from "./auth.ts";
 import { HttpError } from "./errors.ts";
 

@@ -10,7 +10,7 @@ import { encodeBatchFrame } from "../replication/stream_frames.ts";
 import { WsClient } from "../replication/ws_client.ts";
 import type { ReplicationTransport } from "../replication/mod.ts";
 import { systemClock } from "../util/clock.ts";
-import type { CacheService, ReplicationEndpoints } from "../node/service.ts";
+import type { CacheService, ReplicationEndpoints } from "../service/mod.ts";
 import { createHandler } from "./handler.ts";
 import type { StreamLimits } from "./internal_stream.ts";
 

@@ -7,7 +7,7 @@
  */
 
 import { parseAckRequirement } from "../replication/mod.ts";
-import type { WriteOptions } from "../node/service.ts";
+import type { WriteOptions } from "../service/mod.ts";
 import { HttpError } from "./errors.ts";
 
 /** The path prefix of key routes. */

@@ -9,7 +9,7 @@ import {
   StreamReader,
 } from "./codec/mod.ts";
 import { importAesGcmKey, sealPayload } from "./codec/crypto.ts";
-import { GOLDEN, hex, memoryConn, unhex, utf8 } from "./codec/_test_helpers.ts";
+import { GOLDEN, hex, memoryConn, unhex, utf8 } from "./codec/test_helpers.ts";
 import { Keyring, keyringEncryption } from "./keyring.ts";
 
 const K1 = unhex(GOLDEN.aesKey);

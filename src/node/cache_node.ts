@@ -17,7 +17,7 @@ import type {
   ReplicationEndpoints,
   SetOptions,
   WriteOptions,
-} from "./service.ts";
+} from "../service/mod.ts";
 import {
   HttpReplicationTransport,
   PeerAuth,

@@ -8,7 +8,7 @@
  */
 
 import type { NodeConfig } from "../config/mod.ts";
-import type { MemberView } from "./service.ts";
+import type { MemberView } from "../service/mod.ts";
 import {
   type Keyring,
   keyringEncryption,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeCompound, encodeCompound, encodeCompoundMessages } from "./compound.ts";
 import { encodeMessage, MessageType } from "./messages.ts";
-import { GOLDEN, hex, unhex, utf8 } from "./_test_helpers.ts";
+import { GOLDEN, hex, unhex, utf8 } from "./test_helpers.ts";
 
 // The golden compound: the 69-byte ping, suspect{3, "node-b", "node-a"}, user "hi".
 const parts = [

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { crc32 } from "./crc32.ts";
-import { GOLDEN, unhex, utf8 } from "./_test_helpers.ts";
+import { GOLDEN, unhex, utf8 } from "./test_helpers.ts";
 
 Deno.test("crc32() matches the CRC-32/IEEE check values", () => {
   assert.equal(crc32(utf8("123456789")), 0xcbf43926);

@@ -9,7 +9,7 @@ import {
   sealedLength,
   sealPayload,
 } from "./crypto.ts";
-import { GOLDEN, hex, unhex, utf8 } from "./_test_helpers.ts";
+import { GOLDEN, hex, unhex, utf8 } from "./test_helpers.ts";
 
 const key = () => importAesGcmKey(unhex(GOLDEN.aesKey));
 const otherKey = () => importAesGcmKey(unhex("0f0e0d0c0b0a09080706050403020100"));

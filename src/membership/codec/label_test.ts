@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { addLabelHeader, checkInboundLabel, encodeLabelHeader, stripLabelHeader } from "./label.ts";
-import { GOLDEN, hex, unhex, utf8 } from "./_test_helpers.ts";
+import { GOLDEN, hex, unhex, utf8 } from "./test_helpers.ts";
 
 Deno.test("addLabelHeader() prefixes [0xF4][L][label] and leaves unlabelled data alone", () => {
   const ping = unhex(GOLDEN.ping);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SeededRandom } from "../../util/random.ts";
 import { lzwCompress, lzwDecompress, LzwLimitError, type LzwStats } from "./lzw.ts";
-import { GOLDEN, hex, unhex, utf8 } from "./_test_helpers.ts";
+import { GOLDEN, hex, unhex, utf8 } from "./test_helpers.ts";
 
 /** Removes the first 9-bit code (Go's leading clear) from an LSB-packed stream. */
 function dropLeadingClear(stream: Uint8Array): Uint8Array {

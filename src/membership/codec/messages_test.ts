@@ -10,7 +10,7 @@ import {
   userMsgHeaderSchema,
 } from "./messages.ts";
 import { decodeStruct, encodeStruct } from "./msgpack.ts";
-import { GOLDEN, hex, IP4, unhex, utf8, VSN } from "./_test_helpers.ts";
+import { GOLDEN, hex, IP4, unhex, utf8, VSN } from "./test_helpers.ts";
 
 const source = { sourceAddr: IP4, sourcePort: 7946, sourceNode: "node-a" };
 

@@ -7,7 +7,7 @@ import {
   encodeStruct,
   type FieldKind,
 } from "./msgpack.ts";
-import { hex, unhex } from "./_test_helpers.ts";
+import { hex, unhex } from "./test_helpers.ts";
 
 interface One {
   v: unknown;

@@ -4,7 +4,7 @@ import { encodeCompound } from "./compound.ts";
 import { lzwCompress } from "./lzw.ts";
 import { encodeMessage, MessageType } from "./messages.ts";
 import { decodePacket, encodePacket, type PacketDecodeOptions } from "./packet.ts";
-import { fixedNonceSealer, GOLDEN, hex, IP4, unhex, utf8 } from "./_test_helpers.ts";
+import { fixedNonceSealer, GOLDEN, hex, IP4, unhex, utf8 } from "./test_helpers.ts";
 
 const limits: PacketDecodeOptions = { maxDecompressed: 1 << 20, maxParts: 1024 };
 const ping = {

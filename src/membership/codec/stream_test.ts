@@ -21,7 +21,7 @@ import {
   unhex,
   utf8,
   VSN,
-} from "./_test_helpers.ts";
+} from "./test_helpers.ts";
 
 const opts: StreamReaderOptions = { maxBytes: 64 << 20 };
 const nodeA: PushNodeState = {

@@ -1,8 +1,6 @@
 /**
- * The service contract: the types the HTTP layer, the dashboard, the client, workers and
- * embedders share about a cache node, with nothing of HTTP in them. `CacheNode` implements
- * {@link CacheService}; `src/http/` serves it; `mod.ts` exports it. It sits below http and the
- * dashboard so that neither has to import the other (or the node) for a type.
+ * The contract's types (see `mod.ts`): a cache node as the API edge, the dashboard and embedders
+ * see it, with nothing of HTTP in them. `CacheNode` implements {@link CacheService}.
  *
  * @module
  */

@@ -1,15 +1,15 @@
 /**
- * Test support for the API edge's in-process tests (`app_test.ts`, `handler_test.ts`): a real
+ * Test support for the API edge's in-process tests (`src/http/app_test.ts`, `handler_test.ts`): a real
  * {@link CacheNode} started without servers on virtual time (so TTLs and versions are exact), and
  * a service that wraps one to record or fail its writes. Not exported from `mod.ts`.
  *
  * @module
  */
 
-import { CacheNode } from "../node/cache_node.ts";
-import type { NodeConfig } from "../config/mod.ts";
-import type { CacheService, SetOptions, WriteOptions } from "../node/service.ts";
-import { VirtualClock } from "../util/clock.ts";
+import { CacheNode } from "../src/node/cache_node.ts";
+import type { NodeConfig } from "../src/config/mod.ts";
+import type { CacheService, SetOptions, WriteOptions } from "../src/service/mod.ts";
+import { VirtualClock } from "../src/util/clock.ts";
 
 /** A started test node and its clock; disposing it closes the node. */
 export interface TestNode extends AsyncDisposable {
