@@ -9,6 +9,9 @@
  * (`_member_columns.ts`), so a member costs a few typed-array numbers, not an object per record
  * (bytes per member: see docs/benchmarks.md, "Scale reached and what limits it").
  *
+ * Over 400 lines: the SWIM state machine (alive, suspect, dead, merge) is one set of rules over one
+ * table; split, its transitions would reach into each other's state.
+ *
  * @module
  */
 

@@ -19,15 +19,12 @@ import type {
   WriteOptions,
 } from "../service/mod.ts";
 import {
-  HttpReplicationTransport,
   PeerAuth,
-  type ReplicationStats,
   type ReplicationTransport,
   Replicator,
   storeBucketsFor,
-  StreamReplicationTransport,
 } from "../replication/mod.ts";
-import { type StoreRecord, type StoreStats, TtlStore } from "../store/mod.ts";
+import { type StoreRecord, TtlStore } from "../store/mod.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
@@ -36,7 +33,17 @@ import { Cluster } from "./cluster.ts";
 import { dashboardState } from "../dashboard/mod.ts";
 import { NodeMetrics } from "../metrics/mod.ts";
 import type { Keyring } from "../membership/mod.ts";
-import { keyringOf, membershipConfigOf } from "./resolve.ts";
+import {
+  keyringOf,
+  membershipConfigOf,
+  peerAuthOf,
+  readTlsMaterial,
+  type TlsMaterial,
+} from "./resolve.ts";
+import { createReplicator, keyRouting } from "./replication.ts";
+import type { NodeStats } from "./stats.ts";
+
+export type { NodeStats };
 
 /** Collaborators a node can be given instead of the real ones (tests, simulations). */
 export interface CacheNodeDeps {
@@ -52,84 +59,6 @@ export interface CacheNodeDeps {
    */
   wrapReplicationTransport?(transport: ReplicationTransport): ReplicationTransport;
 }
-
-/** The PEM texts of a node's TLS settings. */
-interface TlsMaterial {
-  cert: string;
-  key: string;
-  /** What peers' certificates are verified against: `tlsCa`, else the node's own certificate. */
-  ca: string;
-}
-
-/** Reads the TLS files of `config` (undefined without TLS); rejects naming the unreadable one. */
-async function readTlsMaterial(config: NodeConfig): Promise<TlsMaterial | undefined> {
-  const { tlsCert, tlsKey, tlsCa } = config;
-  if (tlsCert === undefined || tlsKey === undefined) return undefined;
-  const read = async (name: string, path: string) => {
-    try {
-      return await Deno.readTextFile(path);
-    } catch (err) {
-      throw new Error(`Cannot start HTTPS: cannot read ${name} ${path}: ${(err as Error).message}`);
-    }
-  };
-  const cert = await read("TLS_CERT", tlsCert);
-  return {
-    cert,
-    key: await read("TLS_KEY", tlsKey),
-    ca: tlsCa === undefined ? cert : await read("TLS_CA", tlsCa),
-  };
-}
-
-/**
- * The replication signer of a node with a gossip key (`SECRET_KEY`/`SECRET_KEYS`), following
- * the gossip verify flags; `undefined` without a key.
- */
-async function peerAuthOf(
-  config: NodeConfig,
-  keyring: Keyring | undefined,
-  clock: Clock,
-): Promise<PeerAuth | undefined> {
-  if (!keyring) return undefined;
-  return await PeerAuth.fromKeys(keyring.keys(), {
-    clock,
-    label: config.gossipLabel,
-    sign: config.gossipVerifyOutgoing,
-    requireSigned: config.gossipVerifyIncoming,
-  });
-}
-
-/** What `/stats` shows (a type alias, so it fits `Record<string, unknown>`). */
-export type NodeStats = {
-  /** Node name. */
-  node: string;
-  /** Store counters, and the whole-store digest (equal on replicas holding the same records). */
-  store: StoreStats & { digest: string };
-  /** Replication counters, while the node is in a cluster. */
-  replication?: ReplicationStats;
-  /** Membership counters, while the node is in a cluster. */
-  membership?: Record<string, unknown>;
-  /** HTTP requests served (all routes), in flight, refused, and replication streams. */
-  http: {
-    /** Requests answered. */
-    requests: number;
-    /** Requests being handled now. */
-    inFlight: number;
-    /** `MAX_IN_FLIGHT`. */
-    maxInFlight: number;
-    /** Requests refused with 503 over `MAX_IN_FLIGHT`. */
-    rejectedBusy: number;
-    /** Requests answered 408: body not received within `BODY_TIMEOUT`. */
-    bodyTimeouts: number;
-    /** Replication sockets peers hold open to this node. */
-    streamsOpen: number;
-    /** Replication socket upgrades refused with 503 (too many open). */
-    streamsRefused: number;
-    /** Replication sockets closed because their peer left answers unread. */
-    streamsClosedUnread: number;
-  };
-  /** Partitioned mode: requests passed to the keys' owners. */
-  forwarding?: ForwardStats;
-};
 
 /** A cache node: store + HTTP API (+ membership and replication when configured). */
 export class CacheNode implements CacheService, AsyncDisposable {
@@ -249,20 +178,12 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#store.start();
     if (options.cluster !== false) {
       const replicator = this.#replicator = this.#createReplicator();
-      if (this.config.replicas > 0) {
-        this.#routing = {
-          self: this.config.nodeName,
-          stats: this.#forwardStats,
-          ownersOf: (key) => replicator.ownersOf(key),
-          fetchPeer: (url, init) => this.#fetchPeer(url, init),
-          readFrom: (peer, key) => replicator.readFrom(peer, key),
-          repair: (key, entry, peers, self) => replicator.readRepair(key, entry, peers, self),
-          timeoutMs: Math.max(
-            this.config.replicationTimeoutMs,
-            this.config.writeAckTimeoutMs + 1000,
-          ),
-        };
-      }
+      this.#routing = keyRouting(
+        this.config,
+        replicator,
+        this.#forwardStats,
+        (url, init) => this.#fetchPeer(url, init),
+      );
     }
     if (options.http !== false) {
       const token = this.config.authToken;
@@ -385,31 +306,15 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   #createReplicator(): Replicator {
-    const c = this.config;
-    const tls = this.#tls && { caCerts: [this.#tls.ca] };
-    const peering = { clock: this.#clock, authToken: c.authToken, tls, peerAuth: this.#peerAuth };
-    const http = new HttpReplicationTransport(peering);
-    const transport = c.replicationChannel === "websocket"
-      ? new StreamReplicationTransport({ ...peering, inner: http })
-      : http;
-    return new Replicator({
-      name: c.nodeName,
+    return createReplicator(this.config, {
       store: this.#store,
       hlc: this.#hlc,
-      transport: this.#deps.wrapReplicationTransport?.(transport) ?? transport,
-      limits: { maxKeyBytes: c.maxKeyBytes, maxValueBytes: c.maxValueBytes },
-      initialSync: c.peers.length > 0,
-      replicas: c.replicas,
-      settings: {
-        writeAckTimeoutMs: c.writeAckTimeoutMs,
-        antiEntropyIntervalMs: c.antiEntropyIntervalMs,
-        requestTimeoutMs: c.replicationTimeoutMs,
-        backlogBytes: c.replicationBacklogBytes,
-        flushDelayMs: c.replicationFlushDelayMs,
-      },
       clock: this.#clock,
       random: this.#deps.random ?? systemRandom,
       logger: this.#log,
+      tls: this.#tls,
+      peerAuth: this.#peerAuth,
+      wrapTransport: this.#deps.wrapReplicationTransport,
     });
   }
 

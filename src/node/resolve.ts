@@ -1,8 +1,8 @@
 /**
  * The node's config turned into the objects the layers below use: the gossip keyring (from the
  * keys config decodes) and the membership config (the gossip preset with its overrides, by
- * membership's rules). A node builds each once per start and hands it to the cluster and the
- * replication signer. {@link loadNodeConfig} is the loader `main.ts` uses: config's loader plus
+ * membership's rules), the replication signer, and the TLS files read. A node builds each once
+ * per start and hands it to the cluster, the replicator and the HTTP server. {@link loadNodeConfig} is the loader `main.ts` uses: config's loader plus
  * membership's check of the gossip preset, so a bad combination also stops the start (exit 2).
  *
  * @module
@@ -15,6 +15,8 @@ import {
   loadConfig,
   type NodeConfig,
 } from "../config/mod.ts";
+import { PeerAuth } from "../replication/mod.ts";
+import type { Clock } from "../util/clock.ts";
 import {
   Keyring,
   MEMBERSHIP_PROFILES,
@@ -68,4 +70,49 @@ export function gossipProblemOf(config: NodeConfig): GossipProblem | undefined {
  */
 export function loadNodeConfig(sources: ConfigSources): NodeConfig {
   return loadConfig(sources, gossipProblemOf);
+}
+
+/** The PEM texts of a node's TLS settings. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+  /** What peers' certificates are verified against: `tlsCa`, else the node's own certificate. */
+  ca: string;
+}
+
+/** Reads the TLS files of `config` (undefined without TLS); rejects naming the unreadable one. */
+export async function readTlsMaterial(config: NodeConfig): Promise<TlsMaterial | undefined> {
+  const { tlsCert, tlsKey, tlsCa } = config;
+  if (tlsCert === undefined || tlsKey === undefined) return undefined;
+  const read = async (name: string, path: string) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (err) {
+      throw new Error(`Cannot start HTTPS: cannot read ${name} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const cert = await read("TLS_CERT", tlsCert);
+  return {
+    cert,
+    key: await read("TLS_KEY", tlsKey),
+    ca: tlsCa === undefined ? cert : await read("TLS_CA", tlsCa),
+  };
+}
+
+/**
+ * The replication signer of a node with a gossip key (`SECRET_KEY`/`SECRET_KEYS`), following
+ * the gossip verify flags; `undefined` without a key.
+ */
+export async function peerAuthOf(
+  config: NodeConfig,
+  keyring: Keyring | undefined,
+  clock: Clock,
+): Promise<PeerAuth | undefined> {
+  if (!keyring) return undefined;
+  return await PeerAuth.fromKeys(keyring.keys(), {
+    clock,
+    label: config.gossipLabel,
+    sign: config.gossipVerifyOutgoing,
+    requireSigned: config.gossipVerifyIncoming,
+  });
 }

@@ -5,6 +5,9 @@
  * and owns the {@link RepairScheduler} (initial copy, anti-entropy). It never sees sockets:
  * requests go through a {@link ReplicationTransport}, membership arrives as peer events.
  *
+ * Over 400 lines: the engine's state (senders, counters, distribution, scheduler) in one class;
+ * its mechanisms live in their own files (`peer_sender.ts`, `digest_sync.ts`, `partitioning.ts`).
+ *
  * @module
  */
 

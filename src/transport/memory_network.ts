@@ -21,6 +21,9 @@
  *   it are refused, packets to it are lost), its streams end with EOF at the peers, held work
  *   and `transport.clock` timers are dropped. The address can be attached again (a restart).
  *
+ * Over 400 lines: one network object owns every node's packets, streams, pauses and kills, which
+ * must see each other's state (the per-node parts are in `_memory_node.ts`, `_memory_stream_conn.ts`).
+ *
  * @module
  */
 

@@ -14,6 +14,9 @@
  * must reproduce Go's non-standard width choices, and the decoder must tell "need more bytes"
  * apart from "malformed" and report the bytes consumed for incremental TCP decoding.
  *
+ * Over 400 lines: the encoder and decoder of one format stay together so each width rule is
+ * stated once for both directions.
+ *
  * @module
  */
 
