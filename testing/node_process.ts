@@ -26,18 +26,44 @@ export async function runTaskCommand(task = "run"): Promise<string[]> {
 /** The repository root (the folder of deno.json), as a cwd for {@link runTaskCommand}. */
 export const repositoryRoot: URL = root;
 
-/** Finds a port that is free for both TCP and UDP on 127.0.0.1. */
+/**
+ * The first port of the kernel's ephemeral range (Linux: `ip_local_port_range`), where the
+ * kernel picks the local ports of outgoing connections and of `port: 0` listeners.
+ */
+function ephemeralStart(): number {
+  try {
+    const first = Number(
+      Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").split(/\s/)[0],
+    );
+    if (first > 2048) return first;
+  } catch {
+    // not Linux, or not readable: the IANA range
+  }
+  return 49152;
+}
+
+const PORTS_FROM = 10_000;
+const PORTS_TO = ephemeralStart();
+
+/**
+ * Finds a port that is free for both TCP and UDP on 127.0.0.1, below the ephemeral range: a
+ * node restarted on its ports must find them free, and a port from the ephemeral range can be
+ * taken meanwhile by any outgoing connection of any process (seen as "Address already in use"
+ * in a rolling restart while other tests ran).
+ */
 export function freePort(): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (tcp.addr as Deno.NetAddr).port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORTS_FROM + Math.floor(Math.random() * (PORTS_TO - PORTS_FROM));
+    let tcp: Deno.Listener | undefined;
     try {
+      tcp = Deno.listen({ hostname: "127.0.0.1", port });
       const udp = Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" });
       udp.close();
-      tcp.close();
       return port;
     } catch {
-      tcp.close();
+      // in use: try another
+    } finally {
+      tcp?.close();
     }
   }
   throw new Error("Cannot find a free port");
