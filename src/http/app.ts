@@ -95,8 +95,7 @@ export function buildApp(service: CacheService, options: AppOptions, routes: Cac
   if (metrics) {
     app.get(
       "/metrics",
-      async () =>
-        new Response(await metrics.text(), { headers: { "content-type": metrics.contentType } }),
+      () => new Response(metrics.text(), { headers: { "content-type": metrics.contentType } }),
     );
   }
   const dashboard = options.dashboard;
