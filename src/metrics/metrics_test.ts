@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { flattenStats, NodeMetrics, routeOf } from "./metrics.ts";
+import denoJson from "../../deno.json" with { type: "json" };
 
 Deno.test("flattenStats names fields and turns maps into labels", () => {
   const samples = flattenStats("membership", {
@@ -81,4 +82,10 @@ Deno.test("NodeMetrics exports the build info, and every sample under its family
     }
   }
   assert.match(text, /^cache_replication_peers_sent_total\{peer="b"\} 5$/m);
+});
+
+Deno.test("cache_build_info names deno.json's version and the running Deno", () => {
+  const text = new NodeMetrics(() => ({})).text();
+  const line = `cache_build_info{version="${denoJson.version}",deno="${Deno.version.deno}"} 1`;
+  assert.ok(text.split("\n").includes(line), text);
 });
