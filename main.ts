@@ -10,9 +10,14 @@
 
 import { CacheNode, ConfigError, createLogger, loadConfig, usage } from "./mod.ts";
 import { describeConfig } from "./src/config/mod.ts";
+import { versionLine } from "./src/util/version.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(usage());
+  Deno.exit(0);
+}
+if (Deno.args.includes("--version") || Deno.args.includes("-v")) {
+  console.log(versionLine());
   Deno.exit(0);
 }
 

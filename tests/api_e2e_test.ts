@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { NodeProcess, waitFor } from "../testing/mod.ts";
+import denoJson from "../deno.json" with { type: "json" };
 
 async function curl(...args: string[]): Promise<{ status: number; body: string; type: string }> {
   const out = await new Deno.Command("curl", {
@@ -269,7 +270,10 @@ Deno.test("API contract against a real node", async (t) => {
     const cluster = JSON.parse((await call(node, "GET", "/cluster/members")).body);
     assert.equal(cluster[0].state, "alive");
     assert.equal(cluster[0].meta.http_port, node.httpPort);
-    assert.deepEqual(JSON.parse((await call(node, "GET", "/healthz")).body), { status: "ok" });
+    assert.deepEqual(JSON.parse((await call(node, "GET", "/healthz")).body), {
+      status: "ok",
+      version: denoJson.version,
+    });
     assert.equal((await call(node, "GET", "/readyz")).status, 200);
     assertJsonError(await call(node, "GET", "/nowhere"), 404);
   });

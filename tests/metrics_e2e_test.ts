@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { NodeProcess } from "../testing/mod.ts";
+import denoJson from "../deno.json" with { type: "json" };
 
 function value(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(series + " "));
@@ -53,6 +54,10 @@ Deno.test("metrics follow operations on a real node", async () => {
     /^cache_http_request_duration_seconds_count\{route="\/cache\/\{key\}",method="PUT"\} 200$/m,
   );
   assert.ok(value(after, "cache_membership_probes_total") >= 0);
+  assert.equal(
+    value(after, `cache_build_info{version="${denoJson.version}",deno="${Deno.version.deno}"}`),
+    1,
+  );
 });
 
 Deno.test("every path in /openapi.json is served", async () => {

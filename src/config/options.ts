@@ -337,5 +337,8 @@ export function usage(): string {
   const rows = OPTION_SPECS.map((s) =>
     `  ${s.flag.padEnd(18)} ${s.env.join("/").padEnd(16)} ${s.allowed}`
   );
-  return ["Usage: deno task run [flags]   (flags override env vars)", ...rows].join("\n");
+  return [
+    "Usage: deno task run [flags]   (flags override env vars; -h/--help, -v/--version)",
+    ...rows,
+  ].join("\n");
 }

@@ -18,6 +18,7 @@ import type { BearerAuth } from "./auth.ts";
 import { dashboardHtml, type DashboardState } from "../dashboard/mod.ts";
 import type { NodeMetrics } from "../metrics/mod.ts";
 import type { PeerAuth } from "../replication/mod.ts";
+import { VERSION } from "../util/version.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
 import { errorResponse, jsonError } from "./errors.ts";
 import { CacheRoutes } from "./cache_routes.ts";
@@ -89,14 +90,13 @@ export function buildApp(service: CacheService, options: AppOptions, routes: Cac
     });
   }
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION }));
   app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
   const metrics = options.metrics;
   if (metrics) {
     app.get(
       "/metrics",
-      async () =>
-        new Response(await metrics.text(), { headers: { "content-type": metrics.contentType } }),
+      () => new Response(metrics.text(), { headers: { "content-type": metrics.contentType } }),
     );
   }
   const dashboard = options.dashboard;

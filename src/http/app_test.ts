@@ -13,6 +13,7 @@ import { createApp } from "./app.ts";
 import { etag } from "./cache_routes.ts";
 import { createHandler } from "./handler.ts";
 import { spyService, startTestNode } from "../../testing/mod.ts";
+import denoJson from "../../deno.json" with { type: "json" };
 
 const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -323,7 +324,10 @@ Deno.test("healthz, readyz before start, after start and after close, stats", as
   const node = new CacheNode({ nodeName: "test-node" });
   const call = client(node);
   const health = await call("GET", "/healthz");
-  assert.deepEqual([health.status, JSON.parse(health.text)], [200, { status: "ok" }]);
+  assert.deepEqual([health.status, JSON.parse(health.text)], [200, {
+    status: "ok",
+    version: denoJson.version,
+  }]);
   const early = await call("GET", "/readyz");
   assert.equal(early.status, 503);
   assert.deepEqual(JSON.parse(early.text), { ready: false, reason: "not started" });
@@ -338,6 +342,7 @@ Deno.test("healthz, readyz before start, after start and after close, stats", as
     assert.equal(stats.status, 200);
     const doc = JSON.parse(stats.text);
     assert.equal(doc.node, "test-node");
+    assert.equal(doc.version, denoJson.version);
     assert.deepEqual(
       [doc.store.entries, doc.store.hits, doc.store.misses],
       [1, 1, 1],
@@ -377,4 +382,10 @@ Deno.test("a write failing with a non-Error answers 500 JSON on the fast path an
   assert.equal(put.status, 500);
   assert.deepEqual(JSON.parse(put.text), { error: "Internal error: plain" });
   assertJsonError(await call("DELETE", "/cache/k"), 500, "Internal error: plain");
+});
+
+Deno.test("the OpenAPI document carries cachenode's version", async () => {
+  await using t = await startTestNode();
+  const doc = JSON.parse((await client(t.node)("GET", "/openapi.json")).text);
+  assert.equal(doc.info.version, denoJson.version);
 });

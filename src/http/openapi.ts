@@ -6,6 +6,8 @@
  * @module
  */
 
+import { VERSION } from "../util/version.ts";
+
 const error = { $ref: "#/components/responses/Error" };
 const keyParam = {
   name: "key",
@@ -41,7 +43,7 @@ export const OPENAPI_DOCUMENT = {
   openapi: "3.1.0",
   info: {
     title: "cachenode",
-    version: "1.0.0",
+    version: VERSION,
     description: "Distributed in-memory TTL cache. Compatible with the earlier Go service's API.",
   },
   paths: {
@@ -157,7 +159,17 @@ export const OPENAPI_DOCUMENT = {
         responses: { "200": json("Placement", { type: "object" }) },
       },
     },
-    "/healthz": { get: { summary: "Process is up", responses: { "200": json("ok") } } },
+    "/healthz": {
+      get: {
+        summary: "Process is up",
+        responses: {
+          "200": json("ok, and cachenode's version", {
+            type: "object",
+            properties: { status: { const: "ok" }, version: { type: "string" } },
+          }),
+        },
+      },
+    },
     "/readyz": {
       get: {
         summary: "Ready to serve",

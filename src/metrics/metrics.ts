@@ -1,8 +1,8 @@
 /**
- * Prometheus metrics for a node, on prom-client (the standard Node.js Prometheus client, which
- * runs unchanged on Deno): HTTP requests by route/method/status with latency histograms, and
- * every counter and gauge the node already keeps (store, membership, replication), read fresh
- * from `stats()` at each scrape so nothing is counted twice.
+ * Prometheus metrics for a node: HTTP requests by route/method/status with latency histograms, a
+ * `cache_build_info{version,deno}` gauge, and every counter and gauge the node already keeps
+ * (store, membership, replication), read fresh from `stats()` at each scrape so nothing is
+ * counted twice.
  *
  * Stats become metrics by a fixed naming rule: `cache_<section>_<field in snake_case>`, nested
  * objects joined with `_`; a per-peer map (`peers`) becomes a `peer` label, a per-reason map
@@ -10,10 +10,26 @@
  * Fields named (or ending) as in {@link GAUGE_FIELDS} are gauges; every other number only grows and is a
  * counter (`_total`).
  *
+ * Why the text is written by hand (`exposition.ts`) and not by prom-client: the node needs only
+ * counters, gauges and histograms, whose exposition is a few lines; prom-client depends on
+ * `tdigest` (for summary quantiles we never use), whose `bintrees` package ships a test data file
+ * that makes `deno compile` overflow its stack, so no single executable could be built. Plain
+ * numbers bumped on the request path and formatted at scrape also keep metric work off the hot
+ * path.
+ *
  * @module
  */
 
-import client from "prom-client";
+import { DENO_VERSION, VERSION } from "../util/version.ts";
+import {
+  CONTENT_TYPE,
+  expositionText,
+  familyText,
+  formatLabels,
+  formatValue,
+  Histogram,
+  type Labels,
+} from "./exposition.ts";
 
 /** Stats fields that go up and down (gauges); everything else is a monotonic counter. */
 export const GAUGE_FIELDS: ReadonlySet<string> = new Set([
@@ -51,10 +67,15 @@ function snake(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[^a-zA-Z0-9_]/g, "_").toLowerCase();
 }
 
-interface Sample {
+/** One number of the stats, named and labelled as a metric sample. */
+export interface Sample {
+  /** Metric name (before a counter's `_total`). */
   name: string;
+  /** The field path in snake_case (decides gauge or counter). */
   field: string;
-  labels: Record<string, string>;
+  /** Labels from the maps on the way (`peer`, `reason`, `state`). */
+  labels: Labels;
+  /** The value. */
   value: number;
 }
 
@@ -63,7 +84,7 @@ export function flattenStats(
   section: string,
   value: unknown,
   path: string[] = [],
-  labels: Record<string, string> = {},
+  labels: Labels = {},
 ): Sample[] {
   if (typeof value === "number" && Number.isFinite(value)) {
     const field = snake(path.join("_"));
@@ -87,39 +108,64 @@ export function flattenStats(
   return out;
 }
 
-/** The node's metrics registry. */
+/** The latency buckets of `cache_http_request_duration_seconds`, in seconds. */
+const LATENCY_BUCKETS = [
+  0.00005,
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.05,
+  0.25,
+  1,
+  5,
+];
+
+/** Build facts exported as `cache_build_info`. */
+export interface BuildInfo {
+  /** cachenode's version. */
+  version: string;
+  /** The Deno runtime's version. */
+  deno: string;
+}
+
+/** The node's metrics: request counters kept as plain numbers, everything else read at scrape. */
 export class NodeMetrics {
-  /** The prom-client registry (exposed for tests and extra metrics). */
-  readonly registry: client.Registry = new client.Registry();
-  readonly #requests: client.Counter<"route" | "method" | "status">;
-  readonly #latency: client.Histogram<"route" | "method">;
+  readonly #requests = new Map<string, { labels: string; count: number }>();
+  readonly #latency = new Histogram(LATENCY_BUCKETS);
   readonly #stats: StatsSource;
-  readonly #derived = new Map<string, client.Gauge<string> | client.Counter<string>>();
+  readonly #buildInfo: string;
   #requestCount = 0;
 
-  /** @param stats the node's stats snapshot, read at each scrape */
-  constructor(stats: StatsSource) {
+  /**
+   * @param stats the node's stats snapshot, read at each scrape
+   * @param build the versions exported by `cache_build_info` (default: this build's)
+   */
+  constructor(stats: StatsSource, build: BuildInfo = { version: VERSION, deno: DENO_VERSION }) {
     this.#stats = stats;
-    this.#requests = new client.Counter({
-      name: "cache_http_requests_total",
-      help: "HTTP requests by route, method and status.",
-      labelNames: ["route", "method", "status"],
-      registers: [this.registry],
-    });
-    this.#latency = new client.Histogram({
-      name: "cache_http_request_duration_seconds",
-      help: "HTTP request latency (handler time) by route and method.",
-      labelNames: ["route", "method"],
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5],
-      registers: [this.registry],
-    });
+    this.#buildInfo = familyText(
+      "cache_build_info",
+      "gauge",
+      "Version of cachenode and of the Deno runtime it runs on (always 1).",
+      [`cache_build_info${formatLabels({ version: build.version, deno: build.deno })} 1`],
+    );
   }
 
   /** Records one request: its route template, method, status and handler time in seconds. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
     this.#requestCount++;
-    this.#requests.inc({ route, method, status: String(status) });
-    this.#latency.observe({ route, method }, seconds);
+    const routeKey = `${route} ${method}`;
+    const key = `${routeKey} ${status}`;
+    const counter = this.#requests.get(key);
+    if (counter) counter.count++;
+    else {
+      const labels = formatLabels({ route, method, status: String(status) });
+      this.#requests.set(key, { labels, count: 1 });
+    }
+    this.#latency.observe(routeKey, { route, method }, seconds);
   }
 
   /** HTTP requests observed so far (all routes). */
@@ -128,44 +174,49 @@ export class NodeMetrics {
   }
 
   /** The Prometheus text exposition, with stats read now. */
-  async text(): Promise<string> {
-    const snapshot = this.#stats();
-    for (const [section, value] of Object.entries(snapshot)) {
-      // `http.requests` mirrors this registry's own request counter.
+  text(): string {
+    const requests = [...this.#requests.values()]
+      .map(({ labels, count }) => `cache_http_requests_total${labels} ${count}`);
+    const families = [
+      familyText(
+        "cache_http_requests_total",
+        "counter",
+        "HTTP requests by route, method and status.",
+        requests,
+      ),
+      familyText(
+        "cache_http_request_duration_seconds",
+        "histogram",
+        "HTTP request latency (handler time) by route and method.",
+        this.#latency.samples("cache_http_request_duration_seconds"),
+      ),
+      this.#buildInfo,
+    ];
+    // Samples of one name must be adjacent: group them (a peer's fields come peer by peer).
+    const derived = new Map<string, { gauge: boolean; field: string; lines: string[] }>();
+    for (const [section, value] of Object.entries(this.#stats())) {
+      // `http.requests` mirrors the request counter above.
       const own = section === "http" && value !== null && typeof value === "object"
         ? { ...value, requests: undefined }
         : value;
-      for (const s of flattenStats(section, own)) this.#set(s);
+      for (const s of flattenStats(section, own)) {
+        const gauge = [...GAUGE_FIELDS].some((g) => s.field === g || s.field.endsWith(`_${g}`));
+        const name = gauge ? s.name : `${s.name.replace(/_total$/, "")}_total`;
+        let family = derived.get(name);
+        if (!family) derived.set(name, family = { gauge, field: s.field, lines: [] });
+        family.lines.push(`${name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+      }
     }
-    return await this.registry.metrics();
+    for (const [name, { gauge, field, lines }] of derived) {
+      const type = gauge ? "gauge" : "counter";
+      families.push(familyText(name, type, `Node stats field ${field} (${type}).`, lines));
+    }
+    return expositionText(families);
   }
 
   /** The content type of {@link NodeMetrics.text}. */
   get contentType(): string {
-    return this.registry.contentType;
-  }
-
-  #set(s: Sample): void {
-    const gauge = [...GAUGE_FIELDS].some((g) => s.field === g || s.field.endsWith(`_${g}`));
-    const name = gauge ? s.name : `${s.name.replace(/_total$/, "")}_total`;
-    let metric = this.#derived.get(name);
-    if (!metric) {
-      const options = {
-        name,
-        help: `Node stats field ${s.field} (${gauge ? "gauge" : "counter"}).`,
-        labelNames: Object.keys(s.labels),
-        registers: [this.registry],
-      };
-      metric = gauge ? new client.Gauge(options) : new client.Counter(options);
-      this.#derived.set(name, metric);
-    }
-    if (metric instanceof client.Gauge) {
-      metric.set(s.labels, s.value);
-    } else {
-      // Counters mirror a value the node already counts: reset to it at each scrape.
-      metric.remove(s.labels);
-      metric.inc(s.labels, s.value);
-    }
+    return CONTENT_TYPE;
   }
 }
 

@@ -32,6 +32,7 @@ import { type Random, systemRandom } from "../util/random.ts";
 import { Cluster } from "./cluster.ts";
 import { dashboardState } from "../dashboard/mod.ts";
 import { NodeMetrics } from "../metrics/mod.ts";
+import { VERSION } from "../util/version.ts";
 import type { Keyring } from "../membership/mod.ts";
 import {
   keyringOf,
@@ -111,6 +112,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   stats(): NodeStats {
     const stats: NodeStats = {
       node: this.config.nodeName,
+      version: VERSION,
       store: { ...this.#store.stats(), digest: this.#store.digest() },
       http: {
         requests: this.#metrics.requestCount,
@@ -242,6 +244,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     this.#log.info("node started", {
       node: this.config.nodeName,
+      version: VERSION,
       http: this.#server
         ? `${
           this.#tls ? "https" : "http"

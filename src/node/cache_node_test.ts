@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { CacheNode } from "./cache_node.ts";
 import { VirtualClock } from "../util/clock.ts";
+import { createLogger } from "../util/log.ts";
+import denoJson from "../../deno.json" with { type: "json" };
 
 Deno.test("CacheNode TTLs are exact to the millisecond on an injected clock", async () => {
   const clock = new VirtualClock();
@@ -66,4 +68,14 @@ Deno.test("CacheNode starts and closes repeatedly, serving HTTP on an ephemeral 
     await node.close();
   }
   await node.close();
+});
+
+Deno.test("the node started log line and /stats name cachenode's version", async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ format: "json", write: (line) => lines.push(line) });
+  await using node = new CacheNode({ nodeName: "v" }, { logger });
+  await node.start({ http: false, cluster: false });
+  const started = lines.map((l) => JSON.parse(l)).find((r) => r.msg === "node started");
+  assert.equal(started?.version, denoJson.version);
+  assert.equal(node.stats().version, denoJson.version);
 });

@@ -12,6 +12,8 @@ import type { StoreStats } from "../store/mod.ts";
 export type NodeStats = {
   /** Node name. */
   node: string;
+  /** cachenode's version (`deno.json` `version`). */
+  version: string;
   /** Store counters, and the whole-store digest (equal on replicas holding the same records). */
   store: StoreStats & { digest: string };
   /** Replication counters, while the node is in a cluster. */
