@@ -8,7 +8,7 @@
 
 import { CacheNode } from "../src/node/cache_node.ts";
 import type { NodeConfig } from "../src/config/mod.ts";
-import type { CacheService, SetOptions, WriteOptions } from "../src/service/mod.ts";
+import type { CacheService, IncrOptions, SetOptions, WriteOptions } from "../src/service/mod.ts";
 import { VirtualClock } from "../src/util/clock.ts";
 
 /** A started test node and its clock; disposing it closes the node. */
@@ -29,12 +29,12 @@ export async function startTestNode(config: Partial<NodeConfig> = {}): Promise<T
 
 /** One write a {@link spyService} saw: the method, key and options. */
 export interface SeenWrite {
-  /** `set` or `delete`. */
-  op: "set" | "delete";
+  /** `set`, `delete` or `incr`. */
+  op: "set" | "delete" | "incr";
   /** The key written. */
   key: string;
   /** The options the API edge passed. */
-  options: SetOptions | WriteOptions | undefined;
+  options: SetOptions | WriteOptions | IncrOptions | undefined;
 }
 
 /**
@@ -58,6 +58,14 @@ export function spyService(
       writes.push({ op: "delete", key, options });
       return fail === undefined ? inner.delete(key, options) : Promise.reject(fail);
     },
+    incr: (key, options) => {
+      writes.push({ op: "incr", key, options });
+      return fail === undefined ? inner.incr(key, options) : Promise.reject(fail);
+    },
+    list: (options) => inner.list(options),
+    purge: (request) => inner.purge(request),
+    flush: () => inner.flush(),
+    watch: (prefix, listener) => inner.watch(prefix, listener),
     members: () => inner.members(),
     stats: () => inner.stats(),
     readiness: () => inner.readiness(),

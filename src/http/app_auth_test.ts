@@ -54,6 +54,26 @@ function recordingService() {
       return {};
     },
     readiness: () => ({ ready: true }),
+    incr: (key) => {
+      calls.push(`incr ${key}`);
+      return Promise.resolve(1);
+    },
+    list: () => {
+      calls.push("list");
+      return Promise.resolve({ keys: [], complete: true });
+    },
+    purge: () => {
+      calls.push("purge");
+      return Promise.resolve(0);
+    },
+    flush: () => {
+      calls.push("flush");
+      return Promise.resolve(0);
+    },
+    watch: () => {
+      calls.push("watch");
+      return () => {};
+    },
     replication,
   };
   return { service, calls };

@@ -11,9 +11,14 @@ import { BearerAuth, createHandler, InFlightLimit, type StreamStats } from "../h
 import type {
   CacheEntryView,
   CacheService,
+  ChangeEvent,
   ForwardStats,
+  IncrOptions,
   KeyRouting,
+  ListOptions,
+  ListPage,
   MemberView,
+  PurgeRequest,
   ReplicationEndpoints,
   SetOptions,
   WriteOptions,
@@ -319,6 +324,31 @@ export class CacheNode implements CacheService, AsyncDisposable {
       peerAuth: this.#peerAuth,
       wrapTransport: this.#deps.wrapReplicationTransport,
     });
+  }
+
+  /** Adds to the counter at `key` on its primary owner; see {@link CacheService.incr}. */
+  incr(_key: string, _options: IncrOptions = {}): Promise<number> {
+    return Promise.reject(new Error("Cannot increment: not implemented yet"));
+  }
+
+  /** A page of the cluster's keys; see {@link CacheService.list}. */
+  list(_options: ListOptions = {}): Promise<ListPage> {
+    return Promise.reject(new Error("Cannot list: not implemented yet"));
+  }
+
+  /** Deletes named or tagged entries everywhere; see {@link CacheService.purge}. */
+  purge(_request: PurgeRequest): Promise<number> {
+    return Promise.reject(new Error("Cannot purge: not implemented yet"));
+  }
+
+  /** Deletes every entry everywhere; see {@link CacheService.flush}. */
+  flush(): Promise<number> {
+    return Promise.reject(new Error("Cannot flush: not implemented yet"));
+  }
+
+  /** Changes applied here from now on; see {@link CacheService.watch}. */
+  watch(_prefix: string, _listener: (event: ChangeEvent) => void): () => void {
+    throw new Error("Cannot watch: not implemented yet");
   }
 
   /** Every known member, this node included (only this node when gossip is off). */

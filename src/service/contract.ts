@@ -9,14 +9,29 @@ import type { AckRequirement, KeyOwners, PeerAddress } from "../replication/mod.
 
 export type { KeyOwners, PeerAddress };
 
+/** Version of a write: hybrid logical clock + the writer's node name (its ETag, see `etag.ts`). */
+export interface EntryVersion {
+  /** Hybrid logical clock of the write. */
+  hlc: number;
+  /** Name of the node that made the write. */
+  node: string;
+}
+
+/** Free-form JSON metadata of an entry (as Workers KV's), at most 1 KiB serialized. */
+export type EntryMetadata = Record<string, unknown>;
+
 /** A stored value as a reader of the cache sees it. */
 export interface CacheEntryView {
   /** Text (served as `text/plain; charset=utf-8`) or bytes (`application/octet-stream`). */
   value: string | Uint8Array;
   /** Absolute expiry in epoch ms; 0 = never. */
   expiresAt: number;
-  /** Version of the write (hybrid logical clock + writer's node name). */
-  version: { hlc: number; node: string };
+  /** Version of the write. */
+  version: EntryVersion;
+  /** Metadata given with the write. @default none */
+  metadata?: EntryMetadata;
+  /** Tags given with the write (what `purge` by tag matches). @default none */
+  tags?: readonly string[];
 }
 
 /** One member of the cluster, as `/cluster/members` and the dashboard show it. */
@@ -52,12 +67,87 @@ export interface WriteOptions {
    * (so they are computed once per request). @default looked up by the node
    */
   owners?: KeyOwners;
+  /**
+   * Apply only if the key's current version is this one (`If-Match`); else the write fails with
+   * a `PreconditionFailedError`. Decided by the key's primary owner. @default unconditional
+   */
+  ifMatch?: EntryVersion;
+  /**
+   * Apply only if the key holds no live entry (`If-None-Match: *`, create-only); else a
+   * `PreconditionFailedError`. Decided by the key's primary owner. @default false
+   */
+  ifAbsent?: boolean;
+  /**
+   * The request was passed on by another node (`X-Cache-Forwarded`): decide here, never pass it
+   * on again (so a request cannot loop while views of the membership differ). @default false
+   */
+  forwarded?: boolean;
 }
 
 /** Options of a set. */
 export interface SetOptions extends WriteOptions {
   /** TTL in ms; 0 = no expiry. @default the node's default TTL */
   ttlMs?: number;
+  /** Metadata kept with the entry (≤ 1 KiB as JSON). @default none */
+  metadata?: EntryMetadata;
+  /** Tags of the entry, for purge by tag (each 1..128 bytes, at most 32). @default none */
+  tags?: readonly string[];
+}
+
+/** Options of an increment. */
+export interface IncrOptions extends Pick<WriteOptions, "acks" | "forwarded"> {
+  /** Amount added (a safe integer, may be negative). @default 1 */
+  by?: number;
+  /** TTL in ms applied when the counter is created; an existing counter keeps its expiry. */
+  ttlMs?: number;
+}
+
+/** Options of a listing. */
+export interface ListOptions {
+  /** Only keys starting with this. @default "" (every key) */
+  prefix?: string;
+  /** Most keys in the page, 1..1000. @default 100 */
+  limit?: number;
+  /** Where the previous page ended (its `cursor`). @default the first page */
+  cursor?: string;
+}
+
+/** One key of a listing. */
+export interface ListedKey {
+  /** The key. */
+  name: string;
+  /** Absolute expiry in epoch ms, when the entry expires. */
+  expiresAt?: number;
+  /** The entry's metadata, when it has some. */
+  metadata?: EntryMetadata;
+}
+
+/** A page of a listing, in key order. */
+export interface ListPage {
+  /** The keys of this page. */
+  keys: ListedKey[];
+  /** Whether no key follows this page. */
+  complete: boolean;
+  /** What to pass as `cursor` for the next page (absent when `complete`). */
+  cursor?: string;
+}
+
+/** What a purge deletes, cluster-wide. */
+export interface PurgeRequest {
+  /** Every entry carrying any of these tags. */
+  tags?: readonly string[];
+  /** These keys. */
+  keys?: readonly string[];
+}
+
+/** A change applied on a node: a write, a delete, or an entry found expired. */
+export interface ChangeEvent {
+  /** What happened. */
+  kind: "put" | "delete" | "expire";
+  /** The key. */
+  key: string;
+  /** The version of the write or delete (of the expired entry for `expire`). */
+  version: EntryVersion;
 }
 
 /** The node-to-node routes (`POST /internal/replicate`, `/internal/sync`, `/internal/read`). */
@@ -120,6 +210,22 @@ export interface CacheService {
   set(key: string, value: string | Uint8Array, options?: SetOptions): Promise<void>;
   /** Deletes `key` (idempotent). */
   delete(key: string, options?: WriteOptions): Promise<void>;
+  /**
+   * Adds `by` to the integer stored at `key` (a missing key counts as 0) on the key's primary
+   * owner, and resolves with the new value; a `NotACounterError` when the value is not one.
+   */
+  incr(key: string, options?: IncrOptions): Promise<number>;
+  /** A page of the cluster's keys in key order (partitioned mode: the owners' lists merged). */
+  list(options?: ListOptions): Promise<ListPage>;
+  /** Deletes the entries named or tagged, on every node; resolves with how many were live. */
+  purge(request: PurgeRequest): Promise<number>;
+  /** Deletes every entry on every node; resolves with how many were live. */
+  flush(): Promise<number>;
+  /**
+   * Calls `listener` for every change applied on this node from now on to a key starting with
+   * `prefix`; returns the function that stops it.
+   */
+  watch(prefix: string, listener: (event: ChangeEvent) => void): () => void;
   /** Every member this node knows, itself included. */
   members(): MemberView[];
   /** Counters and gauges of the node (store entries, bytes, hits, misses, evictions...). */

@@ -9,12 +9,27 @@
 export type {
   CacheEntryView,
   CacheService,
+  ChangeEvent,
+  EntryMetadata,
+  EntryVersion,
   ForwardStats,
+  IncrOptions,
   KeyOwners,
   KeyRouting,
+  ListedKey,
+  ListOptions,
+  ListPage,
   MemberView,
   PeerAddress,
+  PurgeRequest,
   ReplicationEndpoints,
   SetOptions,
   WriteOptions,
 } from "./contract.ts";
+export {
+  InvalidInputError,
+  NotACounterError,
+  NotEnoughReplicasError,
+  PreconditionFailedError,
+} from "./errors.ts";
+export { etagOf, parseEtag } from "./etag.ts";

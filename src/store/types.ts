@@ -27,12 +27,48 @@ export interface StoreRecord {
    * Read back as `true` only when set. @default false
    */
   local?: boolean;
+  /** JSON metadata of a live entry (≤ 1 KiB serialized). Read back only when set. */
+  metadata?: Record<string, unknown>;
+  /** Tags of a live entry (what a purge by tag matches). Read back only when set. */
+  tags?: readonly string[];
 }
 
 /** A record as read back, with its key: a live entry or (value `null`) a tombstone. */
 export interface KeyedRecord extends StoreRecord {
   /** The record's key. */
   key: string;
+}
+
+/** A key of a listing (see {@link TtlStore.list}). */
+export interface ListedRecord {
+  /** The key. */
+  key: string;
+  /** Absolute expiry in epoch ms; 0 = never. */
+  expiresAt: number;
+  /** The entry's metadata, when it has some. */
+  metadata?: Record<string, unknown>;
+}
+
+/** What {@link TtlStore.list} returns. */
+export interface ListOptions {
+  /** Only keys starting with this. @default "" */
+  prefix?: string;
+  /** Only keys after this one (exclusive), in code-unit order. @default from the first */
+  after?: string;
+  /** Most keys returned. */
+  limit: number;
+}
+
+/** A change the store applied, as {@link TtlStore.onChange} reports it. */
+export interface StoreChange {
+  /** A live entry was written, a delete applied, or a live entry found expired. */
+  kind: "put" | "delete" | "expire";
+  /** The key. */
+  key: string;
+  /** The version of the write or delete (of the expired entry for `expire`). */
+  version: Version;
+  /** Whether the record is node-local. */
+  local: boolean;
 }
 
 /** A live entry, as {@link TtlStore.get} returns it. */
