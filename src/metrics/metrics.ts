@@ -13,7 +13,7 @@
  * @module
  */
 
-import client from "prom-client";
+import client from "npm:prom-client@15.1.3";
 
 /** Stats fields that go up and down (gauges); everything else is a monotonic counter. */
 export const GAUGE_FIELDS: ReadonlySet<string> = new Set([
