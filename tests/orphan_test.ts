@@ -7,6 +7,23 @@
 import assert from "node:assert/strict";
 import { freePort, repositoryRoot, waitFor } from "../testing/mod.ts";
 
+/** Polls until nothing accepts TCP connections on `port`. */
+function portClosed(what: string, port: number): Promise<true> {
+  return waitFor(
+    `the node's ${what} port ${port} to close`,
+    async () => {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        return undefined;
+      } catch {
+        return true;
+      }
+    },
+    10_000,
+    50,
+  );
+}
+
 Deno.test({
   name: "SIGKILL of the deno task wrapper stops the node",
   ignore: Deno.build.os === "windows",
@@ -42,33 +59,7 @@ Deno.test({
     }
     wrapper.kill("SIGKILL");
     assert.equal((await wrapper.status).signal, "SIGKILL");
-    await waitFor(
-      "the node's HTTP port to close",
-      async () => {
-        try {
-          const conn = await Deno.connect({ hostname: "127.0.0.1", port: httpPort });
-          conn.close();
-          return undefined;
-        } catch {
-          return true;
-        }
-      },
-      10_000,
-      50,
-    );
-    await waitFor(
-      "the node's gossip port to close",
-      async () => {
-        try {
-          const conn = await Deno.connect({ hostname: "127.0.0.1", port: gossipPort });
-          conn.close();
-          return undefined;
-        } catch {
-          return true;
-        }
-      },
-      10_000,
-      50,
-    );
+    await portClosed("HTTP", httpPort);
+    await portClosed("gossip", gossipPort);
   },
 });
