@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Hono } from "hono";
+import type { Hono } from "npm:hono@4.13.19";
 import { MSGPACK_CONTENT_TYPE, type PeerAuth, SIGNATURE_HEADER } from "../replication/mod.ts";
 import type { CacheService, ReplicationEndpoints } from "../service/mod.ts";
 import { pathOf } from "./auth.ts";

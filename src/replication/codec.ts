@@ -13,7 +13,7 @@
  * @module
  */
 
-import { Decoder, Encoder } from "@msgpack/msgpack";
+import { Decoder, Encoder } from "npm:@msgpack/msgpack@3.1.3";
 import type { KeyedRecord, Version } from "../store/mod.ts";
 
 /** Version of the message layout; the first element of every message. */
