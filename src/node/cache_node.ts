@@ -310,7 +310,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
       return this.#write(key, data, options);
     };
     if (options.ifMatch === undefined && !options.ifAbsent) return await apply();
-    return await this.#kv.conditionalSet(key, value, options, apply);
+    return await this.#kv.conditional(key, options, apply, value);
   }
 
   /**
@@ -322,7 +322,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#kv.checkAcks(key, options);
     const apply = () => this.#write(key, { value: null, expiresAt: 0 }, options);
     if (options.ifMatch === undefined && !options.ifAbsent) return await apply();
-    return await this.#kv.conditionalDelete(key, options, apply);
+    return await this.#kv.conditional(key, options, apply);
   }
 
   #write(

@@ -188,35 +188,21 @@ export class KvOperations {
   }
 
   /**
-   * A set with `ifMatch` or `ifAbsent`: checked and applied on the key's primary owner (here, or
-   * passed to it).
+   * A write with `ifMatch` or `ifAbsent` (a set of `value`, or a delete without one): checked
+   * and applied on the key's primary owner (here, or passed to it).
    */
-  async conditionalSet(
+  async conditional(
     key: string,
-    value: string | Uint8Array,
     options: SetOptions,
     apply: () => Promise<void>,
+    value?: string | Uint8Array,
   ): Promise<void> {
     const primary = this.#primary(key, options);
     if (primary === undefined) {
       this.#check(key, options);
       return await apply();
     }
-    await this.#forwardWrite(primary, key, "PUT", options, value);
-  }
-
-  /** A delete with `ifMatch`: checked and applied on the key's primary owner. */
-  async conditionalDelete(
-    key: string,
-    options: WriteOptions,
-    apply: () => Promise<void>,
-  ): Promise<void> {
-    const primary = this.#primary(key, options);
-    if (primary === undefined) {
-      this.#check(key, options);
-      return await apply();
-    }
-    await this.#forwardWrite(primary, key, "DELETE", options);
+    await this.#forwardWrite(primary, key, value === undefined ? "DELETE" : "PUT", options, value);
   }
 
   /** Adds to the counter at `key` on its primary owner; resolves with the new value. */
