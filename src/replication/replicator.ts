@@ -23,7 +23,7 @@ import {
   type ReplicationStats,
   type ReplicatorOptions,
 } from "./replicator_options.ts";
-import { ReplicationCodec, WIRE_FORMAT } from "./codec.ts";
+import { BASE_WIRE_FORMAT, ReplicationCodec } from "./codec.ts";
 import { answerSync, type SyncContext, type SyncOutcome } from "./digest_sync.ts";
 import { PeerSender, type PeerSenderStats, type SenderCounters } from "./peer_sender.ts";
 import { RepairScheduler } from "./repair_scheduler.ts";
@@ -288,7 +288,7 @@ export class Replicator {
       if (fresh) this.#lag.add(now - hlcPhysicalMs(record.version.hlc));
       if (this.#store.apply(record.key, record).applied) r.applied++;
     }
-    return this.#codec.encode([WIRE_FORMAT, batch.records.length]);
+    return this.#codec.encode([BASE_WIRE_FORMAT, batch.records.length]);
   }
 
   /**
