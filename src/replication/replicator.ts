@@ -32,6 +32,19 @@ import type { PeerAddress, ReplicationTransport } from "./transport.ts";
 import { type AckRequirement, AckWaiter } from "./write_acks.ts";
 import { type Distribution, distributionFor, type KeyOwners, readRepair } from "./partitioning.ts";
 import {
+  type ClusterPurgeRequest,
+  decodeListAnswer,
+  decodeListRequest,
+  decodePurgeAnswer,
+  decodePurgeRequest,
+  encodeListAnswer,
+  encodeListRequest,
+  encodePurgeAnswer,
+  encodePurgeRequest,
+  type ListAnswer,
+  type ListRequest,
+} from "./cluster_ops.ts";
+import {
   decodeReadAnswer,
   decodeReadRequest,
   encodeReadAnswer,
@@ -44,6 +57,15 @@ export class SyncNotReadyError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "SyncNotReadyError";
+  }
+}
+
+/** A node was asked for a cluster operation it does not serve (HTTP 501). */
+export class NotServedError extends Error {
+  /** @param message why */
+  constructor(message: string) {
+    super(message);
+    this.name = "NotServedError";
   }
 }
 
@@ -74,6 +96,8 @@ export class Replicator {
   readonly #acks = { waited: 0, confirmed: 0, failed: 0 };
   // Who owns which keys: full replication or partitioned mode (`partitioning.ts`).
   readonly #distribution: Distribution;
+  readonly #onList: ReplicatorOptions["onList"];
+  readonly #onPurge: ReplicatorOptions["onPurge"];
   #closed = false;
 
   /** Creates a stopped replicator. */
@@ -86,6 +110,8 @@ export class Replicator {
     this.#log = (options.logger ?? silentLogger).child({ component: "replication" });
     this.#settings = { ...DEFAULT_REPLICATION_SETTINGS, ...options.settings };
     this.#transport = options.transport;
+    this.#onList = options.onList;
+    this.#onPurge = options.onPurge;
     const s = this.#settings;
     this.#codec = new ReplicationCodec({
       ...options.limits,
@@ -334,6 +360,58 @@ export class Replicator {
     self: boolean,
   ): void {
     readRepair(this.#ctx, this.#log, { ...record, key }, peers, self);
+  }
+
+  /** Decodes a request with `decode`, counting a malformed one. */
+  #decode<T>(decode: () => T): T {
+    try {
+      return decode();
+    } catch (err) {
+      this.#received.malformed++;
+      throw err;
+    }
+  }
+
+  /**
+   * Answers a peer's `list` (`POST /internal/list`) with the node's `onList`; throws a
+   * `TypeError` when malformed, a {@link NotServedError} without `onList`.
+   */
+  list(body: Uint8Array): Uint8Array {
+    const r = this.#decode(() => decodeListRequest(this.#codec, body));
+    if (!this.#onList) throw new NotServedError(`Node ${this.#name} does not serve list`);
+    return encodeListAnswer(this.#codec, this.#onList(r.prefix, r.after, r.limit));
+  }
+
+  /**
+   * Carries out a peer's `purge` (`POST /internal/purge`) with the node's `onPurge`; rejects
+   * with a `TypeError` when malformed, a {@link NotServedError} without `onPurge`.
+   */
+  async purge(body: Uint8Array): Promise<Uint8Array> {
+    const request = this.#decode(() => decodePurgeRequest(this.#codec, body));
+    if (!this.#onPurge) throw new NotServedError(`Node ${this.#name} does not serve purge`);
+    return encodePurgeAnswer(this.#codec, await this.#onPurge(request));
+  }
+
+  /**
+   * A page of `peer`'s live keys (see `cluster_ops.ts`). Rejects with a `PeerRequestError` when
+   * the peer cannot be reached in time, a `TypeError` on a bad answer.
+   */
+  async listFrom(peer: PeerAddress, request: ListRequest): Promise<ListAnswer> {
+    const body = encodeListRequest(this.#codec, request);
+    const timeoutMs = this.#settings.requestTimeoutMs;
+    const answer = await this.#transport.request(peer, "list", body, timeoutMs);
+    return decodeListAnswer(this.#codec, answer, request);
+  }
+
+  /**
+   * Has `peer` delete the entries `request` names; resolves with how many live ones it held.
+   * Rejects like {@link listFrom}.
+   */
+  async purgeOn(peer: PeerAddress, request: ClusterPurgeRequest): Promise<number> {
+    const body = encodePurgeRequest(this.#codec, request);
+    const timeoutMs = this.#settings.requestTimeoutMs;
+    const answer = await this.#transport.request(peer, "purge", body, timeoutMs);
+    return decodePurgeAnswer(this.#codec, answer);
   }
 
   /** Answers a digest exchange (`POST /internal/sync`); see `digest_sync.ts`. */

@@ -1,8 +1,7 @@
 /**
- * How replication messages reach a peer: {@link ReplicationTransport} (two request/response
- * calls) and its production implementation over HTTP/1.1 between nodes' API ports,
- * {@link HttpReplicationTransport}: `POST /internal/replicate` and `POST /internal/sync` with
- * msgpack bodies (over HTTPS, with the node's bearer token and signed with the gossip key when
+ * How replication messages reach a peer: {@link ReplicationTransport} (request/response calls
+ * to a {@link ReplicationRoute}) and its production implementation over HTTP/1.1 between nodes'
+ * API ports, {@link HttpReplicationTransport}: `POST /internal/{route}` with msgpack bodies (over HTTPS, with the node's bearer token and signed with the gossip key when
  * those are configured; see `peer_auth.ts`), over a connection pool the transport owns (kept
  * alive between requests, closed with the node), each request under a deadline on the injected
  * clock. Answers are read with a byte cap as they arrive (`fetch` decompresses, so a declared
@@ -26,8 +25,11 @@ export interface PeerAddress {
   httpPort: number;
 }
 
-/** Which internal route a request goes to. */
-export type ReplicationRoute = "replicate" | "sync" | "read";
+/**
+ * Which internal route a request goes to: batches, digest exchanges, reads of one key, and the
+ * cluster-wide `list` and `purge` (`cluster_ops.ts`).
+ */
+export type ReplicationRoute = "replicate" | "sync" | "read" | "list" | "purge";
 
 /** A request to a peer failed. */
 export class PeerRequestError extends Error {
