@@ -35,7 +35,7 @@ export type ReplicationRoute = "replicate" | "sync" | "read" | "list" | "purge";
 export class PeerRequestError extends Error {
   /**
    * @param status HTTP status when the peer answered (0 when it did not)
-   * @param retryable whether the same request may succeed later (network errors, 5xx)
+   * @param retryable whether the same request may succeed later (network errors, 5xx but 501)
    */
   constructor(message: string, readonly status: number, readonly retryable: boolean) {
     super(message);
@@ -152,7 +152,7 @@ export class HttpReplicationTransport implements ReplicationTransport {
         throw new PeerRequestError(
           `${peer.name} answered ${res.status} on /internal/${route}: ${text}`,
           res.status,
-          res.status >= 500,
+          res.status >= 500 && res.status !== 501, // 501: the peer does not serve the route
         );
       }
       const answerSignature = res.headers.get(SIGNATURE_HEADER);
