@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Hono } from "hono";
+import type { Hono } from "npm:hono@4.13.19";
 import {
   MSGPACK_CONTENT_TYPE,
   NotServedError,

@@ -48,6 +48,7 @@ import {
 } from "./resolve.ts";
 import { createReplicator, keyRouting } from "./replication.ts";
 import type { NodeStats } from "./stats.ts";
+import { listenError } from "../util/listen_error.ts";
 
 export type { NodeStats };
 
@@ -212,16 +213,21 @@ export class CacheNode implements CacheService, AsyncDisposable {
       });
       const listening = Promise.withResolvers<void>();
       const tls = this.#tls;
-      this.#server = Deno.serve({
-        hostname: this.config.bindAddr,
-        port: this.config.httpPort,
-        ...(tls ? { cert: tls.cert, key: tls.key } : {}),
-        onListen: () => listening.resolve(),
-        onError: (err) => {
-          this.#log.error("http handler failed", { err });
-          return new Response(JSON.stringify({ error: "Internal error" }), { status: 500 });
-        },
-      }, handler);
+      try {
+        this.#server = Deno.serve({
+          hostname: this.config.bindAddr,
+          port: this.config.httpPort,
+          ...(tls ? { cert: tls.cert, key: tls.key } : {}),
+          onListen: () => listening.resolve(),
+          onError: (err) => {
+            this.#log.error("http handler failed", { err });
+            return new Response(JSON.stringify({ error: "Internal error" }), { status: 500 });
+          },
+        }, handler);
+      } catch (err) {
+        await this.close();
+        throw listenError("HTTP", this.config.bindAddr, this.config.httpPort, err);
+      }
       await listening.promise;
     }
     if (options.cluster !== false) {

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { Decoder, Encoder } from "@msgpack/msgpack";
+import { Decoder, Encoder } from "npm:@msgpack/msgpack@3.1.3";
 import type { KeyedRecord, Version } from "../store/mod.ts";
 import { decodeExtras, encodeExtras, extrasWireSize, hasExtras } from "./record_extras.ts";
 

@@ -167,6 +167,14 @@ export class Replicator {
     return this.#distribution.ownersOf(key, withFormer);
   }
 
+  /**
+   * The key's primary owner (see `partitioning.ts`), where conditional writes and counters are
+   * decided; `undefined` when it is this node.
+   */
+  primaryOf(key: string): PeerAddress | undefined {
+    return this.#distribution.primaryOf(key);
+  }
+
   /** Largest message the internal routes accept, bytes. */
   get maxMessageBytes(): number {
     return this.#codec.limits.maxMessageBytes;
