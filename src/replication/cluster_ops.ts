@@ -17,7 +17,17 @@
 
 import type { ListedRecord } from "../store/mod.ts";
 import { checkEnvelope, checkUint, type ReplicationCodec, WIRE_FORMAT } from "./codec.ts";
+import type { PeerAddress, ReplicationTransport } from "./transport.ts";
 import { decodeExtras, MAX_TAG_BYTES } from "./record_extras.ts";
+
+/** A node was asked for a cluster operation it does not serve (HTTP 501). */
+export class NotServedError extends Error {
+  /** @param message why */
+  constructor(message: string) {
+    super(message);
+    this.name = "NotServedError";
+  }
+}
 
 /** Most keys one list request may ask for. */
 export const MAX_LIST_LIMIT = 1000;
@@ -179,4 +189,36 @@ export function decodePurgeAnswer(codec: ReplicationCodec, bytes: Uint8Array): n
     "purged",
     what,
   );
+}
+
+/** What the requests below need: the node's codec, its transport and the request deadline. */
+export interface ClusterOpsContext {
+  /** The node's codec. */
+  codec: ReplicationCodec;
+  /** How requests reach peers. */
+  transport: ReplicationTransport;
+  /** Deadline of one request, ms. */
+  timeoutMs: number;
+}
+
+/** Asks `peer` for a page of its keys; rejects with a `PeerRequestError` or a `TypeError`. */
+export async function requestList(
+  ctx: ClusterOpsContext,
+  peer: PeerAddress,
+  request: ListRequest,
+): Promise<ListAnswer> {
+  const body = encodeListRequest(ctx.codec, request);
+  const answer = await ctx.transport.request(peer, "list", body, ctx.timeoutMs);
+  return decodeListAnswer(ctx.codec, answer, request);
+}
+
+/** Has `peer` purge; resolves with its count, rejects like {@link requestList}. */
+export async function requestPurge(
+  ctx: ClusterOpsContext,
+  peer: PeerAddress,
+  request: ClusterPurgeRequest,
+): Promise<number> {
+  const body = encodePurgeRequest(ctx.codec, request);
+  const answer = await ctx.transport.request(peer, "purge", body, ctx.timeoutMs);
+  return decodePurgeAnswer(ctx.codec, answer);
 }

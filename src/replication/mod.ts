@@ -31,12 +31,13 @@
  * @module
  */
 
-export { NotServedError, Replicator, SyncNotReadyError } from "./replicator.ts";
+export { Replicator, SyncNotReadyError } from "./replicator.ts";
 export {
   type ClusterPurgeRequest,
   type ListAnswer,
   type ListRequest,
   MAX_LIST_LIMIT,
+  NotServedError,
 } from "./cluster_ops.ts";
 export { MAX_METADATA_BYTES, MAX_TAG_BYTES, MAX_TAGS } from "./record_extras.ts";
 export {

@@ -6,7 +6,8 @@
  * requests go through a {@link ReplicationTransport}, membership arrives as peer events.
  *
  * Over 400 lines: the engine's state (senders, counters, distribution, scheduler) in one class;
- * its mechanisms live in their own files (`peer_sender.ts`, `digest_sync.ts`, `partitioning.ts`).
+ * its mechanisms live in their own files (`peer_sender.ts`, `digest_sync.ts`, `partitioning.ts`,
+ * `cluster_ops.ts`).
  *
  * @module
  */
@@ -33,16 +34,15 @@ import { type AckRequirement, AckWaiter } from "./write_acks.ts";
 import { type Distribution, distributionFor, type KeyOwners, readRepair } from "./partitioning.ts";
 import {
   type ClusterPurgeRequest,
-  decodeListAnswer,
   decodeListRequest,
-  decodePurgeAnswer,
   decodePurgeRequest,
   encodeListAnswer,
-  encodeListRequest,
   encodePurgeAnswer,
-  encodePurgeRequest,
   type ListAnswer,
   type ListRequest,
+  NotServedError,
+  requestList,
+  requestPurge,
 } from "./cluster_ops.ts";
 import {
   decodeReadAnswer,
@@ -57,15 +57,6 @@ export class SyncNotReadyError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "SyncNotReadyError";
-  }
-}
-
-/** A node was asked for a cluster operation it does not serve (HTTP 501). */
-export class NotServedError extends Error {
-  /** @param message why */
-  constructor(message: string) {
-    super(message);
-    this.name = "NotServedError";
   }
 }
 
@@ -404,22 +395,16 @@ export class Replicator {
    * A page of `peer`'s live keys (see `cluster_ops.ts`). Rejects with a `PeerRequestError` when
    * the peer cannot be reached in time, a `TypeError` on a bad answer.
    */
-  async listFrom(peer: PeerAddress, request: ListRequest): Promise<ListAnswer> {
-    const body = encodeListRequest(this.#codec, request);
-    const timeoutMs = this.#settings.requestTimeoutMs;
-    const answer = await this.#transport.request(peer, "list", body, timeoutMs);
-    return decodeListAnswer(this.#codec, answer, request);
+  listFrom(peer: PeerAddress, request: ListRequest): Promise<ListAnswer> {
+    return requestList(this.#ctx, peer, request);
   }
 
   /**
    * Has `peer` delete the entries `request` names; resolves with how many live ones it held.
    * Rejects like {@link listFrom}.
    */
-  async purgeOn(peer: PeerAddress, request: ClusterPurgeRequest): Promise<number> {
-    const body = encodePurgeRequest(this.#codec, request);
-    const timeoutMs = this.#settings.requestTimeoutMs;
-    const answer = await this.#transport.request(peer, "purge", body, timeoutMs);
-    return decodePurgeAnswer(this.#codec, answer);
+  purgeOn(peer: PeerAddress, request: ClusterPurgeRequest): Promise<number> {
+    return requestPurge(this.#ctx, peer, request);
   }
 
   /** Answers a digest exchange (`POST /internal/sync`); see `digest_sync.ts`. */

@@ -12,7 +12,8 @@ import { TtlStore } from "../store/mod.ts";
 import { VirtualClock } from "../util/clock.ts";
 import { HybridLogicalClock } from "../util/hlc.ts";
 import { SeededRandom } from "../util/random.ts";
-import { NotServedError, Replicator, SyncNotReadyError } from "./replicator.ts";
+import { Replicator, SyncNotReadyError } from "./replicator.ts";
+import { NotServedError } from "./cluster_ops.ts";
 import type { AckRequirement } from "./write_acks.ts";
 import type { ReplicatorOptions } from "./replicator_options.ts";
 import {
