@@ -363,6 +363,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
       tls: this.#tls,
       peerAuth: this.#peerAuth,
       wrapTransport: this.#deps.wrapReplicationTransport,
+      onList: (prefix, after, limit) => this.#kv.listHere(prefix, after, limit),
+      onPurge: (request) => this.#kv.purgeHere(request, request.all),
     });
   }
 

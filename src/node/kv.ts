@@ -22,6 +22,7 @@
 
 import {
   type AckRequirement,
+  type ListAnswer,
   type PeerAddress,
   type Replicator,
   WriteAcksError,
@@ -41,7 +42,7 @@ import {
   type SetOptions,
   type WriteOptions,
 } from "../service/mod.ts";
-import type { ListedRecord, StoreRecord, TtlStore } from "../store/mod.ts";
+import type { StoreRecord, TtlStore } from "../store/mod.ts";
 
 /** Longest metadata accepted, as JSON. */
 export const MAX_METADATA_BYTES = 1024;
@@ -54,19 +55,6 @@ export const MAX_LIST_LIMIT = 1000;
 
 const FORWARDED_HEADER = "x-cache-forwarded";
 
-// The replicator's requests to peers for cluster-wide listing and purge.
-// TODO(issue 17): typed by the replicator once its list/purge routes land.
-interface PeerRequests {
-  listFrom(
-    peer: PeerAddress,
-    query: { prefix: string; after: string | undefined; limit: number },
-  ): Promise<{ keys: ListedRecord[]; more: boolean }>;
-  purgeOn(
-    peer: PeerAddress,
-    request: { tags: string[]; keys: string[]; all: boolean },
-  ): Promise<number>;
-}
-const peerRequests = (r: Replicator) => r as unknown as PeerRequests;
 const utf8 = new TextEncoder();
 
 /** What the KV operations need from their node. */
@@ -258,11 +246,13 @@ export class KvOperations {
     const found = new Map<string, { expiresAt: number; metadata?: EntryMetadata }>();
     for (const r of this.#node.store.list(query)) found.set(r.key, r);
     const replicator = this.#node.replicator();
+    let peersHaveMore = false;
     if (replicator && replicator.distribution.replicas > 0) {
       const pages = await Promise.all(
-        replicator.livePeers().map((peer) => peerRequests(replicator).listFrom(peer, query)),
+        replicator.livePeers().map((peer) => replicator.listFrom(peer, { prefix, after, limit })),
       );
       for (const page of pages) {
+        peersHaveMore ||= page.more;
         for (const r of page.keys) if (!found.has(r.key)) found.set(r.key, r);
       }
     }
@@ -275,7 +265,7 @@ export class KvOperations {
         ...(r.metadata !== undefined ? { metadata: r.metadata } : {}),
       };
     });
-    const complete = names.length <= limit;
+    const complete = names.length <= limit && !peersHaveMore;
     return complete
       ? { keys, complete }
       : { keys, complete, cursor: cursorAfter(names[limit - 1]) };
@@ -288,7 +278,7 @@ export class KvOperations {
     if (replicator && replicator.distribution.replicas > 0) {
       const counts = await Promise.all(
         replicator.livePeers().map((peer) =>
-          peerRequests(replicator).purgeOn(peer, {
+          replicator.purgeOn(peer, {
             tags: [...request.tags ?? []],
             keys: [...request.keys ?? []],
             all,
@@ -298,6 +288,12 @@ export class KvOperations {
       for (const n of counts) purged += n;
     }
     return purged;
+  }
+
+  /** A peer's `list` of this node's keys (`POST /internal/list`). */
+  listHere(prefix: string, after: string | undefined, limit: number): ListAnswer {
+    const keys = this.#node.store.list({ prefix, after, limit: limit + 1 });
+    return { keys: keys.slice(0, limit), more: keys.length > limit };
   }
 
   /** Deletes what this node holds of a purge (replicated tombstones); resolves with the count. */

@@ -12,6 +12,7 @@ import {
   type PeerAuth,
   type ReplicationTransport,
   Replicator,
+  type ReplicatorOptions,
   StreamReplicationTransport,
 } from "../replication/mod.ts";
 import type { ForwardStats, KeyRouting } from "../service/mod.ts";
@@ -40,6 +41,10 @@ export interface ReplicatorParts {
   peerAuth: PeerAuth | undefined;
   /** The fault-injection hook of tests (see `CacheNodeDeps`). */
   wrapTransport?(transport: ReplicationTransport): ReplicationTransport;
+  /** Answers a peer's listing of this node's keys. */
+  onList: ReplicatorOptions["onList"];
+  /** Carries out a peer's purge here. */
+  onPurge: ReplicatorOptions["onPurge"];
 }
 
 /** The replicator of a node with `config`. */
@@ -69,6 +74,8 @@ export function createReplicator(config: NodeConfig, parts: ReplicatorParts): Re
     clock: parts.clock,
     random: parts.random,
     logger: parts.logger,
+    onList: parts.onList,
+    onPurge: parts.onPurge,
   });
 }
 
