@@ -25,6 +25,7 @@ import {
   type ListAnswer,
   type PeerAddress,
   type Replicator,
+  SyncNotReadyError,
   WriteAcksError,
 } from "../replication/mod.ts";
 import {
@@ -321,10 +322,19 @@ export class KvOperations {
     });
   }
 
-  // Where a conditional operation is decided: undefined = here.
+  // Where a conditional operation is decided: undefined = here. A node still copying its data
+  // set (just restarted) must not decide from a store that lacks the key's latest value.
   #primary(key: string, options: { forwarded?: boolean }): PeerAddress | undefined {
-    if (options.forwarded) return undefined;
-    return this.#node.replicator()?.primaryOf(key);
+    const replicator = this.#node.replicator();
+    const primary = options.forwarded ? undefined : replicator?.primaryOf(key);
+    if (primary === undefined && replicator && !replicator.readiness().ready) {
+      throw new SyncNotReadyError(
+        `Node ${this.#node.name} is still copying its data set: cannot decide on ${
+          JSON.stringify(key)
+        } yet`,
+      );
+    }
+    return primary;
   }
 
   #check(key: string, options: WriteOptions): void {
@@ -431,6 +441,8 @@ export class KvOperations {
         throw new PreconditionFailedError(message);
       case 409:
         throw new NotACounterError(message);
+      case 503:
+        throw new SyncNotReadyError(message);
       case 504:
         throw new WriteAcksError(
           message,
