@@ -54,3 +54,11 @@ const stop = async (signal: string) => {
 };
 const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
 for (const signal of signals) Deno.addSignalListener(signal, () => stop(signal));
+
+// Exit with the process that started us: a `deno task run` wrapper killed with SIGKILL cannot
+// forward a signal, and the OS hands its orphan to another parent, which Deno.ppid shows.
+const parent = Deno.ppid;
+const parentWatch = setInterval(() => {
+  if (Deno.ppid !== parent) stop("parent exited");
+}, 250);
+Deno.unrefTimer(parentWatch);

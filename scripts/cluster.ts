@@ -1,7 +1,10 @@
 /**
  * `deno task cluster`: starts N local nodes (default 3) on loopback with the `run` task's own
- * command and permissions, joined through the first one, prints their URLs, and stops them all
- * (gracefully, SIGTERM) on Ctrl-C or SIGTERM.
+ * command and permissions, joined through the first one, prints their URLs once all of them
+ * answer and node-0 lists them all alive, and stops them all (gracefully, SIGTERM) on Ctrl-C or
+ * SIGTERM. Each node's log lines are prefixed with its name (`node-1 | ...`). When a node exits
+ * while starting (a port in use...), the launcher stops the others and exits 1 naming the node
+ * and its ports.
  *
  * Usage: `deno task cluster [--nodes 3] [--http-base 8000] [--gossip-base 7946] [-- env=value...]`
  * Extra `NAME=value` arguments after `--` are passed to every node as env vars
@@ -61,10 +64,47 @@ export function parseArgs(args: readonly string[]): ClusterArgs {
   return clusterArgs(parseCommandLine(args, DEFAULTS, { positionals: true }), args);
 }
 
+/** Copies `stream` line by line to `out`, each line prefixed with `name | `. */
+async function prefixLines(
+  name: string,
+  stream: ReadableStream<Uint8Array>,
+  out: typeof Deno.stdout,
+) {
+  const encoder = new TextEncoder();
+  let partial = "";
+  const write = (line: string) => out.writeSync(encoder.encode(`${name} | ${line}\n`));
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    lines.forEach(write);
+  }
+  if (partial) write(partial);
+}
+
 async function healthy(url: string): Promise<boolean> {
-  const res = await fetch(`${url}/healthz`).catch(() => undefined);
+  // A bounded wait: whatever else holds the port may never answer.
+  const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) })
+    .catch(() => undefined);
   await res?.body?.cancel();
   return res?.ok ?? false;
+}
+
+/**
+ * The names `url` lists as alive members, or undefined. Ours answering, not another cluster's
+ * node on the same port: the launcher's node names must all be there.
+ */
+async function aliveMembers(url: string, token: string | undefined): Promise<string[]> {
+  const headers: HeadersInit = token ? { authorization: `Bearer ${token}` } : {};
+  const res = await fetch(`${url}/cluster/members`, {
+    headers,
+    signal: AbortSignal.timeout(1_000),
+  }).catch(() => undefined);
+  if (!res?.ok) {
+    await res?.body?.cancel();
+    return [];
+  }
+  const members = await res.json() as { name: string; state: string }[];
+  return members.filter((m) => m.state === "alive").map((m) => m.name);
 }
 
 if (import.meta.main) {
@@ -79,6 +119,9 @@ if (import.meta.main) {
   const [program, ...taskArgs] = await runTaskCommand();
   const children: Deno.ChildProcess[] = [];
   const urls: string[] = [];
+  const names: string[] = [];
+  const exits: (Deno.CommandStatus | undefined)[] = [];
+  const output: Promise<void>[] = [];
   for (let i = 0; i < args.nodes; i++) {
     const env: Record<string, string> = {
       NODE_NAME: `node-${i}`,
@@ -87,17 +130,57 @@ if (import.meta.main) {
       ...(i > 0 ? { PEER: `127.0.0.1:${args.gossipBase}` } : {}),
       ...args.env,
     };
-    children.push(
-      new Deno.Command(program, { args: taskArgs, cwd: root, env, stdin: "null" }).spawn(),
-    );
+    const child = new Deno.Command(program, {
+      args: taskArgs,
+      cwd: root,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    children.push(child);
+    names.push(env.NODE_NAME);
+    output.push(prefixLines(env.NODE_NAME, child.stdout, Deno.stdout));
+    output.push(prefixLines(env.NODE_NAME, child.stderr, Deno.stderr));
+    child.status.then((s) => exits[i] = s);
     urls.push(`http://127.0.0.1:${args.httpBase + i}`);
   }
+  const where = (i: number) =>
+    `${names[i]} (HTTP port ${args.httpBase + i}, gossip port ${args.gossipBase + i})`;
+  const abort = async (message: string) => {
+    for (const c of children) {
+      try {
+        c.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    await Promise.all(children.map((c) => c.status));
+    await Promise.all(output);
+    console.error(`Cannot start the cluster: ${message}`);
+    Deno.exit(1);
+  };
+  // Up means: every node answers /healthz and node-0 lists every launched name alive. A node
+  // that exits first (a port in use...) fails the launch at once, naming it.
   const deadline = Date.now() + 90_000;
-  while (!(await Promise.all(urls.map(healthy))).every(Boolean)) {
+  const token = args.env.AUTH_TOKEN;
+  for (;;) {
+    const failed = exits.findIndex((s) => s !== undefined);
+    if (failed !== -1) {
+      await abort(`${where(failed)} exited with code ${exits[failed]!.code} (its log is above)`);
+    }
+    const up = await Promise.all(urls.map(healthy));
+    if (up.every(Boolean)) {
+      const alive = new Set(await aliveMembers(urls[0], token));
+      if (names.every((n) => alive.has(n))) break;
+    }
     if (Date.now() > deadline) {
-      console.error("Cannot start the cluster: nodes not healthy after 90 s");
-      for (const c of children) c.kill("SIGKILL");
-      Deno.exit(1);
+      const down = up.flatMap((ok, i) => ok ? [] : [where(i)]);
+      await abort(
+        down.length > 0
+          ? `not healthy after 90 s: ${down.join(", ")}`
+          : `the nodes answer but did not join one cluster after 90 s`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

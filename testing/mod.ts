@@ -26,3 +26,4 @@ export * from "./replication_client.ts";
 export * from "./test_cert.ts";
 export * from "./go_peer.ts";
 export * from "./test_node.ts";
+export * from "./headless_chromium.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { encode } from "@msgpack/msgpack";
+import { encode } from "npm:@msgpack/msgpack@3.1.3";
 import { type NodeProcess, waitFor } from "./node_process.ts";
 
 /** What the replication tests read from `/stats`. */

@@ -6,6 +6,21 @@
 import assert from "node:assert/strict";
 import { freePort, waitFor } from "../testing/mod.ts";
 
+/** A port p such that p, p + 1 and p + 2 are free on 127.0.0.1. */
+function threeFreePorts(): number {
+  for (;;) {
+    const p = freePort();
+    if (p > 60000) continue;
+    try {
+      const ls = [0, 1, 2].map((i) => Deno.listen({ hostname: "127.0.0.1", port: p + i }));
+      ls.forEach((l) => l.close());
+      return p;
+    } catch {
+      // try another
+    }
+  }
+}
+
 Deno.test("deno task cluster --help prints the usage and exits 0", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "cluster", "--help"],
@@ -18,22 +33,8 @@ Deno.test("deno task cluster --help prints the usage and exits 0", async () => {
 });
 
 Deno.test("deno task cluster starts 3 joined nodes and stops them on Ctrl-C", async () => {
-  // Three consecutive free ports for each base.
-  const base = () => {
-    for (;;) {
-      const p = freePort();
-      if (p > 60000) continue;
-      try {
-        const ls = [0, 1, 2].map((i) => Deno.listen({ hostname: "127.0.0.1", port: p + i }));
-        ls.forEach((l) => l.close());
-        return p;
-      } catch {
-        // try another
-      }
-    }
-  };
-  const httpBase = base();
-  const gossipBase = base();
+  const httpBase = threeFreePorts();
+  const gossipBase = threeFreePorts();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "task",
@@ -86,5 +87,51 @@ Deno.test("deno task cluster starts 3 joined nodes and stops them on Ctrl-C", as
     const res = await fetch(`http://127.0.0.1:${httpBase + i}/healthz`).catch(() => undefined);
     await res?.body?.cancel();
     assert.equal(res, undefined, `node ${i} still answers after the launcher stopped`);
+  }
+});
+
+Deno.test("deno task cluster fails naming the node whose port is taken, and stops the others", async () => {
+  const httpBase = threeFreePorts();
+  const gossipBase = threeFreePorts();
+  // node-1's HTTP port is taken by something that never answers.
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: httpBase + 1 });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "task",
+      "cluster",
+      "--http-base",
+      String(httpBase),
+      "--gossip-base",
+      String(gossipBase),
+      "--",
+      "GOSSIP_PROFILE=local",
+    ],
+    cwd: new URL("../", import.meta.url),
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(100_000),
+  }).output();
+  taken.close();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, `${stdout}\n${stderr}`);
+  assert.doesNotMatch(stdout, /cluster of 3 running/);
+  assert.match(
+    stderr,
+    new RegExp(
+      `Cannot start the cluster: node-1 \\(HTTP port ${httpBase + 1}, gossip port ${
+        gossipBase + 1
+      }\\) exited with code 1`,
+    ),
+  );
+  assert.match(
+    stderr,
+    new RegExp(`node-1 \\| .*Cannot listen for HTTP on 127\\.0\\.0\\.1:${httpBase + 1}`),
+  );
+  assert.match(stderr + stdout, /^node-0 \| /m, "node log lines are prefixed with the node name");
+  for (const port of [httpBase, httpBase + 2]) {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+    await res?.body?.cancel();
+    assert.equal(res, undefined, `a node still answers on ${port} after the launcher failed`);
   }
 });

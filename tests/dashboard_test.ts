@@ -1,13 +1,12 @@
 /**
- * The dashboard in real headless Chromium (Debian's `chromium`, driven by playwright-core): a
- * 3-node cluster's page lists the members alive, a SIGKILLed node turns suspect/dead on the page,
- * and a screenshot is saved to docs/dashboard.png. Without Chromium the test is reported as
+ * The dashboard in real headless Chromium (Debian's `chromium`, driven over the DevTools protocol
+ * by `testing/headless_chromium.ts`): a 3-node cluster's page lists the members alive, a SIGKILLed
+ * node turns suspect/dead on the page, and a screenshot is saved to docs/dashboard.png. Without Chromium the test is reported as
  * ignored, with the reason.
  */
 
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { startCluster, waitFor } from "../testing/mod.ts";
+import { HeadlessChromium, startCluster, waitFor } from "../testing/mod.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = (await Deno.stat(CHROMIUM).catch(() => undefined)) !== undefined;
@@ -17,27 +16,21 @@ Deno.test({
     hasChromium ? "" : " (skipped: /usr/bin/chromium not installed; apt: chromium)"
   }`,
   ignore: !hasChromium,
-  // playwright keeps internal timers and pipes; the browser is closed in finally.
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const nodes = await startCluster("dash", 3, {
       GOSSIP_PROFILE: "local",
       PROBE_INTERVAL: "400ms",
       PROBE_TIMEOUT: "150ms",
     });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await HeadlessChromium.launch(CHROMIUM, [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ]);
     try {
       for (let i = 0; i < 20; i++) {
         await fetch(nodes[0].url(`/cache/k${i}`), {
@@ -46,17 +39,14 @@ Deno.test({
           body: JSON.stringify({ value: `value ${i}` }),
         }).then((r) => r.text());
       }
-      const page = await browser.newPage({ viewport: { width: 1100, height: 620 } });
+      const page = await browser.newPage({ width: 1100, height: 620 });
       await page.goto(nodes[0].url("/"));
-      const stateOf = (name: string) =>
-        page.locator(`tr[data-member="${name}"] .state`).textContent({ timeout: 1000 }).catch(
-          () => null,
-        );
+      const stateOf = (name: string) => page.textContent(`tr[data-member="${name}"] .state`);
       await waitFor("3 members alive on the page", async () => {
         const states = await Promise.all(nodes.map((n) => stateOf(n.env.NODE_NAME)));
         return states.every((s) => s === "alive") || undefined;
       }, 15_000);
-      assert.equal(await page.locator("#n-alive").textContent(), "3");
+      assert.equal(await page.textContent("#n-alive"), "3");
       const victim = nodes[2].env.NODE_NAME;
       await nodes[2].stop("SIGKILL");
       const seen = new Set<string>();
@@ -72,10 +62,10 @@ Deno.test({
       );
       console.log(`states shown for the killed node: ${[...seen].join(" → ")}`);
       assert.ok(
-        (await page.locator("#events").textContent())?.includes(`${victim}: `),
+        (await page.textContent("#events"))?.includes(`${victim}: `),
         "the timeline records the state change",
       );
-      await page.screenshot({ path: new URL("../docs/dashboard.png", import.meta.url).pathname });
+      await page.screenshot(new URL("../docs/dashboard.png", import.meta.url).pathname);
     } finally {
       await browser.close();
       await Promise.all(nodes.map((n) => n.stop()));

@@ -113,6 +113,8 @@ function server(receive: () => Received) {
     },
     answerSync: () => new Uint8Array(),
     read: () => new Uint8Array(),
+    list: () => new Uint8Array(),
+    purge: () => Promise.resolve(new Uint8Array()),
   };
   const service = { replication, limits: { maxKeyBytes: 1024, maxValueBytes: 1024 } };
   const streams = new Set<WebSocket>();

@@ -210,3 +210,11 @@ Deno.test("loadConfig names a bad gossip key and its length, never the key", () 
     /^ConfigError: Invalid SECRET_KEYS\[1\] must be base64: received invalid base64$/,
   );
 });
+
+Deno.test("loadConfig derives the value limit from MAX_MEMORY when only that is set", () => {
+  assert.equal(load({ MAX_MEMORY: "64kb" }).maxValueBytes, 64 * 1024);
+  assert.equal(load({ MAX_MEMORY: "0" }).maxValueBytes, 4 * 1024 * 1024);
+  assert.equal(load({ MAX_MEMORY: "1gb" }).maxValueBytes, 4 * 1024 * 1024);
+  assert.equal(load({ MAX_MEMORY: "64kb", MAX_VALUE_BYTES: "1kb" }).maxValueBytes, 1024);
+  assert.throws(() => load({ MAX_MEMORY: "64kb", MAX_VALUE_BYTES: "1mb" }), /MAX_VALUE_BYTES=/);
+});

@@ -206,14 +206,22 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   gossipLabel: "",
 });
 
-/** Builds a complete config from defaults plus `overrides` (for embedding and tests). */
+/**
+ * Builds a complete config from defaults plus `overrides` (for embedding and tests). Defaults
+ * that depend on another setting follow it: without `maxValueBytes`, the value limit is the
+ * default one or `maxMemoryBytes` when that is smaller (a store budget below 4 MiB alone is valid).
+ */
 export function nodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
   const gossipPort = overrides.gossipPort ?? DEFAULT_CONFIG.gossipPort;
+  const maxMemoryBytes = overrides.maxMemoryBytes ?? DEFAULT_CONFIG.maxMemoryBytes;
   return {
     ...DEFAULT_CONFIG,
     peers: [...DEFAULT_CONFIG.peers],
     gossip: {},
     nodeName: `node-${gossipPort}`,
+    maxValueBytes: maxMemoryBytes > 0
+      ? Math.min(DEFAULT_CONFIG.maxValueBytes, maxMemoryBytes)
+      : DEFAULT_CONFIG.maxValueBytes,
     ...overrides,
   };
 }

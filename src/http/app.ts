@@ -11,7 +11,7 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { Hono } from "npm:hono@4.13.19";
 import type { CacheService, MemberView } from "../service/mod.ts";
 import type { StreamLimits } from "./internal_stream.ts";
 import type { InFlightLimit } from "./in_flight.ts";

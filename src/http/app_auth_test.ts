@@ -29,6 +29,14 @@ function recordingService() {
       calls.push("read");
       return new Uint8Array([8]);
     },
+    list: () => {
+      calls.push("list");
+      return new Uint8Array([9]);
+    },
+    purge: () => {
+      calls.push("purge");
+      return Promise.resolve(new Uint8Array([10]));
+    },
   };
   const service: CacheService = {
     limits: { maxKeyBytes: 100, maxValueBytes: 100 },
@@ -118,6 +126,11 @@ const REQUESTS: [string, string, RequestInit?][] = [
     body: new Uint8Array([1]),
     headers: { "content-type": MSGPACK_CONTENT_TYPE },
   }],
+  ...["list", "purge"].map((route): [string, string, RequestInit] => [
+    "POST",
+    `/internal/${route}`,
+    { body: new Uint8Array([1]), headers: { "content-type": MSGPACK_CONTENT_TYPE } },
+  ]),
   ["GET", "/internal/stream", { headers: { upgrade: "websocket" } }],
   ["GET", "/nope"],
 ];

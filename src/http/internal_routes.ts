@@ -1,14 +1,20 @@
 /**
- * The node-to-node routes on the API port: `POST /internal/replicate`, `/internal/sync` and
- * `/internal/read` (msgpack bodies, size-capped, malformed → 400; with a gossip key, signed by a
- * key of the ring, else 401 before anything is applied) and the `GET /internal/stream`
- * WebSocket (`internal_stream.ts`).
+ * The node-to-node routes on the API port: `POST /internal/replicate`, `/internal/sync`,
+ * `/internal/read`, and the cluster-wide `/internal/list` and `/internal/purge` (msgpack bodies,
+ * size-capped, malformed → 400, not served → 501; with a gossip key, signed by a key of the
+ * ring, else 401 before anything is applied) and the `GET /internal/stream` WebSocket
+ * (`internal_stream.ts`).
  *
  * @module
  */
 
-import type { Hono } from "hono";
-import { MSGPACK_CONTENT_TYPE, type PeerAuth, SIGNATURE_HEADER } from "../replication/mod.ts";
+import type { Hono } from "npm:hono@4.13.19";
+import {
+  MSGPACK_CONTENT_TYPE,
+  NotServedError,
+  type PeerAuth,
+  SIGNATURE_HEADER,
+} from "../replication/mod.ts";
 import type { CacheService, ReplicationEndpoints } from "../service/mod.ts";
 import { pathOf } from "./auth.ts";
 import { HttpError } from "./errors.ts";
@@ -27,7 +33,10 @@ export interface InternalRouteOptions {
   streamLimits?: StreamLimits;
 }
 
-type Handle = (endpoints: ReplicationEndpoints, body: Uint8Array) => Uint8Array;
+type Handle = (
+  endpoints: ReplicationEndpoints,
+  body: Uint8Array,
+) => Uint8Array | Promise<Uint8Array>;
 
 /** Adds the internal routes of `service` to `app`. */
 export function mountInternalRoutes(
@@ -39,6 +48,8 @@ export function mountInternalRoutes(
   app.post("/internal/replicate", (c) => post(c.req.raw, (e, body) => e.receiveBatch(body)));
   app.post("/internal/sync", (c) => post(c.req.raw, (e, body) => e.answerSync(body)));
   app.post("/internal/read", (c) => post(c.req.raw, (e, body) => e.read(body)));
+  app.post("/internal/list", (c) => post(c.req.raw, (e, body) => e.list(body)));
+  app.post("/internal/purge", (c) => post(c.req.raw, (e, body) => e.purge(body)));
   app.get("/internal/stream", (c) => {
     const endpoints = service.replication;
     if (!endpoints) throw new HttpError(503, "Replication is not running on this node");
@@ -75,11 +86,12 @@ async function internalRoute(
   if (grant && !grant.ok) return peerAuthDenied(grant.reason);
   let answer: Uint8Array;
   try {
-    answer = handle(endpoints, body);
+    answer = await handle(endpoints, body);
   } catch (err) {
     if (err instanceof TypeError || err instanceof RangeError) {
       throw new HttpError(400, err.message);
     }
+    if (err instanceof NotServedError) throw new HttpError(501, err.message);
     throw err;
   }
   const headers: Record<string, string> = { "content-type": MSGPACK_CONTENT_TYPE };

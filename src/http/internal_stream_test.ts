@@ -35,8 +35,10 @@ function serve(
     },
     answerSync: () => new Uint8Array(),
     read: () => new Uint8Array(),
+    list: () => new Uint8Array(),
+    purge: () => Promise.resolve(new Uint8Array()),
     ...endpoints,
-  };
+  } as ReplicationEndpoints;
   const service = {
     replication,
     limits: { maxKeyBytes: 10, maxValueBytes: 10 },

@@ -79,7 +79,7 @@ const internal = (operationId: string, summary: string) =>
       description: "MessagePack answer",
       content: { "application/msgpack": { schema: { type: "string", format: "binary" } } },
     },
-    ...errors(400, 408, 413, 415),
+    ...errors(400, 408, 413, 415, 501),
   }, {
     tags: ["internal"],
     requestBody: {
@@ -322,6 +322,8 @@ export const OPENAPI_DOCUMENT = {
     "/internal/replicate": { post: internal("replicate", "Apply a batch of replicated records") },
     "/internal/sync": { post: internal("sync", "Anti-entropy digest exchange") },
     "/internal/read": { post: internal("internalRead", "Read one key from this node's store") },
+    "/internal/list": { post: internal("internalList", "A page of this node's keys (listing)") },
+    "/internal/purge": { post: internal("internalPurge", "Purge by tags or keys on this node") },
     "/internal/stream": {
       get: op("replicationStream", "WebSocket of replication frames between nodes", {
         "101": { description: "Switching to WebSocket" },

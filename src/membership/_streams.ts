@@ -144,6 +144,9 @@ async function answerPushPull(
   }
 }
 
+/** "H", the first byte of an HTTP response: no memberlist message type has this value. */
+const HTTP_FIRST_BYTE = 0x48;
+
 /**
  * Runs a push/pull with `to` (join or anti-entropy): send our state, read theirs, merge it.
  * Rejects when the exchange or the merge fails (e.g. `remote error: ...`).
@@ -172,6 +175,13 @@ export async function pushPull(ctx: EngineContext, to: Address, join: boolean): 
     ctx.stats.pushPullsOut++;
   } catch (error) {
     ctx.stats.pushPullFailures++;
+    if (error instanceof StreamError && error.messageType === HTTP_FIRST_BYTE) {
+      // "HTTP/1.1 400 Bad Request": a seed given as the HTTP port instead of the gossip port.
+      throw new Error(
+        `${to.host}:${to.port} answered with HTTP: PEER must name a gossip port (PORT), not an HTTP port`,
+        { cause: error },
+      );
+    }
     throw error;
   } finally {
     sending.dispose();

@@ -46,8 +46,10 @@ import {
   readTlsMaterial,
   type TlsMaterial,
 } from "./resolve.ts";
+import { checkEntry, checkKey, KvOperations } from "./kv.ts";
 import { createReplicator, keyRouting } from "./replication.ts";
 import type { NodeStats } from "./stats.ts";
+import { listenError } from "../util/listen_error.ts";
 
 export type { NodeStats };
 
@@ -91,6 +93,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   // With a gossip key: signs and checks replication traffic (see replication/peer_auth.ts).
   #peerAuth: PeerAuth | undefined;
   #started = false;
+  readonly #kv: KvOperations;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
   constructor(config: Partial<NodeConfig> = {}, deps: CacheNodeDeps = {}) {
@@ -105,6 +108,16 @@ export class CacheNode implements CacheService, AsyncDisposable {
       maxBytes: this.config.maxMemoryBytes,
       tombstoneTtlMs: this.config.tombstoneTtlMs,
       digestBuckets: storeBucketsFor(this.config.replicas),
+    });
+    this.#kv = new KvOperations({
+      name: this.config.nodeName,
+      limits: this.limits,
+      defaultTtlMs: this.config.defaultTtlMs,
+      store: this.#store,
+      now: () => this.#clock.now(),
+      replicator: () => this.#replicator,
+      write: (key, data, options) => this.#write(key, data, options),
+      fetchPeer: (url, init) => this.#fetchPeer(url, init),
     });
   }
 
@@ -212,16 +225,21 @@ export class CacheNode implements CacheService, AsyncDisposable {
       });
       const listening = Promise.withResolvers<void>();
       const tls = this.#tls;
-      this.#server = Deno.serve({
-        hostname: this.config.bindAddr,
-        port: this.config.httpPort,
-        ...(tls ? { cert: tls.cert, key: tls.key } : {}),
-        onListen: () => listening.resolve(),
-        onError: (err) => {
-          this.#log.error("http handler failed", { err });
-          return new Response(JSON.stringify({ error: "Internal error" }), { status: 500 });
-        },
-      }, handler);
+      try {
+        this.#server = Deno.serve({
+          hostname: this.config.bindAddr,
+          port: this.config.httpPort,
+          ...(tls ? { cert: tls.cert, key: tls.key } : {}),
+          onListen: () => listening.resolve(),
+          onError: (err) => {
+            this.#log.error("http handler failed", { err });
+            return new Response(JSON.stringify({ error: "Internal error" }), { status: 500 });
+          },
+        }, handler);
+      } catch (err) {
+        await this.close();
+        throw listenError("HTTP", this.config.bindAddr, this.config.httpPort, err);
+      }
       await listening.promise;
     }
     if (options.cluster !== false) {
@@ -272,22 +290,44 @@ export class CacheNode implements CacheService, AsyncDisposable {
 
   /**
    * Stores `value` under `key` with a new version and hands it to replication (unless `local`).
-   * Resolves at once, or with `acks` once that many replicas hold it.
+   * Resolves at once, or with `acks` once that many replicas hold it. Conditional writes
+   * (`ifMatch`, `ifAbsent`) are decided by the key's primary owner (see `kv.ts`). Rejects with
+   * an `InvalidInputError` past the limits of the HTTP API.
    */
-  set(key: string, value: string | Uint8Array, options: SetOptions = {}): Promise<void> {
-    const ttlMs = options.ttlMs ?? this.config.defaultTtlMs;
-    const now = this.#clock.now();
-    return this.#write(key, { value, expiresAt: ttlMs > 0 ? now + ttlMs : 0 }, options);
+  async set(key: string, value: string | Uint8Array, options: SetOptions = {}): Promise<void> {
+    checkKey(key, this.config.maxKeyBytes);
+    checkEntry(value, options, this.config.maxValueBytes);
+    this.#kv.checkAcks(key, options);
+    const apply = () => {
+      const ttlMs = options.ttlMs ?? this.config.defaultTtlMs;
+      const now = this.#clock.now();
+      const data: Omit<StoreRecord, "version"> = {
+        value,
+        expiresAt: ttlMs > 0 ? now + ttlMs : 0,
+      };
+      if (options.metadata !== undefined) data.metadata = options.metadata;
+      if (options.tags !== undefined && options.tags.length > 0) data.tags = options.tags;
+      return this.#write(key, data, options);
+    };
+    if (options.ifMatch === undefined && !options.ifAbsent) return await apply();
+    return await this.#kv.conditional(key, options, apply, value);
   }
 
-  /** Deletes `key` (idempotent); leaves a versioned tombstone so replicas cannot revive it. */
-  delete(key: string, options: WriteOptions = {}): Promise<void> {
-    return this.#write(key, { value: null, expiresAt: 0 }, options);
+  /**
+   * Deletes `key` (idempotent); leaves a versioned tombstone so replicas cannot revive it. With
+   * `ifMatch`, decided by the key's primary owner.
+   */
+  async delete(key: string, options: WriteOptions = {}): Promise<void> {
+    checkKey(key, this.config.maxKeyBytes);
+    this.#kv.checkAcks(key, options);
+    const apply = () => this.#write(key, { value: null, expiresAt: 0 }, options);
+    if (options.ifMatch === undefined && !options.ifAbsent) return await apply();
+    return await this.#kv.conditional(key, options, apply);
   }
 
   #write(
     key: string,
-    data: Pick<StoreRecord, "value" | "expiresAt">,
+    data: Omit<StoreRecord, "version">,
     options: WriteOptions,
   ): Promise<void> {
     const local = options.local === true;
@@ -327,28 +367,28 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /** Adds to the counter at `key` on its primary owner; see {@link CacheService.incr}. */
-  incr(_key: string, _options: IncrOptions = {}): Promise<number> {
-    return Promise.reject(new Error("Cannot increment: not implemented yet"));
+  incr(key: string, options: IncrOptions = {}): Promise<number> {
+    return this.#kv.incr(key, options);
   }
 
   /** A page of the cluster's keys; see {@link CacheService.list}. */
-  list(_options: ListOptions = {}): Promise<ListPage> {
-    return Promise.reject(new Error("Cannot list: not implemented yet"));
+  list(options: ListOptions = {}): Promise<ListPage> {
+    return this.#kv.list(options);
   }
 
   /** Deletes named or tagged entries everywhere; see {@link CacheService.purge}. */
-  purge(_request: PurgeRequest): Promise<number> {
-    return Promise.reject(new Error("Cannot purge: not implemented yet"));
+  purge(request: PurgeRequest): Promise<number> {
+    return this.#kv.purge(request);
   }
 
   /** Deletes every entry everywhere; see {@link CacheService.flush}. */
   flush(): Promise<number> {
-    return Promise.reject(new Error("Cannot flush: not implemented yet"));
+    return this.#kv.purge({}, true);
   }
 
   /** Changes applied here from now on; see {@link CacheService.watch}. */
-  watch(_prefix: string, _listener: (event: ChangeEvent) => void): () => void {
-    throw new Error("Cannot watch: not implemented yet");
+  watch(prefix: string, listener: (event: ChangeEvent) => void): () => void {
+    return this.#kv.watch(prefix, listener);
   }
 
   /** Every known member, this node included (only this node when gossip is off). */

@@ -1,10 +1,18 @@
 /**
  * The replication wire format: msgpack messages between nodes (`application/msgpack` bodies of
  * the internal HTTP routes). Every message is a msgpack array whose first element is
- * {@link WIRE_FORMAT}; records travel as `[key, value, expiresAt, hlc, nameIndex]` tuples with
- * the writers' node names in a per-message table, so a batch of one node's writes names that
- * node once. A fast-path record is encoded once ({@link ReplicationCodec.encodeRecord}) and the
- * same bytes are spliced into every peer's batch.
+ * its format; records travel as `[key, value, expiresAt, hlc, nameIndex]` tuples with the
+ * writers' node names in a per-message table, so a batch of one node's writes names that node
+ * once. A fast-path record is encoded once ({@link ReplicationCodec.encodeRecord}) and the same
+ * bytes are spliced into every peer's batch.
+ *
+ * Formats: 1 is the original layout; 2 adds a record's metadata and tags as two more tuple
+ * elements, `[key, value, expiresAt, hlc, nameIndex, metadataJson | nil, tags | nil]` (see
+ * `record_extras.ts`), and the cluster-wide `list` and `purge` requests (`cluster_ops.ts`). A
+ * message is sent in the lowest format that can hold it ({@link BASE_WIRE_FORMAT} unless a
+ * record carries extras), and both formats are accepted: during a rolling upgrade the nodes of
+ * the previous release keep understanding everything except records with metadata or tags,
+ * which they refuse (400) until they are upgraded too, and anti-entropy then brings them over.
  *
  * Decoding is defensive (the routes are reachable by anything that reaches the HTTP port):
  * every field is checked before anything is applied, sizes are capped by {@link CodecLimits},
@@ -13,11 +21,14 @@
  * @module
  */
 
-import { Decoder, Encoder } from "@msgpack/msgpack";
+import { Decoder, Encoder } from "npm:@msgpack/msgpack@3.1.3";
 import type { KeyedRecord, Version } from "../store/mod.ts";
+import { decodeExtras, encodeExtras, extrasWireSize, hasExtras } from "./record_extras.ts";
 
-/** Version of the message layout; the first element of every message. */
-export const WIRE_FORMAT = 1;
+/** Newest message layout (records with metadata and tags; list and purge requests). */
+export const WIRE_FORMAT = 2;
+/** The layout of every message that needs nothing newer (understood by every release). */
+export const BASE_WIRE_FORMAT = 1;
 /** Content type of replication bodies. */
 export const MSGPACK_CONTENT_TYPE = "application/msgpack";
 
@@ -60,13 +71,29 @@ function describe(v: unknown): string {
   return typeof v === "string" ? JSON.stringify(v.slice(0, 64)) : `${typeof v} ${String(v)}`;
 }
 
-/** Checks that `v` is an array of `length` starting with {@link WIRE_FORMAT}. */
-export function checkEnvelope(v: unknown, length: number, what: string): unknown[] {
+/**
+ * Checks that `v` is an array of `length` starting with a format from `minFormat` to
+ * {@link WIRE_FORMAT}.
+ */
+export function checkEnvelope(
+  v: unknown,
+  length: number,
+  what: string,
+  minFormat = BASE_WIRE_FORMAT,
+): unknown[] {
   if (!Array.isArray(v) || v.length !== length) {
     fail(what, `expected an array of ${length}: received ${describe(v)}`);
   }
-  if (v[0] !== WIRE_FORMAT) fail(what, `format must be ${WIRE_FORMAT}: received ${describe(v[0])}`);
+  const format = v[0];
+  if (typeof format !== "number" || !(format >= minFormat && format <= WIRE_FORMAT)) {
+    fail(what, `format must be ${minFormat}..${WIRE_FORMAT}: received ${describe(format)}`);
+  }
   return v;
+}
+
+/** The format of a message holding records: 2 when one carries metadata or tags, else 1. */
+export function formatFor(extras: boolean): number {
+  return extras ? WIRE_FORMAT : BASE_WIRE_FORMAT;
 }
 
 /** Checks a non-negative safe integer field. */
@@ -134,7 +161,9 @@ export class ReplicationCodec {
    * indices point into `names` (one encoding per write, whatever the number of peers).
    */
   encodeBatch(from: string, names: readonly string[], records: readonly Uint8Array[]): Uint8Array {
-    const head = [0x95, ...this.#encoder.encode(WIRE_FORMAT)];
+    // A tuple without extras is a fixarray of 5 (0x95); one with them, of 7.
+    const extras = records.some((r) => r[0] !== 0x95);
+    const head = [0x95, ...this.#encoder.encode(formatFor(extras))];
     const parts = [
       this.#encoder.encode(from),
       this.#encoder.encode(BATCH_KINDS.indexOf("write")),
@@ -168,7 +197,8 @@ export class ReplicationCodec {
   /** A batch of arbitrary records (any writers), e.g. anti-entropy repairs. */
   encodeRecords(from: string, kind: BatchKind, records: readonly KeyedRecord[]): Uint8Array {
     const { names, tuples } = tupleTable(records);
-    return this.#encoder.encode([WIRE_FORMAT, from, BATCH_KINDS.indexOf(kind), names, tuples]);
+    const format = formatFor(records.some(hasExtras));
+    return this.#encoder.encode([format, from, BATCH_KINDS.indexOf(kind), names, tuples]);
   }
 
   /** Decodes and validates a batch; throws a `TypeError` (or `RangeError` for size). */
@@ -177,11 +207,19 @@ export class ReplicationCodec {
     const m = checkEnvelope(this.decode(bytes, what), 5, what);
     const from = checkName(m[1], "from", what);
     const kind = BATCH_KINDS[checkUint(m[2], "kind", what, BATCH_KINDS.length - 1)];
-    return { from, kind, records: this.decodeRecords(m[3], m[4], what) };
+    return { from, kind, records: this.decodeRecords(m[3], m[4], what, m[0] as number) };
   }
 
-  /** Validates a name table and record tuples into records. */
-  decodeRecords(names: unknown, tuples: unknown, what: string): KeyedRecord[] {
+  /**
+   * Validates a name table and record tuples into records (with metadata and tags only in
+   * `format` 2 and later).
+   */
+  decodeRecords(
+    names: unknown,
+    tuples: unknown,
+    what: string,
+    format = WIRE_FORMAT,
+  ): KeyedRecord[] {
     if (!Array.isArray(names)) fail(what, `names must be an array: received ${describe(names)}`);
     names.forEach((n, i) => checkName(n, `names[${i}]`, what));
     if (!Array.isArray(tuples)) {
@@ -189,19 +227,21 @@ export class ReplicationCodec {
     }
     const out: KeyedRecord[] = new Array(tuples.length);
     for (let i = 0; i < tuples.length; i++) {
-      out[i] = this.#record(tuples[i], names as string[], i, what);
+      out[i] = this.#record(tuples[i], names as string[], i, what, format);
     }
     return out;
   }
 
-  #record(t: unknown, names: string[], i: number, what: string): KeyedRecord {
-    if (!Array.isArray(t) || t.length !== 5) {
+  #record(t: unknown, names: string[], i: number, what: string, format: number): KeyedRecord {
+    if (!Array.isArray(t) || !(t.length === 5 || (t.length === 7 && format >= 2))) {
       fail(
         what,
-        `records[${i}] must be [key, value, expiresAt, hlc, node]: received ${describe(t)}`,
+        `records[${i}] must be [key, value, expiresAt, hlc, node${
+          format >= 2 ? ", metadata?, tags?" : ""
+        }]: received ${describe(t)}`,
       );
     }
-    const [key, value, expiresAt, hlc, node] = t;
+    const [key, value, expiresAt, hlc, node, metadata, tags] = t;
     const { maxKeyBytes, maxValueBytes } = this.limits;
     if (typeof key !== "string" || key === "" || byteLength(key, maxKeyBytes) > maxKeyBytes) {
       fail(what, `records[${i}].key must be a key of 1..${maxKeyBytes} bytes: ${describe(key)}`);
@@ -216,13 +256,17 @@ export class ReplicationCodec {
     checkUint(hlc, `records[${i}].hlc`, what);
     checkUint(node, `records[${i}].node`, what, names.length - 1);
     const version: Version = { hlc: hlc as number, node: names[node as number] };
-    return { key, value, expiresAt: expiresAt as number, version };
+    const record: KeyedRecord = { key, value, expiresAt: expiresAt as number, version };
+    if (t.length === 7) decodeExtras(metadata, tags, `records[${i}]`, what, record);
+    return record;
   }
 }
 
-/** The wire tuple of `record`. */
+/** The wire tuple of `record` (with its metadata and tags when it has some). */
 export function recordTuple(record: KeyedRecord, nameIndex: number): unknown[] {
-  return [record.key, record.value, record.expiresAt, record.version.hlc, nameIndex];
+  const tuple = [record.key, record.value, record.expiresAt, record.version.hlc, nameIndex];
+  const extras = encodeExtras(record);
+  return extras ? [...tuple, ...extras] : tuple;
 }
 
 /** A name table and tuples for `records`. */
@@ -254,5 +298,5 @@ function byteLength(v: string | Uint8Array, limit: number): number {
 export function recordWireSize(record: KeyedRecord): number {
   const v = record.value;
   const valueBytes = v === null ? 1 : typeof v === "string" ? v.length : v.byteLength;
-  return record.key.length + valueBytes + 24;
+  return record.key.length + valueBytes + 24 + extrasWireSize(record);
 }

@@ -16,6 +16,11 @@
  * - **Anti-entropy and join** (`digest_sync.ts`, `repair_scheduler.ts`): periodic exchanges of
  *   bucket digests repair both sides, only differing buckets travel; a joining node copies the
  *   data set by the same exchange in ranges and is not ready until done.
+ * - **Wire format** (`codec.ts`, `record_extras.ts`): msgpack tuples; format 2 adds a record's
+ *   metadata and tags and is sent only when a record has them, so older nodes keep
+ *   understanding the rest during a rolling upgrade.
+ * - **Cluster-wide operations** (`cluster_ops.ts`): a node asks each peer for a page of its keys
+ *   ({@link Replicator.listFrom}) or to purge entries ({@link Replicator.purgeOn}).
  * - **Node-local writes** (`X-Is-Sync: true`): applied, never queued, kept out of digests.
  * - **Where keys live** (`partitioning.ts`): full replication, or partitioned mode's placement,
  *   former owners, hand-off, hand-over before leaving and read repair, in one module.
@@ -27,6 +32,14 @@
  */
 
 export { Replicator, SyncNotReadyError } from "./replicator.ts";
+export {
+  type ClusterPurgeRequest,
+  type ListAnswer,
+  type ListRequest,
+  MAX_LIST_LIMIT,
+  NotServedError,
+} from "./cluster_ops.ts";
+export { MAX_METADATA_BYTES, MAX_TAG_BYTES, MAX_TAGS } from "./record_extras.ts";
 export {
   DEFAULT_REPLICATION_SETTINGS,
   type ReplicationSettings,
@@ -53,6 +66,7 @@ export {
   type CodecLimits,
   MSGPACK_CONTENT_TYPE,
   ReplicationCodec,
+  WIRE_FORMAT,
 } from "./codec.ts";
 export { type SyncOutcome } from "./digest_sync.ts";
 export { PeerSender, type PeerSenderOptions, type PeerSenderStats } from "./peer_sender.ts";

@@ -91,6 +91,11 @@ export interface Distribution {
   readonly wholeStore: boolean;
   /** The owners of `key` (with its recent former owners unless `withFormer` is false). */
   ownersOf(key: string, withFormer?: boolean): KeyOwners;
+  /**
+   * The key's primary owner: the first rendezvous owner of its bucket over the live members (in
+   * both modes), where conditional writes and counters are decided; `undefined` for this node.
+   */
+  primaryOf(key: string): PeerAddress | undefined;
   /** The buckets this node and `peer` both own (a bitmap), when they do not share all. */
   bucketsWith?(peer: string): Uint8Array;
   /** Membership changed (peers were added or removed). */
@@ -126,6 +131,8 @@ export class FullReplication implements Distribution {
   readonly #host: DistributionHost;
   // Rebuilt after a membership change only: a write looks it up.
   #owners: KeyOwners | undefined;
+  // One rendezvous owner per bucket: the primaries (rebuilt lazily after a change).
+  #primaries: Placement | undefined;
 
   /** A full-replication view of `host`'s peers. */
   constructor(host: DistributionHost) {
@@ -141,9 +148,22 @@ export class FullReplication implements Distribution {
     };
   }
 
-  /** Forgets the cached owners. */
+  /** The first rendezvous owner of the key's bucket among this node and its live peers. */
+  primaryOf(key: string): PeerAddress | undefined {
+    const host = this.#host;
+    this.#primaries ??= new Placement(
+      [host.ctx.name, ...host.peers.keys()],
+      1,
+      host.ctx.store.bucketCount,
+    );
+    const name = this.#primaries.owners(host.ctx.store.bucketOf(key))[0];
+    return name === host.ctx.name ? undefined : host.peers.get(name)?.peer;
+  }
+
+  /** Forgets the cached owners and primaries. */
   viewChanged(): void {
     this.#owners = undefined;
+    this.#primaries = undefined;
   }
 
   /** Nothing to run. */
@@ -228,6 +248,12 @@ export class Partitioning implements Distribution {
       }
     }
     return out;
+  }
+
+  /** The first owner of the key's bucket; `undefined` for this node. */
+  primaryOf(key: string): PeerAddress | undefined {
+    const name = this.placement.owners(this.#host.ctx.store.bucketOf(key))[0];
+    return name === this.#name ? undefined : this.#host.peers.get(name)?.peer;
   }
 
   /** The buckets both this node and `peer` own (what their anti-entropy rounds compare). */

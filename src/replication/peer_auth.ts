@@ -7,14 +7,17 @@
  * - Keys: each gossip key gives a replication key by HKDF-SHA256 (WebCrypto; the gossip label is
  *   the `info`, so clusters with different labels do not accept each other's requests). The
  *   gossip key itself never leaves the process, and a replication key does not reveal it.
- * - Requests (`POST /internal/replicate`, `/internal/sync`, the `GET /internal/stream`
- *   handshake) carry `X-Cachenode-Signature: v1 <epoch ms> <nonce> <HMAC-SHA256>` over the
- *   method, path, time, nonce and body, made with the primary key's replication key. A receiver
- *   accepts it with any key of its ring (rotation: a node already sending with the next key is
- *   still understood by nodes that hold it as a secondary) and only within
- *   {@link MAX_CLOCK_SKEW_MS} of its own clock. A replayed request is therefore refused after a
- *   minute, and within that minute it changes nothing: a batch holds versioned records that are
- *   already applied (last writer wins), a digest exchange only reads.
+ * - Requests (`POST /internal/replicate`, `/internal/sync`, `/internal/read`, `/internal/list`,
+ *   `/internal/purge`, the `GET /internal/stream` handshake) carry
+ *   `X-Cachenode-Signature: v1 <epoch ms> <nonce> <HMAC-SHA256>` over the method, path, time,
+ *   nonce and body, made with the primary key's replication key. A receiver accepts it with any
+ *   key of its ring (rotation: a node already sending with the next key is still understood by
+ *   nodes that hold it as a secondary) and only within {@link MAX_CLOCK_SKEW_MS} of its own
+ *   clock. A replayed request is therefore refused after a minute, and within that minute it
+ *   changes nothing: a batch holds versioned records that are already applied (last writer
+ *   wins), a digest exchange, a read and a listing only read. A purge is the exception (replayed,
+ *   it would delete what was written since), so its nonces are remembered for as long as its
+ *   signature is valid and a second use is refused ({@link ONCE_ONLY_PATHS}).
  * - Answers carry a signature over the request's nonce, the status and the body, made with the
  *   key that verified the request, so a node also knows the answer came from a key holder.
  * - Stream frames: the handshake's nonce and key give a per-socket key; every frame carries a
@@ -42,6 +45,9 @@ export const SIGNATURE_HEADER = "x-cachenode-signature";
 export const MAX_CLOCK_SKEW_MS = 60_000;
 /** Bytes of the HMAC tag appended to each stream frame. */
 export const FRAME_TAG_BYTES = 16;
+
+/** Paths whose signed requests are accepted once (not idempotent); see the module doc. */
+export const ONCE_ONLY_PATHS: ReadonlySet<string> = new Set(["/internal/purge"]);
 
 const VERSION = "v1";
 const HKDF_SALT = "cachenode replication v1";
@@ -101,6 +107,8 @@ export class PeerAuth {
   readonly #clock: Clock;
   readonly #sign: boolean;
   readonly #requireSigned: boolean;
+  // Nonces of once-only requests accepted, with when they may be forgotten (insertion order).
+  readonly #usedNonces = new Map<string, number>();
 
   private constructor(keys: readonly Uint8Array[], options: PeerAuthOptions) {
     this.#keys = keys;
@@ -174,10 +182,26 @@ export class PeerAuth {
     const [, time, nonce, mac] = SIGNATURE.exec(header)!;
     for (let key = 0; key < this.#keys.length; key++) {
       if (sameText(this.#requestMac(key, method, path, time, nonce, body), mac)) {
+        if (ONCE_ONLY_PATHS.has(path) && !this.#firstUse(nonce, Number(time))) {
+          return { ok: false, reason: "Replayed replication request: its nonce was used already" };
+        }
         return { ok: true, key, nonce };
       }
     }
     return { ok: false, reason: "Invalid replication signature: no key of this node matches" };
+  }
+
+  /** Records `nonce` of a request signed at `time`; false when it was seen already. */
+  #firstUse(nonce: string, time: number): boolean {
+    const now = this.#clock.now();
+    for (const [n, forgetAt] of this.#usedNonces) {
+      if (forgetAt > now) break;
+      this.#usedNonces.delete(n);
+    }
+    if (this.#usedNonces.has(nonce)) return false;
+    // Past this, precheck refuses the signature as out of date anyway.
+    this.#usedNonces.set(nonce, Math.max(now, time) + MAX_CLOCK_SKEW_MS + 1);
+    return true;
   }
 
   /** The signature header of an answer to a verified request (none for unsigned ones). */

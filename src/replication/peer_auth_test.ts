@@ -112,3 +112,31 @@ Deno.test("PeerAuth frame sealers tag each direction of one socket", async () =>
 Deno.test("PeerAuth.fromKeys refuses an empty keyring", async () => {
   await assert.rejects(() => auth([]), /no keys: received an empty keyring/);
 });
+
+Deno.test("PeerAuth accepts a signed purge once; other routes may repeat", async () => {
+  const clock = new VirtualClock(1_700_000_000_000);
+  const sender = await auth([OLD], { clock });
+  const receiver = await auth([OLD], { clock });
+  const purge = sender.signRequest("POST", "/internal/purge", body)!;
+  assert.equal(receiver.verifyRequest(purge.header, "POST", "/internal/purge", body).ok, true);
+  const replay = receiver.verifyRequest(purge.header, "POST", "/internal/purge", body);
+  assert.deepEqual(replay, {
+    ok: false,
+    reason: "Replayed replication request: its nonce was used already",
+  });
+  const fresh = sender.signRequest("POST", "/internal/purge", body)!;
+  assert.equal(receiver.verifyRequest(fresh.header, "POST", "/internal/purge", body).ok, true);
+  const batch = sender.signRequest("POST", "/internal/replicate", body)!;
+  for (let i = 0; i < 2; i++) {
+    assert.equal(
+      receiver.verifyRequest(batch.header, "POST", "/internal/replicate", body).ok,
+      true,
+    );
+  }
+  // Once out of date, the signature is refused as such, and the nonce forgotten.
+  clock.advance(MAX_CLOCK_SKEW_MS + 1);
+  const late = receiver.verifyRequest(purge.header, "POST", "/internal/purge", body);
+  assert.match(late.ok ? "" : late.reason, /out of date/);
+  const later = sender.signRequest("POST", "/internal/purge", body)!;
+  assert.equal(receiver.verifyRequest(later.header, "POST", "/internal/purge", body).ok, true);
+});

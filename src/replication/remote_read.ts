@@ -10,11 +10,11 @@
  */
 
 import type { KeyedRecord, StoredEntry } from "../store/mod.ts";
-import { checkEnvelope, type ReplicationCodec, WIRE_FORMAT } from "./codec.ts";
+import { BASE_WIRE_FORMAT, checkEnvelope, type ReplicationCodec } from "./codec.ts";
 
 /** Encodes a read request for `key`. */
 export function encodeReadRequest(codec: ReplicationCodec, key: string): Uint8Array {
-  return codec.encode([WIRE_FORMAT, key]);
+  return codec.encode([BASE_WIRE_FORMAT, key]);
 }
 
 /** Decodes a read request; throws a `TypeError` naming the bad field. */

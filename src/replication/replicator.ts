@@ -6,7 +6,8 @@
  * requests go through a {@link ReplicationTransport}, membership arrives as peer events.
  *
  * Over 400 lines: the engine's state (senders, counters, distribution, scheduler) in one class;
- * its mechanisms live in their own files (`peer_sender.ts`, `digest_sync.ts`, `partitioning.ts`).
+ * its mechanisms live in their own files (`peer_sender.ts`, `digest_sync.ts`, `partitioning.ts`,
+ * `cluster_ops.ts`).
  *
  * @module
  */
@@ -23,7 +24,7 @@ import {
   type ReplicationStats,
   type ReplicatorOptions,
 } from "./replicator_options.ts";
-import { ReplicationCodec, WIRE_FORMAT } from "./codec.ts";
+import { BASE_WIRE_FORMAT, ReplicationCodec } from "./codec.ts";
 import { answerSync, type SyncContext, type SyncOutcome } from "./digest_sync.ts";
 import { PeerSender, type PeerSenderStats, type SenderCounters } from "./peer_sender.ts";
 import { RepairScheduler } from "./repair_scheduler.ts";
@@ -31,6 +32,18 @@ import { decodePushPullState, decodeSyncRequest, encodePushPullState } from "./s
 import type { PeerAddress, ReplicationTransport } from "./transport.ts";
 import { type AckRequirement, AckWaiter } from "./write_acks.ts";
 import { type Distribution, distributionFor, type KeyOwners, readRepair } from "./partitioning.ts";
+import {
+  type ClusterPurgeRequest,
+  decodeListRequest,
+  decodePurgeRequest,
+  encodeListAnswer,
+  encodePurgeAnswer,
+  type ListAnswer,
+  type ListRequest,
+  NotServedError,
+  requestList,
+  requestPurge,
+} from "./cluster_ops.ts";
 import {
   decodeReadAnswer,
   decodeReadRequest,
@@ -74,6 +87,8 @@ export class Replicator {
   readonly #acks = { waited: 0, confirmed: 0, failed: 0 };
   // Who owns which keys: full replication or partitioned mode (`partitioning.ts`).
   readonly #distribution: Distribution;
+  readonly #onList: ReplicatorOptions["onList"];
+  readonly #onPurge: ReplicatorOptions["onPurge"];
   #closed = false;
 
   /** Creates a stopped replicator. */
@@ -86,6 +101,8 @@ export class Replicator {
     this.#log = (options.logger ?? silentLogger).child({ component: "replication" });
     this.#settings = { ...DEFAULT_REPLICATION_SETTINGS, ...options.settings };
     this.#transport = options.transport;
+    this.#onList = options.onList;
+    this.#onPurge = options.onPurge;
     const s = this.#settings;
     this.#codec = new ReplicationCodec({
       ...options.limits,
@@ -139,6 +156,14 @@ export class Replicator {
    */
   ownersOf(key: string, withFormer = true): KeyOwners {
     return this.#distribution.ownersOf(key, withFormer);
+  }
+
+  /**
+   * The key's primary owner (see `partitioning.ts`), where conditional writes and counters are
+   * decided; `undefined` when it is this node.
+   */
+  primaryOf(key: string): PeerAddress | undefined {
+    return this.#distribution.primaryOf(key);
   }
 
   /** Largest message the internal routes accept, bytes. */
@@ -288,7 +313,7 @@ export class Replicator {
       if (fresh) this.#lag.add(now - hlcPhysicalMs(record.version.hlc));
       if (this.#store.apply(record.key, record).applied) r.applied++;
     }
-    return this.#codec.encode([WIRE_FORMAT, batch.records.length]);
+    return this.#codec.encode([BASE_WIRE_FORMAT, batch.records.length]);
   }
 
   /**
@@ -334,6 +359,52 @@ export class Replicator {
     self: boolean,
   ): void {
     readRepair(this.#ctx, this.#log, { ...record, key }, peers, self);
+  }
+
+  /** Decodes a request with `decode`, counting a malformed one. */
+  #decode<T>(decode: () => T): T {
+    try {
+      return decode();
+    } catch (err) {
+      this.#received.malformed++;
+      throw err;
+    }
+  }
+
+  /**
+   * Answers a peer's `list` (`POST /internal/list`) with the node's `onList`; throws a
+   * `TypeError` when malformed, a {@link NotServedError} without `onList`.
+   */
+  list(body: Uint8Array): Uint8Array {
+    const r = this.#decode(() => decodeListRequest(this.#codec, body));
+    if (!this.#onList) throw new NotServedError(`Node ${this.#name} does not serve list`);
+    return encodeListAnswer(this.#codec, this.#onList(r.prefix, r.after, r.limit));
+  }
+
+  /**
+   * Carries out a peer's `purge` (`POST /internal/purge`) with the node's `onPurge`; rejects
+   * with a `TypeError` when malformed, a {@link NotServedError} without `onPurge`.
+   */
+  async purge(body: Uint8Array): Promise<Uint8Array> {
+    const request = this.#decode(() => decodePurgeRequest(this.#codec, body));
+    if (!this.#onPurge) throw new NotServedError(`Node ${this.#name} does not serve purge`);
+    return encodePurgeAnswer(this.#codec, await this.#onPurge(request));
+  }
+
+  /**
+   * A page of `peer`'s live keys (see `cluster_ops.ts`). Rejects with a `PeerRequestError` when
+   * the peer cannot be reached in time, a `TypeError` on a bad answer.
+   */
+  listFrom(peer: PeerAddress, request: ListRequest): Promise<ListAnswer> {
+    return requestList(this.#ctx, peer, request);
+  }
+
+  /**
+   * Has `peer` delete the entries `request` names; resolves with how many live ones it held.
+   * Rejects like {@link listFrom}.
+   */
+  purgeOn(peer: PeerAddress, request: ClusterPurgeRequest): Promise<number> {
+    return requestPurge(this.#ctx, peer, request);
   }
 
   /** Answers a digest exchange (`POST /internal/sync`); see `digest_sync.ts`. */

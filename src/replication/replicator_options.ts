@@ -6,11 +6,12 @@
  */
 
 import { DEFAULT_CONFIG } from "../config/mod.ts";
-import type { TtlStore } from "../store/mod.ts";
+import type { ListedRecord, TtlStore } from "../store/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import type { HybridLogicalClock } from "../util/hlc.ts";
 import type { Logger } from "../util/log.ts";
 import type { Random } from "../util/random.ts";
+import type { ClusterPurgeRequest } from "./cluster_ops.ts";
 import type { PartitionedStats } from "./partitioning.ts";
 import type { PeerSenderStats, SenderCounters } from "./peer_sender.ts";
 import type { RepairStats } from "./repair_scheduler.ts";
@@ -87,6 +88,21 @@ export interface ReplicatorOptions {
   random?: Random;
   /** @default silentLogger */
   logger?: Logger;
+  /**
+   * Answers a peer's `list` (`POST /internal/list`): at most `limit` of this node's live keys
+   * starting with `prefix`, after `after` (exclusive), ascending, and whether more follow.
+   * @default none (the route answers 501)
+   */
+  onList?(
+    prefix: string,
+    after: string | undefined,
+    limit: number,
+  ): { keys: ListedRecord[]; more: boolean };
+  /**
+   * Carries out a peer's `purge` (`POST /internal/purge`) on this node; resolves with how many
+   * live entries it deleted. @default none (the route answers 501)
+   */
+  onPurge?(request: ClusterPurgeRequest): Promise<number> | number;
 }
 
 /** Counters and gauges of replication, as `/stats` shows them under `replication`. */

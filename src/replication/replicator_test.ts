@@ -104,3 +104,35 @@ Deno.test("Replicator runs a round soon after a push/pull shows a differing dige
   assert.equal(a.replicator.stats().malformed, 1);
   c.close();
 });
+
+Deno.test("Replicator keeps metadata and tags on the fast path, in repairs, in joins and in reads", async () => {
+  const c = new ReplicatorCluster();
+  for (const n of ["a", "b"]) c.add(n);
+  c.connect();
+  const a = c.nodes.get("a")!;
+  const extras = { metadata: { owner: "ü", n: [1] }, tags: ["t1", "t2"] };
+  const write = (key: string) => {
+    const record = { value: "v", expiresAt: 0, version: a.hlc.version("a"), ...extras };
+    a.store.apply(key, record);
+    return record;
+  };
+  a.replicator.publish("fast", write("fast"));
+  await c.run(20);
+  const b = c.nodes.get("b")!;
+  assert.deepEqual(b.store.get("fast")?.metadata, extras.metadata);
+  assert.deepEqual(b.store.get("fast")?.tags, extras.tags);
+
+  write("repaired"); // never published: only anti-entropy brings it over
+  await a.replicator.antiEntropyWith("b");
+  assert.deepEqual(b.store.get("repaired")?.tags, extras.tags);
+
+  const joiner = c.join("j"); // copies the data set through sync answers
+  await c.run(3000);
+  for (const key of ["fast", "repaired"]) {
+    assert.deepEqual(joiner.store.get(key)?.metadata, extras.metadata, key);
+    assert.deepEqual(joiner.store.get(key)?.tags, extras.tags, key);
+  }
+  const read = await joiner.replicator.readFrom({ name: "a", host: "mem", httpPort: 1 }, "fast");
+  assert.deepEqual([read?.metadata, read?.tags], [extras.metadata, extras.tags]);
+  c.close();
+});

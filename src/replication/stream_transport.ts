@@ -124,7 +124,7 @@ class PeerStream {
 
 /** Options of {@link StreamReplicationTransport}. */
 export interface StreamReplicationTransportOptions {
-  /** Carries `sync` requests (and is closed with this transport). */
+  /** Carries `sync`, `list` and `purge` requests (and is closed with this transport). */
   inner: ReplicationTransport;
   /** Clock for deadlines. */
   clock: Clock;
@@ -167,7 +167,9 @@ export class StreamReplicationTransport implements ReplicationTransport {
     body: Uint8Array,
     timeoutMs: number,
   ): Promise<Uint8Array> {
-    if (route === "sync") return await this.#inner.request(peer, route, body, timeoutMs);
+    if (route !== "replicate" && route !== "read") {
+      return await this.#inner.request(peer, route, body, timeoutMs);
+    }
     if (this.#closed) throw new PeerRequestError("Cannot send: transport closed", 0, false);
     const stream = this.#stream(peer);
     const seq = route === "read" ? (stream.nextSeq() | READ_FRAME_FLAG) >>> 0 : stream.nextSeq();

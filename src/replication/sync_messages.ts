@@ -6,18 +6,23 @@
  * buckets in that range whose digests differ, up to a byte budget, and the bucket to continue
  * from. The same exchange serves periodic anti-entropy (one range, few differing buckets) and the
  * transfer of the whole data set to a node that joins or restarts empty (every bucket differs).
+ * The records travel as a `record_blob.ts` blob; the metadata and tags of those that have some
+ * follow it (format 2) as `[[recordIndex, metadataJson | nil, tags | nil], ...]`, by ascending
+ * index, so the blob's layout (and its decoding speed) is the same with or without them.
  *
  * @module
  */
 
 import type { KeyedRecord } from "../store/mod.ts";
 import {
+  BASE_WIRE_FORMAT,
   checkEnvelope,
   checkName,
   checkUint,
+  formatFor,
   type ReplicationCodec,
-  WIRE_FORMAT,
 } from "./codec.ts";
+import { decodeExtras, encodeExtras } from "./record_extras.ts";
 import { decodeRecordBlob, encodeRecordBlob } from "./record_blob.ts";
 
 /** The initiator's side of one sync exchange. */
@@ -82,7 +87,15 @@ function digestLanes(b: Uint8Array): Uint32Array {
 
 /** Encodes a sync request. */
 export function encodeSyncRequest(codec: ReplicationCodec, r: SyncRequest): Uint8Array {
-  const fields = [WIRE_FORMAT, r.from, r.buckets, r.lo, r.hi, digestBytes(r.digests), r.maxBytes];
+  const fields = [
+    BASE_WIRE_FORMAT,
+    r.from,
+    r.buckets,
+    r.lo,
+    r.hi,
+    digestBytes(r.digests),
+    r.maxBytes,
+  ];
   return codec.encode(r.only ? [...fields, r.only] : fields);
 }
 
@@ -126,7 +139,13 @@ export function encodeSyncResponse(codec: ReplicationCodec, r: SyncResponse): Ui
   }
   const blob = encodeRecordBlob(r.records, index);
   const digests = digestBytes(r.digests);
-  return codec.encode([WIRE_FORMAT, r.next, r.differing, digests, [...index.keys()], blob]);
+  const extras: unknown[] = [];
+  r.records.forEach((rec, i) => {
+    const e = encodeExtras(rec);
+    if (e) extras.push([i, ...e]);
+  });
+  const fields = [formatFor(extras.length > 0), r.next, r.differing, digests, [...index.keys()]];
+  return codec.encode(extras.length > 0 ? [...fields, blob, extras] : [...fields, blob]);
 }
 
 /** Decodes and validates a sync response for a request covering `lo..hi-1`. */
@@ -137,7 +156,9 @@ export function decodeSyncResponse(
   hi: number,
 ): SyncResponse {
   const what = "sync response";
-  const m = checkEnvelope(codec.decode(bytes, what), 6, what);
+  const decoded = codec.decode(bytes, what);
+  const withExtras = Array.isArray(decoded) && decoded.length === 7;
+  const m = checkEnvelope(decoded, withExtras ? 7 : 6, what, formatFor(withExtras));
   const next = checkUint(m[1], "next", what, hi);
   if (next <= lo) throw new TypeError(`Cannot decode ${what}: next must pass ${lo}: got ${next}`);
   const differing = m[2];
@@ -160,12 +181,32 @@ export function decodeSyncResponse(
     throw new TypeError(`Cannot decode ${what}: records not bytes`);
   }
   const records = decodeRecordBlob(m[5], names, codec.limits, what);
+  if (withExtras) decodeExtrasList(m[6], records, what);
   return { next, differing, digests: digestLanes(raw), records };
+}
+
+/** Sets the metadata and tags of a sync response's records from its extras list. */
+function decodeExtrasList(list: unknown, records: KeyedRecord[], what: string): void {
+  if (!Array.isArray(list)) throw new TypeError(`Cannot decode ${what}: extras not a list`);
+  let last = -1;
+  list.forEach((e, j) => {
+    if (!Array.isArray(e) || e.length !== 3) {
+      throw new TypeError(`Cannot decode ${what}: extras[${j}] must be [index, metadata, tags]`);
+    }
+    const i = e[0];
+    if (!Number.isSafeInteger(i) || i <= last || i >= records.length) {
+      throw new TypeError(
+        `Cannot decode ${what}: extras[${j}] index must ascend in 0..${records.length - 1}`,
+      );
+    }
+    last = i;
+    decodeExtras(e[1], e[2], `records[${i}]`, what, records[i]);
+  });
 }
 
 /** Encodes the push/pull state blob. */
 export function encodePushPullState(codec: ReplicationCodec, s: PushPullState): Uint8Array {
-  return codec.encode([WIRE_FORMAT, s.name, s.digest, s.ready]);
+  return codec.encode([BASE_WIRE_FORMAT, s.name, s.digest, s.ready]);
 }
 
 /** Decodes the push/pull state blob; throws a `TypeError` when malformed. */

@@ -13,7 +13,9 @@ import { VirtualClock } from "../util/clock.ts";
 import { HybridLogicalClock } from "../util/hlc.ts";
 import { SeededRandom } from "../util/random.ts";
 import { Replicator, SyncNotReadyError } from "./replicator.ts";
+import { NotServedError } from "./cluster_ops.ts";
 import type { AckRequirement } from "./write_acks.ts";
+import type { ReplicatorOptions } from "./replicator_options.ts";
 import {
   type PeerAddress,
   PeerRequestError,
@@ -29,6 +31,10 @@ export interface ReplicationEndpoint {
   answerSync(body: Uint8Array): Uint8Array;
   /** Handles `POST /internal/read`. */
   read(body: Uint8Array): Uint8Array;
+  /** Handles `POST /internal/list` (absent: answered 404). */
+  list?(body: Uint8Array): Uint8Array;
+  /** Handles `POST /internal/purge` (absent: answered 404). */
+  purge?(body: Uint8Array): Promise<Uint8Array>;
 }
 
 /** Which pairs of nodes cannot reach each other. */
@@ -90,7 +96,13 @@ export class MemoryReplicationNetwork {
   /** Which pairs are cut off. */
   readonly partition: Partition = new Partition();
   /** Requests delivered, by route. */
-  readonly delivered: Record<ReplicationRoute, number> = { replicate: 0, sync: 0, read: 0 };
+  readonly delivered: Record<ReplicationRoute, number> = {
+    replicate: 0,
+    sync: 0,
+    read: 0,
+    list: 0,
+    purge: 0,
+  };
   readonly #nodes = new Map<string, ReplicationEndpoint>();
 
   /** Makes `endpoint` reachable as `name` (replaces an earlier one: a restart). */
@@ -124,12 +136,26 @@ export class MemoryReplicationNetwork {
     }
     try {
       this.delivered[route]++;
-      if (route === "read") return target.read(body);
-      return route === "replicate" ? target.receiveBatch(body) : target.answerSync(body);
+      switch (route) {
+        case "replicate":
+          return target.receiveBatch(body);
+        case "sync":
+          return target.answerSync(body);
+        case "read":
+          return target.read(body);
+        case "list":
+          if (target.list) return target.list(body);
+          break;
+        case "purge":
+          if (target.purge) return await target.purge(body);
+          break;
+      }
     } catch (err) {
       if (err instanceof SyncNotReadyError) throw new PeerRequestError(err.message, 503, true);
+      if (err instanceof NotServedError) throw new PeerRequestError(err.message, 501, false);
       throw new PeerRequestError((err as Error).message, 400, false);
     }
+    throw new PeerRequestError(`${peer.name} has no route ${route}`, 404, false);
   }
 }
 
@@ -155,8 +181,15 @@ export class ReplicatorCluster {
   /** @param replicas copies per key (0 = every node holds everything) @param buckets digest buckets */
   constructor(readonly replicas = 0, readonly buckets = 64) {}
 
-  /** Adds a stopped node (it copies the data set from a peer first when `initialSync`). */
-  add(name: string, initialSync = false): ReplicatorNode {
+  /**
+   * Adds a stopped node (it copies the data set from a peer first when `initialSync`), serving
+   * `list` and `purge` with the callbacks in `ops`.
+   */
+  add(
+    name: string,
+    initialSync = false,
+    ops: Pick<ReplicatorOptions, "onList" | "onPurge"> = {},
+  ): ReplicatorNode {
     const store = new TtlStore({ clock: this.clock, digestBuckets: this.buckets });
     const hlc = new HybridLogicalClock(this.clock);
     const replicator = new Replicator({
@@ -170,6 +203,7 @@ export class ReplicatorCluster {
       settings: { antiEntropyIntervalMs: 1000, requestTimeoutMs: 500 },
       clock: this.clock,
       random: new SeededRandom(name.length),
+      ...ops,
     });
     this.net.register(name, replicator);
     const node = { replicator, store, hlc };

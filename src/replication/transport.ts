@@ -1,8 +1,7 @@
 /**
- * How replication messages reach a peer: {@link ReplicationTransport} (two request/response
- * calls) and its production implementation over HTTP/1.1 between nodes' API ports,
- * {@link HttpReplicationTransport}: `POST /internal/replicate` and `POST /internal/sync` with
- * msgpack bodies (over HTTPS, with the node's bearer token and signed with the gossip key when
+ * How replication messages reach a peer: {@link ReplicationTransport} (request/response calls
+ * to a {@link ReplicationRoute}) and its production implementation over HTTP/1.1 between nodes'
+ * API ports, {@link HttpReplicationTransport}: `POST /internal/{route}` with msgpack bodies (over HTTPS, with the node's bearer token and signed with the gossip key when
  * those are configured; see `peer_auth.ts`), over a connection pool the transport owns (kept
  * alive between requests, closed with the node), each request under a deadline on the injected
  * clock. Answers are read with a byte cap as they arrive (`fetch` decompresses, so a declared
@@ -26,14 +25,17 @@ export interface PeerAddress {
   httpPort: number;
 }
 
-/** Which internal route a request goes to. */
-export type ReplicationRoute = "replicate" | "sync" | "read";
+/**
+ * Which internal route a request goes to: batches, digest exchanges, reads of one key, and the
+ * cluster-wide `list` and `purge` (`cluster_ops.ts`).
+ */
+export type ReplicationRoute = "replicate" | "sync" | "read" | "list" | "purge";
 
 /** A request to a peer failed. */
 export class PeerRequestError extends Error {
   /**
    * @param status HTTP status when the peer answered (0 when it did not)
-   * @param retryable whether the same request may succeed later (network errors, 5xx)
+   * @param retryable whether the same request may succeed later (network errors, 5xx but 501)
    */
   constructor(message: string, readonly status: number, readonly retryable: boolean) {
     super(message);
@@ -150,7 +152,7 @@ export class HttpReplicationTransport implements ReplicationTransport {
         throw new PeerRequestError(
           `${peer.name} answered ${res.status} on /internal/${route}: ${text}`,
           res.status,
-          res.status >= 500,
+          res.status >= 500 && res.status !== 501, // 501: the peer does not serve the route
         );
       }
       const answerSignature = res.headers.get(SIGNATURE_HEADER);

@@ -150,7 +150,10 @@ export interface ChangeEvent {
   version: EntryVersion;
 }
 
-/** The node-to-node routes (`POST /internal/replicate`, `/internal/sync`, `/internal/read`). */
+/**
+ * The node-to-node routes (`POST /internal/replicate`, `/internal/sync`, `/internal/read`,
+ * `/internal/list`, `/internal/purge`).
+ */
 export interface ReplicationEndpoints {
   /** Largest body accepted, bytes. */
   readonly maxMessageBytes: number;
@@ -160,6 +163,16 @@ export interface ReplicationEndpoints {
   answerSync(body: Uint8Array): Uint8Array;
   /** Answers a read of one key from this node's store; throws `TypeError` if malformed. */
   read(body: Uint8Array): Uint8Array;
+  /**
+   * Answers a page of this node's live keys (a cluster-wide listing); throws `TypeError`
+   * (malformed) or `NotServedError`.
+   */
+  list(body: Uint8Array): Uint8Array;
+  /**
+   * Deletes the entries a peer's purge names on this node and answers how many were live;
+   * rejects with `TypeError` (malformed) or `NotServedError`.
+   */
+  purge(body: Uint8Array): Promise<Uint8Array>;
 }
 
 /** Counters of requests passed to a key's owners (partitioned mode). */

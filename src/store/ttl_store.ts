@@ -47,9 +47,13 @@ import {
 } from "./_slot_table.ts";
 import { checkRecord, resolveSettings, type StoreSettings } from "./_validate.ts";
 import { entrySize } from "./entry_size.ts";
+import { EntryExtras, type Extras, extrasOf, extrasSize } from "./_extras.ts";
 import type {
   ApplyResult,
   KeyedRecord,
+  ListedRecord,
+  ListOptions,
+  StoreChange,
   StoredEntry,
   StoreRecord,
   StoreStats,
@@ -72,6 +76,8 @@ export class TtlStore {
   readonly #tombstoneTtlMs: number;
   readonly #seed: number;
   readonly #names = new NodeNames();
+  readonly #extras = new EntryExtras();
+  readonly #listeners = new Set<(change: StoreChange) => void>();
   // Set by clear(), which the constructor calls.
   #table!: SlotTable;
   #index!: KeyIndex;
@@ -141,7 +147,8 @@ export class TtlStore {
       return { applied: false, reason: "stale" };
     }
     const live = value !== null && (expiresAt === 0 || expiresAt > now);
-    const size = entrySize(key, live ? value : null);
+    const extras = live ? extrasOf(record) : undefined;
+    const size = entrySize(key, live ? value : null) + extrasSize(extras);
     if (live && this.#maxBytes > 0 && size > this.#maxBytes) {
       const error = new RangeError(
         `Cannot store entry: size must be at most maxBytes (${this.#maxBytes}): received ${size}`,
@@ -149,8 +156,16 @@ export class TtlStore {
       return { applied: false, reason: "too-large", error };
     }
     const replaced = s === NIL ? undefined : this.#recordAt(s);
+    if (this.#listeners.size > 0) {
+      this.#emit({
+        kind: live ? "put" : value === null ? "delete" : "expire",
+        key,
+        version,
+        local,
+      });
+    }
     if (live) {
-      this.#write(s, key, hash, owned(value), expiresAt, version, size, local);
+      this.#write(s, key, hash, owned(value), expiresAt, version, size, local, extras);
       return { applied: true, reason: "stored", replaced };
     }
     const deadline = Math.max(expiresAt, hlcPhysicalMs(version.hlc) + this.#tombstoneTtlMs);
@@ -158,7 +173,7 @@ export class TtlStore {
       if (s !== NIL) this.#remove(s);
       return { applied: true, reason: "discarded", replaced };
     }
-    this.#write(s, key, hash, null, expiresAt, version, size, local);
+    this.#write(s, key, hash, null, expiresAt, version, size, local, undefined);
     return { applied: true, reason: "tombstoned", replaced };
   }
 
@@ -171,12 +186,59 @@ export class TtlStore {
   clear(): void {
     const { initialCapacity, evictionPolicy, digestBuckets } = this.#settings;
     this.#names.clear();
+    this.#extras.reset();
     this.#table = new SlotTable(initialCapacity);
     this.#index = new KeyIndex(this.#table, initialCapacity);
     this.#queue = new EvictionQueue(this.#table, evictionPolicy);
     this.#digests = new BucketDigests(this.#table, digestBuckets);
     this.#bytes = 0;
     this.#cursor = 0;
+  }
+
+  /**
+   * Live, non-local entries in key order (UTF-16 code units): those starting with `prefix` and
+   * after `after`, at most `limit`. Scans the whole table (cost in docs/benchmarks.md).
+   */
+  list(options: ListOptions): ListedRecord[] {
+    const { prefix = "", after, limit } = options;
+    const t = this.#table;
+    const now = this.#clock.now();
+    const found: number[] = [];
+    for (let s = 0; s < t.highWater; s++) {
+      const flags = t.flags[s];
+      if ((flags & FLAG_USED) === 0 || (flags & (FLAG_TOMBSTONE | FLAG_LOCAL)) !== 0) continue;
+      const e = t.expiresAt[s];
+      if (e !== 0 && e <= now) continue;
+      const key = t.keys[s]!;
+      if (!key.startsWith(prefix) || (after !== undefined && key <= after)) continue;
+      found.push(s);
+    }
+    const keyOf = (s: number) => t.keys[s]!;
+    found.sort((a, b) => keyOf(a) < keyOf(b) ? -1 : 1);
+    return found.slice(0, limit).map((s) => {
+      const out: ListedRecord = { key: keyOf(s), expiresAt: t.expiresAt[s] };
+      const metadata = this.#extras.get(s)?.metadata;
+      if (metadata !== undefined) out.metadata = metadata;
+      return out;
+    });
+  }
+
+  /** Keys of the entries carrying any of `tags` (each once). */
+  keysWithTags(tags: Iterable<string>): string[] {
+    return this.#extras.keysWithTags(tags);
+  }
+
+  /**
+   * Calls `listener` for every write and delete applied from now on and every live entry found
+   * expired (not for evictions or hand-offs); returns the function that stops it.
+   */
+  onChange(listener: (change: StoreChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(change: StoreChange): void {
+    for (const listener of this.#listeners) listener(change);
   }
 
   /** Number of live entries (expired ones not yet reclaimed included). */
@@ -375,6 +437,15 @@ export class TtlStore {
       return false;
     }
     this.#expirations++;
+    if (this.#listeners.size > 0) {
+      const version = { hlc: t.hlc[s], node: this.#names.names[t.node[s]] };
+      this.#emit({
+        kind: "expire",
+        key: t.keys[s]!,
+        version,
+        local: (t.flags[s] & FLAG_LOCAL) !== 0,
+      });
+    }
     const supersedes = (t.flags[s] & FLAG_SUPERSEDES) !== 0;
     if (!keepTombstone || !supersedes || hlcPhysicalMs(t.hlc[s]) + this.#tombstoneTtlMs <= now) {
       this.#remove(s);
@@ -384,7 +455,7 @@ export class TtlStore {
     const version = { hlc: t.hlc[s], node: this.#names.names[t.node[s]] };
     const local = (t.flags[s] & FLAG_LOCAL) !== 0;
     const size = entrySize(key, null);
-    this.#write(s, key, t.hash[s], null, t.expiresAt[s], version, size, local);
+    this.#write(s, key, t.hash[s], null, t.expiresAt[s], version, size, local, undefined);
     return true;
   }
 
@@ -403,6 +474,9 @@ export class TtlStore {
       version: { hlc: t.hlc[s], node: this.#names.names[t.node[s]] },
     };
     if ((t.flags[s] & FLAG_LOCAL) !== 0) record.local = true;
+    const extras = this.#extras.get(s);
+    if (extras?.metadata !== undefined) record.metadata = extras.metadata;
+    if (extras?.tags !== undefined) record.tags = extras.tags;
     return record;
   }
 
@@ -416,6 +490,7 @@ export class TtlStore {
     version: Version,
     size: number,
     local: boolean,
+    extras: Extras | undefined,
   ): void {
     const t = this.#table, names = this.#names, queue = this.#queue;
     const id = names.acquire(version.node);
@@ -451,6 +526,7 @@ export class TtlStore {
     t.hlc[s] = version.hlc;
     t.node[s] = id;
     t.size[s] = size;
+    this.#extras.set(s, key, extras);
     this.#bytes += size;
     this.#enforceBudget(s);
   }
@@ -476,6 +552,7 @@ export class TtlStore {
 
   #remove(s: number): void {
     const t = this.#table, names = this.#names;
+    this.#extras.clear(s, t.keys[s]!);
     const id = t.node[s];
     if ((t.flags[s] & FLAG_LOCAL) === 0) {
       this.#digests.remove(s, t.hlc[s], names.lane1[id], names.lane2[id]);

@@ -10,6 +10,7 @@
  */
 
 import { type Clock, systemClock, type TimerId } from "../util/clock.ts";
+import { listenError } from "../util/listen_error.ts";
 import { DenoStreamConn } from "./deno_stream_conn.ts";
 import { consoleLogger, type TransportLogger } from "./logger.ts";
 import { createTransportStats, type TransportStats } from "./stats.ts";
@@ -102,15 +103,27 @@ export class DenoTransport implements Transport {
     checkInteger("port", port, 0, 65535);
     checkInteger("maxPacketSize", maxPacketSize, 1, 65536);
     checkInteger("bindAttempts", attempts, 1, 1000);
+    if (typeof Deno.listenDatagram !== "function") {
+      throw new TypeError(
+        `Cannot listen for gossip (UDP) on ${hostname}:${port}: Deno.listenDatagram is unstable: run with --unstable-net (or "unstable": ["net"] in deno.json)`,
+      );
+    }
     for (let attempt = 1;; attempt++) {
       // TCP first: with port 0 the kernel picks a port free for TCP, then UDP must follow it.
-      const tcp = Deno.listen({ hostname, port, transport: "tcp" });
+      let tcp: Deno.TcpListener;
+      try {
+        tcp = Deno.listen({ hostname, port, transport: "tcp" });
+      } catch (error) {
+        throw listenError("gossip (TCP)", hostname, port, error);
+      }
       try {
         const udp = Deno.listenDatagram({ hostname, port: tcp.addr.port, transport: "udp" });
         return new DenoTransport(udp, tcp, options);
       } catch (error) {
         tcp.close();
-        if (!(error instanceof Deno.errors.AddrInUse) || attempt >= attempts) throw error;
+        if (!(error instanceof Deno.errors.AddrInUse) || attempt >= attempts) {
+          throw listenError("gossip (UDP)", hostname, tcp.addr.port, error);
+        }
       }
     }
   }

@@ -29,9 +29,12 @@ const binary = built.path ?? "";
 const config = localConfig({ probeInterval: 400, probeTimeout: 150 });
 const DENO_ENV = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
 const GO_ARGS = ["-profile", "local", "-probe-interval", "400ms", "-probe-timeout", "150ms"];
-/** Log lines that would mean the two implementations disagree. */
+/**
+ * Log lines that would mean the two implementations disagree (a protocol "version" complaint,
+ * not the `version=` field of the node's start line).
+ */
 const COMPLAINTS =
-  /conflict|Failed push\/pull|version|Failed to decode|checksum|Unknown message type/i;
+  /conflict|Failed push\/pull|version(?!=)|Failed to decode|checksum|Unknown message type/i;
 
 async function startGo(
   name: string,
