@@ -64,7 +64,8 @@ Deno.test("every path in /openapi.json is served", async () => {
   await using node = await NodeProcess.start();
   const doc = await (await fetch(node.url("/openapi.json"))).json();
   assert.equal(doc.openapi, "3.1.0");
-  for (const path of Object.keys(doc.paths)) {
+  for (const [path, item] of Object.entries<Record<string, unknown>>(doc.paths)) {
+    if (!item.get || path.startsWith("/internal/")) continue; // GETs for clients only
     const url = node.url(path.replace("{key}", "some-key"));
     const res = await fetch(url);
     await res.body?.cancel();

@@ -1,6 +1,7 @@
 /**
- * The Hono app of the API: the contract's routes (`/cache/{key}` GET/HEAD/PUT/DELETE, the compat
- * `/cache/members`, `/cluster/members`, `/cluster/ring`, `/stats`, `/healthz`, `/readyz`,
+ * The Hono app of the API: the contract's routes (`/cache/{key}` GET/HEAD/PUT/DELETE,
+ * `/cache/{key}/incr`, `GET`/`DELETE /cache` (list, flush), `/batch`, `/purge`, `/watch`, the
+ * compat `/cache/members`, `/cluster/members`, `/cluster/ring`, `/stats`, `/healthz`, `/readyz`,
  * `/metrics`, `/openapi.json`, the dashboard) and the internal routes (`internal_routes.ts`).
  * Everything is validated before the {@link CacheService} is called, and failures become statuses
  * in one place (`errors.ts`). With a {@link BearerAuth} (`AUTH_TOKEN`), every route but the
@@ -24,8 +25,15 @@ import { errorResponse, jsonError } from "./errors.ts";
 import { CacheRoutes } from "./cache_routes.ts";
 import { keyFromUrl, wantsMeta } from "./request.ts";
 import { mountInternalRoutes } from "./internal_routes.ts";
+import { flush, listKeys, purge } from "./kv_routes.ts";
+import { runBatch } from "./batch.ts";
+import { type WatchLimits, watchResponse } from "./watch.ts";
 
 const ALLOW_KEY = "GET, HEAD, PUT, DELETE";
+
+function notAllowed(method: string, path: string, allow: string): Response {
+  return jsonError(405, `Method ${method} not allowed on ${path}`, { allow });
+}
 
 function compatMember(m: MemberView) {
   return { name: m.name, addr: `${m.addr}:${m.port}`, port: m.port, http_port: m.httpPort };
@@ -67,6 +75,8 @@ export interface AppOptions {
    * @default see `internal_stream.ts`
    */
   streamLimits?: StreamLimits;
+  /** Queue limits and heartbeat of `GET /watch` streams. @default see `watch.ts` */
+  watchLimits?: WatchLimits;
 }
 
 /** Builds the Hono app for `service`. */
@@ -150,13 +160,22 @@ export function buildApp(service: CacheService, options: AppOptions, routes: Cac
   });
   app.put("/cache/:key", (c) => routes.put(c.req.raw, c.req.url, keyFromUrl(c.req.url, maxKey)));
   app.delete("/cache/:key", (c) => routes.delete(c.req.raw, keyFromUrl(c.req.url, maxKey)));
-  app.all(
-    "/cache/:key",
-    (c) =>
-      jsonError(405, `Method ${c.req.method} not allowed on /cache/{key}`, { allow: ALLOW_KEY }),
+  app.all("/cache/:key", (c) => notAllowed(c.req.method, "/cache/{key}", ALLOW_KEY));
+  app.post(
+    "/cache/:key/incr",
+    (c) => routes.incr(c.req.raw, keyFromUrl(c.req.url, maxKey, "/incr")),
   );
+  app.all("/cache/:key/incr", (c) => notAllowed(c.req.method, "/cache/{key}/incr", "POST"));
   app.all("/cache/", () => jsonError(400, "Invalid key: empty"));
+  app.get("/cache", (c) => listKeys(service, c.req.url));
+  app.delete("/cache", (c) => flush(service, c.req.raw));
   app.all("/cache", () => jsonError(400, "Invalid key: empty"));
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 0;
+  app.post("/batch", (c) => runBatch(service, routes, c.req.raw, bodyTimeoutMs));
+  app.all("/batch", (c) => notAllowed(c.req.method, "/batch", "POST"));
+  app.post("/purge", (c) => purge(service, c.req.raw, bodyTimeoutMs));
+  app.all("/purge", (c) => notAllowed(c.req.method, "/purge", "POST"));
+  app.get("/watch", (c) => watchResponse(service, c.req.url, options.watchLimits));
 
   mountInternalRoutes(app, service, {
     peerAuth: options.peerAuth,

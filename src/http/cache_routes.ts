@@ -1,24 +1,30 @@
 /**
- * The semantics of `/cache/{key}` (GET/HEAD/PUT/DELETE), in one place that the fast path and
- * the Hono routes both call: validation before anything is stored, the answer's headers, and,
- * in partitioned mode, passing the request to the key's owners (`forward.ts`). The owners of a
- * key are looked up once per request and handed down to the node with the write.
+ * The semantics of `/cache/{key}` (GET/HEAD/PUT/DELETE, and `POST /cache/{key}/incr`), in one
+ * place that the fast path, the Hono routes and `POST /batch` all call: validation before
+ * anything is stored, conditional requests (`If-None-Match` on reads → 304; `If-Match`,
+ * `If-None-Match: *` on writes, decided by the key's primary owner → 412), the answer's headers,
+ * and, in partitioned mode, passing the request to the key's owners (`forward.ts`). The owners
+ * of a key are looked up once per request and handed down to the node with the write.
  *
  * @module
  */
 
-import type { CacheEntryView, CacheService } from "../service/mod.ts";
+import { type CacheEntryView, type CacheService, etagOf } from "../service/mod.ts";
+import { asObject, checkFields, metadataHeader } from "./entry_fields.ts";
+import { HttpError, jsonResponse } from "./errors.ts";
 import { RequestForwarder } from "./forward.ts";
-import { JSON_ENVELOPE_BYTES, readBodyLimited, readPutRequest } from "./put_body.ts";
-import { writeOptions } from "./request.ts";
+import {
+  JSON_ENVELOPE_BYTES,
+  readBodyLimited,
+  readPutRequest,
+  ttlFromSeconds,
+} from "./put_body.ts";
+import { checkWritableKey, type HttpWriteOptions, noneMatchHits, writeOptions } from "./request.ts";
 
 const TEXT = "text/plain; charset=utf-8";
 const TEXT_HEADERS = { "content-type": TEXT };
-
-/** The entity tag of a version, as `ETag` shows it. */
-export function etag(version: { hlc: number; node: string }): string {
-  return `"${version.hlc.toString(36)}-${encodeURIComponent(version.node)}"`;
-}
+/** Largest body of `POST /cache/{key}/incr`. */
+const INCR_BODY_BYTES = 1024;
 
 /** The `/cache/{key}` handlers of one service; see the module doc. */
 export class CacheRoutes {
@@ -38,37 +44,73 @@ export class CacheRoutes {
    * `withMeta` (HEAD, or GET with `X-Cache-Meta: true`): every header beyond content-type has
    * a measurable cost in Deno's Response on a plain hit (see docs/benchmarks.md).
    */
-  entryResponse(entry: CacheEntryView | undefined, withMeta: boolean): Response {
+  entryResponse(
+    entry: CacheEntryView | undefined,
+    withMeta: boolean,
+    ifNoneMatch: string | null = null,
+  ): Response {
     if (entry === undefined) {
       return new Response("Not Found", { status: 404, headers: TEXT_HEADERS });
+    }
+    if (ifNoneMatch !== null) {
+      const tag = etagOf(entry.version);
+      if (noneMatchHits(ifNoneMatch, tag)) {
+        return new Response(null, { status: 304, headers: { etag: tag } });
+      }
     }
     const type = typeof entry.value === "string" ? TEXT : "application/octet-stream";
     if (!withMeta) {
       return new Response(entry.value as BodyInit, { headers: { "content-type": type } });
     }
-    const headers: Record<string, string> = { "content-type": type, etag: etag(entry.version) };
+    const headers: Record<string, string> = { "content-type": type, etag: etagOf(entry.version) };
     if (entry.expiresAt > 0) {
       headers["x-ttl-ms"] = String(Math.max(0, entry.expiresAt - this.#service.now()));
+    }
+    if (entry.metadata !== undefined) headers["x-cache-metadata"] = metadataHeader(entry.metadata);
+    if (entry.tags !== undefined && entry.tags.length > 0) {
+      headers["cache-tag"] = entry.tags.join(",");
     }
     return new Response(entry.value as BodyInit, { status: 200, headers });
   }
 
-  /** `GET`/`HEAD /cache/{key}`: from this node, or (partitioned mode) from the key's owners. */
+  /**
+   * `GET`/`HEAD /cache/{key}`: from this node, or (partitioned mode) from the key's owners;
+   * 304 when `If-None-Match` names the current version.
+   */
   read(req: Request, key: string, withMeta: boolean): Response | Promise<Response> {
     const service = this.#service;
     const forwarder = this.#forwarder;
+    const ifNoneMatch = req.headers.get("if-none-match");
     const owners = forwarder?.route(req, key);
-    if (!owners) return this.entryResponse(service.get(key), withMeta);
+    if (!owners) return this.entryResponse(service.get(key), withMeta, ifNoneMatch);
     return forwarder!.read(
       key,
       owners,
       () => service.get(key),
-      (entry) => this.entryResponse(entry, withMeta),
+      (entry) => this.entryResponse(entry, withMeta, ifNoneMatch),
     );
+  }
+
+  /**
+   * `If-Match: *`: the key must hold a live entry here, and the write is then conditional on
+   * the version seen (so it still fails if the key changes meanwhile); else 412.
+   */
+  #resolveExists(key: string, options: HttpWriteOptions): HttpWriteOptions {
+    if (!options.ifExists) return options;
+    const { ifExists: _, ...rest } = options;
+    const current = this.#service.get(key);
+    if (current === undefined) {
+      throw new HttpError(
+        412,
+        `Precondition failed: If-Match: * but ${JSON.stringify(key)} is missing`,
+      );
+    }
+    return { ...rest, ifMatch: current.version };
   }
 
   /** Validates and applies `PUT /cache/{key}` (or passes it to the key's owners). */
   async put(req: Request, url: string, key: string): Promise<Response> {
+    checkWritableKey(key);
     const service = this.#service;
     const options = writeOptions(req);
     const forwarder = this.#forwarder;
@@ -85,7 +127,8 @@ export class CacheRoutes {
       return forwarder!.write(req, owners, body);
     }
     const put = await readPutRequest(req, url, service.limits, this.#bodyTimeoutMs);
-    await service.set(key, put.value, { ...options, ttlMs: put.ttlMs, owners });
+    const { value, ...fields } = put;
+    await service.set(key, value, { ...this.#resolveExists(key, options), ...fields, owners });
     return new Response("OK", { headers: TEXT_HEADERS });
   }
 
@@ -95,7 +138,48 @@ export class CacheRoutes {
     const forwarder = this.#forwarder;
     const owners = forwarder?.route(req, key);
     if (owners && !owners.self) return forwarder!.write(req, owners, undefined);
-    await this.#service.delete(key, { ...options, owners });
+    await this.#service.delete(key, { ...this.#resolveExists(key, options), owners });
     return new Response("OK", { status: 200, headers: TEXT_HEADERS });
+  }
+
+  /**
+   * `POST /cache/{key}/incr` with an optional JSON body `{"by": <integer>, "ttl": <seconds>}`:
+   * the service decides on the key's primary owner (so it is never forwarded from here).
+   */
+  async incr(req: Request, key: string): Promise<Response> {
+    checkWritableKey(key);
+    const { acks, forwarded } = writeOptions(req);
+    const body = await readBodyLimited(req, INCR_BODY_BYTES, this.#bodyTimeoutMs);
+    let by = 1;
+    let ttlMs: number | undefined;
+    if (body.byteLength > 0) {
+      const type = (req.headers.get("content-type") ?? "").split(";", 1)[0].trim().toLowerCase();
+      if (type !== "application/json") {
+        throw new HttpError(
+          415,
+          `Unsupported Content-Type ${JSON.stringify(type)}: expected application/json`,
+        );
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(new TextDecoder().decode(body));
+      } catch (e) {
+        throw new HttpError(400, `Malformed JSON body: ${(e as Error).message}`);
+      }
+      const doc = asObject(parsed, "JSON body");
+      checkFields(doc, ["by", "ttl"], "the JSON body");
+      if (doc.by !== undefined) {
+        if (typeof doc.by !== "number" || !Number.isSafeInteger(doc.by)) {
+          throw new HttpError(
+            400,
+            `Invalid "by" ${JSON.stringify(doc.by)}: expected a safe integer`,
+          );
+        }
+        by = doc.by;
+      }
+      if (doc.ttl !== undefined) ttlMs = ttlFromSeconds(doc.ttl);
+    }
+    const value = await this.#service.incr(key, { by, ttlMs, acks, forwarded });
+    return jsonResponse({ value });
   }
 }

@@ -33,9 +33,21 @@ export function jsonError(status: number, message: string, headers?: HeadersInit
   });
 }
 
+/** A JSON answer: `doc` with `status` (200 unless given). */
+export function jsonResponse(doc: unknown, status = 200): Response {
+  return new Response(JSON.stringify(doc), { status, headers: { "content-type": JSON_TYPE } });
+}
+
 /** Maps any failure to its status and a JSON error (the one place that does). */
 export function errorResponse(err: unknown): Response {
   if (err instanceof HttpError) return jsonError(err.status, err.message);
+  if (err instanceof InvalidInputError) return jsonError(err.status, err.message);
+  if (err instanceof PreconditionFailedError) return jsonError(412, err.message);
+  if (err instanceof NotACounterError) return jsonError(409, err.message);
+  if (err instanceof NotEnoughReplicasError) {
+    // Refused before anything is written: waiting could only end in a 504.
+    return jsonResponse({ error: err.message, required: err.required, live: err.live }, 503);
+  }
   if (err instanceof WriteAcksError) {
     // The write stays applied here and keeps replicating; only the confirmation is missing.
     return new Response(

@@ -27,9 +27,24 @@ import { HttpError } from "./errors.ts";
 export const FORWARDED_HEADER = "x-cache-forwarded";
 
 // Request headers that travel with a forwarded request (auth is added by the peer client).
-const PASSED_REQUEST_HEADERS = ["content-type", "x-write-acks", "x-cache-meta"];
+const PASSED_REQUEST_HEADERS = [
+  "content-type",
+  "x-write-acks",
+  "x-cache-meta",
+  "if-match",
+  "if-none-match",
+  "cache-tag",
+  "x-cache-metadata",
+];
 // Answer headers relayed to the client.
-const PASSED_RESPONSE_HEADERS = ["content-type", "etag", "x-ttl-ms", "retry-after"];
+const PASSED_RESPONSE_HEADERS = [
+  "content-type",
+  "etag",
+  "x-ttl-ms",
+  "retry-after",
+  "x-cache-metadata",
+  "cache-tag",
+];
 
 /** Forwards key requests to their owners; see the module doc. */
 export class RequestForwarder {
@@ -57,12 +72,12 @@ export class RequestForwarder {
    * owner's until one has it; `respond` makes the answer (a miss when no owner has the key).
    * Nobody reachable → 503.
    */
-  async read(
+  async read<T>(
     key: string,
     owners: KeyOwners,
     local: () => CacheEntryView | undefined,
-    respond: (entry: CacheEntryView | undefined) => Response,
-  ): Promise<Response> {
+    respond: (entry: CacheEntryView | undefined) => T,
+  ): Promise<T> {
     let missed = owners.self;
     if (owners.self) {
       const own = local();

@@ -1,14 +1,16 @@
 /**
- * The fast path answers like the Hono app: a table of plain `GET` and `PUT /cache/{key}`
- * requests, without and with a bearer token (missing, wrong, right), each run through
+ * The fast path answers like the Hono app: a table of `GET` and `PUT /cache/{key}` requests
+ * (plain, conditional, with metadata and tags, strict input), without and with a bearer token (missing, wrong, right), each run through
  * `createHandler` (fast path) and through the Hono app alone against identical fresh nodes; the
  * status, every header, the body bytes and the node's store afterwards must be equal. Each
  * request is also given to `fastPath` directly, which must answer it (not pass it on), so the
  * comparison is never Hono against itself.
+ *
+ * Over 400 lines: the table is the test, and reads best as one list.
  */
 
 import assert from "node:assert/strict";
-import type { CacheService } from "../service/mod.ts";
+import { type CacheService, etagOf } from "../service/mod.ts";
 import { createApp } from "./app.ts";
 import { BearerAuth } from "./auth.ts";
 import { CacheRoutes } from "./cache_routes.ts";
@@ -29,6 +31,8 @@ interface Case {
 }
 
 const TEXT = { "content-type": "text/plain" };
+/** Stands for the current entity tag of key `k` in a header (filled in per run). */
+const ETAG_K = "<etag of k>";
 const JSON_BODY = { "content-type": "application/json" };
 const OCTET = { "content-type": "application/octet-stream" };
 
@@ -135,6 +139,143 @@ const CASES: Case[] = [
   { name: "PUT without a type", method: "PUT", path: "/cache/k", body: "v" },
   { name: "PUT malformed %", method: "PUT", path: "/cache/%zz", headers: TEXT, body: "v" },
   { name: "PUT key too long", method: "PUT", path: "/cache/123456789", headers: TEXT, body: "v" },
+  // Issue 17: conditional requests, metadata, tags, strict input.
+  {
+    name: "GET If-None-Match current",
+    method: "GET",
+    path: "/cache/k",
+    headers: { "if-none-match": ETAG_K },
+  },
+  {
+    name: "GET If-None-Match *",
+    method: "GET",
+    path: "/cache/k",
+    headers: { "if-none-match": "*" },
+  },
+  {
+    name: "GET If-None-Match other",
+    method: "GET",
+    path: "/cache/k",
+    headers: { "if-none-match": `"1-x"` },
+  },
+  {
+    name: "GET If-None-Match miss",
+    method: "GET",
+    path: "/cache/nope",
+    headers: { "if-none-match": "*" },
+  },
+  {
+    name: "PUT If-Match current",
+    method: "PUT",
+    path: "/cache/k",
+    headers: { ...TEXT, "if-match": ETAG_K },
+    body: "c",
+  },
+  {
+    name: "PUT If-Match stale",
+    method: "PUT",
+    path: "/cache/k",
+    headers: { ...TEXT, "if-match": `"1-x"` },
+    body: "c",
+  },
+  {
+    name: "PUT If-Match not ours",
+    method: "PUT",
+    path: "/cache/k",
+    headers: { ...TEXT, "if-match": `"nope"` },
+    body: "c",
+  },
+  {
+    name: "PUT If-Match *",
+    method: "PUT",
+    path: "/cache/k",
+    headers: { ...TEXT, "if-match": "*" },
+    body: "c",
+  },
+  {
+    name: "PUT If-Match * of a miss",
+    method: "PUT",
+    path: "/cache/new",
+    headers: { ...TEXT, "if-match": "*" },
+    body: "c",
+  },
+  {
+    name: "PUT If-None-Match *",
+    method: "PUT",
+    path: "/cache/k",
+    headers: { ...TEXT, "if-none-match": "*" },
+    body: "c",
+  },
+  {
+    name: "PUT If-None-Match tag",
+    method: "PUT",
+    path: "/cache/k",
+    headers: { ...TEXT, "if-none-match": ETAG_K },
+    body: "c",
+  },
+  {
+    name: "PUT JSON metadata and tags",
+    method: "PUT",
+    path: "/cache/m",
+    headers: JSON_BODY,
+    body: `{"value":"v","metadata":{"a":1},"tags":["t"]}`,
+  },
+  {
+    name: "PUT JSON metadata too large",
+    method: "PUT",
+    path: "/cache/m",
+    headers: JSON_BODY,
+    body: JSON.stringify({ value: "v", metadata: { a: "x".repeat(1100) } }),
+  },
+  {
+    name: "PUT Cache-Tag",
+    method: "PUT",
+    path: "/cache/m",
+    headers: { ...TEXT, "cache-tag": "a,b" },
+    body: "v",
+  },
+  {
+    name: "PUT X-Cache-Metadata",
+    method: "PUT",
+    path: "/cache/m",
+    headers: { ...OCTET, "x-cache-metadata": `{"b":2}` },
+    body: "v",
+  },
+  {
+    name: "PUT JSON unknown field",
+    method: "PUT",
+    path: "/cache/k",
+    headers: JSON_BODY,
+    body: `{"value":"x","expire":10}`,
+  },
+  {
+    name: "PUT JSON with ?ttl=",
+    method: "PUT",
+    path: "/cache/k?ttl=3",
+    headers: JSON_BODY,
+    body: `{"value":"x"}`,
+  },
+  {
+    name: "PUT JSON TTL twice",
+    method: "PUT",
+    path: "/cache/k?ttl=3",
+    headers: JSON_BODY,
+    body: `{"value":"x","ttl":1}`,
+  },
+  {
+    name: "PUT JSON bad ?ttl=",
+    method: "PUT",
+    path: "/cache/k?ttl=abc",
+    headers: JSON_BODY,
+    body: `{"value":"x"}`,
+  },
+  {
+    name: "PUT JSON base64",
+    method: "PUT",
+    path: "/cache/k",
+    headers: JSON_BODY,
+    body: `{"value":"AAE=","encoding":"base64"}`,
+  },
 ];
 
 /** How a run authenticates: no `BearerAuth` at all, or one with the token missing/wrong/right. */
@@ -145,13 +286,19 @@ const AUTH_MODES: [string, BearerAuth | undefined, Record<string, string>][] = [
   ["token right", new BearerAuth({ token: TOKEN }), { authorization: `Bearer ${TOKEN}` }],
 ];
 
-function requestOf(c: Case, auth: Record<string, string>): Request {
+function requestOf(c: Case, auth: Record<string, string>, etagK = ""): Request {
+  const headers = Object.fromEntries(
+    Object.entries(c.headers ?? {}).map(([k, v]) => [k, v === ETAG_K ? etagK : v]),
+  );
   return new Request(`http://node${c.path}`, {
     method: c.method,
-    headers: { ...c.headers, ...auth },
+    headers: { ...headers, ...auth },
     body: c.body,
   });
 }
+
+/** The entity tag of `k` on a seeded node (the same on every one: same writes, same times). */
+const etagK = (t: TestNode) => etagOf(t.node.get("k")!.version);
 
 /** A fresh node holding the same entries, written at the same virtual times, as every other. */
 async function seededNode(): Promise<TestNode> {
@@ -188,8 +335,10 @@ Deno.test("the fast path answers every request of the table like the Hono app", 
       const label = `${c.name} (${mode})`;
       await using fast = await seededNode();
       await using hono = await seededNode();
-      const viaHandler = await createHandler(fast.node, { auth })(requestOf(c, authHeaders));
-      const viaApp = await createApp(hono.node, { auth }).fetch(requestOf(c, authHeaders));
+      const tag = etagK(fast);
+      assert.equal(tag, etagK(hono));
+      const viaHandler = await createHandler(fast.node, { auth })(requestOf(c, authHeaders, tag));
+      const viaApp = await createApp(hono.node, { auth }).fetch(requestOf(c, authHeaders, tag));
       const a = await outcome(viaHandler, fast.node);
       const b = await outcome(viaApp, hono.node);
       assert.deepEqual(a, b, label);
@@ -207,14 +356,14 @@ Deno.test("fastPath answers every request of the table itself (none goes on to H
       const fast = fastPath(new CacheRoutes(t.node, 0), LIMITS.maxKeyBytes, auth);
       let answer: Response | Promise<Response> | undefined;
       try {
-        answer = fast(requestOf(c, authHeaders));
+        answer = fast(requestOf(c, authHeaders, etagK(t)));
       } catch (err) {
         answer = errorResponse(err); // thrown synchronously (bad key): still answered here
       }
       assert.notEqual(answer, undefined, `${c.name} (${mode})`);
       await using other = await seededNode();
       const viaHandler = await createHandler(other.node, { auth })(
-        requestOf(c, authHeaders),
+        requestOf(c, authHeaders, etagK(other)),
       );
       const res = await Promise.resolve(answer!).catch(errorResponse);
       assert.equal(res.status, viaHandler.status, `${c.name} (${mode})`);

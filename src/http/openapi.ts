@@ -1,42 +1,92 @@
 /**
  * The OpenAPI 3.1 description of the HTTP API, served at `GET /openapi.json`. Written by hand
- * from the API contract (routes, statuses, headers); a test checks that every route it lists is
- * answered by the app.
+ * from the API contract (routes, statuses, headers; building blocks in `_openapi_parts.ts`).
+ * `openapi_test.ts` checks that it describes every route the app serves and that a real OpenAPI
+ * linter (Redocly's recommended rules) finds no error in it.
  *
  * @module
  */
 
 import { VERSION } from "../util/version.ts";
+import {
+  AUTH_STATUSES,
+  conditionHeaders,
+  errors,
+  header,
+  json,
+  jsonBody,
+  keyParam,
+  OPEN_STATUSES,
+  query,
+  responses,
+  schemas,
+  text,
+  writeHeaders,
+} from "./_openapi_parts.ts";
 
-const error = { $ref: "#/components/responses/Error" };
-const keyParam = {
-  name: "key",
-  in: "path",
-  required: true,
-  description: "The key, percent-decoded (e.g. `a%20b` is `a b`); at most MAX_KEY_BYTES bytes.",
-  schema: { type: "string" },
+const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** An operation behind the bearer token (when AUTH_TOKEN is set). */
+function op(
+  operationId: string,
+  summary: string,
+  answers: Record<string, unknown>,
+  more: Record<string, unknown> = {},
+) {
+  return { operationId, summary, ...more, responses: { ...errors(...AUTH_STATUSES), ...answers } };
+}
+
+/** An operation open without the token (health probes, this document, the dashboard page). */
+function open(operationId: string, summary: string, answers: Record<string, unknown>) {
+  return {
+    operationId,
+    summary,
+    security: [],
+    responses: { ...errors(...OPEN_STATUSES), ...answers },
+  };
+}
+
+const readHeaders = [
+  header("X-Cache-Meta", "`true` adds ETag, X-Ttl-Ms, X-Cache-Metadata and Cache-Tag."),
+  header("If-None-Match", "Entity tags (or `*`): 304 when one names the current version."),
+];
+const entryHeaders = {
+  ETag: { description: "The write's version", schema: { type: "string" } },
+  "X-Ttl-Ms": {
+    description: "Remaining TTL in ms (absent: never expires)",
+    schema: { type: "string" },
+  },
+  "X-Cache-Metadata": { description: "The entry's metadata (JSON)", schema: { type: "string" } },
+  "Cache-Tag": { description: "The entry's tags, comma-separated", schema: { type: "string" } },
 };
-const syncHeader = {
-  name: "X-Is-Sync",
-  in: "header",
+const value = {
   description:
-    "`true`: apply or read on this node only (not replicated; in partitioned mode not forwarded).",
-  schema: { type: "string", enum: ["true"] },
+    "The value: text/plain; charset=utf-8, or application/octet-stream. HEAD and X-Cache-Meta: true add the headers.",
+  headers: entryHeaders,
+  content: {
+    "text/plain": { schema: { type: "string" } },
+    "application/octet-stream": { schema: { type: "string", format: "binary" } },
+  },
 };
-const acksHeader = {
-  name: "X-Write-Acks",
-  in: "header",
-  description: "`all` or a number: wait for that many live replicas to confirm (504 on timeout).",
-  schema: { type: "string" },
+const notModified = {
+  description: "If-None-Match names the current version (no body)",
+  headers: { ETag: entryHeaders.ETag },
 };
-const text = (description: string) => ({
-  description,
-  content: { "text/plain": { schema: { type: "string" } } },
-});
-const json = (description: string, schema: unknown = { type: "object" }) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+const miss = text("`Not Found` (missing or expired)");
+const internal = (operationId: string, summary: string) =>
+  op(operationId, summary, {
+    "200": {
+      description: "MessagePack answer",
+      content: { "application/msgpack": { schema: { type: "string", format: "binary" } } },
+    },
+    ...errors(400, 408, 413, 415, 501),
+  }, {
+    tags: ["internal"],
+    requestBody: {
+      required: true,
+      content: { "application/msgpack": { schema: { type: "string", format: "binary" } } },
+    },
+  });
 
 /** The OpenAPI document. */
 export const OPENAPI_DOCUMENT = {
@@ -44,159 +94,248 @@ export const OPENAPI_DOCUMENT = {
   info: {
     title: "cachenode",
     version: VERSION,
-    description: "Distributed in-memory TTL cache. Compatible with the earlier Go service's API.",
+    description:
+      "Distributed in-memory TTL cache. Compatible with the earlier Go service's API. With AUTH_TOKEN, every operation but the open ones needs `Authorization: Bearer <token>`.",
+    license: { name: "MIT", identifier: "MIT" },
   },
+  servers: [{ url: "/", description: "The node that serves this document" }],
+  security: [{ bearerAuth: [] }],
+  tags: [
+    { name: "cache", description: "Keys and values" },
+    { name: "cluster", description: "Membership, placement and node state" },
+    { name: "internal", description: "Node-to-node replication (not for clients)" },
+  ],
   paths: {
     "/cache/{key}": {
       parameters: [keyParam],
-      get: {
-        summary: "Read a key from this node's replica",
-        parameters: [{
-          name: "X-Cache-Meta",
-          in: "header",
-          description: "`true` adds ETag and X-Ttl-Ms (HEAD always has them).",
-          schema: { type: "string" },
-        }],
-        responses: {
-          "200": {
-            description: "The value: text/plain; charset=utf-8, or application/octet-stream.",
-          },
-          "404": text("`Not Found` (missing or expired)"),
-          "400": error,
-          "414": error,
-          "503": error,
-        },
-      },
-      head: {
-        summary: "Like GET without a body; carries ETag and X-Ttl-Ms",
-        responses: { "200": { description: "Hit" }, "404": { description: "Miss" } },
-      },
-      put: {
-        summary: "Store a value",
+      get: op("getKey", "Read a key (304 with If-None-Match)", {
+        "200": value,
+        "304": notModified,
+        "404": miss,
+        ...errors(400, 414),
+      }, { tags: ["cache"], parameters: readHeaders }),
+      head: op("headKey", "Like GET without a body; carries ETag, X-Ttl-Ms and metadata", {
+        "200": { description: "Hit", headers: entryHeaders },
+        "304": notModified,
+        "404": { description: "Miss" },
+        ...errors(400, 414),
+      }, { tags: ["cache"], parameters: readHeaders.slice(1) }),
+      put: op("putKey", "Store a value (conditional with If-Match / If-None-Match: *)", {
+        "200": text("`OK`"),
+        ...errors(400, 408, 412, 413, 414, 415, 504),
+      }, {
+        tags: ["cache"],
         parameters: [
-          syncHeader,
-          acksHeader,
-          {
-            name: "ttl",
-            in: "query",
-            description: "TTL in seconds for raw (text/plain, octet-stream) bodies.",
-            schema: { type: "number" },
-          },
+          ...writeHeaders,
+          ...conditionHeaders,
+          query("ttl", "TTL in seconds, for every content type (400 if the body gives one too).", {
+            type: "number",
+            minimum: 0,
+          }),
+          header("Cache-Tag", "Tags, comma-separated (when the body has no `tags`)."),
+          header("X-Cache-Metadata", "Metadata as JSON (when the body has no `metadata`)."),
         ],
         requestBody: {
           required: true,
           content: {
-            "application/json": {
-              schema: {
-                type: "object",
-                required: ["value"],
-                properties: {
-                  value: { type: "string" },
-                  duration: {
-                    description: "TTL in nanoseconds (decimal string or integer); 0 = no expiry.",
-                    oneOf: [{ type: "string", pattern: "^[0-9]+$" }, { type: "integer" }],
-                  },
-                  ttl: { type: "number", minimum: 0, description: "TTL in seconds." },
-                },
-              },
-            },
+            "application/json": { schema: schema("PutBody") },
             "text/plain": { schema: { type: "string" } },
             "application/octet-stream": { schema: { type: "string", format: "binary" } },
           },
         },
-        responses: {
-          "200": text("`OK`"),
-          "400": error,
-          "413": error,
-          "414": error,
-          "415": error,
-          "408": error,
-          "503": error,
-          "504": error,
+      }),
+      delete: op("deleteKey", "Delete a key (idempotent; conditional with If-Match)", {
+        "200": text("`OK`"),
+        ...errors(400, 412, 414, 504),
+      }, { tags: ["cache"], parameters: [...writeHeaders, conditionHeaders[0]] }),
+    },
+    "/cache/{key}/incr": {
+      parameters: [keyParam],
+      post: op("incrKey", "Add to an integer counter on the key's primary owner", {
+        "200": json("The new value", {
+          type: "object",
+          required: ["value"],
+          properties: { value: { type: "integer" } },
+        }),
+        ...errors(400, 405, 408, 409, 413, 414, 415, 504),
+      }, {
+        tags: ["cache"],
+        parameters: [writeHeaders[1]],
+        requestBody: jsonBody({
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            by: { type: "integer", description: "Amount added (may be negative). Default 1." },
+            ttl: { type: "number", minimum: 0, description: "TTL in seconds when created." },
+          },
+        }, false),
+      }),
+    },
+    "/cache": {
+      get: op("listKeys", "List keys by prefix, in key order, a page at a time (cluster-wide)", {
+        "200": json("A page of keys", schema("ListPage")),
+        ...errors(400),
+      }, {
+        tags: ["cache"],
+        parameters: [
+          query("prefix", "Only keys starting with this."),
+          query("limit", "Keys per page.", {
+            type: "integer",
+            minimum: 1,
+            maximum: 1000,
+            default: 100,
+          }),
+          query("cursor", "The previous page's `cursor`."),
+        ],
+      }),
+      delete: op("flushAll", "Delete every entry of the cluster (needs X-Confirm: flush-all)", {
+        "200": json("How many live entries were deleted", {
+          type: "object",
+          required: ["flushed"],
+          properties: { flushed: { type: "integer" } },
+        }),
+        ...errors(400),
+      }, {
+        tags: ["cache"],
+        parameters: [{
+          ...header("X-Confirm", "Must be `flush-all`.", { type: "string", enum: ["flush-all"] }),
+          required: true,
+        }],
+      }),
+    },
+    "/batch": {
+      post: op("batch", "Up to 1,000 gets, puts and deletes, each with its own status", {
+        "200": json("One result per op, in order", {
+          type: "object",
+          required: ["results"],
+          properties: { results: { type: "array", items: schema("BatchResult") } },
+        }),
+        ...errors(400, 405, 408, 413, 415),
+      }, {
+        tags: ["cache"],
+        parameters: writeHeaders,
+        requestBody: jsonBody({
+          type: "object",
+          required: ["ops"],
+          additionalProperties: false,
+          properties: { ops: { type: "array", maxItems: 1000, items: schema("BatchOp") } },
+        }),
+      }),
+    },
+    "/purge": {
+      post: op("purge", "Delete entries by tag or key, cluster-wide", {
+        "200": json("How many live entries were deleted", {
+          type: "object",
+          required: ["purged"],
+          properties: { purged: { type: "integer" } },
+        }),
+        ...errors(400, 405, 408, 413, 414, 415),
+      }, {
+        tags: ["cache"],
+        requestBody: jsonBody({
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            tags: { type: "array", maxItems: 1000, items: { type: "string" } },
+            keys: { type: "array", maxItems: 1000, items: { type: "string" } },
+          },
+        }),
+      }),
+    },
+    "/watch": {
+      get: op("watch", "Server-Sent Events of changes applied on this node", {
+        "200": {
+          description:
+            '`event: put|delete|expire` with `data: {"key": "...", "version": "<etag>"}`; a reader too far behind gets `event: overflow` and the stream ends.',
+          content: { "text/event-stream": { schema: { type: "string" } } },
         },
-      },
-      delete: {
-        summary: "Delete a key (idempotent)",
-        parameters: [syncHeader, acksHeader],
-        responses: { "200": text("`OK`"), "400": error, "503": error, "504": error },
-      },
+        ...errors(400),
+      }, { tags: ["cache"], parameters: [query("prefix", "Only keys starting with this.")] }),
     },
     "/cache/members": {
-      get: {
-        summary: "Compat member list (alive and suspect members)",
-        responses: {
-          "200": json("Members", {
-            type: "array",
-            items: {
-              type: "object",
-              properties: {
-                name: { type: "string" },
-                addr: { type: "string", description: "ip:port" },
-                port: { type: "integer" },
-                http_port: { type: "integer" },
-              },
+      get: op("compatMembers", "Compat member list (alive and suspect members)", {
+        "200": json("Members", {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              name: { type: "string" },
+              addr: { type: "string", description: "ip:port" },
+              port: { type: "integer" },
+              http_port: { type: "integer" },
             },
-          }),
-        },
-      },
+          },
+        }),
+      }, { tags: ["cluster"] }),
     },
     "/cluster/members": {
-      get: {
-        summary: "Every known member with state, incarnation and metadata",
-        responses: { "200": json("Members", { type: "array", items: { type: "object" } }) },
-      },
+      get: op("members", "Every known member with state, incarnation and metadata", {
+        "200": json("Members", { type: "array", items: schema("Member") }),
+      }, { tags: ["cluster"] }),
     },
     "/cluster/ring": {
-      get: {
-        summary: "Key placement: copies per key, buckets per member and balance (REPLICAS=N)",
-        parameters: [{
-          name: "key",
-          in: "query",
-          required: false,
-          description: "Also show this key's bucket and owners",
-          schema: { type: "string" },
-        }],
-        responses: { "200": json("Placement", { type: "object" }) },
-      },
+      get: op("ring", "Key placement: copies per key, buckets per member and balance", {
+        "200": json("Placement"),
+      }, {
+        tags: ["cluster"],
+        parameters: [query("key", "Also show this key's bucket and owners")],
+      }),
+    },
+    "/stats": {
+      get: op("stats", "Node counters as JSON", { "200": json("stats") }, { tags: ["cluster"] }),
+    },
+    "/metrics": {
+      get: op("metrics", "Prometheus metrics", {
+        "200": text("Prometheus text exposition format"),
+      }, { tags: ["cluster"] }),
+    },
+    "/dashboard/state": {
+      get: op("dashboardState", "The dashboard's data", { "200": json("State") }, {
+        tags: ["cluster"],
+      }),
     },
     "/healthz": {
-      get: {
-        summary: "Process is up",
-        responses: {
-          "200": json("ok, and cachenode's version", {
-            type: "object",
-            properties: { status: { const: "ok" }, version: { type: "string" } },
-          }),
-        },
-      },
+      get: open("health", "Process is up", {
+        "200": json("ok, and cachenode's version", {
+          type: "object",
+          properties: { status: { const: "ok" }, version: { type: "string" } },
+        }),
+      }),
     },
     "/readyz": {
-      get: {
-        summary: "Ready to serve",
-        responses: { "200": json("ready"), "503": json("not ready, with a reason") },
-      },
-    },
-    "/stats": { get: { summary: "Node counters as JSON", responses: { "200": json("stats") } } },
-    "/metrics": {
-      get: {
-        summary: "Prometheus metrics",
-        responses: { "200": { description: "Prometheus text exposition format" } },
-      },
+      get: open("ready", "Ready to serve", {
+        "200": json("ready", { type: "object", properties: { ready: { type: "boolean" } } }),
+        "503": json("not ready, with a reason", {
+          type: "object",
+          properties: { ready: { type: "boolean" }, reason: { type: "string" } },
+        }),
+      }),
     },
     "/": {
-      get: { summary: "Cluster dashboard (HTML)", responses: { "200": { description: "HTML" } } },
+      get: open("dashboard", "Cluster dashboard (HTML)", {
+        "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } },
+      }),
     },
     "/openapi.json": {
-      get: { summary: "This document", responses: { "200": json("OpenAPI 3.1") } },
+      get: open("openapi", "This document", { "200": json("OpenAPI 3.1") }),
+    },
+    "/internal/replicate": { post: internal("replicate", "Apply a batch of replicated records") },
+    "/internal/sync": { post: internal("sync", "Anti-entropy digest exchange") },
+    "/internal/read": { post: internal("internalRead", "Read one key from this node's store") },
+    "/internal/list": { post: internal("internalList", "A page of this node's keys (listing)") },
+    "/internal/purge": { post: internal("internalPurge", "Purge by tags or keys on this node") },
+    "/internal/stream": {
+      get: op("replicationStream", "WebSocket of replication frames between nodes", {
+        "101": { description: "Switching to WebSocket" },
+        ...errors(400, 426),
+      }, { tags: ["internal"] }),
     },
   },
   components: {
-    responses: {
-      Error: json("Error", {
-        type: "object",
-        required: ["error"],
-        properties: { error: { type: "string" } },
-      }),
+    securitySchemes: {
+      bearerAuth: { type: "http", scheme: "bearer", description: "AUTH_TOKEN" },
     },
+    schemas,
+    responses,
   },
 } as const;

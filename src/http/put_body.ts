@@ -1,23 +1,41 @@
 /**
  * Reading and validating the body of `PUT /cache/{key}`: the size limit while streaming, the
  * content type, and the compat JSON shape `{"value": "...", "duration": "<ns>"}` with the fixes
- * and additions of the API contract (integer `duration`, `ttl` in seconds, raw bodies).
- * Validation happens before anything is stored or replicated.
+ * and additions of the API contract (integer `duration`, `ttl` in seconds, raw bodies, base64
+ * values, metadata and tags). Strict: an unknown JSON field is a 400 naming it, the `ttl` query
+ * parameter means the same for every content type, and a TTL given twice is a 400. Validation
+ * happens before anything is stored or replicated.
  *
  * @module
  */
 
+import type { EntryMetadata } from "../service/mod.ts";
 import { readAllLimited } from "../util/read_limited.ts";
+import {
+  asObject,
+  checkFields,
+  metadataFromHeader,
+  parseMetadata,
+  parseTags,
+  tagsFromHeader,
+} from "./entry_fields.ts";
 import { HttpError } from "./errors.ts";
 import { queryOf } from "./query.ts";
 
-/** A validated write: the value and its TTL (`undefined` = the node's default). */
+/** A validated write: the value, its TTL (`undefined` = the node's default), metadata, tags. */
 export interface PutRequest {
   /** Text values stay strings; raw `application/octet-stream` bodies are bytes. */
   value: string | Uint8Array;
   /** TTL in ms; `0` = no expiry; `undefined` = the node's default TTL. */
   ttlMs: number | undefined;
+  /** JSON `metadata`, or the `X-Cache-Metadata` header. @default none */
+  metadata?: EntryMetadata;
+  /** JSON `tags`, or the `Cache-Tag` header. @default none */
+  tags?: string[];
 }
+
+/** The fields a JSON PUT body may have. */
+export const PUT_FIELDS = ["value", "encoding", "duration", "ttl", "metadata", "tags"] as const;
 
 /** Limits for {@link readPutRequest}. */
 export interface PutLimits {
@@ -86,8 +104,8 @@ function mediaType(req: Request): string {
   return header.split(";", 1)[0].trim().toLowerCase();
 }
 
-/** Parses a TTL given in seconds (query `?ttl=` or JSON `ttl`). */
-function ttlFromSeconds(seconds: unknown): number {
+/** Parses a TTL given in seconds (query `?ttl=` or JSON `ttl`); 400 when it is not one. */
+export function ttlFromSeconds(seconds: unknown): number {
   const n = typeof seconds === "string" && seconds.trim() !== "" ? Number(seconds) : seconds;
   if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
     throw new HttpError(
@@ -130,17 +148,26 @@ function checkValueSize(bytes: number, limits: PutLimits): void {
   }
 }
 
-function parseJsonPut(body: Uint8Array, limits: PutLimits): PutRequest {
-  let doc: unknown;
+/** What the URL and headers add to a body: query TTL, `X-Cache-Metadata`, `Cache-Tag`. */
+interface PutExtras {
+  ttlMs: number | undefined;
+  metadata: EntryMetadata | undefined;
+  tags: string[] | undefined;
+}
+
+function parseJsonPut(body: Uint8Array, limits: PutLimits, extras: PutExtras): PutRequest {
+  let parsed: unknown;
   try {
-    doc = JSON.parse(utf8.decode(body));
+    parsed = JSON.parse(utf8.decode(body));
   } catch (e) {
     throw new HttpError(400, `Malformed JSON body: ${(e as Error).message}`);
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new HttpError(400, `Malformed JSON body: expected an object with a "value" string`);
   }
-  const { value, duration, ttl } = doc as Record<string, unknown>;
+  const doc = asObject(parsed, "JSON body");
+  checkFields(doc, PUT_FIELDS, "the JSON body");
+  const { value, encoding, duration, ttl } = doc;
   if (typeof value !== "string") {
     throw new HttpError(
       400,
@@ -149,25 +176,63 @@ function parseJsonPut(body: Uint8Array, limits: PutLimits): PutRequest {
         : `Invalid "value": expected a string, received ${typeof value}`,
     );
   }
-  // Strings are counted in UTF-8 bytes; the quick length check avoids encoding short values.
-  if (value.length * 3 > limits.maxValueBytes) {
+  let stored: string | Uint8Array = value;
+  if (encoding === "base64") {
+    stored = decodeBase64(value);
+    checkValueSize(stored.byteLength, limits);
+  } else if (encoding !== undefined && encoding !== null && encoding !== "utf-8") {
+    throw new HttpError(
+      400,
+      `Invalid "encoding" ${JSON.stringify(encoding)}: expected "utf-8" or "base64"`,
+    );
+  } else if (value.length * 3 > limits.maxValueBytes) {
+    // Strings are counted in UTF-8 bytes; the quick length check avoids encoding short values.
     checkValueSize(new TextEncoder().encode(value).byteLength, limits);
   }
-  if (duration !== undefined && duration !== null && ttl !== undefined && ttl !== null) {
+  const hasDuration = duration !== undefined && duration !== null;
+  const hasTtl = ttl !== undefined && ttl !== null;
+  if (hasDuration && hasTtl) {
     throw new HttpError(400, `Give either "duration" (nanoseconds) or "ttl" (seconds), not both`);
   }
-  const ttlMs = duration !== undefined && duration !== null
+  if ((hasDuration || hasTtl) && extras.ttlMs !== undefined) {
+    throw new HttpError(
+      400,
+      `Give the TTL once: the ttl query parameter or "${hasTtl ? "ttl" : "duration"}", not both`,
+    );
+  }
+  const ttlMs = hasDuration
     ? ttlFromDuration(duration)
-    : ttl !== undefined && ttl !== null
+    : hasTtl
     ? ttlFromSeconds(ttl)
-    : undefined;
-  return { value, ttlMs };
+    : extras.ttlMs;
+  const put: PutRequest = { value: stored, ttlMs };
+  const metadata = doc.metadata === undefined ? extras.metadata : parseMetadata(doc.metadata);
+  if (doc.metadata !== undefined && extras.metadata !== undefined) {
+    throw new HttpError(400, `Give metadata once: "metadata" or X-Cache-Metadata, not both`);
+  }
+  if (doc.tags !== undefined && extras.tags !== undefined) {
+    throw new HttpError(400, `Give tags once: "tags" or Cache-Tag, not both`);
+  }
+  const tags = doc.tags === undefined ? extras.tags : parseTags(doc.tags);
+  if (metadata !== undefined) put.metadata = metadata;
+  if (tags !== undefined) put.tags = tags;
+  return put;
+}
+
+function decodeBase64(text: string): Uint8Array {
+  try {
+    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  } catch {
+    throw new HttpError(400, `Invalid "value": not base64 (with "encoding": "base64")`);
+  }
 }
 
 /**
- * Validates a PUT request: `application/json` (compat shape), `text/plain` (the body is the
- * value) or `application/octet-stream` (raw bytes); for raw bodies the TTL comes from the `ttl`
- * query parameter in seconds. Throws {@link HttpError} 415/413/400.
+ * Validates a PUT request: `application/json` (compat shape plus `encoding`, `metadata`,
+ * `tags`), `text/plain` (the body is the value) or `application/octet-stream` (raw bytes). The
+ * `ttl` query parameter (seconds) applies to every type; raw bodies take metadata from
+ * `X-Cache-Metadata` and tags from `Cache-Tag` (JSON bodies too, when they lack the field).
+ * Throws {@link HttpError} 415/413/400.
  */
 export async function readPutRequest(
   req: Request,
@@ -176,29 +241,34 @@ export async function readPutRequest(
   bodyTimeoutMs = 0,
 ): Promise<PutRequest> {
   const type = mediaType(req);
-  if (type === "application/json") {
-    const body = await readBodyLimited(
-      req,
-      limits.maxValueBytes + JSON_ENVELOPE_BYTES,
-      bodyTimeoutMs,
+  const json = type === "application/json";
+  if (!json && type !== "text/plain" && type !== "application/octet-stream") {
+    throw new HttpError(
+      415,
+      `Unsupported Content-Type ${
+        JSON.stringify(req.headers.get("content-type") ?? "")
+      }: expected application/json, text/plain or application/octet-stream`,
     );
-    return parseJsonPut(body, limits);
   }
-  if (type === "text/plain" || type === "application/octet-stream") {
-    const body = await readBodyLimited(req, limits.maxValueBytes, bodyTimeoutMs);
-    const ttlParam = queryOf(String(url)).get("ttl");
-    const ttlMs = ttlParam === null ? undefined : ttlFromSeconds(ttlParam);
-    if (type === "application/octet-stream") return { value: body, ttlMs };
+  const ttlParam = queryOf(String(url)).get("ttl");
+  const h = req.headers;
+  const extras: PutExtras = {
+    ttlMs: ttlParam === null ? undefined : ttlFromSeconds(ttlParam),
+    metadata: metadataFromHeader(h.get("x-cache-metadata")),
+    tags: tagsFromHeader(h.get("cache-tag")),
+  };
+  const limit = limits.maxValueBytes + (json ? JSON_ENVELOPE_BYTES : 0);
+  const body = await readBodyLimited(req, limit, bodyTimeoutMs);
+  if (json) return parseJsonPut(body, limits, extras);
+  const put: PutRequest = { value: body, ttlMs: extras.ttlMs };
+  if (extras.metadata !== undefined) put.metadata = extras.metadata;
+  if (extras.tags !== undefined) put.tags = extras.tags;
+  if (type === "text/plain") {
     try {
-      return { value: utf8.decode(body), ttlMs };
+      put.value = utf8.decode(body);
     } catch {
       throw new HttpError(400, "Invalid text/plain body: not valid UTF-8");
     }
   }
-  throw new HttpError(
-    415,
-    `Unsupported Content-Type ${
-      JSON.stringify(req.headers.get("content-type") ?? "")
-    }: expected application/json, text/plain or application/octet-stream`,
-  );
+  return put;
 }
