@@ -56,16 +56,6 @@ export function errorResponse(err: unknown): Response {
     );
   }
   if (err instanceof SyncNotReadyError) return jsonError(503, err.message);
-  if (err instanceof InvalidInputError) return jsonError(err.status, err.message);
-  if (err instanceof PreconditionFailedError) return jsonError(412, err.message);
-  if (err instanceof NotACounterError) return jsonError(409, err.message);
-  if (err instanceof NotEnoughReplicasError) {
-    // Certain to fail, so refused at once rather than after the acknowledgement timeout.
-    return new Response(
-      JSON.stringify({ error: err.message, live: err.live, required: err.required }),
-      { status: 503, headers: { "content-type": JSON_TYPE } },
-    );
-  }
   // The node rejects an entry larger than the whole memory budget with a RangeError.
   if (err instanceof RangeError) return jsonError(413, err.message);
   return jsonError(500, `Internal error: ${(err as Error)?.message ?? String(err)}`);
