@@ -3,7 +3,7 @@
  * writes the results to docs/benchmarks.md (with the command and the machine).
  *
  * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory`, `membership`,
- * `interop`, `replication`, `partitioned`, `placement` (default: all).
+ * `interop`, `replication`, `partitioned`, `placement`, `kv` (default: all).
  *
  * @module
  */
@@ -17,6 +17,7 @@ import { channelBench } from "./replication_channel_bench.ts";
 import { replicationBench } from "./replication_bench.ts";
 import { partitionedBench } from "./partitioned_bench.ts";
 import { placementBench } from "./placement_bench.ts";
+import { kvBench } from "./kv_bench.ts";
 
 const { flags: { quick }, positionals: args } = commandLineOrExit(
   { command: "deno task bench", rest: "[section...]" },
@@ -25,7 +26,7 @@ const { flags: { quick }, positionals: args } = commandLineOrExit(
 );
 const sections = args.length > 0
   ? args
-  : ["http", "memory", "membership", "interop", "replication", "partitioned", "placement"];
+  : ["http", "memory", "membership", "interop", "replication", "partitioned", "placement", "kv"];
 const out: string[] = [];
 const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
   .match(/model name\s*:\s*(.*)/)?.[1] ?? Deno.build.arch;
@@ -86,6 +87,9 @@ for (const section of sections) {
       "copies of every key again.",
       "",
     );
+  } else if (section === "kv") {
+    out.push("## KV API: batches and counters (one node, wrk)", "");
+    out.push(...await kvBench(quick ? 2 : 5, quick ? 1 : 3), "");
   } else if (section === "placement") {
     out.push("## Placement schemes: key balance and movement (in process)", "");
     out.push(...placementBench(quick), "");
@@ -93,7 +97,7 @@ for (const section of sections) {
     throw new Error(
       `Unknown bench section ${
         JSON.stringify(section)
-      }: expected http, memory, membership, interop, replication, partitioned or placement`,
+      }: expected http, memory, membership, interop, replication, partitioned, placement or kv`,
     );
   }
 }
