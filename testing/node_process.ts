@@ -119,25 +119,29 @@ export class NodeProcess {
   }
 
   /**
-   * Starts a node. `env` is added to a clean environment with fresh ports unless given;
-   * `args` are extra flags. Waits for `/healthz` unless `wait` is false.
+   * Starts a node with a deno.json task (`run` unless `task` names another). `env` is added to
+   * a clean environment with fresh ports unless given (as `--port`/`--http-port` flags instead
+   * when `portFlags`); `args` are extra flags. Waits for `/healthz` unless `wait` is false.
    */
   static async start(
     env: Record<string, string> = {},
-    options: { args?: string[]; wait?: boolean } = {},
+    options: { args?: string[]; wait?: boolean; task?: string; portFlags?: boolean } = {},
   ): Promise<NodeProcess> {
-    const [program, ...args] = await runTaskCommand();
+    const [program, ...args] = await runTaskCommand(options.task);
     const httpPort = Number(env.HTTP_PORT ?? freePort());
     const gossipPort = Number(env.PORT ?? freePort());
-    const fullEnv = {
-      HTTP_PORT: String(httpPort),
-      PORT: String(gossipPort),
+    const ports = { HTTP_PORT: String(httpPort), PORT: String(gossipPort) };
+    const fullEnv: Record<string, string> = {
+      ...(options.portFlags ? {} : ports),
       NODE_NAME: `node-${gossipPort}`,
       LOG_LEVEL: "info",
       ...env,
     };
+    const portArgs = options.portFlags
+      ? ["--port", ports.PORT, "--http-port", ports.HTTP_PORT]
+      : [];
     const child = new Deno.Command(program, {
-      args: [...args, ...(options.args ?? [])],
+      args: [...args, ...portArgs, ...(options.args ?? [])],
       env: { ...fullEnv, NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "" },
       clearEnv: true,
       cwd: root,

@@ -6,8 +6,9 @@
  * permission, `"allowed"` when it went through, or the name of the other error it met.
  *
  * Arguments (JSON, one): `{ read: string[], envAllowed: string[], ports: number[],
- * unrelatedPort: number }` — files to try, env vars the task should grant, ports the task should
- * grant, and a port it should not.
+ * connectPorts?: number[], unrelatedPort: number }` — files to try, env vars the task should
+ * grant, ports it should grant for listening, ports on 127.0.0.1 to connect to (a refused
+ * connection, nothing listening there, shows the grant), and a port it should not grant.
  *
  * @module
  */
@@ -16,6 +17,7 @@ interface ProbeInput {
   read: string[];
   envAllowed: string[];
   ports: number[];
+  connectPorts?: number[];
   unrelatedPort: number;
 }
 
@@ -70,6 +72,11 @@ for (const p of input.ports) {
   );
   outcomes[`listen udp ${p}`] = await attempt(() =>
     Deno.listenDatagram({ hostname: "127.0.0.1", port: p, transport: "udp" }).close()
+  );
+}
+for (const p of input.connectPorts ?? []) {
+  outcomes[`connect tcp ${p}`] = await attempt(async () =>
+    (await Deno.connect({ hostname: "127.0.0.1", port: p })).close()
   );
 }
 console.log(JSON.stringify(outcomes));

@@ -46,10 +46,12 @@ function parseHost(text: string): string | undefined {
   return /^[A-Za-z0-9.\-:_%\[\]]+$/.test(t) ? t.replace(/^\[(.*)\]$/, "$1") : undefined;
 }
 
-function parsePeerList(text: string): string[] | undefined {
+function parsePeerList(text: string, portRequired = false): string[] | undefined {
   const peers = text.split(",").map((p) => p.trim()).filter((p) => p !== "");
-  const valid = peers.every((p) => /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+)(:\d{1,5})?$/.test(p));
-  return valid ? peers : undefined;
+  const address = portRequired
+    ? /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+):\d{1,5}$/
+    : /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+)(:\d{1,5})?$/;
+  return peers.every((p) => address.test(p)) ? peers : undefined;
 }
 
 function oneOf<T extends string>(values: readonly T[]) {
@@ -130,6 +132,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: "--peers",
     allowed: "comma-separated host:port addresses",
     parse: parsePeerList,
+  },
+  {
+    field: "peerHttp",
+    env: ["PEER_HTTP"],
+    flag: "--peer-http",
+    allowed: "comma-separated host:port addresses (peers' HTTP ports, for run:strict)",
+    parse: (t) => parsePeerList(t, true),
   },
   {
     field: "bindAddr",

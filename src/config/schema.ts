@@ -29,6 +29,12 @@ export interface NodeConfig {
   advertiseAddr?: string;
   /** Gossip addresses (`host:port`) of existing members to join through. @default [] */
   peers: string[];
+  /**
+   * HTTP addresses (`host:port`) of peers whose HTTP port differs from this node's. Only
+   * `deno task run:strict` reads it, to grant them (`--allow-net`): a node learns its peers'
+   * HTTP ports by gossip, after start, and Deno's permissions are fixed at start. @default []
+   */
+  peerHttp: string[];
   /** Byte budget of the store (keys + values + per-entry overhead); `0` = unlimited. @default 256 MiB */
   maxMemoryBytes: number;
   /** Longest accepted key, in UTF-8 bytes after percent-decoding. @default 1024 */
@@ -182,6 +188,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   httpPort: 8000,
   bindAddr: "127.0.0.1",
   peers: [],
+  peerHttp: [],
   maxMemoryBytes: 256 * 1024 * 1024,
   maxKeyBytes: 1024,
   maxValueBytes: 4 * 1024 * 1024,
@@ -217,6 +224,7 @@ export function nodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
   return {
     ...DEFAULT_CONFIG,
     peers: [...DEFAULT_CONFIG.peers],
+    peerHttp: [...DEFAULT_CONFIG.peerHttp],
     gossip: {},
     nodeName: `node-${gossipPort}`,
     maxValueBytes: maxMemoryBytes > 0
