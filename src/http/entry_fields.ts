@@ -8,15 +8,10 @@
  * @module
  */
 
-import type { EntryMetadata } from "../service/mod.ts";
+import { type EntryMetadata, MAX_METADATA_BYTES, MAX_TAG_BYTES, MAX_TAGS } from "../service/mod.ts";
 import { HttpError } from "./errors.ts";
 
-/** Largest metadata, serialized as JSON, in bytes. */
-export const MAX_METADATA_BYTES = 1024;
-/** Most tags on one entry. */
-export const MAX_TAGS = 32;
-/** Longest tag, in bytes. */
-export const MAX_TAG_BYTES = 128;
+export { MAX_METADATA_BYTES, MAX_TAG_BYTES, MAX_TAGS };
 
 const utf8 = new TextEncoder();
 

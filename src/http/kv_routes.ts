@@ -7,14 +7,14 @@
  * @module
  */
 
-import type { CacheService, PurgeRequest } from "../service/mod.ts";
+import { type CacheService, MAX_LIST_LIMIT, type PurgeRequest } from "../service/mod.ts";
 import { asObject, checkFields, parseTags } from "./entry_fields.ts";
 import { HttpError, jsonResponse } from "./errors.ts";
 import { readBodyLimited } from "./put_body.ts";
 import { queryOf } from "./query.ts";
 
 /** Most keys one page of a listing may ask for (`limit`). */
-export const MAX_LIST_LIMIT = 1000;
+export { MAX_LIST_LIMIT };
 /** Keys of a page when `limit` is not given. */
 export const DEFAULT_LIST_LIMIT = 100;
 /** Most keys or tags in one `POST /purge`. */

@@ -3,15 +3,21 @@
  * sockets and its replication. It is what `main.ts` runs and what a Deno program embeds; it can
  * be started and closed many times in one process.
  *
+ * Over 400 lines: it implements the whole service contract, each method a few lines that hand
+ * the work to the part that does it (`kv.ts`, `replication.ts`, the store), plus the start and
+ * stop sequence that must be read in one place.
+ *
  * @module
  */
 
 import { type NodeConfig, nodeConfig } from "../config/mod.ts";
 import { BearerAuth, createHandler, InFlightLimit, type StreamStats } from "../http/mod.ts";
-import type {
-  CacheEntryView,
-  CacheService,
-  ChangeEvent,
+import {
+  type CacheEntryView,
+  type CacheService,
+  type ChangeEvent,
+  checkEntry,
+  checkKey,
   ForwardStats,
   IncrOptions,
   KeyRouting,
@@ -46,7 +52,7 @@ import {
   readTlsMaterial,
   type TlsMaterial,
 } from "./resolve.ts";
-import { checkEntry, checkKey, KvOperations } from "./kv.ts";
+import { KvOperations } from "./kv.ts";
 import { createReplicator, keyRouting } from "./replication.ts";
 import type { NodeStats } from "./stats.ts";
 import { listenError } from "../util/listen_error.ts";

@@ -30,12 +30,14 @@ import {
 } from "../replication/mod.ts";
 import {
   type ChangeEvent,
+  checkKey,
   type EntryMetadata,
   etagOf,
   type IncrOptions,
   InvalidInputError,
   type ListOptions,
   type ListPage,
+  MAX_LIST_LIMIT,
   NotACounterError,
   NotEnoughReplicasError,
   PreconditionFailedError,
@@ -44,15 +46,6 @@ import {
   type WriteOptions,
 } from "../service/mod.ts";
 import type { StoreRecord, TtlStore } from "../store/mod.ts";
-
-/** Longest metadata accepted, as JSON. */
-export const MAX_METADATA_BYTES = 1024;
-/** Most tags per entry. */
-export const MAX_TAGS = 32;
-/** Longest tag, UTF-8 bytes. */
-export const MAX_TAG_BYTES = 128;
-/** Most keys in a listing page. */
-export const MAX_LIST_LIMIT = 1000;
 
 const FORWARDED_HEADER = "x-cache-forwarded";
 
@@ -76,61 +69,6 @@ export interface KvNode {
   write(key: string, data: Omit<StoreRecord, "version">, options: WriteOptions): Promise<void>;
   /** A request to a peer's API (token, TLS). */
   fetchPeer(url: string, init: RequestInit): Promise<Response>;
-}
-
-/** Throws an `InvalidInputError` unless `key` is a key the HTTP API would accept. */
-export function checkKey(key: string, maxKeyBytes: number): void {
-  if (typeof key !== "string" || key === "") throw new InvalidInputError(400, "Invalid key: empty");
-  const bytes = utf8.encode(key).byteLength;
-  if (bytes > maxKeyBytes) {
-    throw new InvalidInputError(414, `Key too long: ${bytes} bytes, limit is ${maxKeyBytes}`);
-  }
-}
-
-/** Throws an `InvalidInputError` unless `value`, `metadata` and `tags` are within limits. */
-export function checkEntry(
-  value: string | Uint8Array,
-  options: SetOptions,
-  maxValueBytes: number,
-): void {
-  const bytes = typeof value === "string" ? utf8.encode(value).byteLength : value.byteLength;
-  if (bytes > maxValueBytes) {
-    throw new InvalidInputError(413, `Value too large: ${bytes} bytes, limit is ${maxValueBytes}`);
-  }
-  const { metadata, tags, ttlMs } = options;
-  if (ttlMs !== undefined && (!Number.isFinite(ttlMs) || ttlMs < 0)) {
-    throw new InvalidInputError(400, `Invalid TTL: must be a number of ms >= 0: got ${ttlMs}`);
-  }
-  if (metadata !== undefined) checkMetadata(metadata);
-  if (tags !== undefined) checkTags(tags);
-}
-
-function checkMetadata(metadata: EntryMetadata): void {
-  if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) {
-    throw new InvalidInputError(400, "Invalid metadata: must be a JSON object");
-  }
-  const bytes = utf8.encode(JSON.stringify(metadata)).byteLength;
-  if (bytes > MAX_METADATA_BYTES) {
-    throw new InvalidInputError(
-      413,
-      `Metadata too large: ${bytes} bytes as JSON, limit is ${MAX_METADATA_BYTES}`,
-    );
-  }
-}
-
-function checkTags(tags: readonly string[]): void {
-  if (!Array.isArray(tags) || tags.length > MAX_TAGS) {
-    throw new InvalidInputError(400, `Invalid tags: must be a list of at most ${MAX_TAGS}`);
-  }
-  for (const tag of tags) {
-    const bytes = typeof tag === "string" ? utf8.encode(tag).byteLength : 0;
-    if (bytes < 1 || bytes > MAX_TAG_BYTES) {
-      throw new InvalidInputError(
-        400,
-        `Invalid tag ${JSON.stringify(tag)}: must be text of 1..${MAX_TAG_BYTES} bytes`,
-      );
-    }
-  }
 }
 
 /** The listing cursor after `key` (opaque to clients). */

@@ -12,6 +12,9 @@
  *   off the buckets this node holds but no longer owns (`hand_off.ts`), hands its own buckets
  *   over before a graceful stop, and repairs owners that missed a key a read found elsewhere.
  *
+ * Over 400 lines: both distributions and every policy of partitioned mode in one module, by
+ * design (one home for the mode); the mechanisms are in `placement.ts` and `hand_off.ts`.
+ *
  * @module
  */
 

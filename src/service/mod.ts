@@ -33,3 +33,13 @@ export {
   PreconditionFailedError,
 } from "./errors.ts";
 export { etagOf, parseEtag } from "./etag.ts";
+export {
+  checkEntry,
+  checkKey,
+  checkMetadata,
+  checkTags,
+  MAX_LIST_LIMIT,
+  MAX_METADATA_BYTES,
+  MAX_TAG_BYTES,
+  MAX_TAGS,
+} from "./limits.ts";
