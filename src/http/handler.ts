@@ -14,7 +14,7 @@ import { routeOf } from "../metrics/mod.ts";
 import { type AppOptions, buildApp } from "./app.ts";
 import { CacheRoutes } from "./cache_routes.ts";
 import { errorResponse } from "./errors.ts";
-import { CACHE_PREFIX, keyFromUrl } from "./request.ts";
+import { CACHE_PREFIX, decodeKey } from "./request.ts";
 
 /** A handler for `Deno.serve`. */
 export type Handler = (req: Request) => Response | Promise<Response>;
@@ -40,23 +40,36 @@ export function createHandler(service: CacheService, options: AppOptions = {}): 
   const limited = options.inFlight ? options.inFlight.wrap(handle) : handle;
   const metrics = options.metrics;
   if (!metrics) return limited;
+  const record = (req: Request, res: Response, started: number): Response => {
+    metrics.observeRequest(
+      routeOfUrl(req.url),
+      req.method,
+      res.status,
+      (performance.now() - started) / 1000,
+    );
+    return res;
+  };
   return (req) => {
     const started = performance.now();
-    const observe = (res: Response) => {
-      const url = req.url;
-      const path = url.slice(url.indexOf("/", url.indexOf("//") + 2)).split("?", 1)[0];
-      metrics.observeRequest(
-        routeOf(path),
-        req.method,
-        res.status,
-        (performance.now() - started) / 1000,
-      );
-      return res;
-    };
     const res = limited(req);
-    return res instanceof Response ? observe(res) : res.then(observe);
+    return res instanceof Response
+      ? record(req, res, started)
+      : res.then((r) => record(req, r, started));
   };
 }
+
+/** {@link routeOf} of a request URL; a key route is told without copying the path. */
+function routeOfUrl(url: string): string {
+  const path = url.indexOf("/", url.indexOf("//") + 2);
+  let end = url.indexOf("?", path);
+  if (end < 0) end = url.length;
+  if (url.startsWith(CACHE_PREFIX, path) && end - path !== MEMBERS_PATH.length) {
+    return "/cache/{key}";
+  }
+  return routeOf(url.slice(path, end));
+}
+
+const MEMBERS_PATH = "/cache/members";
 
 /**
  * The fast path: answers a plain `GET /cache/{key}` (no `X-Cache-Meta`) or `PUT /cache/{key}`
@@ -85,7 +98,7 @@ export function fastPath(
     if (auth !== undefined && !auth.accepts(req)) {
       return auth.deny(req.headers.has("authorization"));
     }
-    const key = keyFromUrl(url, maxKeyBytes);
+    const key = decodeKey(url.slice(start, end), maxKeyBytes);
     // The compat member list shadows the key "members" for GET, however it is spelled.
     if (isGet && key === "members") return undefined;
     return isGet ? routes.read(req, key, false) : routes.put(req, url, key);
