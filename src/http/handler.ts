@@ -72,18 +72,19 @@ function routeOfUrl(url: string): string {
 const MEMBERS_PATH = "/cache/members";
 
 /**
- * The fast path: answers a plain `GET /cache/{key}` (no `X-Cache-Meta`) or `PUT /cache/{key}`
- * whose key is one path segment, else `undefined` (the Hono app answers). Throws what the key
- * routes throw.
+ * The fast path: answers a plain `GET /cache/{key}` (no `X-Cache-Meta`), a `HEAD` or a
+ * `PUT /cache/{key}` whose key is one path segment, else `undefined` (the Hono app answers).
+ * Throws what the key routes throw, except for `HEAD`, which it answers as Hono does: the
+ * answer of the `GET` (errors included) without its body.
  */
 export function fastPath(
   routes: CacheRoutes,
   maxKeyBytes: number,
   auth: AppOptions["auth"],
 ): (req: Request) => Response | Promise<Response> | undefined {
-  return (req) => {
-    const method = req.method;
-    const isGet = method === "GET" && !req.headers.has("x-cache-meta");
+  const answer = (req: Request, method: string): Response | Promise<Response> | undefined => {
+    const isHead = method === "HEAD";
+    const isGet = isHead || (method === "GET" && !req.headers.has("x-cache-meta"));
     if (!isGet && method !== "PUT") return undefined;
     const url = req.url;
     const path = url.indexOf("/", url.indexOf("//") + 2);
@@ -101,6 +102,23 @@ export function fastPath(
     const key = decodeKey(url.slice(start, end), maxKeyBytes);
     // The compat member list shadows the key "members" for GET, however it is spelled.
     if (isGet && key === "members") return undefined;
-    return isGet ? routes.read(req, key, false) : routes.put(req, url, key);
+    return isGet ? routes.read(req, key, isHead) : routes.put(req, url, key);
   };
+  return (req) => {
+    const method = req.method;
+    if (method !== "HEAD") return answer(req, method);
+    let res: Response | Promise<Response> | undefined;
+    try {
+      res = answer(req, method);
+    } catch (err) {
+      return withoutBody(errorResponse(err));
+    }
+    if (res === undefined || res instanceof Response) return res && withoutBody(res);
+    return res.then(withoutBody, (err) => withoutBody(errorResponse(err)));
+  };
+}
+
+/** A `HEAD` answer from the `GET` one, as Hono makes it: same status and headers, no body. */
+function withoutBody(res: Response): Response {
+  return new Response(null, res);
 }
