@@ -8,6 +8,11 @@
  * and PUT (JSON, 100 B value) against the bare server, and PUT with `X-Write-Acks: all` on a
  * 3-node cluster (all three nodes on core 0) against the same PUT on a single node.
  *
+ * Each run also reads the CPU time the server processes spent (`/proc/<pid>/stat`) and divides
+ * it by the requests served: CPU µs per request, and its ratio (competitor ÷ node), is the
+ * figure that other load on the machine disturbs least, so it is printed next to the
+ * throughput ratio.
+ *
  * @module
  */
 
@@ -21,6 +26,10 @@ export interface WrkResult {
   p50: number;
   /** 99th percentile latency in ms. */
   p99: number;
+  /** Requests completed. */
+  requests?: number;
+  /** Server CPU time per request in µs (user + system of the server processes). */
+  cpuUs?: number;
 }
 
 /** How wrk runs. */
@@ -75,15 +84,40 @@ export async function wrk(
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
   const p50 = toMs(/^\s+50%\s+(\S+)/m.exec(text)?.[1] ?? "");
   const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(text)?.[1] ?? "");
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
   const errors = !allowErrors && /Non-2xx or 3xx responses: (\d+)/.exec(text);
   const socketErrors = /Socket errors: (.*)/.exec(text);
   if (!out.success || !Number.isFinite(rps) || errors || socketErrors) {
     throw new Error(`wrk failed on ${url}: ${text} ${new TextDecoder().decode(out.stderr)}`);
   }
-  return { rps, p50, p99 };
+  return { rps, p50, p99, requests };
 }
 
-async function startRaw(): Promise<{ url: string; stop(): Promise<void> }> {
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds used so far by the processes `pids` (Linux `/proc`). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** {@link wrk}, with the CPU time the server processes `pids` spent per request. */
+async function measured(
+  pids: number[],
+  run: () => Promise<WrkResult>,
+): Promise<WrkResult> {
+  const before = cpuSeconds(pids);
+  const result = await run();
+  const cpu = cpuSeconds(pids) - before;
+  return { ...result, cpuUs: (cpu * 1e6) / (result.requests ?? NaN) };
+}
+
+async function startRaw(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = freePort();
   const child = new Deno.Command("taskset", {
     args: [
@@ -106,6 +140,7 @@ async function startRaw(): Promise<{ url: string; stop(): Promise<void> }> {
   });
   return {
     url,
+    pid: child.pid,
     async stop() {
       child.kill("SIGKILL");
       await child.status;
@@ -123,6 +158,7 @@ function summarize(results: WrkResult[]): WrkResult {
     rps: median(results.map((r) => r.rps)),
     p50: median(results.map((r) => r.p50)),
     p99: median(results.map((r) => r.p99)),
+    cpuUs: median(results.map((r) => r.cpuUs ?? NaN)),
   };
 }
 
@@ -198,8 +234,14 @@ export async function httpBench(seconds: number, rounds: number): Promise<string
     await load(node);
     const hit = "/cache/k42", miss = "/cache/no-such-key";
     type Case = { name: string; run: () => Promise<WrkResult> };
+    const pidOf = (url: string) =>
+      url.startsWith(`${raw.url}/`)
+        ? [raw.pid]
+        : url.startsWith(cluster[0].url("/"))
+        ? cluster.map((n) => n.pid)
+        : [node.pid];
     const w = (url: string, script?: string, allowErrors = false) => () =>
-      wrk(url, seconds, script, PINNED, allowErrors);
+      measured(pidOf(url), () => wrk(url, seconds, script, PINNED, allowErrors));
     const pairs: { name: string; ours: Case; theirs: Case; against: string }[] = [
       {
         name: "GET hit (100 B)",
@@ -247,10 +289,10 @@ export async function httpBench(seconds: number, rounds: number): Promise<string
     const endLoad = Deno.loadavg()[0];
     const lines = [
       `Machine at start: ${verdict}. Load average (1 min) at the end: ${endLoad.toFixed(2)}.`,
-      `Server and competitor pinned to core ${SERVER_CORE} (\`taskset -c ${SERVER_CORE}\`), wrk to core ${WRK_CORE} (\`taskset -c ${WRK_CORE} wrk -t1 -c50 -d${seconds}s\`); ${rounds} alternating rounds, medians; ${KEYS} keys of 100 B loaded; the 3 cluster nodes all on core ${SERVER_CORE}.`,
+      `Server and competitor pinned to core ${SERVER_CORE} (\`taskset -c ${SERVER_CORE}\`), wrk to core ${WRK_CORE} (\`taskset -c ${WRK_CORE} wrk -t1 -c50 -d${seconds}s\`); ${rounds} alternating rounds, medians; ${KEYS} keys of 100 B loaded; the 3 cluster nodes all on core ${SERVER_CORE}. CPU µs/req: user + system time of the server process(es) over the run ÷ requests served; its ratio is competitor ÷ node (1.00 = as cheap as the competitor).`,
       "",
-      "| operation | node req/s (rounds) | competitor req/s (rounds) | ratio | node p50 / p99 ms | competitor p50 / p99 ms | competitor |",
-      "|---|---|---|---|---|---|---|",
+      "| operation | node req/s (rounds) | competitor req/s (rounds) | ratio | node p50 / p99 ms | competitor p50 / p99 ms | CPU µs/req node / competitor (ratio) | competitor |",
+      "|---|---|---|---|---|---|---|---|",
     ];
     for (const [i, pair] of pairs.entries()) {
       const ours = summarize(results[i].ours), theirs = summarize(results[i].theirs);
@@ -259,9 +301,11 @@ export async function httpBench(seconds: number, rounds: number): Promise<string
           theirs.rps.toFixed(0)
         } (${range(results[i].theirs)}) | **${(ours.rps / theirs.rps).toFixed(2)}×** | ${
           ours.p50.toFixed(2)
-        } / ${ours.p99.toFixed(2)} | ${theirs.p50.toFixed(2)} / ${
-          theirs.p99.toFixed(2)
-        } | ${pair.against} |`,
+        } / ${ours.p99.toFixed(2)} | ${theirs.p50.toFixed(2)} / ${theirs.p99.toFixed(2)} | ${
+          ours.cpuUs!.toFixed(1)
+        } / ${theirs.cpuUs!.toFixed(1)} (**${
+          (theirs.cpuUs! / ours.cpuUs!).toFixed(2)
+        }×**) | ${pair.against} |`,
       );
     }
     if (!idle) lines.push("", `**Not idle** (load average ${loadAvg.toFixed(2)}): noisy figures.`);

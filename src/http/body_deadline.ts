@@ -2,10 +2,11 @@
  * The request body deadline (`BODY_TIMEOUT`) for many requests with one timer: a read that has
  * not finished `timeoutMs` after it started fails with 408. Arming a timer per request (a
  * `setTimeout`, a `clearTimeout` and a `Promise.race`) cost a measurable share of a small PUT
- * (see docs/benchmarks.md); here a read costs one entry in a set. Every read has the same
+ * (see docs/benchmarks.md); here a read costs one entry in a set and one promise. Every read has the same
  * timeout, so the set's insertion order is deadline order: the one timer is armed for the
  * oldest pending read, and when it fires it fails the reads that are due and re-arms for the
- * next. It runs only while reads are pending, so an idle node holds no timer.
+ * next. Idle (no read pending), the timer is unref'd and not re-armed when it fires, so an
+ * idle node holds no timer after one deadline, and none that keeps it alive.
  *
  * @module
  */
@@ -24,6 +25,7 @@ export class BodyDeadline {
   readonly timeoutMs: number;
   readonly #pending = new Set<PendingRead>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #refed = false;
 
   /** @param timeoutMs how long a body may take to arrive, in ms (0: no deadline) */
   constructor(timeoutMs: number) {
@@ -41,6 +43,11 @@ export class BodyDeadline {
       const entry: PendingRead = { due: performance.now() + this.timeoutMs, fail: reject };
       this.#pending.add(entry);
       if (this.#timer === undefined) this.#arm(entry.due);
+      else if (!this.#refed) {
+        // A pending read keeps the process alive until its deadline, as its own timer did.
+        Deno.refTimer(this.#timer);
+        this.#refed = true;
+      }
       reading.then((value) => {
         this.#settled(entry);
         resolve(value);
@@ -53,14 +60,18 @@ export class BodyDeadline {
 
   #settled(entry: PendingRead): void {
     this.#pending.delete(entry);
-    if (this.#pending.size === 0 && this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+    // Idle: the timer is left to run out, unref'd, rather than cleared: clearing and re-arming
+    // it per request would cost what this class saves, an unref and a ref cost next to nothing
+    // (see docs/benchmarks.md). Unref'd, it keeps no process alive.
+    if (this.#pending.size === 0 && this.#timer !== undefined && this.#refed) {
+      Deno.unrefTimer(this.#timer);
+      this.#refed = false;
     }
   }
 
   #arm(due: number): void {
     this.#timer = setTimeout(() => this.#expire(), Math.max(0, due - performance.now()));
+    this.#refed = true;
   }
 
   #expire(): void {

@@ -54,15 +54,17 @@ export class CacheRoutes {
   /**
    * The answer for `entry` (a miss when undefined). `ETag` and `X-Ttl-Ms` are added when
    * `withMeta` (HEAD, or GET with `X-Cache-Meta: true`): every header beyond content-type has
-   * a measurable cost in Deno's Response on a plain hit (see docs/benchmarks.md).
+   * a measurable cost in Deno's Response on a plain hit (see docs/benchmarks.md). `head`:
+   * the same answer without a body (what Hono makes of a GET answer for HEAD).
    */
   entryResponse(
     entry: CacheEntryView | undefined,
     withMeta: boolean,
     ifNoneMatch: string | null = null,
+    head = false,
   ): Response {
     if (entry === undefined) {
-      return new Response("Not Found", NOT_FOUND_INIT);
+      return new Response(head ? null : "Not Found", NOT_FOUND_INIT);
     }
     if (ifNoneMatch !== null) {
       const tag = etagOf(entry.version);
@@ -72,7 +74,10 @@ export class CacheRoutes {
     }
     const text = typeof entry.value === "string";
     if (!withMeta) {
-      return new Response(entry.value as BodyInit, text ? TEXT_VALUE_INIT : BYTES_VALUE_INIT);
+      return new Response(
+        head ? null : entry.value as BodyInit,
+        text ? TEXT_VALUE_INIT : BYTES_VALUE_INIT,
+      );
     }
     const type = text ? TEXT : BYTES;
     const headers: Record<string, string> = { "content-type": type, etag: etagOf(entry.version) };
@@ -83,24 +88,24 @@ export class CacheRoutes {
     if (entry.tags !== undefined && entry.tags.length > 0) {
       headers["cache-tag"] = entry.tags.join(",");
     }
-    return new Response(entry.value as BodyInit, { status: 200, headers });
+    return new Response(head ? null : entry.value as BodyInit, { status: 200, headers });
   }
 
   /**
    * `GET`/`HEAD /cache/{key}`: from this node, or (partitioned mode) from the key's owners;
-   * 304 when `If-None-Match` names the current version.
+   * 304 when `If-None-Match` names the current version. `head`: the answer has no body.
    */
-  read(req: Request, key: string, withMeta: boolean): Response | Promise<Response> {
+  read(req: Request, key: string, withMeta: boolean, head = false): Response | Promise<Response> {
     const service = this.#service;
     const forwarder = this.#forwarder;
     const ifNoneMatch = req.headers.get("if-none-match");
     const owners = forwarder?.route(req, key);
-    if (!owners) return this.entryResponse(service.get(key), withMeta, ifNoneMatch);
+    if (!owners) return this.entryResponse(service.get(key), withMeta, ifNoneMatch, head);
     return forwarder!.read(
       key,
       owners,
       () => service.get(key),
-      (entry) => this.entryResponse(entry, withMeta, ifNoneMatch),
+      (entry) => this.entryResponse(entry, withMeta, ifNoneMatch, head),
     );
   }
 

@@ -102,7 +102,7 @@ export function fastPath(
     const key = decodeKey(url.slice(start, end), maxKeyBytes);
     // The compat member list shadows the key "members" for GET, however it is spelled.
     if (isGet && key === "members") return undefined;
-    return isGet ? routes.read(req, key, isHead) : routes.put(req, url, key);
+    return isGet ? routes.read(req, key, isHead, isHead) : routes.put(req, url, key);
   };
   return (req) => {
     const method = req.method;
@@ -118,7 +118,10 @@ export function fastPath(
   };
 }
 
-/** A `HEAD` answer from the `GET` one, as Hono makes it: same status and headers, no body. */
+/**
+ * A `HEAD` answer from the `GET` one, as Hono makes it: same status and headers, no body (one
+ * that already has none, as the key routes answer a HEAD, is that already).
+ */
 function withoutBody(res: Response): Response {
-  return new Response(null, res);
+  return res.body === null ? res : new Response(null, res);
 }
