@@ -289,22 +289,26 @@ export async function httpBench(seconds: number, rounds: number): Promise<string
     const endLoad = Deno.loadavg()[0];
     const lines = [
       `Machine at start: ${verdict}. Load average (1 min) at the end: ${endLoad.toFixed(2)}.`,
-      `Server and competitor pinned to core ${SERVER_CORE} (\`taskset -c ${SERVER_CORE}\`), wrk to core ${WRK_CORE} (\`taskset -c ${WRK_CORE} wrk -t1 -c50 -d${seconds}s\`); ${rounds} alternating rounds, medians; ${KEYS} keys of 100 B loaded; the 3 cluster nodes all on core ${SERVER_CORE}. CPU µs/req: user + system time of the server process(es) over the run ÷ requests served; its ratio is competitor ÷ node (1.00 = as cheap as the competitor).`,
+      `Server and competitor pinned to core ${SERVER_CORE} (\`taskset -c ${SERVER_CORE}\`), wrk to core ${WRK_CORE} (\`taskset -c ${WRK_CORE} wrk -t1 -c50 -d${seconds}s\`); ${rounds} alternating rounds, medians; ${KEYS} keys of 100 B loaded; the 3 cluster nodes all on core ${SERVER_CORE}. Ratios: median of the per-round ratios. CPU µs/req: user + system time of the server process(es) over the run ÷ requests served; its ratio is competitor ÷ node (1.00 = as cheap as the competitor).`,
       "",
-      "| operation | node req/s (rounds) | competitor req/s (rounds) | ratio | node p50 / p99 ms | competitor p50 / p99 ms | CPU µs/req node / competitor (ratio) | competitor |",
+      "| operation | node req/s (rounds) | competitor req/s (rounds) | ratio (per round) | node p50 / p99 ms | competitor p50 / p99 ms | CPU µs/req node / competitor (ratio) | competitor |",
       "|---|---|---|---|---|---|---|---|",
     ];
     for (const [i, pair] of pairs.entries()) {
       const ours = summarize(results[i].ours), theirs = summarize(results[i].theirs);
+      // A ratio per round (its two runs are next to each other in time), then their median:
+      // load that comes and goes during the run disturbs one round, not every ratio.
+      const perRound = results[i].ours.map((o, r) => o.rps / results[i].theirs[r].rps);
+      const cpuPerRound = results[i].ours.map((o, r) => results[i].theirs[r].cpuUs! / o.cpuUs!);
       lines.push(
         `| ${pair.name} | ${ours.rps.toFixed(0)} (${range(results[i].ours)}) | ${
           theirs.rps.toFixed(0)
-        } (${range(results[i].theirs)}) | **${(ours.rps / theirs.rps).toFixed(2)}×** | ${
-          ours.p50.toFixed(2)
-        } / ${ours.p99.toFixed(2)} | ${theirs.p50.toFixed(2)} / ${theirs.p99.toFixed(2)} | ${
-          ours.cpuUs!.toFixed(1)
-        } / ${theirs.cpuUs!.toFixed(1)} (**${
-          (theirs.cpuUs! / ours.cpuUs!).toFixed(2)
+        } (${range(results[i].theirs)}) | **${median(perRound).toFixed(2)}×** (${
+          perRound.map((x) => x.toFixed(2)).join(", ")
+        }) | ${ours.p50.toFixed(2)} / ${ours.p99.toFixed(2)} | ${theirs.p50.toFixed(2)} / ${
+          theirs.p99.toFixed(2)
+        } | ${ours.cpuUs!.toFixed(1)} / ${theirs.cpuUs!.toFixed(1)} (**${
+          median(cpuPerRound).toFixed(2)
         }×**) | ${pair.against} |`,
       );
     }
