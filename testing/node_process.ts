@@ -122,12 +122,23 @@ export class NodeProcess {
    * Starts a node with a deno.json task (`run` unless `task` names another). `env` is added to
    * a clean environment with fresh ports unless given (as `--port`/`--http-port` flags instead
    * when `portFlags`); `args` are extra flags. Waits for `/healthz` unless `wait` is false.
+   * `cpus` (a `taskset -c` list, e.g. `"0"`) pins the node to those cores (benchmarks);
+   * taskset execs the node, so the pid and signals are the node's own.
    */
   static async start(
     env: Record<string, string> = {},
-    options: { args?: string[]; wait?: boolean; task?: string; portFlags?: boolean } = {},
+    options: {
+      args?: string[];
+      wait?: boolean;
+      task?: string;
+      portFlags?: boolean;
+      cpus?: string;
+    } = {},
   ): Promise<NodeProcess> {
-    const [program, ...args] = await runTaskCommand(options.task);
+    const [deno, ...denoArgs] = await runTaskCommand(options.task);
+    const [program, ...args] = options.cpus === undefined
+      ? [deno, ...denoArgs]
+      : ["taskset", "-c", options.cpus, deno, ...denoArgs];
     const httpPort = Number(env.HTTP_PORT ?? freePort());
     const gossipPort = Number(env.PORT ?? freePort());
     const ports = { HTTP_PORT: String(httpPort), PORT: String(gossipPort) };

@@ -1,12 +1,22 @@
 /**
- * HTTP benchmark: GET-hit and PUT throughput and latency of a real node (started with the `run`
- * task) against a raw `Deno.serve` handler (the ceiling), measured with wrk in alternating rounds
- * in one run, reported as ratios.
+ * HTTP benchmark, pinned so that it cannot fool itself: the server under test and its
+ * competitor (a bare `Deno.serve`, `raw_server.ts`) run on core 0 (`taskset -c 0`) and wrk on
+ * core 1 (`taskset -c 1 wrk -t1 -c50`), so the figures are the server's own cost and not a
+ * share of two cores fought over with wrk. The machine's 1-minute load average is read first
+ * and printed; above {@link IDLE_LOAD} the output says the run is not idle. Competitor and node
+ * run in alternating rounds in one run, and the result is their ratio: GET hit, HEAD, GET miss
+ * and PUT (JSON, 100 B value) against the bare server, and PUT with `X-Write-Acks: all` on a
+ * 3-node cluster (all three nodes on core 0) against the same PUT on a single node.
+ *
+ * Each run also reads the CPU time the server processes spent (`/proc/<pid>/stat`) and divides
+ * it by the requests served: CPU µs per request, and its ratio (competitor ÷ node), is the
+ * figure that other load on the machine disturbs least, so it is printed next to the
+ * throughput ratio.
  *
  * @module
  */
 
-import { freePort, NodeProcess, waitFor } from "../../testing/mod.ts";
+import { clusterEnv, freePort, NodeProcess, waitFor } from "../../testing/mod.ts";
 
 /** One wrk measurement. */
 export interface WrkResult {
@@ -16,7 +26,30 @@ export interface WrkResult {
   p50: number;
   /** 99th percentile latency in ms. */
   p99: number;
+  /** Requests completed. */
+  requests?: number;
+  /** Server CPU time per request in µs (user + system of the server processes). */
+  cpuUs?: number;
 }
+
+/** How wrk runs. */
+export interface WrkOptions {
+  /** wrk threads. @default 2 */
+  threads?: number;
+  /** Open connections. @default 64 */
+  connections?: number;
+  /** A `taskset -c` core list to pin wrk to. @default unpinned */
+  cpus?: string;
+}
+
+/** Load average (1 min) above which a run is reported as not idle. */
+export const IDLE_LOAD = 0.5;
+
+const SERVER_CORE = "0";
+const WRK_CORE = "1";
+const PINNED: WrkOptions = { threads: 1, connections: 50, cpus: WRK_CORE };
+const KEYS = 10_000;
+const VALUE = "v".repeat(100);
 
 function toMs(text: string): number {
   const m = /^([\d.]+)(us|ms|s)$/.exec(text);
@@ -24,32 +57,78 @@ function toMs(text: string): number {
   return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
 }
 
-/** Runs wrk against `url` for `seconds` with an optional Lua script. */
-export async function wrk(url: string, seconds: number, script?: string): Promise<WrkResult> {
-  const args = [
-    "-t2",
-    "-c64",
+/**
+ * Runs wrk against `url` for `seconds` with an optional Lua script. Non-2xx answers fail the
+ * run unless `allowErrors` (a miss is a 404 by design).
+ */
+export async function wrk(
+  url: string,
+  seconds: number,
+  script?: string,
+  options: WrkOptions = {},
+  allowErrors = false,
+): Promise<WrkResult> {
+  const wrkArgs = [
+    `-t${options.threads ?? 2}`,
+    `-c${options.connections ?? 64}`,
     `-d${seconds}s`,
     "--latency",
     ...(script ? ["-s", script] : []),
     url,
   ];
-  const out = await new Deno.Command("wrk", { args, stdout: "piped", stderr: "piped" }).output();
+  const [program, ...args] = options.cpus === undefined
+    ? ["wrk", ...wrkArgs]
+    : ["taskset", "-c", options.cpus, "wrk", ...wrkArgs];
+  const out = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
   const text = new TextDecoder().decode(out.stdout);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
   const p50 = toMs(/^\s+50%\s+(\S+)/m.exec(text)?.[1] ?? "");
   const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(text)?.[1] ?? "");
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(text);
-  if (!out.success || !Number.isFinite(rps) || errors) {
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
+  const errors = !allowErrors && /Non-2xx or 3xx responses: (\d+)/.exec(text);
+  const socketErrors = /Socket errors: (.*)/.exec(text);
+  if (!out.success || !Number.isFinite(rps) || errors || socketErrors) {
     throw new Error(`wrk failed on ${url}: ${text} ${new TextDecoder().decode(out.stderr)}`);
   }
-  return { rps, p50, p99 };
+  return { rps, p50, p99, requests };
 }
 
-async function startRaw(): Promise<{ url: string; stop(): Promise<void> }> {
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds used so far by the processes `pids` (Linux `/proc`). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** {@link wrk}, with the CPU time the server processes `pids` spent per request. */
+async function measured(
+  pids: number[],
+  run: () => Promise<WrkResult>,
+): Promise<WrkResult> {
+  const before = cpuSeconds(pids);
+  const result = await run();
+  const cpu = cpuSeconds(pids) - before;
+  return { ...result, cpuUs: (cpu * 1e6) / (result.requests ?? NaN) };
+}
+
+async function startRaw(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", new URL("raw_server.ts", import.meta.url).pathname, String(port)],
+  const child = new Deno.Command("taskset", {
+    args: [
+      "-c",
+      SERVER_CORE,
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      new URL("raw_server.ts", import.meta.url).pathname,
+      String(port),
+    ],
     stdout: "null",
     stderr: "inherit",
   }).spawn();
@@ -61,6 +140,7 @@ async function startRaw(): Promise<{ url: string; stop(): Promise<void> }> {
   });
   return {
     url,
+    pid: child.pid,
     async stop() {
       child.kill("SIGKILL");
       await child.status;
@@ -78,51 +158,164 @@ function summarize(results: WrkResult[]): WrkResult {
     rps: median(results.map((r) => r.rps)),
     p50: median(results.map((r) => r.p50)),
     p99: median(results.map((r) => r.p99)),
+    cpuUs: median(results.map((r) => r.cpuUs ?? NaN)),
   };
 }
 
-/** Runs the HTTP comparison; returns markdown table rows. */
+async function luaScript(text: string): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".lua" });
+  await Deno.writeTextFile(path, text);
+  return path;
+}
+
+/** A PUT of `{"value": <100 B>, "ttl": 60}` to one of {@link KEYS} keys in turn. */
+function putLua(extraHeaders: Record<string, string> = {}): string {
+  const headers = Object.entries(extraHeaders)
+    .map(([k, v]) => `wrk.headers["${k}"] = "${v}"\n`).join("");
+  return `wrk.method = "PUT"\nwrk.headers["Content-Type"] = "application/json"\n${headers}` +
+    `counter = 0\nrequest = function()\n  counter = counter + 1\n` +
+    `  return wrk.format(nil, "/cache/k" .. (counter % ${KEYS}), nil, '{"value":"${VALUE}","ttl":60}')\nend\n`;
+}
+
+async function load(node: NodeProcess): Promise<void> {
+  for (let i = 0; i < KEYS; i += 100) {
+    await Promise.all(Array.from({ length: 100 }, async (_, j) => {
+      const r = await fetch(node.url(`/cache/k${i + j}`), {
+        method: "PUT",
+        headers: { "content-type": "text/plain" },
+        body: VALUE,
+      });
+      await r.body?.cancel();
+    }));
+  }
+}
+
+/** Starts a 3-node cluster pinned to the server core; resolves once all see 3 alive. */
+async function startPinnedCluster(): Promise<NodeProcess[]> {
+  const seed = freePort();
+  const env = (i: number) => clusterEnv("bench-http", i, seed, { LOG_LEVEL: "warn" });
+  const nodes = [await NodeProcess.start(env(0), { cpus: SERVER_CORE })];
+  for (let i = 1; i < 3; i++) nodes.push(await NodeProcess.start(env(i), { cpus: SERVER_CORE }));
+  await waitFor("3 nodes alive on every node", async () => {
+    const views = await Promise.all(nodes.map(async (n) => {
+      const r = await fetch(n.url("/cluster/members"));
+      return (await r.json()) as { state: string }[];
+    }));
+    return views.every((v) => v.filter((m) => m.state === "alive").length === 3) || undefined;
+  }, 30_000);
+  return nodes;
+}
+
+function range(results: WrkResult[]): string {
+  const rps = results.map((r) => r.rps);
+  return `${(Math.min(...rps) / 1000).toFixed(1)}–${(Math.max(...rps) / 1000).toFixed(1)}k`;
+}
+
+/**
+ * Runs the pinned HTTP comparison: `rounds` alternating rounds of `seconds` each. Returns
+ * markdown lines (load average, table with ratios, per-round ranges).
+ */
 export async function httpBench(seconds: number, rounds: number): Promise<string[]> {
+  const loadAvg = Deno.loadavg()[0];
+  const idle = loadAvg <= IDLE_LOAD;
+  const verdict = idle
+    ? `idle (load average ${loadAvg.toFixed(2)} <= ${IDLE_LOAD})`
+    : `NOT IDLE: load average ${loadAvg.toFixed(2)} > ${IDLE_LOAD}; these figures are noisy`;
+  console.error(`http bench: machine ${verdict}`);
   const raw = await startRaw();
-  const node = await NodeProcess.start({ LOG_LEVEL: "warn" });
-  const putScript = await Deno.makeTempFile({ suffix: ".lua" });
-  await Deno.writeTextFile(
-    putScript,
-    `wrk.method = "PUT"\nwrk.headers["Content-Type"] = "application/json"\n` +
-      `counter = 0\nrequest = function()\n  counter = counter + 1\n` +
-      `  return wrk.format(nil, "/cache/k" .. (counter % 10000), nil, '{"value":"${
-        "v".repeat(100)
-      }","ttl":60}')\nend\n`,
-  );
+  const node = await NodeProcess.start({ LOG_LEVEL: "warn" }, { cpus: SERVER_CORE });
+  const cluster = await startPinnedCluster();
+  const scripts = {
+    put: await luaScript(putLua()),
+    putAll: await luaScript(putLua({ "X-Write-Acks": "all" })),
+    head: await luaScript(`wrk.method = "HEAD"\n`),
+  };
   try {
-    await fetch(node.url("/cache/bench-key"), {
-      method: "PUT",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ value: "x".repeat(100) }),
-    }).then((r) => r.text());
-    const runs: Record<string, WrkResult[]> = { rawGet: [], nodeGet: [], rawPut: [], nodePut: [] };
-    for (let i = 0; i < rounds; i++) {
-      runs.rawGet.push(await wrk(`${raw.url}/cache/bench-key`, seconds));
-      runs.nodeGet.push(await wrk(node.url("/cache/bench-key"), seconds));
-      runs.rawPut.push(await wrk(`${raw.url}/`, seconds, putScript));
-      runs.nodePut.push(await wrk(node.url("/"), seconds, putScript));
-    }
-    const s = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, summarize(v)]));
-    const row = (name: string, ours: WrkResult, ceiling: WrkResult) =>
-      `| ${name} | ${ours.rps.toFixed(0)} | ${ceiling.rps.toFixed(0)} | **${
-        (ours.rps / ceiling.rps).toFixed(2)
-      }** | ${ours.p50.toFixed(2)} / ${ours.p99.toFixed(2)} | ${ceiling.p50.toFixed(2)} / ${
-        ceiling.p99.toFixed(2)
-      } |`;
-    return [
-      "| operation | node req/s | raw Deno.serve req/s | ratio | node p50 / p99 ms | raw p50 / p99 ms |",
-      "|---|---|---|---|---|---|",
-      row("GET hit (100 B)", s.nodeGet, s.rawGet),
-      row("PUT (100 B JSON)", s.nodePut, s.rawPut),
+    await load(node);
+    const hit = "/cache/k42", miss = "/cache/no-such-key";
+    type Case = { name: string; run: () => Promise<WrkResult> };
+    const pidOf = (url: string) =>
+      url.startsWith(`${raw.url}/`)
+        ? [raw.pid]
+        : url.startsWith(cluster[0].url("/"))
+        ? cluster.map((n) => n.pid)
+        : [node.pid];
+    const w = (url: string, script?: string, allowErrors = false) => () =>
+      measured(pidOf(url), () => wrk(url, seconds, script, PINNED, allowErrors));
+    const pairs: { name: string; ours: Case; theirs: Case; against: string }[] = [
+      {
+        name: "GET hit (100 B)",
+        ours: { name: "node", run: w(node.url(hit)) },
+        theirs: { name: "raw", run: w(`${raw.url}${hit}`) },
+        against: "bare Deno.serve GET",
+      },
+      {
+        name: "HEAD hit",
+        ours: { name: "node", run: w(node.url(hit), scripts.head) },
+        theirs: { name: "raw", run: w(`${raw.url}${hit}`, scripts.head) },
+        against: "bare Deno.serve HEAD",
+      },
+      {
+        name: "GET miss (404)",
+        ours: { name: "node", run: w(node.url(miss), undefined, true) },
+        theirs: { name: "raw", run: w(`${raw.url}${miss}`) },
+        against: "bare Deno.serve GET",
+      },
+      {
+        name: "PUT (JSON, 100 B value)",
+        ours: { name: "node", run: w(node.url("/"), scripts.put) },
+        theirs: { name: "raw", run: w(`${raw.url}/`, scripts.put) },
+        against: "bare Deno.serve reading the body",
+      },
+      {
+        name: "PUT, X-Write-Acks: all, 3 nodes",
+        ours: { name: "cluster", run: w(cluster[0].url("/"), scripts.putAll) },
+        theirs: { name: "single", run: w(node.url("/"), scripts.put) },
+        against: "the same PUT on a single node",
+      },
     ];
+    const results = pairs.map(() => ({ ours: [] as WrkResult[], theirs: [] as WrkResult[] }));
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, pair] of pairs.entries()) {
+        results[i].theirs.push(await pair.theirs.run());
+        results[i].ours.push(await pair.ours.run());
+        console.error(
+          `round ${r + 1} ${pair.name}: ${results[i].ours.at(-1)!.rps.toFixed(0)} vs ${
+            results[i].theirs.at(-1)!.rps.toFixed(0)
+          }`,
+        );
+      }
+    }
+    const endLoad = Deno.loadavg()[0];
+    const lines = [
+      `Machine at start: ${verdict}. Load average (1 min) at the end: ${endLoad.toFixed(2)}.`,
+      `Server and competitor pinned to core ${SERVER_CORE} (\`taskset -c ${SERVER_CORE}\`), wrk to core ${WRK_CORE} (\`taskset -c ${WRK_CORE} wrk -t1 -c50 -d${seconds}s\`); ${rounds} alternating rounds, medians; ${KEYS} keys of 100 B loaded; the 3 cluster nodes all on core ${SERVER_CORE}. Ratios: median of the per-round ratios. CPU µs/req: user + system time of the server process(es) over the run ÷ requests served; its ratio is competitor ÷ node (1.00 = as cheap as the competitor).`,
+      "",
+      "| operation | node req/s (rounds) | competitor req/s (rounds) | ratio (per round) | node p50 / p99 ms | competitor p50 / p99 ms | CPU µs/req node / competitor (ratio) | competitor |",
+      "|---|---|---|---|---|---|---|---|",
+    ];
+    for (const [i, pair] of pairs.entries()) {
+      const ours = summarize(results[i].ours), theirs = summarize(results[i].theirs);
+      // A ratio per round (its two runs are next to each other in time), then their median:
+      // load that comes and goes during the run disturbs one round, not every ratio.
+      const perRound = results[i].ours.map((o, r) => o.rps / results[i].theirs[r].rps);
+      const cpuPerRound = results[i].ours.map((o, r) => results[i].theirs[r].cpuUs! / o.cpuUs!);
+      lines.push(
+        `| ${pair.name} | ${ours.rps.toFixed(0)} (${range(results[i].ours)}) | ${
+          theirs.rps.toFixed(0)
+        } (${range(results[i].theirs)}) | **${median(perRound).toFixed(2)}×** (${
+          perRound.map((x) => x.toFixed(2)).join(", ")
+        }) | ${ours.p50.toFixed(2)} / ${ours.p99.toFixed(2)} | ${theirs.p50.toFixed(2)} / ${
+          theirs.p99.toFixed(2)
+        } | ${ours.cpuUs!.toFixed(1)} / ${theirs.cpuUs!.toFixed(1)} (**${
+          median(cpuPerRound).toFixed(2)
+        }×**) | ${pair.against} |`,
+      );
+    }
+    if (!idle) lines.push("", `**Not idle** (load average ${loadAvg.toFixed(2)}): noisy figures.`);
+    return lines;
   } finally {
-    await node.stop();
-    await raw.stop();
-    await Deno.remove(putScript);
+    await Promise.all([node.stop(), raw.stop(), ...cluster.map((n) => n.stop())]);
+    for (const s of Object.values(scripts)) await Deno.remove(s);
   }
 }

@@ -34,11 +34,12 @@ const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
 for (const section of sections) {
   console.error(`running ${section} benchmark...`);
   if (section === "http") {
-    out.push("## HTTP: node vs raw Deno.serve (wrk, 2 threads, 64 connections, loopback)", "");
+    out.push("## HTTP, pinned: node vs bare Deno.serve (server core 0, wrk core 1)", "");
     out.push(...await httpBench(quick ? 2 : 5, quick ? 1 : 3), "");
     out.push(
-      "Each figure is the median of alternating rounds (raw, node, raw, node...). The raw",
-      "server returns a fixed 100-byte body (GET) or reads the body and answers OK (PUT).",
+      "Each figure is the median of alternating rounds (competitor, node, competitor, node...).",
+      "The bare server returns a fixed 100-byte body (GET, HEAD) or reads the body and answers",
+      "OK (PUT).",
       "",
     );
   } else if (section === "memory") {

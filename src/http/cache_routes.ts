@@ -9,7 +9,8 @@
  * @module
  */
 
-import { type CacheEntryView, type CacheService, etagOf } from "../service/mod.ts";
+import { type CacheEntryView, type CacheService, etagOf, type SetOptions } from "../service/mod.ts";
+import { BodyDeadline } from "./body_deadline.ts";
 import { asObject, checkFields, metadataHeader } from "./entry_fields.ts";
 import { HttpError, jsonResponse } from "./errors.ts";
 import { RequestForwarder } from "./forward.ts";
@@ -22,7 +23,18 @@ import {
 import { checkWritableKey, type HttpWriteOptions, noneMatchHits, writeOptions } from "./request.ts";
 
 const TEXT = "text/plain; charset=utf-8";
+const BYTES = "application/octet-stream";
 const TEXT_HEADERS = { "content-type": TEXT };
+// Frozen and shared: a plain answer allocates no init or header record of its own.
+const OK_INIT: ResponseInit = Object.freeze({ headers: Object.freeze({ ...TEXT_HEADERS }) });
+const NOT_FOUND_INIT: ResponseInit = Object.freeze({
+  status: 404,
+  headers: Object.freeze({ ...TEXT_HEADERS }),
+});
+const TEXT_VALUE_INIT: ResponseInit = OK_INIT;
+const BYTES_VALUE_INIT: ResponseInit = Object.freeze({
+  headers: Object.freeze({ "content-type": BYTES }),
+});
 /** Largest body of `POST /cache/{key}/incr`. */
 const INCR_BODY_BYTES = 1024;
 
@@ -30,27 +42,29 @@ const INCR_BODY_BYTES = 1024;
 export class CacheRoutes {
   readonly #service: CacheService;
   readonly #forwarder: RequestForwarder | undefined;
-  readonly #bodyTimeoutMs: number;
+  readonly #bodyDeadline: BodyDeadline;
 
   /** Handlers for `service`; `bodyTimeoutMs` is the PUT body deadline (0 = none). */
   constructor(service: CacheService, bodyTimeoutMs: number) {
     this.#service = service;
-    this.#bodyTimeoutMs = bodyTimeoutMs;
+    this.#bodyDeadline = new BodyDeadline(bodyTimeoutMs);
     this.#forwarder = service.routing && new RequestForwarder(service.routing);
   }
 
   /**
    * The answer for `entry` (a miss when undefined). `ETag` and `X-Ttl-Ms` are added when
    * `withMeta` (HEAD, or GET with `X-Cache-Meta: true`): every header beyond content-type has
-   * a measurable cost in Deno's Response on a plain hit (see docs/benchmarks.md).
+   * a measurable cost in Deno's Response on a plain hit (see docs/benchmarks.md). `head`:
+   * the same answer without a body (what Hono makes of a GET answer for HEAD).
    */
   entryResponse(
     entry: CacheEntryView | undefined,
     withMeta: boolean,
     ifNoneMatch: string | null = null,
+    head = false,
   ): Response {
     if (entry === undefined) {
-      return new Response("Not Found", { status: 404, headers: TEXT_HEADERS });
+      return new Response(head ? null : "Not Found", NOT_FOUND_INIT);
     }
     if (ifNoneMatch !== null) {
       const tag = etagOf(entry.version);
@@ -58,10 +72,14 @@ export class CacheRoutes {
         return new Response(null, { status: 304, headers: { etag: tag } });
       }
     }
-    const type = typeof entry.value === "string" ? TEXT : "application/octet-stream";
+    const text = typeof entry.value === "string";
     if (!withMeta) {
-      return new Response(entry.value as BodyInit, { headers: { "content-type": type } });
+      return new Response(
+        head ? null : entry.value as BodyInit,
+        text ? TEXT_VALUE_INIT : BYTES_VALUE_INIT,
+      );
     }
+    const type = text ? TEXT : BYTES;
     const headers: Record<string, string> = { "content-type": type, etag: etagOf(entry.version) };
     if (entry.expiresAt > 0) {
       headers["x-ttl-ms"] = String(Math.max(0, entry.expiresAt - this.#service.now()));
@@ -70,24 +88,24 @@ export class CacheRoutes {
     if (entry.tags !== undefined && entry.tags.length > 0) {
       headers["cache-tag"] = entry.tags.join(",");
     }
-    return new Response(entry.value as BodyInit, { status: 200, headers });
+    return new Response(head ? null : entry.value as BodyInit, { status: 200, headers });
   }
 
   /**
    * `GET`/`HEAD /cache/{key}`: from this node, or (partitioned mode) from the key's owners;
-   * 304 when `If-None-Match` names the current version.
+   * 304 when `If-None-Match` names the current version. `head`: the answer has no body.
    */
-  read(req: Request, key: string, withMeta: boolean): Response | Promise<Response> {
+  read(req: Request, key: string, withMeta: boolean, head = false): Response | Promise<Response> {
     const service = this.#service;
     const forwarder = this.#forwarder;
     const ifNoneMatch = req.headers.get("if-none-match");
     const owners = forwarder?.route(req, key);
-    if (!owners) return this.entryResponse(service.get(key), withMeta, ifNoneMatch);
+    if (!owners) return this.entryResponse(service.get(key), withMeta, ifNoneMatch, head);
     return forwarder!.read(
       key,
       owners,
       () => service.get(key),
-      (entry) => this.entryResponse(entry, withMeta, ifNoneMatch),
+      (entry) => this.entryResponse(entry, withMeta, ifNoneMatch, head),
     );
   }
 
@@ -118,7 +136,7 @@ export class CacheRoutes {
     if (owners && !owners.self) {
       // Validated here first; the same bytes then travel to an owner.
       const limit = service.limits.maxValueBytes + JSON_ENVELOPE_BYTES;
-      const body = await readBodyLimited(req, limit, this.#bodyTimeoutMs);
+      const body = await readBodyLimited(req, limit, this.#bodyDeadline);
       await readPutRequest(
         new Request(req.url, { method: "PUT", headers: req.headers, body: body as BodyInit }),
         url,
@@ -126,10 +144,15 @@ export class CacheRoutes {
       );
       return forwarder!.write(req, owners, body);
     }
-    const put = await readPutRequest(req, url, service.limits, this.#bodyTimeoutMs);
-    const { value, ...fields } = put;
-    await service.set(key, value, { ...this.#resolveExists(key, options), ...fields, owners });
-    return new Response("OK", { headers: TEXT_HEADERS });
+    const put = await readPutRequest(req, url, service.limits, this.#bodyDeadline);
+    // `options` is this request's own object: filled in place rather than copied by spreads.
+    const setOptions: SetOptions = this.#resolveExists(key, options);
+    setOptions.ttlMs = put.ttlMs;
+    if (put.metadata !== undefined) setOptions.metadata = put.metadata;
+    if (put.tags !== undefined) setOptions.tags = put.tags;
+    setOptions.owners = owners;
+    await service.set(key, put.value, setOptions);
+    return new Response("OK", OK_INIT);
   }
 
   /** `DELETE /cache/{key}` (or passes it to the key's owners). */
@@ -149,7 +172,7 @@ export class CacheRoutes {
   async incr(req: Request, key: string): Promise<Response> {
     checkWritableKey(key);
     const { acks, forwarded } = writeOptions(req);
-    const body = await readBodyLimited(req, INCR_BODY_BYTES, this.#bodyTimeoutMs);
+    const body = await readBodyLimited(req, INCR_BODY_BYTES, this.#bodyDeadline);
     let by = 1;
     let ttlMs: number | undefined;
     if (body.byteLength > 0) {

@@ -14,7 +14,7 @@ import { routeOf } from "../metrics/mod.ts";
 import { type AppOptions, buildApp } from "./app.ts";
 import { CacheRoutes } from "./cache_routes.ts";
 import { errorResponse } from "./errors.ts";
-import { CACHE_PREFIX, keyFromUrl } from "./request.ts";
+import { CACHE_PREFIX, decodeKey } from "./request.ts";
 
 /** A handler for `Deno.serve`. */
 export type Handler = (req: Request) => Response | Promise<Response>;
@@ -26,51 +26,65 @@ export function createHandler(service: CacheService, options: AppOptions = {}): 
   const fast = fastPath(routes, service.limits.maxKeyBytes, options.auth);
   const handle = (req: Request): Response | Promise<Response> => {
     try {
-      const response = fast(req);
-      if (response === undefined) {
-        // Hono's onError sees only `Error`s: anything else thrown still gets the JSON 500.
-        const res = app.fetch(req);
-        return res instanceof Response ? res : res.catch(errorResponse);
-      }
-      return response instanceof Response ? response : response.catch(errorResponse);
+      // Hono's onError sees only `Error`s: anything else thrown still gets the JSON 500.
+      return fast(req) ?? app.fetch(req);
     } catch (err) {
       return errorResponse(err);
     }
   };
-  const limited = options.inFlight ? options.inFlight.wrap(handle) : handle;
+  const inFlight = options.inFlight;
   const metrics = options.metrics;
-  if (!metrics) return limited;
+  // One function and at most one promise step per request for the cap, the metrics and the
+  // catch-all together (each was its own wrapper and `.then` before; see docs/benchmarks.md).
+  const finish = (req: Request, res: Response, started: number, admitted: boolean): Response => {
+    if (admitted) inFlight!.release(res);
+    if (metrics) {
+      const seconds = (performance.now() - started) / 1000;
+      metrics.observeRequest(routeOfUrl(req.url), req.method, res.status, seconds);
+    }
+    return res;
+  };
   return (req) => {
-    const started = performance.now();
-    const observe = (res: Response) => {
-      const url = req.url;
-      const path = url.slice(url.indexOf("/", url.indexOf("//") + 2)).split("?", 1)[0];
-      metrics.observeRequest(
-        routeOf(path),
-        req.method,
-        res.status,
-        (performance.now() - started) / 1000,
-      );
-      return res;
-    };
-    const res = limited(req);
-    return res instanceof Response ? observe(res) : res.then(observe);
+    const started = metrics ? performance.now() : 0;
+    const busy = inFlight?.admit(req);
+    if (busy !== undefined) return finish(req, busy, started, false);
+    const admitted = inFlight !== undefined;
+    const res = handle(req);
+    if (res instanceof Response) return finish(req, res, started, admitted);
+    return res.then(
+      (r) => finish(req, r, started, admitted),
+      (err) => finish(req, errorResponse(err), started, admitted),
+    );
   };
 }
 
+/** {@link routeOf} of a request URL; a key route is told without copying the path. */
+function routeOfUrl(url: string): string {
+  const path = url.indexOf("/", url.indexOf("//") + 2);
+  let end = url.indexOf("?", path);
+  if (end < 0) end = url.length;
+  if (url.startsWith(CACHE_PREFIX, path) && end - path !== MEMBERS_PATH.length) {
+    return "/cache/{key}";
+  }
+  return routeOf(url.slice(path, end));
+}
+
+const MEMBERS_PATH = "/cache/members";
+
 /**
- * The fast path: answers a plain `GET /cache/{key}` (no `X-Cache-Meta`) or `PUT /cache/{key}`
- * whose key is one path segment, else `undefined` (the Hono app answers). Throws what the key
- * routes throw.
+ * The fast path: answers a plain `GET /cache/{key}` (no `X-Cache-Meta`), a `HEAD` or a
+ * `PUT /cache/{key}` whose key is one path segment, else `undefined` (the Hono app answers).
+ * Throws what the key routes throw, except for `HEAD`, which it answers as Hono does: the
+ * answer of the `GET` (errors included) without its body.
  */
 export function fastPath(
   routes: CacheRoutes,
   maxKeyBytes: number,
   auth: AppOptions["auth"],
 ): (req: Request) => Response | Promise<Response> | undefined {
-  return (req) => {
-    const method = req.method;
-    const isGet = method === "GET" && !req.headers.has("x-cache-meta");
+  const answer = (req: Request, method: string): Response | Promise<Response> | undefined => {
+    const isHead = method === "HEAD";
+    const isGet = isHead || (method === "GET" && !req.headers.has("x-cache-meta"));
     if (!isGet && method !== "PUT") return undefined;
     const url = req.url;
     const path = url.indexOf("/", url.indexOf("//") + 2);
@@ -85,9 +99,29 @@ export function fastPath(
     if (auth !== undefined && !auth.accepts(req)) {
       return auth.deny(req.headers.has("authorization"));
     }
-    const key = keyFromUrl(url, maxKeyBytes);
+    const key = decodeKey(url.slice(start, end), maxKeyBytes);
     // The compat member list shadows the key "members" for GET, however it is spelled.
     if (isGet && key === "members") return undefined;
-    return isGet ? routes.read(req, key, false) : routes.put(req, url, key);
+    return isGet ? routes.read(req, key, isHead, isHead) : routes.put(req, url, key);
   };
+  return (req) => {
+    const method = req.method;
+    if (method !== "HEAD") return answer(req, method);
+    let res: Response | Promise<Response> | undefined;
+    try {
+      res = answer(req, method);
+    } catch (err) {
+      return withoutBody(errorResponse(err));
+    }
+    if (res === undefined || res instanceof Response) return res && withoutBody(res);
+    return res.then(withoutBody, (err) => withoutBody(errorResponse(err)));
+  };
+}
+
+/**
+ * A `HEAD` answer from the `GET` one, as Hono makes it: same status and headers, no body (one
+ * that already has none, as the key routes answer a HEAD, is that already).
+ */
+function withoutBody(res: Response): Response {
+  return res.body === null ? res : new Response(null, res);
 }

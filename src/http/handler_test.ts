@@ -24,7 +24,7 @@ const LIMITS = { maxKeyBytes: 8, maxValueBytes: 16 };
 /** A request of the table (a fresh `Request` is built for each run: bodies are read once). */
 interface Case {
   name: string;
-  method: "GET" | "PUT";
+  method: "GET" | "HEAD" | "PUT";
   path: string;
   headers?: Record<string, string>;
   body?: BodyInit;
@@ -40,6 +40,23 @@ const CASES: Case[] = [
   { name: "GET hit", method: "GET", path: "/cache/k" },
   { name: "GET binary hit", method: "GET", path: "/cache/bin" },
   { name: "GET miss", method: "GET", path: "/cache/nope" },
+  { name: "HEAD hit", method: "HEAD", path: "/cache/k" },
+  { name: "HEAD binary hit", method: "HEAD", path: "/cache/bin" },
+  { name: "HEAD miss", method: "HEAD", path: "/cache/nope" },
+  { name: "HEAD malformed %", method: "HEAD", path: "/cache/%E0%A4%A" },
+  { name: "HEAD key too long", method: "HEAD", path: "/cache/123456789" },
+  {
+    name: "HEAD If-None-Match current",
+    method: "HEAD",
+    path: "/cache/k",
+    headers: { "if-none-match": ETAG_K },
+  },
+  {
+    name: "HEAD with X-Cache-Meta",
+    method: "HEAD",
+    path: "/cache/k",
+    headers: { "x-cache-meta": "true" },
+  },
   { name: "GET with a query string", method: "GET", path: "/cache/k?x=1&ttl=3" },
   { name: "GET of a percent-encoded key", method: "GET", path: "/cache/a%20b" },
   { name: "GET malformed %", method: "GET", path: "/cache/%E0%A4%A" },
@@ -373,12 +390,13 @@ Deno.test("fastPath answers every request of the table itself (none goes on to H
   }
 });
 
-Deno.test("fastPath leaves everything but plain GET and PUT /cache/{key} to the app", async () => {
+Deno.test("fastPath leaves everything but plain GET, HEAD and PUT /cache/{key} to the app", async () => {
   await using t = await seededNode();
   const fast = fastPath(new CacheRoutes(t.node, 0), LIMITS.maxKeyBytes, undefined);
   const passed: [string, string, Record<string, string>?][] = [
-    ["HEAD", "/cache/k"],
     ["DELETE", "/cache/k"],
+    ["HEAD", "/cache/members"],
+    ["HEAD", "/cache/a/b"],
     ["POST", "/cache/k"],
     ["GET", "/cache/k", { "x-cache-meta": "true" }],
     ["GET", "/cache/k", { "x-cache-meta": "false" }],

@@ -60,31 +60,44 @@ export class InFlightLimit {
 
   /** `handler` behind the cap. */
   wrap(handler: Handler): Handler {
-    const done = (res: Response) => {
-      this.#inFlight--;
-      if (res.status === 408) this.#timeouts++;
-      return res;
-    };
     const failed = (err: unknown): never => {
       this.#inFlight--;
       throw err;
     };
     return (req) => {
-      // The path is only parsed for requests over the cap, so the hot path pays two counters.
-      if (this.#inFlight >= this.#max && !ALWAYS_OPEN.has(pathOf(req.url))) {
-        this.#rejected++;
-        return this.#busy();
-      }
-      this.#inFlight++;
+      const busy = this.admit(req);
+      if (busy !== undefined) return busy;
       let res: Response | Promise<Response>;
       try {
         res = handler(req);
       } catch (err) {
         return failed(err);
       }
-      return res instanceof Response ? done(res) : res.then(done, failed);
+      return res instanceof Response ? this.release(res) : res.then(this.release, failed);
     };
   }
+
+  /**
+   * Counts `req` in, or answers the 503 when `maxInFlight` are in flight (then nothing is
+   * counted in). A request counted in must be {@link InFlightLimit.release}d with its answer.
+   * For a handler that chains its own steps ({@link InFlightLimit.wrap} does it for others).
+   */
+  admit(req: Request): Response | undefined {
+    // The path is only parsed for requests over the cap, so the hot path pays two counters.
+    if (this.#inFlight >= this.#max && !ALWAYS_OPEN.has(pathOf(req.url))) {
+      this.#rejected++;
+      return this.#busy();
+    }
+    this.#inFlight++;
+    return undefined;
+  }
+
+  /** Counts out a request {@link InFlightLimit.admit}ted, with its answer `res`; returns `res`. */
+  readonly release = (res: Response): Response => {
+    this.#inFlight--;
+    if (res.status === 408) this.#timeouts++;
+    return res;
+  };
 
   #busy(): Response {
     return new Response(

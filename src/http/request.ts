@@ -29,7 +29,14 @@ export function keyFromUrl(url: string, maxKeyBytes: number, suffix = ""): strin
   const h = url.indexOf("#", start);
   if (h >= 0 && h < end) end = h;
   // `suffix`: a sub-route of the key (`/incr`), matched by the router, so present.
-  const raw = url.slice(start, end - suffix.length);
+  return decodeKey(url.slice(start, end - suffix.length), maxKeyBytes);
+}
+
+/**
+ * The key from its raw (still percent-encoded) path segment, with the checks of
+ * {@link keyFromUrl}; for a caller that has already found the segment in the URL.
+ */
+export function decodeKey(raw: string, maxKeyBytes: number): string {
   let key: string;
   try {
     key = raw.includes("%") ? decodeURIComponent(raw) : raw;

@@ -56,7 +56,7 @@ export function expositionText(families: readonly string[]): string {
  */
 export class Histogram {
   readonly #bounds: readonly number[];
-  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number }>();
+  readonly #series = new Map<string, HistogramSeries>();
 
   /** @param bounds the buckets' upper bounds, ascending (`+Inf` is implied) */
   constructor(bounds: readonly number[]) {
@@ -65,15 +65,20 @@ export class Histogram {
 
   /** Counts `value` in the series `key` (labels `labels`, remembered on first use). */
   observe(key: string, labels: Labels, value: number): void {
+    this.series(key, labels).observe(value);
+  }
+
+  /**
+   * The series `key` (created with `labels` on first use), to observe into directly: a caller
+   * that keeps it saves the lookup (the request path keeps one per route and method).
+   */
+  series(key: string, labels: Labels): HistogramSeries {
     let series = this.#series.get(key);
     if (!series) {
-      series = { labels, counts: new Array(this.#bounds.length + 1).fill(0), sum: 0 };
+      series = new HistogramSeries(this.#bounds, labels);
       this.#series.set(key, series);
     }
-    let i = 0;
-    while (i < this.#bounds.length && value > this.#bounds[i]) i++;
-    series.counts[i]++;
-    series.sum += value;
+    return series;
   }
 
   /** The sample lines of histogram `name`: `le` first on bucket lines, then the series labels. */
@@ -91,5 +96,32 @@ export class Histogram {
       lines.push(`${name}_count${formatLabels(labels)} ${acc}`);
     }
     return lines;
+  }
+}
+
+/** One label set of a {@link Histogram}: bucket counts and the sum, as plain numbers. */
+export class HistogramSeries {
+  /** The series' labels. */
+  readonly labels: Labels;
+  /** Count per bucket (the last is `+Inf`), not cumulative. */
+  readonly counts: number[];
+  /** Sum of the observed values. */
+  sum = 0;
+  readonly #bounds: readonly number[];
+
+  /** An empty series over `bounds` with `labels`. */
+  constructor(bounds: readonly number[], labels: Labels) {
+    this.#bounds = bounds;
+    this.labels = labels;
+    this.counts = new Array(bounds.length + 1).fill(0);
+  }
+
+  /** Counts `value`: a bucket search and two additions. */
+  observe(value: number): void {
+    const bounds = this.#bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]) i++;
+    this.counts[i]++;
+    this.sum += value;
   }
 }

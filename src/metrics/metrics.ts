@@ -28,6 +28,7 @@ import {
   formatLabels,
   formatValue,
   Histogram,
+  type HistogramSeries,
   type Labels,
 } from "./exposition.ts";
 
@@ -124,6 +125,12 @@ const LATENCY_BUCKETS = [
   5,
 ];
 
+/** The counters and latency series of one route and method. */
+interface RequestSeries {
+  latency: HistogramSeries;
+  byStatus: Map<number, { labels: string; count: number }>;
+}
+
 /** Build facts exported as `cache_build_info`. */
 export interface BuildInfo {
   /** cachenode's version. */
@@ -134,7 +141,9 @@ export interface BuildInfo {
 
 /** The node's metrics: request counters kept as plain numbers, everything else read at scrape. */
 export class NodeMetrics {
-  readonly #requests = new Map<string, { labels: string; count: number }>();
+  /** Request counters in order of first use (the exposition's order). */
+  readonly #requests: { labels: string; count: number }[] = [];
+  readonly #routes = new Map<string, Map<string, RequestSeries>>();
   readonly #latency = new Histogram(LATENCY_BUCKETS);
   readonly #stats: StatsSource;
   readonly #buildInfo: string;
@@ -157,15 +166,26 @@ export class NodeMetrics {
   /** Records one request: its route template, method, status and handler time in seconds. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
     this.#requestCount++;
-    const routeKey = `${route} ${method}`;
-    const key = `${routeKey} ${status}`;
-    const counter = this.#requests.get(key);
-    if (counter) counter.count++;
+    // Two map lookups and no string built: this runs for every request.
+    let methods = this.#routes.get(route);
+    if (methods === undefined) this.#routes.set(route, methods = new Map());
+    let series = methods.get(method);
+    if (series === undefined) {
+      series = {
+        latency: this.#latency.series(`${route} ${method}`, { route, method }),
+        byStatus: new Map(),
+      };
+      methods.set(method, series);
+    }
+    const counter = series.byStatus.get(status);
+    if (counter !== undefined) counter.count++;
     else {
       const labels = formatLabels({ route, method, status: String(status) });
-      this.#requests.set(key, { labels, count: 1 });
+      const created = { labels, count: 1 };
+      series.byStatus.set(status, created);
+      this.#requests.push(created);
     }
-    this.#latency.observe(routeKey, { route, method }, seconds);
+    series.latency.observe(seconds);
   }
 
   /** HTTP requests observed so far (all routes). */
@@ -175,7 +195,7 @@ export class NodeMetrics {
 
   /** The Prometheus text exposition, with stats read now. */
   text(): string {
-    const requests = [...this.#requests.values()]
+    const requests = this.#requests
       .map(({ labels, count }) => `cache_http_requests_total${labels} ${count}`);
     const families = [
       familyText(
@@ -220,20 +240,21 @@ export class NodeMetrics {
   }
 }
 
+const KNOWN_ROUTES: ReadonlySet<string> = new Set([
+  "/",
+  "/healthz",
+  "/readyz",
+  "/stats",
+  "/metrics",
+  "/cluster/members",
+  "/openapi.json",
+  "/dashboard/state",
+]);
+
 /** Route template of a request path, for a bounded `route` label. */
 export function routeOf(path: string): string {
   if (path === "/cache/members") return "/cache/members";
   if (path.startsWith("/cache/")) return "/cache/{key}";
   if (path.startsWith("/internal/")) return "/internal";
-  const known = [
-    "/",
-    "/healthz",
-    "/readyz",
-    "/stats",
-    "/metrics",
-    "/cluster/members",
-    "/openapi.json",
-    "/dashboard/state",
-  ];
-  return known.includes(path) ? path : "other";
+  return KNOWN_ROUTES.has(path) ? path : "other";
 }
