@@ -60,6 +60,7 @@ export class CacheRoutes {
     const owners = forwarder?.route(req, key);
     if (!owners) return this.entryResponse(service.get(key), withMeta);
     return forwarder!.read(
+      req,
       key,
       owners,
       () => service.get(key),

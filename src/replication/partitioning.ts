@@ -51,6 +51,12 @@ export interface KeyOwners {
    * hold it until their hand-off ends (reads fall back to them on a miss).
    */
   former: PeerAddress[];
+  /**
+   * Whether the key's bucket had other owners under a recent earlier membership (in this node's
+   * view). A read that every owner it can name missed then asks a peer to route it with that
+   * peer's own view (see `http/forward.ts`): this node's view may lack the members holding it.
+   */
+  moved?: boolean;
 }
 
 /** Partitioned mode's counters, as `/stats` shows them under `replication.partitioned`. */
@@ -242,6 +248,7 @@ export class Partitioning implements Distribution {
     if (!withFormer) return out;
     for (const { placement: earlier } of this.#former) {
       for (const name of earlier.owners(bucket)) {
+        if (!owners.includes(name)) out.moved = true;
         const known = peers.get(name);
         if (!known || owners.includes(name) || out.former.includes(known.peer)) continue;
         out.former.push(known.peer);
