@@ -15,10 +15,12 @@
  *   found after owners missed it is given to them (read repair).
  * - **Views differ**: a node's view of the members may lack live members for a while (it missed
  *   the gossip of a restarted member's return, or declared a slow one dead), and then names
- *   owners that never held the key while its real holders are out of its sight. So when every
- *   owner it can name missed a key whose bucket changed owners in the last minute, the read is
- *   passed (`X-Cache-Routed-For: <node>`) to a peer that answered, which routes it with its own
- *   view once more and is not passed on again; its answer is relayed.
+ *   owners that never held the key while its real holders are out of its sight; and a member
+ *   may hold a key from a hand-over this node has not seen yet. So when every owner it can name
+ *   missed a key whose bucket changed owners in the last minute, the read asks the other live
+ *   members too, then passes the read (`X-Cache-Routed-For: <node>`) to a peer that answered,
+ *   which routes it with its own view once more and never passes it on; its answer is relayed.
+ *   A hit stays as cheap; such a miss costs a request per member and one routed read.
  * - A forwarded request carries `X-Cache-Forwarded: <node>` and is always served where it lands,
  *   so it is never forwarded again, and a routed read is never routed by a third node: a loop is
  *   impossible even while views of the membership differ. `X-Is-Sync: true` requests are never
@@ -64,7 +66,8 @@ export class RequestForwarder {
     if (h.get("x-is-sync") === "true" || h.has(FORWARDED_HEADER)) return undefined;
     const owners = this.#o.ownersOf(key);
     // Routed for another node already: never passed on once more.
-    return owners.moved && h.has(ROUTED_FOR_HEADER) ? { ...owners, moved: false } : owners;
+    if (!owners.moved || !h.has(ROUTED_FOR_HEADER)) return owners;
+    return { ...owners, moved: false, others: undefined };
   }
 
   /**
@@ -87,9 +90,9 @@ export class RequestForwarder {
     }
     let failure = "";
     const missedBy: PeerAddress[] = [];
-    // Peers that answered a miss (owners and former owners).
+    // Peers that answered a miss.
     const answered: PeerAddress[] = [];
-    for (const peer of [...owners.peers, ...owners.former]) {
+    for (const peer of [...owners.peers, ...owners.former, ...owners.others ?? []]) {
       let entry;
       try {
         entry = await this.#o.readFrom(peer, key);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Partitioning } from "../replication/partitioning.ts";
+import { Placement } from "../replication/placement.ts";
 import { ReplicatorCluster } from "../replication/testing.ts";
 import type { CacheEntryView, ForwardStats } from "../service/mod.ts";
 import { FORWARDED_HEADER, RequestForwarder } from "./forward.ts";
@@ -49,17 +50,22 @@ function edges(c: ReplicatorCluster) {
   return { get, stats };
 }
 
-Deno.test("a read at a node whose view lacks a key's holders is routed by a peer that sees them", async () => {
+/** Five started nodes with 2 copies per key; HTTP ports are their index + 1 (see `edges`). */
+function fiveNodes(): { c: ReplicatorCluster; names: string[] } {
   const c = new ReplicatorCluster(2, 256);
   const names = ["n1", "n2", "n3", "n4", "n5"];
   for (const name of names) c.add(name);
-  // Peers' HTTP ports are their index + 1, so the edge's fetchPeer finds them.
   for (const [a, x] of c.nodes) {
     for (const [i, b] of names.entries()) {
       if (a !== b) x.replicator.peerUp({ name: b, host: "mem", httpPort: i + 1 });
     }
   }
   for (const n of c.nodes.values()) n.replicator.start();
+  return { c, names };
+}
+
+Deno.test("a read at a node whose view lacks a key's holders is routed by a peer that sees them", async () => {
+  const { c, names } = fiveNodes();
   try {
     const placement = (c.nodes.get("n1")!.replicator.distribution as Partitioning).placement;
     const bucketOf = (k: string) => c.nodes.get("n1")!.store.bucketOf(k);
@@ -88,6 +94,36 @@ Deno.test("a read at a node whose view lacks a key's holders is routed by a peer
     assert.equal(await get(other, key, { [FORWARDED_HEADER]: "n5" }), "404 Not Found");
     // A key nobody holds is still a miss.
     assert.equal(await get("n5", "never-written"), "404 Not Found");
+  } finally {
+    c.close();
+  }
+});
+
+Deno.test("a read that every owner misses right after a change asks the other members too", async () => {
+  const { c, names } = fiveNodes();
+  try {
+    const reader = c.nodes.get("n1")!;
+    const placement = (reader.replicator.distribution as Partitioning).placement;
+    const bucketOf = (k: string) => reader.store.bucketOf(k);
+    // A key n1 owns with another owner; which node would share it without that owner.
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`)
+      .find((k) => placement.owns("n1", bucketOf(k)))!;
+    const other = placement.owners(bucketOf(key)).find((n) => n !== "n1")!;
+    const without = new Placement(names.filter((n) => n !== other), 2, 256);
+    const heir = without.owners(bucketOf(key)).find((n) => n !== "n1")!;
+    const holder = names.find((n) => n !== "n1" && n !== other && n !== heir)!;
+    const { get } = edges(c);
+    assert.equal(await get("n1", key), "404 Not Found");
+    // n1 saw `other` leave and come back; `other` is now out of reach (stopping), so is the
+    // member that shared the key meanwhile, n1 has not got the key yet, and a member n1 never
+    // counted among the owners holds it (from a hand-over).
+    reader.replicator.peerDown(other);
+    reader.replicator.peerUp({ name: other, host: "mem", httpPort: names.indexOf(other) + 1 });
+    c.net.unregister(other);
+    c.net.partition.split(["n1", holder], [heir]);
+    const record = { value: "v1", expiresAt: 0, version: c.nodes.get(holder)!.hlc.version(holder) };
+    c.nodes.get(holder)!.store.apply(key, record);
+    assert.equal(await get("n1", key), "200 v1");
   } finally {
     c.close();
   }

@@ -57,6 +57,11 @@ export interface KeyOwners {
    * peer's own view (see `http/forward.ts`): this node's view may lack the members holding it.
    */
   moved?: boolean;
+  /**
+   * When `moved`: the other live members (neither owners nor former owners), which a read that
+   * every owner missed asks too (one may hold the key from a hand-over this node has not seen).
+   */
+  others?: PeerAddress[];
 }
 
 /** Partitioned mode's counters, as `/stats` shows them under `replication.partitioned`. */
@@ -254,6 +259,12 @@ export class Partitioning implements Distribution {
         out.former.push(known.peer);
       }
     }
+    if (out.moved) {
+      out.others = [];
+      for (const [name, { peer }] of peers) {
+        if (!owners.includes(name) && !out.former.includes(peer)) out.others.push(peer);
+      }
+    }
     return out;
   }
 
@@ -273,7 +284,8 @@ export class Partitioning implements Distribution {
     if (this.#closed) return;
     const host = this.#host;
     const now = host.clock.now();
-    if (this.#placement) this.#former.unshift({ placement: this.#placement, until: now });
+    // Built if nobody asked since the last change: every membership a key may have moved under.
+    this.#former.unshift({ placement: this.placement, until: now });
     this.#former = this.#former.filter((f) => now - f.until < FORMER_PLACEMENT_MS).slice(0, 8);
     this.#placement = undefined;
     if (host.synced()) {
