@@ -70,6 +70,24 @@ async function unreadable(nodes: NodeProcess[], expected: Map<string, string>) {
   return bad;
 }
 
+/**
+ * What each node sees, for a failure's message: the members it places keys on, the owners of
+ * `key` and whether it holds `key` itself.
+ */
+async function views(nodes: NodeProcess[], key: string): Promise<string> {
+  const seen = await Promise.all(nodes.map(async (n) => {
+    try {
+      const ring = await (await fetch(n.url(`/cluster/ring?key=${key}`))).json();
+      const members = ring.members.map((m: { name: string }) => m.name).join(",");
+      const held = (await localValue(n, key)) !== undefined ? " holds it" : "";
+      return `${n.env.NODE_NAME} sees ${members}, owners ${ring.key.owners.join(",")}${held}`;
+    } catch (err) {
+      return `${n.env.NODE_NAME}: ${(err as Error).message}`;
+    }
+  }));
+  return seen.join("; ");
+}
+
 async function waitCopies(nodes: NodeProcess[], expected: Map<string, string>, what: string) {
   let last: string[] = [];
   await waitFor(
@@ -181,7 +199,8 @@ Deno.test("REPLICAS=2: a rolling restart under reads and writes loses no acknowl
         }
         const key = keys[Math.floor(Math.random() * keys.length)];
         counts.reads++;
-        const res = await fetch(pick().url(`/cache/${key}`)).catch(() => undefined);
+        const reading = pick();
+        const res = await fetch(reading.url(`/cache/${key}`)).catch(() => undefined);
         if (!res) {
           counts.readErrors++; // the node went down under the request
           continue;
@@ -190,6 +209,7 @@ Deno.test("REPLICAS=2: a rolling restart under reads and writes loses no acknowl
         if (res.status !== 200 || text !== acked.get(key)) {
           counts.readMisses++;
           console.log(`read of acknowledged ${key}: ${res.status} ${text}`);
+          console.log(`  read at ${reading.env.NODE_NAME}; ${await views(nodes, key)}`);
         }
       }
     };
@@ -199,7 +219,10 @@ Deno.test("REPLICAS=2: a rolling restart under reads and writes loses no acknowl
       live.delete(nodes[i]);
       await nodes[i].stop("SIGTERM");
       nodes[i] = await NodeProcess.start(nodes[i].env);
-      await waitReady(nodes);
+      await waitReady(nodes).catch(async (err) => {
+        console.log(`after restarting ${nodes[i].env.NODE_NAME}: ${await views(nodes, "-")}`);
+        throw err;
+      });
       live.add(nodes[i]);
     }
     running = false;

@@ -102,6 +102,7 @@ export class CacheRoutes {
     const owners = forwarder?.route(req, key);
     if (!owners) return this.entryResponse(service.get(key), withMeta, ifNoneMatch, head);
     return forwarder!.read(
+      req,
       key,
       owners,
       () => service.get(key),

@@ -13,9 +13,18 @@
  *   still does until its hand-off ends (a miss costs up to N requests and more right after a
  *   membership change; a hit usually one). An owning node looks in its own store first. A key
  *   found after owners missed it is given to them (read repair).
+ * - **Views differ**: a node's view of the members may lack live members for a while (it missed
+ *   the gossip of a restarted member's return, or declared a slow one dead), and then names
+ *   owners that never held the key while its real holders are out of its sight; and a member
+ *   may hold a key from a hand-over this node has not seen yet. So when every owner it can name
+ *   missed a key whose bucket changed owners in the last minute, the read asks the other live
+ *   members too, then passes the read (`X-Cache-Routed-For: <node>`) to a peer that answered,
+ *   which routes it with its own view once more and never passes it on; its answer is relayed.
+ *   A hit stays as cheap; such a miss costs a request per member and one routed read.
  * - A forwarded request carries `X-Cache-Forwarded: <node>` and is always served where it lands,
- *   so it is never forwarded again: a loop is impossible even while views of the membership
- *   differ. `X-Is-Sync: true` requests are never forwarded either (node-local by definition).
+ *   so it is never forwarded again, and a routed read is never routed by a third node: a loop is
+ *   impossible even while views of the membership differ. `X-Is-Sync: true` requests are never
+ *   forwarded either (node-local by definition).
  *
  * @module
  */
@@ -25,6 +34,12 @@ import { HttpError } from "./errors.ts";
 
 /** Header marking a request forwarded by a node (value: that node's name). */
 export const FORWARDED_HEADER = "x-cache-forwarded";
+
+/**
+ * Header of a read a node passes to a peer to route with the peer's view of the members (value:
+ * that node's name); the peer reads from the key's owners as it sees them, never passing it on.
+ */
+export const ROUTED_FOR_HEADER = "x-cache-routed-for";
 
 // Request headers that travel with a forwarded request (auth is added by the peer client).
 const PASSED_REQUEST_HEADERS = [
@@ -64,20 +79,25 @@ export class RequestForwarder {
   route(req: Request, key: string): KeyOwners | undefined {
     const h = req.headers;
     if (h.get("x-is-sync") === "true" || h.has(FORWARDED_HEADER)) return undefined;
-    return this.#o.ownersOf(key);
+    const owners = this.#o.ownersOf(key);
+    // Routed for another node already: never passed on once more.
+    if (!owners.moved || !h.has(ROUTED_FOR_HEADER)) return owners;
+    return { ...owners, moved: false, others: undefined };
   }
 
   /**
-   * A GET or HEAD of `key`: this node's own entry first when it owns the key, then each other
-   * owner's until one has it; `respond` makes the answer (a miss when no owner has the key).
-   * Nobody reachable → 503.
+   * A GET or HEAD (`req`) of `key`: this node's own entry first when it owns the key, then each
+   * other owner's until one has it; `respond` makes the answer (a miss when no owner has the
+   * key). A miss of a key whose bucket moved lately is routed once more by a peer that answered
+   * (see the module doc). Nobody reachable → 503.
    */
   async read<T>(
+    req: Request,
     key: string,
     owners: KeyOwners,
     local: () => CacheEntryView | undefined,
     respond: (entry: CacheEntryView | undefined) => T,
-  ): Promise<T> {
+  ): Promise<T | Response> {
     let missed = owners.self;
     if (owners.self) {
       const own = local();
@@ -85,7 +105,9 @@ export class RequestForwarder {
     }
     let failure = "";
     const missedBy: PeerAddress[] = [];
-    for (const peer of [...owners.peers, ...owners.former]) {
+    // Peers that answered a miss.
+    const answered: PeerAddress[] = [];
+    for (const peer of [...owners.peers, ...owners.former, ...owners.others ?? []]) {
       let entry;
       try {
         entry = await this.#o.readFrom(peer, key);
@@ -96,6 +118,7 @@ export class RequestForwarder {
       }
       missed = true;
       if (entry === undefined) {
+        answered.push(peer);
         if (owners.peers.includes(peer)) missedBy.push(peer);
         continue;
       }
@@ -105,6 +128,21 @@ export class RequestForwarder {
         this.#o.repair(key, entry, missedBy, owners.self);
       }
       return respond(entry);
+    }
+    if (owners.moved) {
+      for (const peer of answered) {
+        try {
+          const res = await this.#send(peer, req, undefined, ROUTED_FOR_HEADER);
+          if (res.status >= 500) { // its owners out of reach: no better than this node's miss
+            await res.body?.cancel();
+            continue;
+          }
+          this.#stats.reads++;
+          return relay(res, peer.name);
+        } catch {
+          this.#stats.failures++;
+        }
+      }
     }
     if (missed) return respond(undefined);
     throw new HttpError(
@@ -120,7 +158,7 @@ export class RequestForwarder {
   async write(req: Request, owners: KeyOwners, body: Uint8Array | undefined): Promise<Response> {
     for (const peer of owners.peers) {
       try {
-        const res = await this.#send(peer, req, body);
+        const res = await this.#send(peer, req, body, FORWARDED_HEADER);
         this.#stats.writes++;
         return relay(res, peer.name);
       } catch (err) {
@@ -136,9 +174,15 @@ export class RequestForwarder {
     throw new HttpError(503, `No owner of this key is reachable (owners tried: ${names(owners)})`);
   }
 
-  #send(peer: PeerAddress, req: Request, body: Uint8Array | undefined): Promise<Response> {
+  // Passes `req` to `peer`, marked with `marker` (forwarded, or routed for this node).
+  #send(
+    peer: PeerAddress,
+    req: Request,
+    body: Uint8Array | undefined,
+    marker: string,
+  ): Promise<Response> {
     const url = new URL(req.url);
-    const headers: Record<string, string> = { [FORWARDED_HEADER]: this.#o.self };
+    const headers: Record<string, string> = { [marker]: this.#o.self };
     for (const name of PASSED_REQUEST_HEADERS) {
       const value = req.headers.get(name);
       if (value !== null) headers[name] = value;

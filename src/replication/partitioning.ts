@@ -54,6 +54,17 @@ export interface KeyOwners {
    * hold it until their hand-off ends (reads fall back to them on a miss).
    */
   former: PeerAddress[];
+  /**
+   * Whether the key's bucket had other owners under a recent earlier membership (in this node's
+   * view). A read that every owner it can name missed then asks a peer to route it with that
+   * peer's own view (see `http/forward.ts`): this node's view may lack the members holding it.
+   */
+  moved?: boolean;
+  /**
+   * When `moved`: the other live members (neither owners nor former owners), which a read that
+   * every owner missed asks too (one may hold the key from a hand-over this node has not seen).
+   */
+  others?: PeerAddress[];
 }
 
 /** Partitioned mode's counters, as `/stats` shows them under `replication.partitioned`. */
@@ -245,9 +256,16 @@ export class Partitioning implements Distribution {
     if (!withFormer) return out;
     for (const { placement: earlier } of this.#former) {
       for (const name of earlier.owners(bucket)) {
+        if (!owners.includes(name)) out.moved = true;
         const known = peers.get(name);
         if (!known || owners.includes(name) || out.former.includes(known.peer)) continue;
         out.former.push(known.peer);
+      }
+    }
+    if (out.moved) {
+      out.others = [];
+      for (const [name, { peer }] of peers) {
+        if (!owners.includes(name) && !out.former.includes(peer)) out.others.push(peer);
       }
     }
     return out;
@@ -269,7 +287,8 @@ export class Partitioning implements Distribution {
     if (this.#closed) return;
     const host = this.#host;
     const now = host.clock.now();
-    if (this.#placement) this.#former.unshift({ placement: this.#placement, until: now });
+    // Built if nobody asked since the last change: every membership a key may have moved under.
+    this.#former.unshift({ placement: this.placement, until: now });
     this.#former = this.#former.filter((f) => now - f.until < FORMER_PLACEMENT_MS).slice(0, 8);
     this.#placement = undefined;
     if (host.synced()) {

@@ -76,7 +76,14 @@ export class WsClient {
     const port = Number(u.port || (secure ? 443 : 80));
     const signal = options.signal;
     let conn: Deno.Conn = await Deno.connect({ hostname, port, signal });
-    const abandon = () => conn.close();
+    // An exception here would be an uncaught one (an event listener): it killed nodes.
+    const abandon = () => {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    };
     signal?.addEventListener("abort", abandon, { once: true });
     try {
       if (secure) {
