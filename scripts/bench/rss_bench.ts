@@ -1,0 +1,114 @@
+/**
+ * What an operator sees of memory (issue 15): the resident set size (VmRSS) a node grows by when
+ * 1,000,000 entries (16-byte keys, 100-byte values) are written over HTTP (`POST /batch` of 1,000
+ * puts), right after the load and settled 20 s later, against redis-server's growth for the same
+ * data written with `redis-cli --pipe`, in one run. Both servers start empty.
+ *
+ * Usage: `deno run --allow-all scripts/bench/rss_bench.ts [count]`
+ *
+ * @module
+ */
+
+import { freePort, NodeProcess, waitFor } from "../../testing/mod.ts";
+import { benchKey, benchValue } from "./memory_bench.ts";
+
+const SETTLE_MS = 20_000;
+
+function rssBytes(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+async function ours(count: number): Promise<{ loaded: number; settled: number }> {
+  const node = await NodeProcess.start({ LOG_LEVEL: "warn", MAX_MEMORY: "0" });
+  try {
+    // `deno run` is the process itself (no task wrapper), so its pid is the node's.
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = rssBytes(node.pid);
+    for (let i = 0; i < count; i += 1000) {
+      const ops = [];
+      for (let j = i; j < Math.min(count, i + 1000); j++) {
+        ops.push({ op: "put", key: benchKey(j), value: benchValue(j) });
+      }
+      const res = await fetch(node.url("/batch"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ops }),
+      });
+      if (res.status !== 200) throw new Error(`batch: ${res.status} ${await res.text()}`);
+      await res.body?.cancel();
+    }
+    const loaded = rssBytes(node.pid) - before;
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    return { loaded, settled: rssBytes(node.pid) - before };
+  } finally {
+    await node.stop();
+  }
+}
+
+async function redis(count: number): Promise<{ loaded: number; settled: number }> {
+  const port = freePort();
+  const server = new Deno.Command("redis-server", {
+    args: ["--port", String(port), "--save", "", "--appendonly", "no"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await waitFor("redis", async () => {
+      const out = await new Deno.Command("redis-cli", { args: ["-p", String(port), "ping"] })
+        .output();
+      return new TextDecoder().decode(out.stdout).includes("PONG") || undefined;
+    });
+    const before = rssBytes(server.pid);
+    const pipe = new Deno.Command("redis-cli", {
+      args: ["-p", String(port), "--pipe"],
+      stdin: "piped",
+      stdout: "null",
+    }).spawn();
+    const writer = pipe.stdin.getWriter();
+    const utf8 = new TextEncoder();
+    for (let i = 0; i < count; i += 10_000) {
+      let chunk = "";
+      for (let j = i; j < Math.min(count, i + 10_000); j++) {
+        const k = benchKey(j), v = benchValue(j);
+        chunk += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${v.length}\r\n${v}\r\n`;
+      }
+      await writer.write(utf8.encode(chunk));
+    }
+    await writer.close();
+    await pipe.status;
+    const loaded = rssBytes(server.pid) - before;
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    return { loaded, settled: rssBytes(server.pid) - before };
+  } finally {
+    server.kill("SIGKILL");
+    await server.status;
+  }
+}
+
+/** Runs the comparison; returns markdown lines. */
+export async function rssBench(count: number): Promise<string[]> {
+  const load = Deno.loadavg()[0];
+  const node = await ours(count);
+  const red = await redis(count);
+  const per = (bytes: number) => (bytes / count).toFixed(0);
+  return [
+    `${count.toLocaleString("en")} entries (16 B keys, 100 B values); load average at start ${
+      load.toFixed(2)
+    }; RSS growth (VmRSS) of each server process, right after the load and ${
+      SETTLE_MS / 1000
+    } s later.`,
+    "",
+    "| server | after load, B/entry | settled, B/entry |",
+    "| --- | --- | --- |",
+    `| cachenode (HTTP, \`POST /batch\`) | ${per(node.loaded)} | ${per(node.settled)} |`,
+    `| redis-server (\`redis-cli --pipe\`) | ${per(red.loaded)} | ${per(red.settled)} |`,
+    `| ratio | ${(node.loaded / red.loaded).toFixed(2)}× | ${
+      (node.settled / red.settled).toFixed(2)
+    }× |`,
+  ];
+}
+
+if (import.meta.main) {
+  console.log((await rssBench(Number(Deno.args[0] ?? 1_000_000))).join("\n"));
+}
