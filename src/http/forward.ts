@@ -29,11 +29,16 @@
  * @module
  */
 
-import type { CacheEntryView, KeyOwners, KeyRouting, PeerAddress } from "../service/mod.ts";
+import {
+  type CacheEntryView,
+  FORWARDED_HEADER,
+  type KeyOwners,
+  type KeyRouting,
+  type PeerAddress,
+} from "../service/mod.ts";
 import { HttpError } from "./errors.ts";
 
-/** Header marking a request forwarded by a node (value: that node's name). */
-export const FORWARDED_HEADER = "x-cache-forwarded";
+export { FORWARDED_HEADER };
 
 /**
  * Header of a read a node passes to a peer to route with the peer's view of the members (value:

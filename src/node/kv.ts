@@ -33,6 +33,7 @@ import {
   checkKey,
   type EntryMetadata,
   etagOf,
+  FORWARDED_HEADER,
   type IncrOptions,
   InvalidInputError,
   type ListOptions,
@@ -46,8 +47,6 @@ import {
   type WriteOptions,
 } from "../service/mod.ts";
 import type { StoreRecord, TtlStore } from "../store/mod.ts";
-
-const FORWARDED_HEADER = "x-cache-forwarded";
 
 const utf8 = new TextEncoder();
 

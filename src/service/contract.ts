@@ -52,6 +52,12 @@ export interface MemberView {
   meta: unknown;
 }
 
+/**
+ * Header of a request one node passes to another to be decided there (value: the sending node's
+ * name); the receiver serves it itself and never passes it on (`WriteOptions.forwarded`).
+ */
+export const FORWARDED_HEADER = "x-cache-forwarded";
+
 /** Options of a delete (and of every write). */
 export interface WriteOptions {
   /** Apply on this node only, do not replicate (`X-Is-Sync: true`). @default false */

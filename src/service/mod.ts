@@ -33,6 +33,7 @@ export {
   PreconditionFailedError,
 } from "./errors.ts";
 export { etagOf, parseEtag } from "./etag.ts";
+export { FORWARDED_HEADER } from "./contract.ts";
 export {
   checkEntry,
   checkKey,
