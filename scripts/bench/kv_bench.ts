@@ -1,6 +1,6 @@
 /**
- * KV API benchmark (issue 17), on one node started with the `run` task, with wrk in alternating
- * rounds in one run: keys read per second by single GETs against `POST /batch` of 100 gets, and
+ * KV API benchmark (issue 17), on one node started with the `run` task and pinned to core 0, with
+ * wrk pinned to core 1 (as `http_bench.ts` does), in alternating rounds in one run: keys read per second by single GETs against `POST /batch` of 100 gets, and
  * `POST /cache/{key}/incr` (the node is the key's primary) against a plain PUT of the same size.
  * Reports medians and ratios with the load average of the run.
  *
@@ -8,7 +8,9 @@
  */
 
 import { NodeProcess, waitFor } from "../../testing/mod.ts";
-import { wrk, type WrkResult } from "./http_bench.ts";
+import { IDLE_LOAD, wrk, type WrkOptions, type WrkResult } from "./http_bench.ts";
+
+const PINNED: WrkOptions = { threads: 1, connections: 50, cpus: "1" };
 
 const KEYS = 100;
 
@@ -25,7 +27,7 @@ function median(xs: number[]): number {
 
 /** Runs the KV benchmark; returns markdown lines. */
 export async function kvBench(seconds: number, rounds: number): Promise<string[]> {
-  const node = await NodeProcess.start({ LOG_LEVEL: "warn", MAX_MEMORY: "0" });
+  const node = await NodeProcess.start({ LOG_LEVEL: "warn", MAX_MEMORY: "0" }, { cpus: "0" });
   try {
     await waitFor("node ready", async () => {
       const r = await fetch(node.url("/readyz")).catch(() => undefined);
@@ -62,18 +64,18 @@ export async function kvBench(seconds: number, rounds: number): Promise<string[]
     const results: Record<string, WrkResult[]> = { get: [], batch: [], put: [], incr: [] };
     const load = Deno.loadavg()[0];
     for (let r = 0; r < rounds; r++) {
-      results.get.push(await wrk(node.url("/"), seconds, scripts.get));
-      results.batch.push(await wrk(node.url("/batch"), seconds, scripts.batch));
-      results.put.push(await wrk(node.url("/cache/plain"), seconds, scripts.put));
-      results.incr.push(await wrk(node.url("/cache/counter/incr"), seconds, scripts.incr));
+      results.get.push(await wrk(node.url("/"), seconds, scripts.get, PINNED));
+      results.batch.push(await wrk(node.url("/batch"), seconds, scripts.batch, PINNED));
+      results.put.push(await wrk(node.url("/cache/plain"), seconds, scripts.put, PINNED));
+      results.incr.push(await wrk(node.url("/cache/counter/incr"), seconds, scripts.incr, PINNED));
     }
     const rps = (name: string) => median(results[name].map((x) => x.rps));
     const p99 = (name: string) => median(results[name].map((x) => x.p99));
     const getKeys = rps("get"), batchKeys = rps("batch") * KEYS;
     return [
-      `Load average (1 min) at start: ${
-        load.toFixed(2)
-      }; ${rounds} alternating rounds of ${seconds} s, medians; wrk 2 threads, 64 connections, loopback, unpinned.`,
+      `Load average (1 min) at start: ${load.toFixed(2)} (${
+        load <= IDLE_LOAD ? "idle" : "NOT IDLE: figures disturbed"
+      }); node on core 0, wrk on core 1 (1 thread, 50 connections); ${rounds} alternating rounds of ${seconds} s, medians.`,
       "",
       "| operation | requests/s | keys/s | p99 ms | ratio |",
       "| --- | --- | --- | --- | --- |",
