@@ -1,0 +1,103 @@
+/**
+ * The dashboard side of a running node: its {@link NodeHistory} sampling on the node's clock,
+ * the count of the dashboard's own requests (left out of the request series), and the two
+ * answers of `GET /dashboard/state` (this node's, and the cluster's merged from every member's).
+ * Kept out of `cache_node.ts`, which only starts and stops it.
+ *
+ * @module
+ */
+
+import {
+  DASHBOARD_HEADER,
+  type DashboardState,
+  dashboardState,
+  type NodeDashboardState,
+  NodeHistory,
+} from "../dashboard/mod.ts";
+import type { Handler } from "../http/mod.ts";
+import type { MemberView } from "../service/mod.ts";
+import type { Clock } from "../util/clock.ts";
+import { VERSION } from "../util/version.ts";
+import type { NodeStats } from "./stats.ts";
+
+/** What {@link NodeDashboard} reads from its node. */
+export interface NodeDashboardSources {
+  /** Node name. */
+  self: string;
+  /** The node's clock. */
+  clock: Clock;
+  /** `REPLICAS` (0 = full replication). */
+  replicas: number;
+  /** The node's stats. */
+  stats(): NodeStats;
+  /** The node's members. */
+  members(): MemberView[];
+  /** `/readyz`. */
+  readiness(): { ready: boolean; reason?: string };
+  /** A request to a peer with the node-to-node credentials. */
+  fetchPeer(url: string, init?: RequestInit): Promise<Response>;
+}
+
+/** History, request accounting and state of the dashboard for one node run. */
+export class NodeDashboard {
+  readonly #src: NodeDashboardSources;
+  readonly #startedAt: number;
+  readonly history: NodeHistory;
+  #dashboardRequests = 0;
+
+  /** Starts sampling now (a node's start is the history's first event). */
+  constructor(sources: NodeDashboardSources) {
+    this.#src = sources;
+    this.#startedAt = sources.clock.now();
+    this.history = new NodeHistory({
+      self: sources.self,
+      clock: sources.clock,
+      stats: () => sources.stats(),
+      members: () => sources.members(),
+      dashboardRequests: () => this.#dashboardRequests,
+    });
+    this.history.start();
+  }
+
+  /** Stops sampling. */
+  stop(): void {
+    this.history.stop();
+  }
+
+  /** `handler` that counts the requests carrying the dashboard header before answering them. */
+  counting(handler: Handler): Handler {
+    return (req) => {
+      if (req.headers.has(DASHBOARD_HEADER)) this.#dashboardRequests++;
+      return handler(req);
+    };
+  }
+
+  /** This node's summary and history (`?scope=local`). */
+  local(): NodeDashboardState {
+    const stats = this.#src.stats();
+    return {
+      summary: {
+        node: this.#src.self,
+        version: VERSION,
+        startedAt: this.#startedAt,
+        readiness: this.#src.readiness(),
+        keys: stats.store.entries,
+        bytes: stats.store.bytes,
+        maxBytes: stats.store.maxBytes,
+        replicas: this.#src.replicas,
+      },
+      history: this.history.snapshot(),
+    };
+  }
+
+  /** The cluster's state, merged from every live member's. */
+  cluster(): Promise<DashboardState> {
+    return dashboardState({
+      self: this.#src.self,
+      members: () => this.#src.members(),
+      local: () => this.local(),
+      fetch: (url, init) => this.#src.fetchPeer(url, init),
+      now: () => this.#src.clock.now(),
+    });
+  }
+}
