@@ -284,9 +284,10 @@ export class NodeHistory {
       if (before === undefined) {
         this.record(m.state === "alive" ? "join" : m.state === "left" ? "leave" : m.state, m.name);
       } else if (before.state !== m.state) {
-        if (m.state === "alive") {
-          this.record(before.state === "suspect" ? "refute" : "join", m.name, incarnation);
-        } else this.record(m.state === "left" ? "leave" : m.state, m.name, incarnation);
+        if (m.state === "alive" && before.state === "suspect") {
+          this.record("refute", m.name, incarnation);
+        } else if (m.state === "alive") this.record("join", m.name, `rejoined, ${incarnation}`);
+        else this.record(m.state === "left" ? "leave" : m.state, m.name, incarnation);
       } else if (
         m.state === "alive" && m.incarnation > before.incarnation && m.name !== this.#src.self
       ) {

@@ -153,7 +153,7 @@ Deno.test("NodeHistory records membership changes, refutations, backlog drops an
     [5000, "leave", "c", undefined],
     [6000, "eviction-spike", "a", "60 evictions/s"],
     [9000, "eviction-spike", "a", "190 evictions/s"],
-    [10_000, "join", "b", "incarnation 4"],
+    [10_000, "join", "b", "rejoined, incarnation 4"],
   ]);
   history.stop();
 });

@@ -96,6 +96,9 @@ export function uniqueKeys(summaries: readonly NodeSummary[]): number {
   return Math.round(copies / Math.min(replicas, summaries.length));
 }
 
+/** Most timeline entries `GET /dashboard/state` returns (the newest). */
+export const MAX_CLUSTER_EVENTS = 1_000;
+
 /** Builds the cluster state; members that do not answer in time simply have no `summary`. */
 export async function dashboardState(src: DashboardSources): Promise<DashboardState> {
   const doFetch = src.fetch ?? fetch;
@@ -122,7 +125,7 @@ export async function dashboardState(src: DashboardSources): Promise<DashboardSt
     time: (src.now ?? Date.now)(),
     members,
     keys: { copies: summaries.reduce((n, s) => n + s.keys, 0), unique: uniqueKeys(summaries) },
-    events: mergeEvents(histories),
+    events: mergeEvents(histories).slice(-MAX_CLUSTER_EVENTS),
     series: mergeSeries(histories),
   };
 }

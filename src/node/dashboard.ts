@@ -20,6 +20,9 @@ import type { Clock } from "../util/clock.ts";
 import { VERSION } from "../util/version.ts";
 import type { NodeStats } from "./stats.ts";
 
+/** How long one gathering of the cluster's state answers further polls, ms. */
+export const CLUSTER_STATE_REUSE_MS = 500;
+
 /** What {@link NodeDashboard} reads from its node. */
 export interface NodeDashboardSources {
   /** Node name. */
@@ -44,6 +47,7 @@ export class NodeDashboard {
   readonly #startedAt: number;
   readonly history: NodeHistory;
   #dashboardRequests = 0;
+  #lastCluster: { at: number; state: Promise<DashboardState> } | undefined;
 
   /** Starts sampling now (a node's start is the history's first event). */
   constructor(sources: NodeDashboardSources) {
@@ -90,8 +94,20 @@ export class NodeDashboard {
     };
   }
 
-  /** The cluster's state, merged from every live member's. */
+  /**
+   * The cluster's state, merged from every live member's. Pages open together share one
+   * gathering per half second, so each open page does not ask every member again.
+   */
   cluster(): Promise<DashboardState> {
+    const now = this.#src.clock.now();
+    const last = this.#lastCluster;
+    if (last && now - last.at < CLUSTER_STATE_REUSE_MS && now >= last.at) return last.state;
+    const state = this.#gather();
+    this.#lastCluster = { at: now, state };
+    return state;
+  }
+
+  #gather(): Promise<DashboardState> {
     return dashboardState({
       self: this.#src.self,
       members: () => this.#src.members(),
