@@ -51,6 +51,11 @@ export interface AppOptions {
     scope: "cluster" | "local",
   ) => DashboardState | NodeDashboardState | Promise<DashboardState | NodeDashboardState>;
   /**
+   * Called for each request carrying `X-Cachenode-Dashboard` (the page's and the nodes' own
+   * gathering for it), so the node leaves them out of its request series. @default none
+   */
+  onDashboardRequest?: () => void;
+  /**
    * Where accepted replication streams (WebSockets) are kept while open, so the node can close
    * them when it stops. @default a set of the app's own
    */

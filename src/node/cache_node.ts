@@ -223,7 +223,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
         readiness: () => this.readiness(),
         fetchPeer: (url, init) => this.#fetchPeer(url, init),
       });
-      const handler = dashboard.counting(createHandler(this, {
+      const handler = createHandler(this, {
         streams: this.#streams,
         metrics: this.#metrics,
         auth: token ? new BearerAuth({ token, secureCookie: this.#tls !== undefined }) : undefined,
@@ -232,7 +232,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
         bodyTimeoutMs: this.config.bodyTimeoutMs,
         streamLimits: { stats: this.#streamStats },
         dashboard: (scope) => scope === "local" ? dashboard.local() : dashboard.cluster(),
-      }));
+        onDashboardRequest: () => dashboard.countRequest(),
+      });
       const listening = Promise.withResolvers<void>();
       const tls = this.#tls;
       try {

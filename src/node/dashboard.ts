@@ -8,13 +8,11 @@
  */
 
 import {
-  DASHBOARD_HEADER,
   type DashboardState,
   dashboardState,
   type NodeDashboardState,
   NodeHistory,
 } from "../dashboard/mod.ts";
-import type { Handler } from "../http/mod.ts";
 import type { MemberView } from "../service/mod.ts";
 import type { Clock } from "../util/clock.ts";
 import { VERSION } from "../util/version.ts";
@@ -68,12 +66,9 @@ export class NodeDashboard {
     this.history.stop();
   }
 
-  /** `handler` that counts the requests carrying the dashboard header before answering them. */
-  counting(handler: Handler): Handler {
-    return (req) => {
-      if (req.headers.has(DASHBOARD_HEADER)) this.#dashboardRequests++;
-      return handler(req);
-    };
+  /** Counts one request of the dashboard (left out of the request series). */
+  countRequest(): void {
+    this.#dashboardRequests++;
   }
 
   /** This node's summary and history (`?scope=local`). */

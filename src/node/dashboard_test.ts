@@ -22,11 +22,12 @@ Deno.test("a node's dashboard state: its history on the node's clock, without th
   await call("/cache/missing");
   const mark = { headers: { "x-cachenode-dashboard": "1" } };
   await call("/dashboard/state", mark);
-  await call("/cache?prefix=k", mark); // the key browser's listing
+  await call("/cache?prefix=k", mark); // the key browser's listing, and its read of a key
+  await call("/cache/k", { headers: { ...mark.headers, "x-cache-meta": "true" } });
   clock.advance(1000);
   const local = (await call("/dashboard/state?scope=local", mark)).body as NodeDashboardState;
   assert.deepEqual(local.history.series.requests, [3]);
-  assert.deepEqual(local.history.series.hits, [1]);
+  assert.deepEqual(local.history.series.hits, [2]);
   assert.deepEqual(local.history.series.misses, [1]);
   assert.deepEqual(local.history.series.maxBytes, [1 << 20]);
   assert.deepEqual(local.history.events.map((e) => [e.kind, e.member]), [["start", "dash-node"]]);
