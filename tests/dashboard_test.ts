@@ -5,13 +5,14 @@
  * the nodes' own history, not from the browser having watched. The page asks for the token; its
  * timeline holds the death; its charts move; its key browser finds keys by prefix and deletes
  * one. With `UPDATE_SCREENSHOTS=1` it writes docs/dashboard.png and docs/dashboard-keys.png.
+ * A second, short test: a node without `AUTH_TOKEN` serves the page and its key browser as is.
  * Without Chromium the test is reported as ignored, with the reason.
  */
 
 import assert from "node:assert/strict";
 import {
   HeadlessChromium,
-  type NodeProcess,
+  NodeProcess,
   startCluster,
   waitFor,
   waitForState,
@@ -41,6 +42,18 @@ async function load(node: NodeProcess, n: number) {
   }
 }
 
+function launchBrowser(): Promise<HeadlessChromium> {
+  return HeadlessChromium.launch(CHROMIUM, [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ]);
+}
+
 Deno.test({
   name:
     `dashboard opened 10 s after a SIGKILL shows the death, moving charts and a key browser, in Chromium${
@@ -54,15 +67,7 @@ Deno.test({
       PROBE_TIMEOUT: "150ms",
       AUTH_TOKEN: TOKEN,
     });
-    const browser = await HeadlessChromium.launch(CHROMIUM, [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ]);
+    const browser = await launchBrowser();
     try {
       const [seed, other, victim] = nodes;
       const victimName = victim.env.NODE_NAME;
@@ -171,6 +176,44 @@ Deno.test({
     } finally {
       await browser.close();
       await Promise.all(nodes.map((n) => n.stop()));
+    }
+  },
+});
+
+Deno.test({
+  name: `dashboard without AUTH_TOKEN asks for nothing and browses keys, in Chromium${
+    hasChromium ? "" : " (skipped: /usr/bin/chromium not installed; apt: chromium)"
+  }`,
+  ignore: !hasChromium,
+  async fn() {
+    const node = await NodeProcess.start({ NODE_NAME: "solo" });
+    const browser = await launchBrowser();
+    try {
+      const res = await fetch(node.url("/cache/greeting"), {
+        method: "PUT",
+        body: '{"value":"hi"}',
+      });
+      await res.body?.cancel();
+      const page = await browser.newPage({ width: 1000, height: 700 });
+      await page.goto(node.url("/"));
+      await waitFor(
+        "the member row",
+        () => page.textContent(`tr[data-member="solo"]`).then((t) => t ?? undefined),
+      );
+      assert.equal(
+        await page.evaluate<boolean>(`document.getElementById("auth").classList.contains("shown")`),
+        false,
+      );
+      await page.evaluate(
+        `document.getElementById("prefix").value = "gr"; document.getElementById("search").requestSubmit();`,
+      );
+      await waitFor(
+        "the key by prefix",
+        () => page.textContent(`#key-rows tr[data-key="greeting"]`).then((t) => t ?? undefined),
+      );
+    } finally {
+      await browser.close();
+      await node.stop();
     }
   },
 });
