@@ -134,6 +134,7 @@ export class NodeHistory {
   #prev: Counters | undefined;
   #members = new Map<string, { state: MemberView["state"]; incarnation: number }>();
   #spiking = false;
+  #starts = 0;
   #timer: TimerId | undefined;
 
   /** Creates a history that is empty until {@link NodeHistory.start}. */
@@ -163,11 +164,18 @@ export class NodeHistory {
     };
   }
 
-  /** Records this node's start, takes the first reading and samples every second from now on. */
+  /**
+   * Records this node's start (with its version; a node started again in the same process keeps
+   * its history), takes the first reading and samples every second from now on.
+   */
   start(): void {
     if (this.#timer !== undefined) return;
-    this.record("start", this.#src.self);
-    this.#prev = this.#read(this.#src.stats());
+    const stats = this.#src.stats();
+    const version = typeof stats.version === "string" ? `version ${stats.version}` : "";
+    const again = this.#starts++ > 0 ? "started again" : "";
+    this.record("start", this.#src.self, [version, again].filter(Boolean).join(", ") || undefined);
+    this.#prev = this.#read(stats);
+    this.#members.clear();
     for (const m of this.#src.members()) this.#members.set(m.name, m);
     const tick = () => {
       this.sample();

@@ -34,6 +34,7 @@ function fakeNode(options: ConstructorParameters<typeof NodeHistory>[1] = {}) {
     self: "a",
     clock,
     stats: () => ({
+      version: "1.2.3",
       store: {
         hits: node.hits,
         misses: node.misses,
@@ -142,7 +143,7 @@ Deno.test("NodeHistory records membership changes, refutations, backlog drops an
     e,
   ) => [e.t - 1_000_000, e.kind, e.member, e.detail]);
   assert.deepEqual(events, [
-    [0, "start", "a", undefined],
+    [0, "start", "a", "version 1.2.3"],
     [1000, "join", "b", undefined],
     [2000, "suspect", "b", "incarnation 1"],
     [3000, "refute", "b", "incarnation 2"],
@@ -155,6 +156,25 @@ Deno.test("NodeHistory records membership changes, refutations, backlog drops an
     [9000, "eviction-spike", "a", "190 evictions/s"],
     [10_000, "join", "b", "rejoined, incarnation 4"],
   ]);
+  history.stop();
+});
+
+Deno.test("NodeHistory started again keeps what it had and records the new start", () => {
+  const { clock, node, history } = fakeNode();
+  history.start();
+  node.requests = 5;
+  clock.advance(1000);
+  history.stop();
+  clock.advance(5000);
+  node.members = [member("a", "alive"), member("b", "alive")]; // known before the new start
+  history.start();
+  clock.advance(1000);
+  const { events, series } = history.snapshot();
+  assert.deepEqual(events.map((e) => [e.t - 1_000_000, e.kind, e.detail]), [
+    [0, "start", "version 1.2.3"],
+    [6000, "start", "version 1.2.3, started again"],
+  ]);
+  assert.deepEqual(series.requests, [5, 0]);
   history.stop();
 });
 

@@ -99,7 +99,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
   // With a gossip key: signs and checks replication traffic (see replication/peer_auth.ts).
   #peerAuth: PeerAuth | undefined;
   #started = false;
-  #dashboard: NodeDashboard | undefined;
+  // Built once, so that its history outlives a close and a new start of this node.
+  readonly #dashboard: NodeDashboard;
   readonly #kv: KvOperations;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
@@ -124,6 +125,15 @@ export class CacheNode implements CacheService, AsyncDisposable {
       now: () => this.#clock.now(),
       replicator: () => this.#replicator,
       write: (key, data, options) => this.#write(key, data, options),
+      fetchPeer: (url, init) => this.#fetchPeer(url, init),
+    });
+    this.#dashboard = new NodeDashboard({
+      self: this.config.nodeName,
+      clock: this.#clock,
+      replicas: this.config.replicas,
+      stats: () => this.stats(),
+      members: () => this.members(),
+      readiness: () => this.readiness(),
       fetchPeer: (url, init) => this.#fetchPeer(url, init),
     });
   }
@@ -214,15 +224,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     if (options.http !== false) {
       const token = this.config.authToken;
-      const dashboard = this.#dashboard = new NodeDashboard({
-        self: this.config.nodeName,
-        clock: this.#clock,
-        replicas: this.config.replicas,
-        stats: () => this.stats(),
-        members: () => this.members(),
-        readiness: () => this.readiness(),
-        fetchPeer: (url, init) => this.#fetchPeer(url, init),
-      });
+      const dashboard = this.#dashboard;
+      dashboard.start();
       const handler = createHandler(this, {
         streams: this.#streams,
         metrics: this.#metrics,
@@ -454,8 +457,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#replicator = undefined;
     this.#routing = undefined;
     this.#store.stop();
-    this.#dashboard?.stop();
-    this.#dashboard = undefined;
+    this.#dashboard.stop();
     this.#peerClient?.close();
     this.#peerClient = undefined;
     this.#log.info("node stopped", { node: this.config.nodeName });

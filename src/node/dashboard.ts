@@ -42,15 +42,14 @@ export interface NodeDashboardSources {
 /** History, request accounting and state of the dashboard for one node run. */
 export class NodeDashboard {
   readonly #src: NodeDashboardSources;
-  readonly #startedAt: number;
+  #startedAt = 0;
   readonly history: NodeHistory;
   #dashboardRequests = 0;
   #lastCluster: { at: number; state: Promise<DashboardState> } | undefined;
 
-  /** Starts sampling now (a node's start is the history's first event). */
+  /** A dashboard that samples once started; its history outlives a stop and a new start. */
   constructor(sources: NodeDashboardSources) {
     this.#src = sources;
-    this.#startedAt = sources.clock.now();
     this.history = new NodeHistory({
       self: sources.self,
       clock: sources.clock,
@@ -58,6 +57,11 @@ export class NodeDashboard {
       members: () => sources.members(),
       dashboardRequests: () => this.#dashboardRequests,
     });
+  }
+
+  /** Starts sampling now (each start of the node is an event of its history). */
+  start(): void {
+    this.#startedAt = this.#src.clock.now();
     this.history.start();
   }
 

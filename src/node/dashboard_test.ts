@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { CacheNode } from "./cache_node.ts";
 import type { DashboardState, NodeDashboardState } from "../dashboard/mod.ts";
 import { VirtualClock } from "../util/clock.ts";
+import { VERSION } from "../util/version.ts";
 
 Deno.test("a node's dashboard state: its history on the node's clock, without the dashboard's own requests", async () => {
   const clock = new VirtualClock();
@@ -42,4 +43,16 @@ Deno.test("a node's dashboard state: its history on the node's clock, without th
   const bad = await call("/dashboard/state?scope=everything");
   assert.equal(bad.status, 400);
   assert.match(bad.body.error, /Invalid scope: everything/);
+
+  // Closed and started again in the same process: the history goes on, with the new start.
+  await node.close();
+  clock.advance(5000);
+  await node.start({ cluster: false });
+  const again = (await call("/dashboard/state?scope=local")).body as NodeDashboardState;
+  assert.deepEqual(again.history.events.map((e) => [e.kind, e.detail]), [
+    ["start", `version ${VERSION}`],
+    ["start", `version ${VERSION}, started again`],
+  ]);
+  assert.equal(again.summary.startedAt, clock.now());
+  assert.deepEqual(again.history.series.requests, [3]);
 });
