@@ -114,14 +114,17 @@ function members(s) {
   let bytes = 0, maxBytes = 0;
   $("rows").innerHTML = s.members.map((m) => {
     counts[m.state]++;
-    const sum = m.summary;
-    if (sum) { bytes += sum.bytes; maxBytes += sum.maxBytes; }
+    // A member not answering now shows, muted, what it said last (when this node heard it).
+    const sum = m.summary || (m.lastSeen && m.lastSeen.summary);
+    if (m.summary) { bytes += sum.bytes; maxBytes += sum.maxBytes; }
     const link = m.url ? '<a href="' + esc(m.url) + '/">' + esc(m.url) + "</a>" : "";
-    const ready = !sum ? "–" : sum.readiness.ready ? '<span class="ok">ready</span>' : '<span class="bad">' + esc(sum.readiness.reason || "not ready") + "</span>";
-    const cell = (v) => '<td class="num">' + (sum ? v : "–") + "</td>";
+    const ready = !sum ? "–" : !m.summary ? '<span class="muted">last heard ' + clock(m.lastSeen.at) + "</span>" : sum.readiness.ready
+      ? '<span class="ok">ready</span>' : '<span class="bad">' + esc(sum.readiness.reason || "not ready") + "</span>";
+    const cell = (v) => '<td class="num' + (m.summary ? "" : " muted") + '">' + (v == null ? "–" : v) + "</td>";
     return '<tr data-member="' + esc(m.name) + '" class="' + (m.name === s.self ? "self" : "") + '">' +
       "<td>" + esc(m.name) + '</td><td><span class="state ' + esc(m.state) + '">' + esc(m.state) + "</span></td>" +
-      "<td>" + (sum ? esc(sum.version) : "–") + "</td>" + cell(sum && fmtDuration(s.time - sum.startedAt)) + "<td>" + ready + "</td>" +
+      '<td class="' + (m.summary ? "" : "muted") + '">' + (sum ? esc(sum.version) : "–") + "</td>" +
+      cell(m.summary && fmtDuration(s.time - sum.startedAt)) + "<td>" + ready + "</td>" +
       '<td class="num">' + m.incarnation + "</td><td>" + esc(m.addr) + ":" + m.port + "</td><td>" + link + "</td>" +
       cell(sum && sum.keys) + cell(sum && fmtBytes(sum.bytes) + (sum.maxBytes ? " / " + fmtBytes(sum.maxBytes) : "")) + "</tr>";
   }).join("");

@@ -49,6 +49,8 @@ export interface DashboardMember extends MemberView {
   url?: string;
   /** The member's summary, when it answered in time. */
   summary?: NodeSummary;
+  /** When it did not: the last summary this node got from it, and when (epoch ms). */
+  lastSeen?: { summary: NodeSummary; at: number };
 }
 
 /** `GET /dashboard/state`: what the page polls. */
@@ -81,6 +83,12 @@ export interface DashboardSources {
   timeoutMs?: number;
   /** Clock. @default Date.now */
   now?: () => number;
+  /**
+   * Each member's last summary, kept between calls (pass the same map each time) so a member
+   * that stopped answering still shows what it was; entries of forgotten members are removed.
+   * @default none kept
+   */
+  lastSeen?: Map<string, { summary: NodeSummary; at: number }>;
 }
 
 /**
@@ -103,6 +111,8 @@ export const MAX_CLUSTER_EVENTS = 1_000;
 export async function dashboardState(src: DashboardSources): Promise<DashboardState> {
   const doFetch = src.fetch ?? fetch;
   const timeoutMs = src.timeoutMs ?? 800;
+  const now = src.now ?? Date.now;
+  const lastSeen = src.lastSeen;
   const histories: { member: string; history: HistorySnapshot }[] = [];
   const members = await Promise.all(
     src.members().map(async (m): Promise<DashboardMember> => {
@@ -112,17 +122,25 @@ export async function dashboardState(src: DashboardSources): Promise<DashboardSt
       else if (url && m.state === "alive") {
         state = await peerState(doFetch, `${url}/dashboard/state?scope=local`, timeoutMs);
       }
-      if (!state) return { ...m, url };
+      if (!state) {
+        const last = lastSeen?.get(m.name);
+        return last ? { ...m, url, lastSeen: last } : { ...m, url };
+      }
       histories.push({ member: m.name, history: state.history });
+      lastSeen?.set(m.name, { summary: state.summary, at: now() });
       return { ...m, url, summary: state.summary };
     }),
   );
+  if (lastSeen) {
+    const known = new Set(members.map((m) => m.name));
+    for (const name of lastSeen.keys()) if (!known.has(name)) lastSeen.delete(name);
+  }
   members.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   histories.sort((a, b) => a.member < b.member ? -1 : a.member > b.member ? 1 : 0);
   const summaries = members.flatMap((m) => m.summary ? [m.summary] : []);
   return {
     self: src.self,
-    time: (src.now ?? Date.now)(),
+    time: now(),
     members,
     keys: { copies: summaries.reduce((n, s) => n + s.keys, 0), unique: uniqueKeys(summaries) },
     events: mergeEvents(histories).slice(-MAX_CLUSTER_EVENTS),

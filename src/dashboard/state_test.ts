@@ -105,3 +105,33 @@ Deno.test("uniqueKeys: the largest holding in full replication, copies / replica
   // REPLICAS=3 but only 2 members answered: each key has 2 copies there.
   assert.equal(uniqueKeys([summary("a", 50, 3), summary("b", 50, 3)]), 50);
 });
+
+Deno.test("dashboardState remembers a member's last summary while it is listed", async () => {
+  const lastSeen = new Map();
+  let answer = true;
+  let listed = [member("a", "alive", 1), member("b", "alive", 2)];
+  let now = 1_000;
+  const gather = () =>
+    dashboardState({
+      self: "a",
+      members: () => listed,
+      local: () => nodeState("a", 1, 0),
+      fetch: () =>
+        Promise.resolve(
+          answer ? Response.json(nodeState("b", 9, 0)) : new Response("", { status: 503 }),
+        ),
+      now: () => now,
+      lastSeen,
+    });
+  assert.equal((await gather()).members[1].lastSeen, undefined);
+  answer = false;
+  now = 5_000;
+  const after = await gather();
+  assert.equal(after.members[1].summary, undefined);
+  assert.equal(after.members[1].lastSeen?.summary.keys, 9);
+  assert.equal(after.members[1].lastSeen?.at, 1_000);
+  assert.deepEqual(after.keys, { copies: 1, unique: 1 }, "totals count only who answered");
+  listed = [member("a", "alive", 1)];
+  await gather();
+  assert.deepEqual([...lastSeen.keys()], ["a"]);
+});

@@ -12,6 +12,7 @@ import {
   dashboardState,
   type NodeDashboardState,
   NodeHistory,
+  type NodeSummary,
 } from "../dashboard/mod.ts";
 import type { MemberView } from "../service/mod.ts";
 import type { Clock } from "../util/clock.ts";
@@ -46,6 +47,7 @@ export class NodeDashboard {
   readonly history: NodeHistory;
   #dashboardRequests = 0;
   #lastCluster: { at: number; state: Promise<DashboardState> } | undefined;
+  readonly #lastSeen = new Map<string, { summary: NodeSummary; at: number }>();
 
   /** A dashboard that samples once started; its history outlives a stop and a new start. */
   constructor(sources: NodeDashboardSources) {
@@ -113,6 +115,7 @@ export class NodeDashboard {
       local: () => this.local(),
       fetch: (url, init) => this.#src.fetchPeer(url, init),
       now: () => this.#src.clock.now(),
+      lastSeen: this.#lastSeen,
     });
   }
 }
