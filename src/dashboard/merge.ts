@@ -32,7 +32,7 @@ export interface NamedHistory {
   history: HistorySnapshot;
 }
 
-/** Events of the same kind about the same member this close together are one event. @default */
+/** Events of the same kind about the same member this close together (ms) are one event. */
 export const SAME_EVENT_WINDOW_MS = 5_000;
 
 /** All members' events by time (ties by member name); repeats within 5 s merged. */

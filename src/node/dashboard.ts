@@ -40,10 +40,11 @@ export interface NodeDashboardSources {
   fetchPeer(url: string, init?: RequestInit): Promise<Response>;
 }
 
-/** History, request accounting and state of the dashboard for one node run. */
+/** History, request accounting and state of the dashboard of one node, across its starts. */
 export class NodeDashboard {
   readonly #src: NodeDashboardSources;
   #startedAt = 0;
+  /** The node's events and per-second samples. */
   readonly history: NodeHistory;
   #dashboardRequests = 0;
   #lastCluster: { at: number; state: Promise<DashboardState> } | undefined;
