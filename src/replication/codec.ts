@@ -22,7 +22,8 @@
  */
 
 import { Decoder, Encoder } from "npm:@msgpack/msgpack@3.1.3";
-import type { KeyedRecord, Version } from "../store/mod.ts";
+import type { KeyedRecord, StoreRecord, Version } from "../store/mod.ts";
+import { decodePlainBatch, encodePlainTuple } from "./_plain_tuples.ts";
 import { decodeExtras, encodeExtras, extrasWireSize, hasExtras } from "./record_extras.ts";
 
 /** Newest message layout (records with metadata and tags; list and purge requests). */
@@ -118,6 +119,13 @@ export class ReplicationCodec {
   readonly limits: Readonly<CodecLimits>;
   readonly #encoder = new Encoder();
   readonly #decoder: Decoder;
+  // The encoded start of a batch (without, with extras), for the node name and table it was
+  // made for.
+  readonly #batchHeads:
+    ({ from: string; names: readonly string[]; bytes: Uint8Array } | undefined)[] = [
+      undefined,
+      undefined,
+    ];
 
   /** Creates a codec enforcing `limits` on everything it decodes. */
   constructor(limits: CodecLimits) {
@@ -153,38 +161,47 @@ export class ReplicationCodec {
 
   /** One record as a tuple whose writer is `nameIndex` in the message's name table. */
   encodeRecord(record: KeyedRecord, nameIndex: number): Uint8Array {
-    return this.#encoder.encode(recordTuple(record, nameIndex));
+    return this.encodeWrite(record.key, record, nameIndex);
+  }
+
+  /** {@link encodeRecord} of `key` and `record` (no object built to join them). */
+  encodeWrite(key: string, record: StoreRecord, nameIndex: number): Uint8Array {
+    return encodePlainTuple(key, record, nameIndex) ??
+      this.#encoder.encode(recordTuple({ ...record, key }, nameIndex));
   }
 
   /**
    * A batch of fresh writes from `from`, spliced from pre-encoded record tuples whose writer
-   * indices point into `names` (one encoding per write, whatever the number of peers).
+   * indices point into `names` (one encoding per write, whatever the number of peers). The
+   * envelope is encoded once per `from` and `names` array (compared by identity: pass a new
+   * array when the table changes, never a mutated one).
    */
   encodeBatch(from: string, names: readonly string[], records: readonly Uint8Array[]): Uint8Array {
     // A tuple without extras is a fixarray of 5 (0x95); one with them, of 7.
-    const extras = records.some((r) => r[0] !== 0x95);
-    const head = [0x95, ...this.#encoder.encode(formatFor(extras))];
-    const parts = [
-      this.#encoder.encode(from),
-      this.#encoder.encode(BATCH_KINDS.indexOf("write")),
-      this.#encoder.encode(names),
-    ];
+    let extras = false;
+    for (const r of records) {
+      if (r[0] !== 0x95) {
+        extras = true;
+        break;
+      }
+    }
+    // The envelope before the records is the same for every batch of a node: encoded once.
+    let head = this.#batchHeads[extras ? 1 : 0];
+    if (head === undefined || head.from !== from || head.names !== names) {
+      head = { from, names, bytes: this.#batchHead(from, names, extras) };
+      this.#batchHeads[extras ? 1 : 0] = head;
+    }
     const n = records.length;
     const arrayHeader = n < 16
       ? [0x90 | n]
       : n < 0x10000
       ? [0xdc, n >> 8, n & 0xff]
       : [0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
-    let size = head.length + arrayHeader.length;
-    for (const p of parts) size += p.byteLength;
+    let size = head.bytes.byteLength + arrayHeader.length;
     for (const r of records) size += r.byteLength;
     const out = new Uint8Array(size);
-    out.set(head);
-    let at = head.length;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
+    out.set(head.bytes);
+    let at = head.bytes.byteLength;
     out.set(arrayHeader, at);
     at += arrayHeader.length;
     for (const r of records) {
@@ -192,6 +209,12 @@ export class ReplicationCodec {
       at += r.byteLength;
     }
     return out;
+  }
+
+  #batchHead(from: string, names: readonly string[], extras: boolean): Uint8Array {
+    // The whole envelope with no records, less its empty records array (one 0x90 byte).
+    const kind = BATCH_KINDS.indexOf("write");
+    return this.#encoder.encode([formatFor(extras), from, kind, names, []]).slice(0, -1);
   }
 
   /** A batch of arbitrary records (any writers), e.g. anti-entropy repairs. */
@@ -203,6 +226,10 @@ export class ReplicationCodec {
 
   /** Decodes and validates a batch; throws a `TypeError` (or `RangeError` for size). */
   decodeBatch(bytes: Uint8Array): ReplicateBatch {
+    if (bytes.byteLength <= this.limits.maxMessageBytes) {
+      const plain = decodePlainBatch(bytes, this.limits);
+      if (plain) return { from: plain.from, kind: "write", records: plain.records };
+    }
     const what = "replicate batch";
     const m = checkEnvelope(this.decode(bytes, what), 5, what);
     const from = checkName(m[1], "from", what);

@@ -24,6 +24,8 @@ export interface OutgoingRecord {
   readonly bytes: Uint8Array;
   /** The write's waiter when the client asked for acknowledgements. */
   readonly waiter?: AckWaiter;
+  /** When it was queued (`performance.now()`), for the queue-wait figures. */
+  readonly at: number;
 }
 
 /** Counters shared by all senders of a node (totals survive senders). */
@@ -72,12 +74,6 @@ export interface PeerSenderOptions {
   timeoutMs?: number;
 }
 
-interface Queued {
-  record: OutgoingRecord;
-  attempts: number;
-  at: number;
-}
-
 /** Gauges and counters of one peer's sender. */
 export interface PeerSenderStats {
   /** Records waiting (not in flight). */
@@ -107,7 +103,10 @@ export class PeerSender {
   /** The peer this sender serves. */
   peer: PeerAddress;
   readonly #o: Required<Omit<PeerSenderOptions, "peer">>;
-  #queue: Queued[] = [];
+  // The records themselves (shared with the other peers' queues): no wrapper per record.
+  #queue: OutgoingRecord[] = [];
+  // Attempts made so far for records that failed and wait to be sent again (fresh ones: 0).
+  readonly #attempts = new Map<OutgoingRecord, number>();
   #head = 0;
   #backlogBytes = 0;
   #inFlight = 0;
@@ -150,7 +149,7 @@ export class PeerSender {
     }
     const size = record.bytes.byteLength;
     if (this.#backlogBytes + size > this.#o.maxBacklogBytes) this.#dropBacklog();
-    this.#queue.push({ record, attempts: 0, at: performance.now() });
+    this.#queue.push(record);
     this.#backlogBytes += size;
     this.#schedule();
     return true;
@@ -175,9 +174,10 @@ export class PeerSender {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    for (const q of this.#take(Infinity)) q.record.waiter?.report(this.peer.name, "gone");
+    for (const q of this.#take(Infinity)) q.waiter?.report(this.peer.name, "gone");
     this.#queue = [];
     this.#head = 0;
+    this.#attempts.clear();
   }
 
   #schedule(): void {
@@ -205,12 +205,12 @@ export class PeerSender {
   }
 
   // Removes up to `maxRecords`/`maxBytes` (at least one record) from the head of the queue.
-  #take(maxRecords: number, maxBytes = Infinity): Queued[] {
+  #take(maxRecords: number, maxBytes = Infinity): OutgoingRecord[] {
     const q = this.#queue;
     let end = this.#head;
     let bytes = 0;
     while (end < q.length && end - this.#head < maxRecords) {
-      const size = q[end].record.bytes.byteLength;
+      const size = q[end].bytes.byteLength;
       if (end > this.#head && bytes + size > maxBytes) break;
       bytes += size;
       end++;
@@ -227,13 +227,17 @@ export class PeerSender {
     return batch;
   }
 
-  async #send(batch: Queued[]): Promise<void> {
+  async #send(batch: OutgoingRecord[]): Promise<void> {
     const o = this.#o;
     const name = this.peer.name;
     let bytes = 0;
-    for (const q of batch) bytes += q.record.bytes.byteLength;
+    const parts: Uint8Array[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      parts[i] = batch[i].bytes;
+      bytes += parts[i].byteLength;
+    }
     try {
-      const body = o.encodeBatch(batch.map((q) => q.record.bytes));
+      const body = o.encodeBatch(parts);
       const started = performance.now();
       for (const q of batch) this.#wait.add(started - q.at);
       await o.transport.request(this.peer, "replicate", body, o.timeoutMs);
@@ -245,7 +249,8 @@ export class PeerSender {
       o.counters.recordsSent += batch.length;
       o.counters.bytesSent += body.byteLength;
       this.#backlogBytes -= bytes;
-      for (const q of batch) q.record.waiter?.report(name, "ack");
+      if (this.#attempts.size > 0) { for (const q of batch) this.#attempts.delete(q); }
+      for (const q of batch) q.waiter?.report(name, "ack");
     } catch (err) {
       this.#onFailure(batch, bytes, err);
     } finally {
@@ -254,13 +259,13 @@ export class PeerSender {
     }
   }
 
-  #onFailure(batch: Queued[], bytes: number, err: unknown): void {
+  #onFailure(batch: OutgoingRecord[], bytes: number, err: unknown): void {
     const o = this.#o;
     this.#stats.failures++;
     this.#stats.lastError = (err as Error)?.message ?? String(err);
     o.counters.sendFailures++;
     const retryable = !(err instanceof PeerRequestError) || err.retryable;
-    const attempts = batch[0].attempts + 1;
+    const attempts = (this.#attempts.get(batch[0]) ?? 0) + 1;
     if (this.#closed || !retryable || attempts >= o.maxAttempts) {
       this.#backlogBytes -= bytes;
       this.#lose(batch, this.#closed ? "gone" : "failed");
@@ -269,7 +274,7 @@ export class PeerSender {
     this.#consecutiveFailures++;
     const backoff = Math.min(1000, 50 * 2 ** (this.#consecutiveFailures - 1));
     this.#backoffUntil = o.clock.now() + backoff;
-    for (const q of batch) q.attempts = attempts;
+    for (const q of batch) this.#attempts.set(q, attempts);
     // Back at the head: still counted in the backlog, sent again after the backoff.
     this.#queue = [...batch, ...this.#queue.slice(this.#head)];
     this.#head = 0;
@@ -278,18 +283,19 @@ export class PeerSender {
   #dropBacklog(): void {
     const dropped = this.#take(Infinity);
     if (dropped.length === 0) return;
-    for (const q of dropped) this.#backlogBytes -= q.record.bytes.byteLength;
+    for (const q of dropped) this.#backlogBytes -= q.bytes.byteLength;
     this.#o.counters.backlogDrops++;
     this.#lose(dropped, "dropped");
   }
 
-  #lose(batch: Queued[], outcome: PeerOutcome): void {
+  #lose(batch: OutgoingRecord[], outcome: PeerOutcome): void {
     if (outcome !== "gone") {
       this.#stats.dropped += batch.length;
       this.#o.counters.droppedRecords += batch.length;
       this.#o.onLoss(this.peer.name);
     }
-    for (const q of batch) q.record.waiter?.report(this.peer.name, outcome);
+    if (this.#attempts.size > 0) { for (const q of batch) this.#attempts.delete(q); }
+    for (const q of batch) q.waiter?.report(this.peer.name, outcome);
   }
 }
 

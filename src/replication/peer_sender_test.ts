@@ -3,6 +3,7 @@ import { VirtualClock } from "../util/clock.ts";
 import { PeerSender, type PeerSenderOptions, type SenderCounters } from "./peer_sender.ts";
 import { PeerRequestError, type ReplicationTransport } from "./transport.ts";
 import { AckWaiter } from "./write_acks.ts";
+import { DeadlineQueue } from "../util/deadlines.ts";
 
 const peer = { name: "b", host: "127.0.0.1", httpPort: 1 };
 
@@ -46,11 +47,11 @@ function setup(options: Partial<PeerSenderOptions> = {}) {
   return { clock, transport, sender, lost, counters: c };
 }
 
-const rec = (n: number, size = 1) => ({ bytes: new Uint8Array(size).fill(n) });
+const rec = (n: number, size = 1) => ({ bytes: new Uint8Array(size).fill(n), at: 0 });
 
 /** A waiter whose outcome is captured at once (no unhandled rejection). */
 function waiterFor(clock: VirtualClock) {
-  const waiter = new AckWaiter("all", ["b"], clock, 10_000);
+  const waiter = new AckWaiter("all", ["b"], new DeadlineQueue(clock, 10_000));
   const result = waiter.promise.then(() => "ok", (e: Error) => e.message);
   return { waiter, result };
 }

@@ -14,6 +14,7 @@
 
 import type { StoredEntry, StoreRecord, TtlStore } from "../store/mod.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
+import { DeadlineQueue } from "../util/deadlines.ts";
 import { hlcPhysicalMs, type HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { systemRandom } from "../util/random.ts";
@@ -26,11 +27,16 @@ import {
 } from "./replicator_options.ts";
 import { BASE_WIRE_FORMAT, ReplicationCodec } from "./codec.ts";
 import { answerSync, type SyncContext, type SyncOutcome } from "./digest_sync.ts";
-import { PeerSender, type PeerSenderStats, type SenderCounters } from "./peer_sender.ts";
+import {
+  type OutgoingRecord,
+  PeerSender,
+  type PeerSenderStats,
+  type SenderCounters,
+} from "./peer_sender.ts";
 import { RepairScheduler } from "./repair_scheduler.ts";
 import { decodePushPullState, decodeSyncRequest, encodePushPullState } from "./sync_messages.ts";
 import type { PeerAddress, ReplicationTransport } from "./transport.ts";
-import { type AckRequirement, AckWaiter } from "./write_acks.ts";
+import { type AckCounters, type AckRequirement, AckWaiter } from "./write_acks.ts";
 import { type Distribution, distributionFor, type KeyOwners, readRepair } from "./partitioning.ts";
 import {
   type ClusterPurgeRequest,
@@ -84,7 +90,9 @@ export class Replicator {
     backlogDrops: 0,
   };
   readonly #received = { batches: 0, records: 0, applied: 0, rejected: 0, malformed: 0 };
-  readonly #acks = { waited: 0, confirmed: 0, failed: 0 };
+  readonly #acks: AckCounters = { waited: 0, confirmed: 0, failed: 0 };
+  // The deadlines of every write waiting for acknowledgements, on one timer.
+  readonly #ackDeadlines: DeadlineQueue;
   // Who owns which keys: full replication or partitioned mode (`partitioning.ts`).
   readonly #distribution: Distribution;
   readonly #onList: ReplicatorOptions["onList"];
@@ -104,6 +112,7 @@ export class Replicator {
     this.#onList = options.onList;
     this.#onPurge = options.onPurge;
     const s = this.#settings;
+    this.#ackDeadlines = new DeadlineQueue(this.#clock, s.writeAckTimeoutMs);
     this.#codec = new ReplicationCodec({
       ...options.limits,
       maxMessageBytes: s.maxBatchBytes + options.limits.maxValueBytes +
@@ -202,6 +211,7 @@ export class Replicator {
     this.#distribution.close();
     for (const s of this.#senders.values()) s.close();
     this.#senders.clear();
+    this.#ackDeadlines.close();
     this.#transport.close();
   }
 
@@ -225,20 +235,18 @@ export class Replicator {
       const sender = this.#senders.get(peer.name);
       if (sender) targets.push(sender);
     }
-    const waiter = acks === undefined ? undefined : new AckWaiter(
-      acks,
-      targets.map((t) => t.peer.name),
-      this.#clock,
-      this.#settings.writeAckTimeoutMs,
-      owners.self,
-    );
-    if (waiter) {
-      this.#acks.waited++;
-      waiter.promise.then(() => this.#acks.confirmed++, () => this.#acks.failed++);
+    let waiter: AckWaiter | undefined;
+    if (acks !== undefined) {
+      const names: string[] = new Array(targets.length);
+      for (let i = 0; i < targets.length; i++) names[i] = targets[i].peer.name;
+      waiter = new AckWaiter(acks, names, this.#ackDeadlines, owners.self, this.#acks);
     }
     if (targets.length > 0) {
-      const bytes = this.#codec.encodeRecord({ key, ...record }, 0);
-      const outgoing = { bytes, waiter };
+      const outgoing: OutgoingRecord = {
+        bytes: this.#codec.encodeWrite(key, record, 0),
+        waiter,
+        at: performance.now(),
+      };
       for (const sender of targets) sender.enqueue(outgoing);
     }
     return waiter?.promise;

@@ -18,7 +18,8 @@
  * @module
  */
 
-import type { Clock, TimerId } from "../util/clock.ts";
+import type { Clock } from "../util/clock.ts";
+import { DeadlineQueue } from "../util/deadlines.ts";
 import { decodeAnswerFrame, encodeBatchFrame, FRAME_OK, READ_FRAME_FLAG } from "./stream_frames.ts";
 import { WsClient, type WsClientOptions } from "./ws_client.ts";
 import { type FrameSealer, type PeerAuth, SIGNATURE_HEADER } from "./peer_auth.ts";
@@ -33,7 +34,6 @@ import {
 interface Pending {
   resolve(answer: Uint8Array): void;
   reject(err: PeerRequestError): void;
-  timer: TimerId;
 }
 
 /** One peer's socket and the batches waiting for answers on it. */
@@ -144,6 +144,8 @@ export class StreamReplicationTransport implements ReplicationTransport {
   readonly #inner: ReplicationTransport;
   readonly #clock: Clock;
   readonly #streams = new Map<string, PeerStream>();
+  // Batch deadlines by length (a node uses one or two lengths).
+  readonly #deadlines = new Map<number, DeadlineQueue>();
   readonly #socketOptions: WsClientOptions;
   readonly #scheme: "ws" | "wss";
   readonly #peerAuth: PeerAuth | undefined;
@@ -174,15 +176,21 @@ export class StreamReplicationTransport implements ReplicationTransport {
     const stream = this.#stream(peer);
     const seq = route === "read" ? (stream.nextSeq() | READ_FRAME_FLAG) >>> 0 : stream.nextSeq();
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
-    const timer = this.#clock.setTimeout(
-      () => stream.fail(`no answer from ${peer.name} within ${timeoutMs} ms`),
-      timeoutMs,
+    // One timer for every batch's deadline (they all have the same length), not one each.
+    const deadlines = this.#deadlinesFor(timeoutMs);
+    const deadline = deadlines.add(() =>
+      stream.fail(`no answer from ${peer.name} within ${timeoutMs} ms`)
     );
-    const settle = <T>(f: (v: T) => void) => (v: T) => {
-      this.#clock.clearTimeout(timer);
-      f(v);
-    };
-    stream.pending.set(seq, { resolve: settle(resolve), reject: settle(reject), timer });
+    stream.pending.set(seq, {
+      resolve(answer) {
+        deadlines.cancel(deadline);
+        resolve(answer);
+      },
+      reject(err) {
+        deadlines.cancel(deadline);
+        reject(err);
+      },
+    });
     // Sent once the socket is open (callbacks on one promise run in order, so batches keep
     // theirs), while the deadline runs from now: a peer too busy to finish the handshake fails
     // the batch in time, instead of leaving it rejected before anyone awaited it (an unhandled
@@ -198,7 +206,17 @@ export class StreamReplicationTransport implements ReplicationTransport {
     if (this.#closed) return;
     this.#closed = true;
     for (const s of [...this.#streams.values()]) s.fail("transport closed");
+    for (const d of this.#deadlines.values()) d.close();
     this.#inner.close();
+  }
+
+  #deadlinesFor(timeoutMs: number): DeadlineQueue {
+    let deadlines = this.#deadlines.get(timeoutMs);
+    if (deadlines === undefined) {
+      deadlines = new DeadlineQueue(this.#clock, timeoutMs);
+      this.#deadlines.set(timeoutMs, deadlines);
+    }
+    return deadlines;
   }
 
   #stream(peer: PeerAddress): PeerStream {

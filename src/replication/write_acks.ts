@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Clock, TimerId } from "../util/clock.ts";
+import type { Deadline, DeadlineQueue } from "../util/deadlines.ts";
 
 /** How many replicas must hold a write: a count (the local one included) or `"all"`. */
 export type AckRequirement = number | "all";
@@ -45,38 +45,56 @@ const FAILURES: Record<PeerOutcome, string> = {
   failed: ": a replica could not be reached",
 };
 
-/** Tracks one write's confirmations; settles {@link AckWaiter.promise} once. */
+/** Counters of the waits of one node (`/stats`). */
+export interface AckCounters {
+  /** Writes that waited for acknowledgements. */
+  waited: number;
+  /** Waits that were confirmed by enough replicas. */
+  confirmed: number;
+  /** Waits that failed (timeout, lost copies, too few live). */
+  failed: number;
+}
+
+/**
+ * Tracks one write's confirmations; settles {@link AckWaiter.promise} once. Its deadline is an
+ * entry in a {@link DeadlineQueue} shared by the node's waits (no timer of its own), and the
+ * peers it waits for are a small array (a write has a handful of owners).
+ */
 export class AckWaiter {
   /** Resolves when enough replicas hold the write; rejects with {@link WriteAcksError}. */
   readonly promise: Promise<void>;
   readonly #all: boolean;
-  readonly #pending: Set<string>;
-  readonly #clock: Clock;
+  readonly #pending: string[];
+  readonly #deadlines: DeadlineQueue;
+  readonly #counters: AckCounters | undefined;
   #need: number;
   #confirmed: number;
   #settled = false;
-  #timer: TimerId | undefined;
+  #deadline: Deadline | undefined;
   #resolve!: () => void;
   #reject!: (e: WriteAcksError) => void;
 
   /**
-   * Waits for `required` replicas among this node and `peers`, for at most `timeoutMs`. With
-   * `localReplica` false (partitioned mode, a node that is not one of the key's owners) the
-   * local copy does not count.
+   * Waits for `required` replicas among this node and `peers` (the array is the waiter's from
+   * then on), for at most the `deadlines`' timeout. With `localReplica` false (partitioned mode,
+   * a node that is not one of the key's owners) the local copy does not count. `counters`, when
+   * given, count the wait and its outcome.
    */
   constructor(
     required: AckRequirement,
-    peers: readonly string[],
-    clock: Clock,
-    timeoutMs: number,
+    peers: string[],
+    deadlines: DeadlineQueue,
     localReplica = true,
+    counters?: AckCounters,
   ) {
     const local = localReplica ? 1 : 0;
     this.#all = required === "all";
-    this.#pending = new Set(peers);
+    this.#pending = peers;
     this.#confirmed = local;
     this.#need = required === "all" ? local + peers.length : required;
-    this.#clock = clock;
+    this.#deadlines = deadlines;
+    this.#counters = counters;
+    if (counters) counters.waited++;
     this.promise = new Promise<void>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -84,7 +102,7 @@ export class AckWaiter {
     if (this.#need > local + peers.length) {
       this.#fail(`: only ${local + peers.length} live`);
     } else if (!this.#check()) {
-      this.#timer = clock.setTimeout(() => this.#fail(` within ${timeoutMs} ms`), timeoutMs);
+      this.#deadline = deadlines.add(() => this.#fail(` within ${deadlines.timeoutMs} ms`));
     }
   }
 
@@ -95,11 +113,16 @@ export class AckWaiter {
 
   /** Records what happened at `peer` (later reports for the same peer are ignored). */
   report(peer: string, outcome: PeerOutcome): void {
-    if (this.#settled || !this.#pending.delete(peer)) return;
+    if (this.#settled) return;
+    const pending = this.#pending;
+    const at = pending.indexOf(peer);
+    if (at < 0) return;
+    pending[at] = pending[pending.length - 1];
+    pending.pop();
     if (outcome === "ack") this.#confirmed++;
     else if (outcome === "gone" && this.#all) this.#need--;
     if (this.#check()) return;
-    if (this.#confirmed + this.#pending.size < this.#need) {
+    if (this.#confirmed + pending.length < this.#need) {
       this.#fail(FAILURES[outcome]);
     }
   }
@@ -107,6 +130,7 @@ export class AckWaiter {
   #check(): boolean {
     if (this.#confirmed < this.#need) return false;
     this.#settle();
+    if (this.#counters) this.#counters.confirmed++;
     this.#resolve();
     return true;
   }
@@ -114,6 +138,10 @@ export class AckWaiter {
   #fail(why: string): void {
     if (this.#settled) return;
     this.#settle();
+    if (this.#counters) this.#counters.failed++;
+    // A failure nobody awaits (the client went away) must not end the process as an unhandled
+    // rejection; only this path pays for the extra handler.
+    this.promise.catch(() => {});
     this.#reject(
       new WriteAcksError(
         `Write confirmed by ${this.#confirmed} of ${this.#need} replicas${why}`,
@@ -125,6 +153,6 @@ export class AckWaiter {
 
   #settle(): void {
     this.#settled = true;
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    if (this.#deadline !== undefined) this.#deadlines.cancel(this.#deadline);
   }
 }
