@@ -18,7 +18,11 @@ import type { KeyedRecord, StoreRecord, Version } from "../store/mod.ts";
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
-let scratch = new Uint8Array(4096);
+// Encoded tuples are views into shared chunks: one allocation per 64 KiB of writes, instead of a
+// backing store per write (a typed array over 64 bytes gets its own, allocated outside the heap).
+const CHUNK_BYTES = 64 * 1024;
+let chunk = new Uint8Array(CHUNK_BYTES);
+let used = 0;
 
 /**
  * Writes a type byte (`t8`, `t16` or `t32`, by the size `n` needs) and `n` big-endian in 1, 2 or
@@ -113,17 +117,29 @@ export function encodePlainTuple(
   const valueBytes = value === null ? 1 : typeof value === "string" ? value.length * 3 : 0;
   const need = 1 + 5 + key.length * 3 + 5 + valueBytes + 27 +
     (value instanceof Uint8Array ? value.byteLength : 0);
-  if (scratch.byteLength < need) scratch = new Uint8Array(Math.max(need, scratch.byteLength * 2));
-  const out = scratch;
-  out[0] = 0x95;
-  let at = putStr(out, 1, key);
+  let out: Uint8Array;
+  let start: number;
+  if (need > CHUNK_BYTES / 4) {
+    out = new Uint8Array(need); // a large record gets its own buffer
+    start = 0;
+  } else {
+    if (used + need > CHUNK_BYTES) {
+      chunk = new Uint8Array(CHUNK_BYTES);
+      used = 0;
+    }
+    out = chunk;
+    start = used;
+  }
+  out[start] = 0x95;
+  let at = putStr(out, start + 1, key);
   if (value === null) out[at++] = 0xc0;
   else if (typeof value === "string") at = putStr(out, at, value);
   else at = putBin(out, at, value);
   at = putUint(out, at, expiresAt);
   at = putUint(out, at, hlc);
   at = putUint(out, at, nameIndex);
-  return out.slice(0, at);
+  if (out === chunk) used = at;
+  return out.subarray(start, at);
 }
 
 function isUint(n: number): boolean {

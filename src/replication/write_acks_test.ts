@@ -28,7 +28,9 @@ Deno.test("AckWaiter counts the local replica and resolves at the required count
   w.report("b", "ack"); // a repeated report counts once
   assert.equal(await outcome(w), "ok");
   assert.equal(w.confirmed, 2);
-  assert.equal(clock.pending, 0, "timer cleared");
+  clock.advance(100);
+  assert.equal(await outcome(w), "ok", "a confirmed write does not time out afterwards");
+  assert.equal(clock.pending, 0, "no timer left");
 });
 
 Deno.test("AckWaiter with all waits for every peer and stops counting on peers that leave", async () => {

@@ -44,7 +44,9 @@ export class WsClient {
   readonly #conn: Deno.Conn;
   readonly #events: WsClientEvents;
   readonly #maxMessageBytes: number;
-  #writing: Promise<void> = Promise.resolve();
+  // Frames waiting to be written, in order; one drain loop writes them, several at a time.
+  #outbox: Uint8Array[] = [];
+  #draining = false;
   #closed = false;
   /** Header fields of the server's `101` answer to the handshake. */
   readonly handshakeHeaders: Headers;
@@ -109,10 +111,7 @@ export class WsClient {
   /** Sends one binary message (one frame, one write); writes are kept in order. */
   send(data: Uint8Array): void {
     if (this.#closed) throw new Error("Cannot send: WebSocket closed");
-    const frame = maskedFrame(0x2, data);
-    this.#writing = this.#writing.then(() => writeAll(this.#conn, frame)).catch((err) =>
-      this.#end(`write failed: ${(err as Error).message}`)
-    );
+    this.#write(maskedFrame(0x2, data));
   }
 
   /**
@@ -121,6 +120,28 @@ export class WsClient {
    */
   close(reason = "closed by us"): void {
     this.#end(reason);
+  }
+
+  #write(frame: Uint8Array): void {
+    this.#outbox.push(frame);
+    if (!this.#draining) void this.#drain();
+  }
+
+  // Writes the outbox until it is empty: frames queued meanwhile leave together, in one write
+  // (a promise chain per frame and a write per frame cost more than the frames themselves).
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#outbox.length > 0 && !this.#closed) {
+        const frames = this.#outbox;
+        this.#outbox = [];
+        await writeAll(this.#conn, frames.length === 1 ? frames[0] : concatBytes(...frames));
+      }
+    } catch (err) {
+      this.#end(`write failed: ${(err as Error).message}`);
+    } finally {
+      this.#draining = false;
+    }
   }
 
   #end(reason: string): void {
@@ -151,7 +172,7 @@ export class WsClient {
         if (frame.opcode === 0x8) return this.close("peer sent close");
         if (frame.opcode === 0x9) {
           const pong = maskedFrame(0xa, frame.payload.slice());
-          this.#writing = this.#writing.then(() => writeAll(this.#conn, pong)).catch(() => {});
+          this.#write(pong);
           continue;
         }
         if (frame.opcode === 0xa) continue;
@@ -231,6 +252,20 @@ function indexOfHeadersEnd(b: Uint8Array): number {
   return -1;
 }
 
+// Masks are drawn from a pool of random bytes refilled 1,024 masks at a time (a random-bytes call
+// per frame cost more than masking a small frame).
+const maskPool = new Uint8Array(4096);
+let maskAt = maskPool.byteLength;
+
+function nextMask(): Uint8Array {
+  if (maskAt === maskPool.byteLength) {
+    crypto.getRandomValues(maskPool);
+    maskAt = 0;
+  }
+  maskAt += 4;
+  return maskPool.subarray(maskAt - 4, maskAt);
+}
+
 /** A client frame: FIN, `opcode`, masked payload (clients must mask, RFC 6455 §5.3). */
 export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
   const n = payload.byteLength;
@@ -247,7 +282,7 @@ export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
     out[1] = 0x80 | 127;
     view.setBigUint64(2, BigInt(n));
   }
-  const mask = crypto.getRandomValues(new Uint8Array(4));
+  const mask = nextMask();
   out.set(mask, head - 4);
   out.set(payload, head);
   applyMask(out, head, n, mask);

@@ -4,8 +4,8 @@
  * PUT's CPU (docs/benchmarks.md, "HTTP hot path, pinned"); here an operation costs one entry in
  * a set. Every entry has the same timeout, so the set's insertion order is deadline order: the
  * one timer is armed for the oldest entry, and when it fires it expires the entries that are
- * due and re-arms for the next. With nothing pending the timer is cleared, so an idle user holds
- * no timer. Time comes from an injected {@link Clock} (virtual time in tests).
+ * due and re-arms for the next; with nothing pending it is not re-armed, so an idle user holds
+ * no timer after one deadline. Time comes from an injected {@link Clock} (virtual time in tests).
  *
  * @module
  */
@@ -43,11 +43,14 @@ export class DeadlineQueue {
     return entry;
   }
 
-  /** Forgets `entry` (it will not run); unknown or expired entries are ignored. */
+  /**
+   * Forgets `entry` (it will not run); unknown or expired entries are ignored. The timer is left
+   * to run out even when nothing is pending any more (it then finds nothing and is not re-armed):
+   * clearing and re-arming it whenever the queue empties, between two batches, would cost what
+   * the queue saves. {@link close} clears it.
+   */
   cancel(entry: Deadline): void {
-    if (!this.#pending.delete(entry) || this.#pending.size > 0) return;
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#pending.delete(entry);
   }
 
   /** Drops every pending deadline without running it, and the timer. */

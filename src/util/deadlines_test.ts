@@ -18,19 +18,24 @@ Deno.test("DeadlineQueue expires entries at their deadlines on one timer", () =>
   q.cancel(b);
   clock.advance(30);
   assert.deepEqual(fired, ["a", "c"], "a cancelled entry does not run");
-  assert.equal(clock.pending, 0, "nothing pending: no timer");
+  assert.equal(clock.pending, 0, "nothing pending: not re-armed");
 });
 
-Deno.test("DeadlineQueue holds no timer once every entry is cancelled, and re-arms after", () => {
+Deno.test("DeadlineQueue lets its timer run out once every entry is cancelled, and re-arms after", () => {
   const clock = new VirtualClock();
   const q = new DeadlineQueue(clock, 50);
   const entries = [q.add(() => assert.fail("cancelled")), q.add(() => assert.fail("cancelled"))];
   for (const e of entries) q.cancel(e);
-  assert.equal(clock.pending, 0);
+  assert.equal(q.pending, 0);
+  clock.advance(20);
   let fired = 0;
-  q.add(() => fired++);
-  clock.advance(50);
+  q.add(() => fired++); // due at 70: the timer armed for 50 finds it not due and re-arms
+  clock.advance(30);
+  assert.equal(fired, 0);
+  assert.equal(clock.pending, 1);
+  clock.advance(20);
   assert.equal(fired, 1);
+  assert.equal(clock.pending, 0, "nothing pending: not re-armed");
 });
 
 Deno.test("DeadlineQueue lets an expiring entry add another, and close drops everything", () => {
