@@ -11,7 +11,8 @@
  * Each run also reads the CPU time the server processes spent (`/proc/<pid>/stat`) and divides
  * it by the requests served: CPU µs per request, and its ratio (competitor ÷ node), is the
  * figure that other load on the machine disturbs least, so it is printed next to the
- * throughput ratio.
+ * throughput ratio. For the replicated PUT it is also printed per process (the node that takes
+ * the PUT, each replica), to tell the writer's share from the replicas'.
  *
  * @module
  */
@@ -30,6 +31,8 @@ export interface WrkResult {
   requests?: number;
   /** Server CPU time per request in µs (user + system of the server processes). */
   cpuUs?: number;
+  /** The same, per server process (in the order of the pids measured). */
+  cpuUsByProcess?: number[];
 }
 
 /** How wrk runs. */
@@ -95,15 +98,13 @@ export async function wrk(
 
 const TICKS_PER_SECOND = 100;
 
-/** User + system CPU seconds used so far by the processes `pids` (Linux `/proc`). */
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
+/** User + system CPU seconds used so far by each of the processes `pids` (Linux `/proc`). */
+function cpuSeconds(pids: number[]): number[] {
+  return pids.map((pid) => {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-  }
-  return ticks / TICKS_PER_SECOND;
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+  });
 }
 
 /** {@link wrk}, with the CPU time the server processes `pids` spent per request. */
@@ -113,8 +114,14 @@ async function measured(
 ): Promise<WrkResult> {
   const before = cpuSeconds(pids);
   const result = await run();
-  const cpu = cpuSeconds(pids) - before;
-  return { ...result, cpuUs: (cpu * 1e6) / (result.requests ?? NaN) };
+  const perRequest = cpuSeconds(pids).map((s, i) =>
+    ((s - before[i]) * 1e6) / (result.requests ?? NaN)
+  );
+  return {
+    ...result,
+    cpuUs: perRequest.reduce((a, b) => a + b, 0),
+    cpuUsByProcess: perRequest,
+  };
 }
 
 async function startRaw(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
@@ -312,6 +319,17 @@ export async function httpBench(seconds: number, rounds: number): Promise<string
         }×**) | ${pair.against} |`,
       );
     }
+    // Where a replicated write's CPU goes: the node that took the PUT, and each replica.
+    const replicated = results[pairs.length - 1].ours;
+    const byProcess = cluster.map((_, p) =>
+      median(replicated.map((r) => r.cpuUsByProcess?.[p] ?? NaN)).toFixed(1)
+    );
+    lines.push(
+      "",
+      `Replicated PUT, CPU µs per write by process (medians): node 0 (takes the PUT) ${
+        byProcess[0]
+      }, replicas ${byProcess.slice(1).join(" and ")}.`,
+    );
     if (!idle) lines.push("", `**Not idle** (load average ${loadAvg.toFixed(2)}): noisy figures.`);
     return lines;
   } finally {
