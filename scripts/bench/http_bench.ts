@@ -17,7 +17,8 @@
  * @module
  */
 
-import { clusterEnv, freePort, NodeProcess, waitFor } from "../../testing/mod.ts";
+import * as localTesting from "../../testing/mod.ts";
+import { freePort, NodeProcess, waitFor } from "../../testing/mod.ts";
 
 /** One wrk measurement. */
 export interface WrkResult {
@@ -99,7 +100,7 @@ export async function wrk(
 const TICKS_PER_SECOND = 100;
 
 /** User + system CPU seconds used so far by each of the processes `pids` (Linux `/proc`). */
-function cpuSeconds(pids: number[]): number[] {
+export function cpuSeconds(pids: number[]): number[] {
   return pids.map((pid) => {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -169,14 +170,15 @@ function summarize(results: WrkResult[]): WrkResult {
   };
 }
 
-async function luaScript(text: string): Promise<string> {
+/** Writes `text` to a temporary `.lua` file for wrk; returns its path (the caller removes it). */
+export async function luaScript(text: string): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: ".lua" });
   await Deno.writeTextFile(path, text);
   return path;
 }
 
 /** A PUT of `{"value": <100 B>, "ttl": 60}` to one of {@link KEYS} keys in turn. */
-function putLua(extraHeaders: Record<string, string> = {}): string {
+export function putLua(extraHeaders: Record<string, string> = {}): string {
   const headers = Object.entries(extraHeaders)
     .map(([k, v]) => `wrk.headers["${k}"] = "${v}"\n`).join("");
   return `wrk.method = "PUT"\nwrk.headers["Content-Type"] = "application/json"\n${headers}` +
@@ -197,19 +199,30 @@ async function load(node: NodeProcess): Promise<void> {
   }
 }
 
-/** Starts a 3-node cluster pinned to the server core; resolves once all see 3 alive. */
-async function startPinnedCluster(): Promise<NodeProcess[]> {
+/**
+ * Starts a 3-node cluster pinned to the server core; resolves once all see 3 alive. `testing` is
+ * the testing helpers of the checkout whose nodes run (another checkout's for before/after runs).
+ */
+export async function startPinnedCluster(
+  testing: typeof localTesting = localTesting,
+): Promise<NodeProcess[]> {
+  const { clusterEnv, freePort, NodeProcess, waitFor } = testing;
   const seed = freePort();
   const env = (i: number) => clusterEnv("bench-http", i, seed, { LOG_LEVEL: "warn" });
   const nodes = [await NodeProcess.start(env(0), { cpus: SERVER_CORE })];
-  for (let i = 1; i < 3; i++) nodes.push(await NodeProcess.start(env(i), { cpus: SERVER_CORE }));
-  await waitFor("3 nodes alive on every node", async () => {
-    const views = await Promise.all(nodes.map(async (n) => {
-      const r = await fetch(n.url("/cluster/members"));
-      return (await r.json()) as { state: string }[];
-    }));
-    return views.every((v) => v.filter((m) => m.state === "alive").length === 3) || undefined;
-  }, 30_000);
+  try {
+    for (let i = 1; i < 3; i++) nodes.push(await NodeProcess.start(env(i), { cpus: SERVER_CORE }));
+    await waitFor("3 nodes alive on every node", async () => {
+      const views = await Promise.all(nodes.map(async (n) => {
+        const r = await fetch(n.url("/cluster/members"));
+        return (await r.json()) as { state: string }[];
+      }));
+      return views.every((v) => v.filter((m) => m.state === "alive").length === 3) || undefined;
+    }, 30_000);
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw err;
+  }
   return nodes;
 }
 
