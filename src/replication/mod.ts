@@ -7,7 +7,7 @@
  *   every replica keeps the higher version, so arrival order does not matter. Deletes are
  *   versioned tombstones. A version whose clock runs too far ahead is refused and counted.
  * - **Fast path** ({@link Replicator.publish}, `peer_sender.ts`): a write is encoded once and
- *   queued per peer; a bounded queue and a few batches in flight per peer make batches form by
+ *   queued per peer; a bounded queue and one batch in flight per peer make batches form by
  *   themselves under load; a lost batch or dropped backlog is counted and asks for a repair
  *   round. No client write waits on a peer unless it asks to (`X-Write-Acks`, `write_acks.ts`).
  * - **Channel** (`stream_transport.ts`, `ws_client.ts`): one WebSocket per peer on its API port,

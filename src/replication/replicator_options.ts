@@ -36,7 +36,13 @@ export interface ReplicationSettings {
   maxBatchBytes: number;
   /** Most records per batch. @default 4096 */
   maxBatchRecords: number;
-  /** Requests open at once per peer. @default 2 */
+  /**
+   * Batches in flight at once per peer. One: a write that arrives while a batch is in flight
+   * waits for its answer (about one round trip on a LAN) and leaves with everything queued
+   * meanwhile, so batches are larger and a replicated write costs less CPU on every node than with
+   * two in flight, whose second slot mostly carried small batches (`replicated_put_bench.ts`;
+   * figures in docs/benchmarks.md). @default 1
+   */
   maxInFlight: number;
   /** Soft limit on one sync answer's record bytes. @default 1 MiB */
   syncChunkBytes: number;
@@ -55,7 +61,7 @@ export const DEFAULT_REPLICATION_SETTINGS: Readonly<ReplicationSettings> = Objec
   flushDelayMs: DEFAULT_CONFIG.replicationFlushDelayMs,
   maxBatchBytes: 1024 * 1024,
   maxBatchRecords: 4096,
-  maxInFlight: 2,
+  maxInFlight: 1,
   syncChunkBytes: 1024 * 1024,
   joinRanges: 16,
   joinConcurrency: 2,
