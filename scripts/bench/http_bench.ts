@@ -252,6 +252,9 @@ export async function httpBench(seconds: number, rounds: number): Promise<string
   };
   try {
     await load(node);
+    // The cluster gets the same keys (replicated): the same warm-up as the single node it is
+    // compared with, or its first round measures the JIT compiling the replication path.
+    await load(cluster[0]);
     const hit = "/cache/k42", miss = "/cache/no-such-key";
     type Case = { name: string; run: () => Promise<WrkResult> };
     const pidOf = (url: string) =>
