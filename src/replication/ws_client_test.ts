@@ -85,3 +85,35 @@ Deno.test("WsClient.connect rejects a refused upgrade", async () => {
     await server.shutdown();
   }
 });
+
+Deno.test("WsClient keeps frames sent in a burst whole and in order (written together)", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    socket.binaryType = "arraybuffer";
+    socket.onmessage = (e) => socket.send(new Uint8Array(e.data as ArrayBuffer));
+    return response;
+  });
+  const received: Uint8Array[] = [];
+  const all = Promise.withResolvers<void>();
+  const closed = Promise.withResolvers<string>();
+  const sizes = [1, 200, 70_000, 3, 125, 126, 65_535, 65_536, 9];
+  const client = await WsClient.connect(`ws://127.0.0.1:${server.addr.port}/`, {
+    onMessage: (b) => {
+      received.push(b);
+      if (received.length === sizes.length) all.resolve();
+    },
+    onClose: (why) => closed.resolve(why),
+  });
+  try {
+    // All sent in one turn: every frame after the first waits for the first write, then they
+    // leave together in one write.
+    const sent = sizes.map((n, i) => new Uint8Array(n).fill(i + 1));
+    for (const frame of sent) client.send(frame);
+    await all.promise;
+    assert.deepEqual(received, sent);
+  } finally {
+    client.close();
+    assert.equal(await closed.promise, "closed by us");
+    await server.shutdown();
+  }
+});
