@@ -71,7 +71,7 @@ Deno.test("parseDuration and parseBytes accept the documented forms", () => {
 
 Deno.test("the run task grants exactly the env vars the loader reads", async () => {
   const denoJson = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-  for (const task of ["run", "start", "run:tls", "run:strict"]) {
+  for (const task of ["run", "start", "run:tls", "run:strict", "run:edge"]) {
     const flag = (denoJson.tasks[task] as string).split(/\s+/).find((w) =>
       w.startsWith("--allow-env=")
     );

@@ -46,6 +46,19 @@ function parseHost(text: string): string | undefined {
   return /^[A-Za-z0-9.\-:_%\[\]]+$/.test(t) ? t.replace(/^\[(.*)\]$/, "$1") : undefined;
 }
 
+/** `ORIGIN`: an http(s) URL with a host and no path, query, fragment or credentials. */
+function parseOrigin(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return undefined;
+  }
+  const plain = url.username === "" && url.password === "" && url.search === "" &&
+    url.hash === "" && url.pathname === "/" && url.hostname !== "";
+  return plain && (url.protocol === "http:" || url.protocol === "https:") ? url.origin : undefined;
+}
+
 function parsePeerList(text: string, portRequired = false): string[] | undefined {
   const peers = text.split(",").map((p) => p.trim()).filter((p) => p !== "");
   const address = portRequired
@@ -336,6 +349,46 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     allowed: `the path of a readable ${what} file`,
     parse: (t) => t.trim(),
   })),
+  // The edge cache (issue 20).
+  {
+    field: "edgePort",
+    env: ["EDGE_PORT"],
+    flag: "--edge-port",
+    allowed: "a port 0..65535 (0 = any free port)",
+    parse: parsePort,
+  },
+  {
+    field: "origin",
+    env: ["ORIGIN"],
+    flag: "--origin",
+    allowed: "an http:// or https:// URL without path, query or credentials, " +
+      "e.g. http://127.0.0.1:8080",
+    parse: parseOrigin,
+  },
+  {
+    field: "edgeDefaultTtlMs",
+    env: ["EDGE_DEFAULT_TTL"],
+    flag: "--edge-default-ttl",
+    allowed: "a duration such as 30s or 5m; 0 = responses without freshness are not stored",
+    parse: parseDuration,
+  },
+  {
+    field: "edgeOriginTimeoutMs",
+    env: ["EDGE_ORIGIN_TIMEOUT"],
+    flag: "--edge-origin-timeout",
+    allowed: "a positive duration such as 10s",
+    parse: parsePositiveDuration,
+  },
+  {
+    field: "edgeCacheCookies",
+    env: ["EDGE_CACHE_COOKIES"],
+    flag: "--edge-cache-cookies",
+    allowed: "comma-separated cookie names",
+    parse: (t) => {
+      const names = t.split(",").map((n) => n.trim()).filter((n) => n !== "");
+      return names.every((n) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n)) ? names : undefined;
+    },
+  },
 ];
 
 /** The env vars the loader reads (the run task grants `--allow-env` for exactly these). */

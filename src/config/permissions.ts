@@ -32,21 +32,30 @@ function netEntry(address: string, defaultPort: number): string {
   return colons === 0 ? `${address}:${defaultPort}` : `[${address}]:${defaultPort}`;
 }
 
+/** The `--allow-net` entry of the edge's origin (`ORIGIN`), its scheme's port by default. */
+function originEntry(origin: string): string {
+  const url = new URL(origin);
+  return netEntry(url.host, url.protocol === "https:" ? 443 : 80);
+}
+
 /**
  * The hosts and ports a node may listen on and connect to under the `strict` grant: its own
  * ports on every IPv4 host (`0.0.0.0/0`, the usual deployment with the same ports on every
- * host) and on its bind address, then each peer's gossip address and each `peerHttp` address.
+ * host) and on its bind address (the edge port too when set), then each peer's gossip address,
+ * each `peerHttp` address and the edge's origin.
  * Throws a {@link ConfigError} on a port 0, which names no port to grant.
  */
 export function strictNetwork(config: NodeConfig): string[] {
-  for (const [name, port] of [["PORT", config.gossipPort], ["HTTP_PORT", config.httpPort]]) {
+  const ports: [string, number][] = [["PORT", config.gossipPort], ["HTTP_PORT", config.httpPort]];
+  if (config.edgePort !== undefined) ports.push(["EDGE_PORT", config.edgePort]);
+  for (const [name, port] of ports) {
     if (port === 0) {
       throw new ConfigError(
         `Invalid ${name}=0: run:strict grants fixed ports only: expected 1..65535`,
       );
     }
   }
-  const own = [config.gossipPort, config.httpPort];
+  const own = ports.map(([, port]) => port);
   return [
     ...new Set([
       ...own.map((port) => `0.0.0.0/0:${port}`),
@@ -54,6 +63,7 @@ export function strictNetwork(config: NodeConfig): string[] {
       ...(IPV4.test(config.bindAddr) ? [] : own.map((port) => netEntry(config.bindAddr, port))),
       ...config.peers.map((peer) => netEntry(peer, DEFAULT_PEER_PORT)),
       ...config.peerHttp.map((peer) => netEntry(peer, config.httpPort)),
+      ...(config.origin === undefined ? [] : [originEntry(config.origin)]),
     ]),
   ];
 }

@@ -150,6 +150,27 @@ export interface NodeConfig {
    * certificate.
    */
   tlsCa?: string;
+  // The edge cache (issue 20): a caching reverse proxy in front of `origin` on `edgePort`.
+  /**
+   * Origin the edge cache fronts (`http://host:port` or https, no path); the edge listener runs
+   * when this and `edgePort` are set. @default unset (no edge)
+   */
+  origin?: string;
+  /** Port of the edge listener (`0` picks a free port). @default unset (no edge) */
+  edgePort?: number;
+  /**
+   * Freshness of an origin response that gives none (no `max-age`, `s-maxage`, `Expires`), ms;
+   * `0` = such responses are not stored. @default 0
+   */
+  edgeDefaultTtlMs: number;
+  /** Deadline of one origin request (headers), ms: past it, stale if allowed, else 504. @default 10 s */
+  edgeOriginTimeoutMs: number;
+  /**
+   * Names of the cookies a request may carry and still be served from the cache (e.g.
+   * analytics cookies the origin ignores); any other cookie makes the request a BYPASS.
+   * @default [] (any cookie bypasses)
+   */
+  edgeCacheCookies: string[];
 }
 
 /** Names of the gossip timing presets (memberlist's Local/LAN/WAN configs). */
@@ -211,6 +232,9 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   gossipVerifyIncoming: true,
   gossipVerifyOutgoing: true,
   gossipLabel: "",
+  edgeDefaultTtlMs: 0,
+  edgeOriginTimeoutMs: 10_000,
+  edgeCacheCookies: [],
 });
 
 /**
@@ -225,6 +249,7 @@ export function nodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
     ...DEFAULT_CONFIG,
     peers: [...DEFAULT_CONFIG.peers],
     peerHttp: [...DEFAULT_CONFIG.peerHttp],
+    edgeCacheCookies: [...DEFAULT_CONFIG.edgeCacheCookies],
     gossip: {},
     nodeName: `node-${gossipPort}`,
     maxValueBytes: maxMemoryBytes > 0

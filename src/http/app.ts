@@ -27,6 +27,7 @@ import { keyFromUrl, wantsMeta } from "./request.ts";
 import { mountInternalRoutes } from "./internal_routes.ts";
 import { flush, listKeys, purge } from "./kv_routes.ts";
 import { runBatch } from "./batch.ts";
+import type { EdgeCache } from "../edge/mod.ts";
 import { type WatchLimits, watchResponse } from "./watch.ts";
 
 const ALLOW_KEY = "GET, HEAD, PUT, DELETE";
@@ -77,6 +78,11 @@ export interface AppOptions {
   streamLimits?: StreamLimits;
   /** Queue limits and heartbeat of `GET /watch` streams. @default see `watch.ts` */
   watchLimits?: WatchLimits;
+  /**
+   * The node's edge cache, while it runs: answers `POST /internal/edge` (a peer's miss, to
+   * this node as the key's primary owner). @default none (501)
+   */
+  edge?: () => EdgeCache | undefined;
 }
 
 /** Builds the Hono app for `service`. */
@@ -182,6 +188,7 @@ export function buildApp(service: CacheService, options: AppOptions, routes: Cac
     bodyTimeoutMs: options.bodyTimeoutMs,
     streams,
     streamLimits: options.streamLimits,
+    edge: options.edge,
   });
 
   app.notFound((c) => jsonError(404, `No route for ${c.req.method} ${c.req.path}`));

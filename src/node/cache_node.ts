@@ -33,6 +33,7 @@ import {
   PeerAuth,
   type ReplicationTransport,
   Replicator,
+  SIGNATURE_HEADER,
   storeBucketsFor,
 } from "../replication/mod.ts";
 import { type StoreRecord, TtlStore } from "../store/mod.ts";
@@ -56,6 +57,7 @@ import { KvOperations } from "./kv.ts";
 import { createReplicator, keyRouting } from "./replication.ts";
 import type { NodeStats } from "./stats.ts";
 import { listenError } from "../util/listen_error.ts";
+import { EdgeCache } from "../edge/mod.ts";
 
 export type { NodeStats };
 
@@ -100,6 +102,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
   #peerAuth: PeerAuth | undefined;
   #started = false;
   readonly #kv: KvOperations;
+  // The edge cache and its listener, when ORIGIN and EDGE_PORT are set.
+  #edge: EdgeCache | undefined;
+  #edgeServer: Deno.HttpServer<Deno.NetAddr> | undefined;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
   constructor(config: Partial<NodeConfig> = {}, deps: CacheNodeDeps = {}) {
@@ -149,6 +154,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     if (this.#replicator) stats.replication = this.#replicator.stats();
     if (this.#cluster) stats.membership = this.#cluster.stats();
     if (this.#routing) stats.forwarding = { ...this.#forwardStats };
+    if (this.#edge) stats.edge = { ...this.#edge.stats };
     return stats;
   }
 
@@ -181,6 +187,16 @@ export class CacheNode implements CacheService, AsyncDisposable {
     return this.#server?.addr;
   }
 
+  /** The edge listener's address once started with `origin` and `edgePort` set. */
+  get edgeAddress(): Deno.NetAddr | undefined {
+    return this.#edgeServer?.addr;
+  }
+
+  /** The edge cache, while it runs (`origin` and `edgePort` set; see `src/edge/`). */
+  get edge(): EdgeCache | undefined {
+    return this.#edge;
+  }
+
   /**
    * Starts the expiry sweep, then (unless `http` is false) the HTTP server on
    * `config.bindAddr:config.httpPort`, then (unless `cluster` is false) gossip membership on
@@ -211,9 +227,14 @@ export class CacheNode implements CacheService, AsyncDisposable {
         (url, init) => this.#fetchPeer(url, init),
       );
     }
+    const origin = this.config.origin;
+    if (origin !== undefined && this.config.edgePort !== undefined) {
+      this.#edge = this.#createEdge(origin);
+    }
     if (options.http !== false) {
       const token = this.config.authToken;
       const handler = createHandler(this, {
+        edge: () => this.#edge,
         streams: this.#streams,
         metrics: this.#metrics,
         auth: token ? new BearerAuth({ token, secureCookie: this.#tls !== undefined }) : undefined,
@@ -271,6 +292,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
         throw err;
       }
     }
+    if (this.#edge) await this.#serveEdge(this.#edge);
     this.#log.info("node started", {
       node: this.config.nodeName,
       version: VERSION,
@@ -280,6 +302,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
         }://${this.#server.addr.hostname}:${this.#server.addr.port}`
         : "off",
       gossip: this.#cluster ? `${this.config.bindAddr}:${this.#cluster.gossipPort}` : "off",
+      edge: this.#edgeServer
+        ? `http://${this.#edgeServer.addr.hostname}:${this.#edgeServer.addr.port} → ${this.config.origin}`
+        : "off",
       peers: this.config.peers.join(",") || "none",
     });
   }
@@ -359,6 +384,55 @@ export class CacheNode implements CacheService, AsyncDisposable {
     return fetch(url.replace(/^http:/, "https:"), { ...init, headers, client });
   }
 
+  #createEdge(origin: string): EdgeCache {
+    return new EdgeCache({
+      service: this,
+      origin,
+      defaultTtlMs: this.config.edgeDefaultTtlMs,
+      originTimeoutMs: this.config.edgeOriginTimeoutMs,
+      cacheCookies: this.config.edgeCacheCookies,
+      primaryOf: (key) => this.#replicator?.primaryOf(key),
+      askPeer: (peer, body) => {
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        const signature = this.#peerAuth?.signRequest("POST", "/internal/edge", body);
+        if (signature) headers[SIGNATURE_HEADER] = signature.header;
+        const host = peer.host.includes(":") && !peer.host.startsWith("[")
+          ? `[${peer.host}]`
+          : peer.host;
+        return this.#fetchPeer(`http://${host}:${peer.httpPort}/internal/edge`, {
+          method: "POST",
+          headers,
+          body: body as BodyInit,
+          signal: AbortSignal.timeout(this.config.edgeOriginTimeoutMs + 5000),
+        });
+      },
+      onError: (message, err) => this.#log.warn(message, { err }),
+    });
+  }
+
+  // The edge listener: its own Deno.serve on EDGE_PORT (TLS like the API when configured).
+  async #serveEdge(edge: EdgeCache): Promise<void> {
+    const listening = Promise.withResolvers<void>();
+    const tls = this.#tls;
+    const port = this.config.edgePort!;
+    try {
+      this.#edgeServer = Deno.serve({
+        hostname: this.config.bindAddr,
+        port,
+        ...(tls ? { cert: tls.cert, key: tls.key } : {}),
+        onListen: () => listening.resolve(),
+        onError: (err) => {
+          this.#log.error("edge handler failed", { err });
+          return new Response(JSON.stringify({ error: "Edge failed" }), { status: 502 });
+        },
+      }, edge.handler());
+    } catch (err) {
+      await this.close();
+      throw listenError("edge", this.config.bindAddr, port, err);
+    }
+    await listening.promise;
+  }
+
   #createReplicator(): Replicator {
     return createReplicator(this.config, {
       store: this.#store,
@@ -435,6 +509,10 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#cluster = undefined;
     const server = this.#server;
     this.#server = undefined;
+    const edgeServer = this.#edgeServer;
+    this.#edgeServer = undefined;
+    this.#edge = undefined;
+    await edgeServer?.shutdown();
     await this.#handOver();
     for (const socket of this.#streams) socket.close(1001, "node stopping");
     this.#streams.clear();

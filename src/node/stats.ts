@@ -6,6 +6,7 @@
 
 import type { ReplicationStats } from "../replication/mod.ts";
 import type { ForwardStats } from "../service/mod.ts";
+import type { EdgeStats } from "../edge/mod.ts";
 import type { StoreStats } from "../store/mod.ts";
 
 /** What `/stats` shows (a type alias, so it fits `Record<string, unknown>`). */
@@ -41,4 +42,6 @@ export type NodeStats = {
   };
   /** Partitioned mode: requests passed to the keys' owners. */
   forwarding?: ForwardStats;
+  /** The edge cache, while it runs (`ORIGIN` and `EDGE_PORT`). */
+  edge?: EdgeStats;
 };
