@@ -218,3 +218,26 @@ Deno.test("loadConfig derives the value limit from MAX_MEMORY when only that is 
   assert.equal(load({ MAX_MEMORY: "64kb", MAX_VALUE_BYTES: "1kb" }).maxValueBytes, 1024);
   assert.throws(() => load({ MAX_MEMORY: "64kb", MAX_VALUE_BYTES: "1mb" }), /MAX_VALUE_BYTES=/);
 });
+
+Deno.test("loadConfig reads the edge settings and names a bad ORIGIN", () => {
+  const d = load({});
+  assert.deepEqual(
+    [d.origin, d.edgePort, d.edgeDefaultTtlMs, d.edgeOriginTimeoutMs, d.edgeCacheCookies],
+    [undefined, undefined, 0, 10_000, []],
+  );
+  const c = load({
+    ORIGIN: "http://127.0.0.1:9000/",
+    EDGE_PORT: "0",
+    EDGE_DEFAULT_TTL: "30s",
+    EDGE_ORIGIN_TIMEOUT: "2s",
+    EDGE_CACHE_COOKIES: "_ga, consent",
+  });
+  assert.deepEqual(
+    [c.origin, c.edgePort, c.edgeDefaultTtlMs, c.edgeOriginTimeoutMs, c.edgeCacheCookies],
+    ["http://127.0.0.1:9000", 0, 30_000, 2000, ["_ga", "consent"]],
+  );
+  for (const bad of ["ftp://x", "http://x/path", "http://u:p@x", "http://x?q=1", "x:80"]) {
+    assert.throws(() => load({ ORIGIN: bad }), /Invalid ORIGIN=.*expected an http:\/\/ or https/);
+  }
+  assert.throws(() => load({ EDGE_ORIGIN_TIMEOUT: "0" }), /Invalid EDGE_ORIGIN_TIMEOUT/);
+});

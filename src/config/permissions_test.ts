@@ -38,3 +38,15 @@ Deno.test("nodePermissions: the settings' env vars, and exactly the TLS files", 
   assert.equal(strict[1], "--allow-net=0.0.0.0/0:7946,0.0.0.0/0:8000");
   assert.ok(!strict.some((f) => f.startsWith("--allow-read")));
 });
+
+Deno.test("strictNetwork: the edge port and the origin's host (its scheme's port by default)", () => {
+  const config = nodeConfig({ edgePort: 8080, origin: "https://origin.example" });
+  assert.deepEqual(strictNetwork(config), [
+    "0.0.0.0/0:7946",
+    "0.0.0.0/0:8000",
+    "0.0.0.0/0:8080",
+    "origin.example:443",
+  ]);
+  assert.equal(strictNetwork(nodeConfig({ origin: "http://[::1]:9000" })).at(-1), "[::1]:9000");
+  assert.throws(() => strictNetwork(nodeConfig({ edgePort: 0 })), /EDGE_PORT=0/);
+});
