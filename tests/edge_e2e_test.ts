@@ -33,6 +33,7 @@ function startOrigin() {
   const counts = new Map<string, number>();
   const conditional = new Map<string, number>();
   let swrGate = Promise.withResolvers<void>();
+  let tagGate: Promise<void> | undefined;
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const path = new URL(req.url).pathname;
@@ -65,6 +66,7 @@ function startOrigin() {
       case "/cookie":
         return new Response("x", cc("max-age=60", { "set-cookie": "session=secret" }));
       case "/tagged":
+        await tagGate;
         return new Response(`tagged-${n}`, cc("max-age=60", { "cache-tag": "t1, t2" }));
       case "/big":
         return new Response(new Uint8Array(512 * 1024).fill(66), cc("max-age=60"));
@@ -83,8 +85,22 @@ function startOrigin() {
     count: (path: string) => counts.get(path) ?? 0,
     conditional: (path: string) => conditional.get(path) ?? 0,
     releaseSwr: () => swrGate.resolve(),
-    resetSwr: () => swrGate = Promise.withResolvers<void>(),
+    /** Holds `/tagged` answers until the returned function is called. */
+    holdTagged: () => {
+      const gate = Promise.withResolvers<void>();
+      tagGate = gate.promise;
+      return () => {
+        tagGate = undefined;
+        gate.resolve();
+      };
+    },
   };
+}
+
+async function edgeMisses(nodes: NodeProcess[]): Promise<number[]> {
+  return await Promise.all(
+    nodes.map(async (n) => (await (await fetch(n.url("/stats"))).json()).edge.misses),
+  );
 }
 
 interface Answer {
@@ -215,8 +231,18 @@ Deno.test("edge cache: 3 nodes in front of one origin (issue 20's list)", async 
         });
         assert.equal(res.status, 200, await res.text());
         await waitSameDigest(nodes);
-        const next = await Promise.all(edgePorts.map((port) => edgeGet(port, "/tagged")));
-        assert.deepEqual(next.map((a) => a.xCache), ["MISS", "MISS", "MISS"]);
+        // Every node finds nothing (a local miss each) while the one origin fetch is held.
+        const misses = await edgeMisses(nodes);
+        const release = origin.holdTagged();
+        const next = Promise.all(edgePorts.map((port) => edgeGet(port, "/tagged")));
+        await waitFor(
+          "a miss on every node",
+          async () => (await edgeMisses(nodes)).every((m, i) => m === misses[i] + 1) || undefined,
+        );
+        release();
+        const answers = await next;
+        assert.deepEqual(answers.map((a) => a.xCache), ["MISS", "MISS", "MISS"]);
+        assert.ok(answers.every((a) => a.body === `tagged-${before + 1}`));
         assert.equal(origin.count("/tagged"), before + 1);
         await waitSameDigest(nodes);
       }
