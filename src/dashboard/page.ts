@@ -1,7 +1,8 @@
 /**
  * The dashboard page served at `GET /`: one self-contained HTML document (inline CSS and a small
  * script, no framework, no CDN, no build step) that polls `/dashboard/state` every second and
- * shows the cluster as this node sees it, each member's keys, bytes and request rate, and a
+ * shows the cluster as this node sees it, each member's keys, bytes and request rate, the edge
+ * cache's hit ratio over the cluster (answered from the cache ÷ cacheable requests), and a
  * timeline of state changes (a killed node turns suspect, then dead).
  *
  * @module
@@ -48,7 +49,7 @@ async function poll() {
     document.getElementById("error").textContent = "";
     document.getElementById("self").textContent = s.self;
     const counts = { alive: 0, suspect: 0, dead: 0, left: 0 };
-    let keys = 0, bytes = 0, rate = 0;
+    let keys = 0, bytes = 0, rate = 0, edgeHits = 0, edgeLookups = 0;
     const rows = s.members.map((m) => {
       counts[m.state]++;
       const before = prev.get(m.name);
@@ -57,6 +58,7 @@ async function poll() {
       let r = "";
       if (m.stats) {
         keys += m.stats.keys; bytes += m.stats.bytes;
+        edgeHits += m.stats.edgeHits || 0; edgeLookups += m.stats.edgeLookups || 0;
         if (before && before.stats && last) {
           const perSec = Math.max(0, (m.stats.requests - before.stats.requests) / ((s.time - last) / 1000));
           rate += perSec; r = perSec.toFixed(1);
@@ -76,6 +78,8 @@ async function poll() {
     document.getElementById("keys").textContent = keys;
     document.getElementById("bytes").textContent = fmt(bytes);
     document.getElementById("rate").textContent = rate.toFixed(1);
+    document.getElementById("edge-ratio").textContent =
+      edgeLookups > 0 ? (100 * edgeHits / edgeLookups).toFixed(1) + " %" : "–";
     document.getElementById("updated").textContent = new Date(s.time).toLocaleTimeString();
   } catch (e) {
     document.getElementById("error").textContent = "node unreachable: " + e.message;
@@ -101,6 +105,7 @@ export function dashboardHtml(): string {
 <div class="card"><span class="muted">keys (sum)</span><b id="keys">0</b></div>
 <div class="card"><span class="muted">bytes (sum)</span><b id="bytes">0</b></div>
 <div class="card"><span class="muted">requests/s</span><b id="rate">0</b></div>
+<div class="card"><span class="muted">edge hit ratio</span><b id="edge-ratio">–</b></div>
 </section>
 <table><thead><tr><th>member</th><th>state</th><th>incarnation</th><th>gossip address</th><th>HTTP</th>
 <th>keys</th><th>bytes</th><th>req/s</th></tr></thead><tbody id="rows"></tbody></table>

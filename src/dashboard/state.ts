@@ -13,7 +13,16 @@ export interface DashboardMember extends MemberView {
   /** `http://addr:httpPort` when the member publishes an HTTP port. */
   url?: string;
   /** The member's own counters, when it answered in time. */
-  stats?: { keys: number; bytes: number; maxBytes: number; requests: number };
+  stats?: {
+    keys: number;
+    bytes: number;
+    maxBytes: number;
+    requests: number;
+    /** Edge cache, when it runs there: requests answered from the cache (fresh or stale). */
+    edgeHits?: number;
+    /** Edge cache: cacheable requests (hits, stale and misses; bypasses not counted). */
+    edgeLookups?: number;
+  };
 }
 
 /** What `GET /dashboard/state` returns. */
@@ -45,12 +54,18 @@ export interface DashboardSources {
 function countersOf(stats: Record<string, unknown>): DashboardMember["stats"] {
   const store = (stats.store ?? {}) as Record<string, number>;
   const http = (stats.http ?? {}) as Record<string, number>;
-  return {
+  const counters: NonNullable<DashboardMember["stats"]> = {
     keys: store.entries ?? 0,
     bytes: store.bytes ?? 0,
     maxBytes: store.maxBytes ?? 0,
     requests: http.requests ?? 0,
   };
+  const edge = stats.edge as Record<string, number> | undefined;
+  if (edge !== undefined) {
+    counters.edgeHits = (edge.hits ?? 0) + (edge.stale ?? 0);
+    counters.edgeLookups = counters.edgeHits + (edge.misses ?? 0);
+  }
+  return counters;
 }
 
 /** Builds the dashboard state; members that do not answer in time simply have no `stats`. */

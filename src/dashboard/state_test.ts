@@ -47,3 +47,16 @@ Deno.test("dashboardState leaves out counters of a member that fails or hangs", 
   });
   assert.equal(state.members[1].stats, undefined);
 });
+
+Deno.test("dashboardState carries each member's edge hits and lookups when its edge runs", async () => {
+  const state = await dashboardState({
+    self: "a",
+    members: () => [member("a", "alive", 1), member("b", "alive", 2)],
+    localStats: () => ({ edge: { hits: 6, stale: 2, misses: 2, bypass: 9 } }),
+    fetch: () => Promise.resolve(Response.json({ store: { entries: 1 } })),
+  });
+  assert.deepEqual(state.members.map((m) => [m.stats?.edgeHits, m.stats?.edgeLookups]), [
+    [8, 10],
+    [undefined, undefined],
+  ]);
+});
