@@ -292,3 +292,54 @@ Deno.test("edge cache: 3 nodes in front of one origin (issue 20's list)", async 
     await origin.server.shutdown().catch(() => {});
   }
 });
+
+Deno.test("edge cache, partitioned (REPLICAS=1) and signed: one origin request per URL, hits everywhere", async () => {
+  const origin = startOrigin();
+  const seed = freePort();
+  const edgePorts = [freePort(), freePort(), freePort()];
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  const nodes: NodeProcess[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      nodes.push(
+        await NodeProcess.start(
+          clusterEnv("edgep", i, seed, {
+            ...ENV,
+            REPLICAS: "1",
+            SECRET_KEY: key,
+            ORIGIN: origin.url,
+            EDGE_PORT: String(edgePorts[i]),
+          }),
+        ),
+      );
+    }
+    await waitReady(nodes);
+    const paths = ["/p1", "/p2", "/p3", "/p4", "/p5"];
+    const answers = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => edgeGet(edgePorts[i % 3], paths[i % 5])),
+    );
+    assert.ok(answers.every((a, i) => a.body === `echo GET ${paths[i % 5]}`));
+    assert.deepEqual(paths.map(origin.count), [1, 1, 1, 1, 1]);
+    // A node that holds no copy asks the key's primary owner, which answers from its cache.
+    for (const port of edgePorts) {
+      for (const path of paths) assert.equal((await edgeGet(port, path)).xCache, "HIT");
+    }
+    assert.deepEqual(paths.map(origin.count), [1, 1, 1, 1, 1]);
+    // Every ask reached its primary (signed); none fell back to fetching on its own.
+    const stats = await Promise.all(
+      nodes.map(async (n) => (await (await fetch(n.url("/stats"))).json()).edge),
+    );
+    assert.deepEqual(stats.map((e) => e.primaryFallbacks), [0, 0, 0]);
+    // The internal route wants the cluster's signature.
+    const forged = await fetch(nodes[0].url("/internal/edge"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ target: "/p9", head: false, headers: [] }),
+    });
+    assert.equal(forged.status, 401, await forged.text());
+    assert.equal(origin.count("/p9"), 0);
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await origin.server.shutdown();
+  }
+});

@@ -109,7 +109,9 @@ type Outcome =
 
 /** Header a primary sets on its answers to `POST /internal/edge`. */
 export const EDGE_ANSWER_HEADER = "x-edge-answer";
+// The decoded copies kept for the HIT path: at most this many, of at most this many body bytes.
 const DECODED_MAX = 4096;
+const DECODED_MAX_BYTES = 64 * 1024 * 1024;
 const utf8 = new TextEncoder();
 
 /** The edge cache of a node; see the module doc. */
@@ -135,6 +137,7 @@ export class EdgeCache {
   readonly #flights = new Map<string, Promise<Outcome>>();
   readonly #refreshing = new Set<string>();
   readonly #decoded = new Map<string, { hlc: number; node: string; prepared: Prepared }>();
+  #decodedBytes = 0;
 
   /** An edge over `options.service` in front of `options.origin`. */
   constructor(options: EdgeOptions) {
@@ -332,6 +335,7 @@ export class EdgeCache {
     if (outcome.kind === "error") throw outcome.error;
     if (outcome.kind === "uncached") {
       const res = outcome.take();
+      if (res !== undefined && head) await res.body?.cancel();
       if (res !== undefined) return head ? new Response(null, res) : res;
       return await this.#passThrough(head ? "HEAD" : "GET", headers, null, target, "MISS");
     }
@@ -509,7 +513,12 @@ export class EdgeCache {
     const record = decodeRecord(view.value);
     if (record === undefined) return undefined;
     const prepared = prepare(record);
-    if (this.#decoded.size >= DECODED_MAX) this.#decoded.clear();
+    // Bounded by count and by bytes: dropped whole when full (misses only cost a decode).
+    this.#decodedBytes += record.body.length - (cached?.prepared.record.body.length ?? 0);
+    if (this.#decoded.size >= DECODED_MAX || this.#decodedBytes > DECODED_MAX_BYTES) {
+      this.#decoded.clear();
+      this.#decodedBytes = record.body.length;
+    }
     this.#decoded.set(key, { hlc, node, prepared });
     return prepared;
   }
