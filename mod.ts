@@ -40,3 +40,5 @@ export type {
   WriteOptions,
 } from "./src/service/mod.ts";
 export { createLogger, type Logger, silentLogger } from "./src/util/log.ts";
+/** The edge cache (a node's `edge` when `ORIGIN` and `EDGE_PORT` are set; or over any service). */
+export { EdgeCache, type EdgeOptions, type EdgeStats } from "./src/edge/mod.ts";
