@@ -59,7 +59,8 @@ export async function callOrigin(
     controller.abort();
   }, timeoutMs);
   try {
-    return await fetcher(url, { ...init, redirect: "manual", signal: controller.signal });
+    const res = await fetcher(url, { ...init, redirect: "manual", signal: controller.signal });
+    return asDecoded(res, new Headers(init.headers).get("accept-encoding"));
   } catch (err) {
     if (timedOut) {
       throw new OriginError(504, `Origin did not answer within ${timeoutMs} ms`);
@@ -68,6 +69,22 @@ export async function callOrigin(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Deno's `fetch` decodes gzip and brotli bodies (unless the request asked for `identity`) but
+ * keeps `Content-Encoding` and the encoded `Content-Length` (denoland/deno#35124): passed on as
+ * they are, a client would decode plain bytes. The edge therefore stores and serves such bodies
+ * decoded, without those two headers.
+ */
+function asDecoded(res: Response, acceptEncoding: string | null): Response {
+  const coding = res.headers.get("content-encoding")?.trim().toLowerCase();
+  if (coding !== "gzip" && coding !== "br") return res;
+  if (acceptEncoding?.trim().toLowerCase() === "identity") return res;
+  const headers = new Headers(res.headers);
+  headers.delete("content-encoding");
+  headers.delete("content-length");
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }
 
 /** A body read whole (`body`), or too large and passed on as a stream (`stream`). */

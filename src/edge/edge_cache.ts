@@ -280,6 +280,10 @@ export class EdgeCache {
           return new Response(head ? null : res.body, { status: res.status, headers: out });
         }
         await res.body?.cancel();
+        this.#o.onError?.(
+          `edge: primary ${primary.name} answered ${res.status}, fetching here`,
+          undefined,
+        );
       } catch (err) {
         this.#o.onError?.(`edge: primary ${primary.name} unreachable, fetching here`, err);
       }
@@ -394,8 +398,16 @@ export class EdgeCache {
       const facts = { status: stale.record.status, headers: merged, requestTime, responseTime };
       const rule = storability({ ...facts, defaultTtlMs: this.#o.defaultTtlMs ?? 0 });
       if (rule.storable) {
-        const record = { ...stale.record, headers: storedHeaders(merged) };
-        const entry = await this.#store(key, base, target, record, rule, res.headers, responseTime);
+        // The 304's headers (and freshness) update the stored ones; the tags stay the stored
+        // response's unless the 304 gives new ones.
+        const record = {
+          ...stale.record,
+          headers: storedHeaders(merged),
+          freshMs: rule.freshMs,
+          swrMs: rule.staleWhileRevalidateMs,
+          sieMs: rule.staleIfErrorMs,
+        };
+        const entry = await this.#store(key, base, target, record, rule, merged, responseTime);
         this.stats.revalidated++;
         return { kind: "entry", entry, xCache: "REVALIDATED", from: headers };
       }

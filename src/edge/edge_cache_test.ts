@@ -183,3 +183,73 @@ Deno.test("origin failures: 502 or 504 with JSON; malformed Cache-Control is ign
     await t.node.close();
   }
 });
+
+Deno.test("a gzip answer of a real origin is stored and served decoded, without Content-Encoding", async () => {
+  const text = "hello ".repeat(50);
+  const gz = new Uint8Array(
+    await new Response(
+      new Blob([text]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer(),
+  );
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () =>
+      new Response(gz, {
+        headers: {
+          "content-encoding": "gzip",
+          "cache-control": "max-age=60",
+          vary: "Accept-Encoding",
+        },
+      }),
+  );
+  const t = await startTestNode();
+  try {
+    const edge = new EdgeCache({ service: t.node, origin: `http://127.0.0.1:${server.addr.port}` });
+    for (const xCache of ["MISS", "HIT"]) {
+      const res = await edge.fetch(get("/z", { "accept-encoding": "gzip" }));
+      assert.deepEqual(
+        [res.headers.get("x-cache"), res.headers.get("content-encoding"), await res.text()],
+        [xCache, null, text],
+      );
+    }
+  } finally {
+    await t.node.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("a 304 refreshes the entry with its freshness and keeps its tags", async () => {
+  const { node, clock, edge, origin } = await edgeOn(
+    {},
+    (req) =>
+      req.headers.get("if-none-match") === '"v"'
+        ? new Response(null, {
+          status: 304,
+          headers: { "cache-control": "max-age=100", etag: '"v"' },
+        })
+        : new Response("v", {
+          headers: { "cache-control": "max-age=1", etag: '"v"', "cache-tag": "t" },
+        }),
+  );
+  try {
+    await (await edge.fetch(get("/r"))).text();
+    clock.advance(2000);
+    const refreshed = await edge.fetch(get("/r"));
+    assert.deepEqual([refreshed.headers.get("x-cache"), await refreshed.text()], [
+      "REVALIDATED",
+      "v",
+    ]);
+    clock.advance(50_000);
+    const hit = await edge.fetch(get("/r"));
+    assert.deepEqual([hit.headers.get("x-cache"), hit.headers.get("cache-control")], [
+      "HIT",
+      "max-age=100",
+    ]);
+    await hit.body?.cancel();
+    assert.equal(origin.calls(), 2);
+    assert.ok(node.get("edge:/r")?.tags?.includes("t"));
+    assert.equal(edge.stats.revalidated, 1);
+  } finally {
+    await node.close();
+  }
+});
