@@ -158,8 +158,19 @@ async function herd(
   return await origin.count(path);
 }
 
+async function requireBinary(name: string, pkg: string): Promise<void> {
+  const found = await new Deno.Command("sh", { args: ["-c", `command -v ${name}`], stdout: "null" })
+    .output();
+  if (!found.success) {
+    throw new Error(`bench edge needs ${name}: install the Debian package ${pkg}`);
+  }
+}
+
 /** Runs the edge benchmark; returns markdown lines. */
 export async function edgeBench(seconds: number, rounds: number): Promise<string[]> {
+  for (const [name, pkg] of [["nginx", "nginx"], ["varnishd", "varnish"], ["wrk", "wrk"]]) {
+    await requireBinary(name, pkg);
+  }
   const dir = await Deno.makeTempDir({ prefix: "cachenode-edge-bench-" });
   const stops: (() => Promise<void>)[] = [];
   try {
