@@ -1,16 +1,15 @@
 /**
  * `EdgeCache`: a caching reverse proxy in front of one origin, sharing one cache across the
- * cluster. `GET`/`HEAD` are answered from the store when fresh (the `HIT` path decodes a stored
- * response once per version and builds each answer from prebuilt header pairs, computing only
- * `Age`); a miss, or a response stale past its `stale-while-revalidate` window, goes to the key's
+ * cluster. `GET`/`HEAD` are answered from the store when fresh (decoded once per version, each
+ * HIT a clone of a prebuilt answer: `_stored.ts`); a miss, or a response stale past its `stale-while-revalidate` window, goes to the key's
  * primary owner, which fetches the origin once for every waiter (local and from other nodes:
  * `answerPeer`, behind `POST /internal/edge`), stores the response with `service.set` (so it
  * replicates like any entry) and answers. When the primary cannot be reached, the node fetches
  * the origin itself (README, "Edge cache"). Caching rules: `semantics.ts`; stored form:
  * `record.ts`; origin calls: `_origin.ts`.
  *
- * Over 400 lines: the path of one cached fetch (lookup, primary owner, flight, origin, store,
- * answer) is one piece of logic that must be read in one place.
+ * Over 400 lines: the path of one cached fetch (lookup, primary owner, flight, origin, store) is
+ * one piece of logic that must be read in one place.
  *
  * @module
  */
@@ -28,7 +27,6 @@ import {
 } from "./_origin.ts";
 import {
   baseKeyOf,
-  decodeRecord,
   type EdgeRecord,
   encodeRecord,
   originTags,
@@ -37,13 +35,8 @@ import {
   urlTagOf,
   variantKeyOf,
 } from "./record.ts";
-import {
-  bypassReason,
-  notModified,
-  type Storability,
-  storability,
-  varyNames,
-} from "./semantics.ts";
+import { bypassReason, type Storability, storability, varyNames } from "./semantics.ts";
+import { answerFrom, conditional, prepare, type Prepared, StoredResponses } from "./_stored.ts";
 
 /** Counters of the edge (the `edge` section of the node's stats). */
 export interface EdgeStats {
@@ -93,17 +86,6 @@ export interface EdgeOptions {
   onError?(message: string, err: unknown): void;
 }
 
-/** A stored response decoded once, with what each answer reuses. */
-interface Prepared {
-  record: EdgeRecord;
-  etag: string | null;
-  lastModified: string | null;
-  /** The stored headers as a record (a header init converts faster than pairs). */
-  init: Record<string, string>;
-  /** The last plain GET HIT answer built, for its `Age`: later ones are clones of it. */
-  hit?: { age: string; res: Response };
-}
-
 /** What one origin fetch ends with, for each request that waited on it. */
 type Outcome =
   | { kind: "entry"; entry: Prepared; xCache: "MISS" | "REVALIDATED" | "STALE"; from: Headers }
@@ -113,9 +95,6 @@ type Outcome =
 
 /** Header a primary sets on its answers to `POST /internal/edge`. */
 export const EDGE_ANSWER_HEADER = "x-edge-answer";
-// The decoded copies kept for the HIT path: at most this many, of at most this many body bytes.
-const DECODED_MAX = 4096;
-const DECODED_MAX_BYTES = 64 * 1024 * 1024;
 const utf8 = new TextEncoder();
 
 /** The edge cache of a node; see the module doc. */
@@ -140,8 +119,7 @@ export class EdgeCache {
   readonly #fetch: typeof fetch;
   readonly #flights = new Map<string, Promise<Outcome>>();
   readonly #refreshing = new Set<string>();
-  readonly #decoded = new Map<string, { hlc: number; node: string; prepared: Prepared }>();
-  #decodedBytes = 0;
+  readonly #stored: StoredResponses;
 
   /** An edge over `options.service` in front of `options.origin`. */
   constructor(options: EdgeOptions) {
@@ -149,6 +127,7 @@ export class EdgeCache {
     this.#service = options.service;
     this.#cookies = new Set(options.cacheCookies ?? []);
     this.#fetch = options.fetch ?? fetch;
+    this.#stored = new StoredResponses(options.service);
   }
 
   /**
@@ -165,12 +144,12 @@ export class EdgeCache {
       const base = baseKeyOf(targetOf(request.url));
       if (this.#tooLong(base) || bypassReason(request, this.#cookies) !== undefined) return;
       const headers = request.headers;
-      const entry = this.#lookup(base, headers).entry;
+      const entry = this.#stored.lookup(base, headers).entry;
       if (entry === undefined) return;
       const now = this.#service.now();
       if (now - entry.record.bornAt >= entry.record.freshMs) return;
       this.stats.hits++;
-      return this.#answer(entry, headers, request.method === "HEAD", "HIT", now);
+      return answerFrom(entry, headers, request.method === "HEAD", "HIT", now);
     } catch {
       return; // fetch() answers it, errors included
     }
@@ -212,18 +191,18 @@ export class EdgeCache {
     }
     const headers = request.headers;
     const head = request.method === "HEAD";
-    const { key, entry } = this.#lookup(base, headers);
+    const { key, entry } = this.#stored.lookup(base, headers);
     if (entry !== undefined) {
       const now = this.#service.now();
       const age = now - entry.record.bornAt;
       if (age < entry.record.freshMs) {
         this.stats.hits++;
-        return this.#answer(entry, headers, head, "HIT", now);
+        return answerFrom(entry, headers, head, "HIT", now);
       }
       if (age < entry.record.freshMs + entry.record.swrMs) {
         this.stats.stale++;
         this.#refreshSoon(key, base, target, headers);
-        return this.#answer(entry, headers, head, "STALE", now);
+        return answerFrom(entry, headers, head, "STALE", now);
       }
     }
     this.stats.misses++;
@@ -300,14 +279,14 @@ export class EdgeCache {
     headers: Headers,
     head: boolean,
   ): Promise<Response> {
-    const { key, entry } = this.#lookup(base, headers);
+    const { key, entry } = this.#stored.lookup(base, headers);
     const now = this.#service.now();
     if (entry !== undefined) {
       const age = now - entry.record.bornAt;
-      if (age < entry.record.freshMs) return this.#answer(entry, headers, head, "HIT", now);
+      if (age < entry.record.freshMs) return answerFrom(entry, headers, head, "HIT", now);
       if (age < entry.record.freshMs + entry.record.swrMs) {
         this.#refreshSoon(key, base, target, headers);
-        return this.#answer(entry, headers, head, "STALE", now);
+        return answerFrom(entry, headers, head, "STALE", now);
       }
     }
     const outcome = await this.#flight(key, base, target, headers, entry);
@@ -352,7 +331,7 @@ export class EdgeCache {
     if (record.vary.some((name) => headers.get(name) !== outcome.from.get(name))) {
       return await this.#resolveHere(base, target, headers, head);
     }
-    return this.#answer(outcome.entry, headers, head, outcome.xCache, this.#service.now());
+    return answerFrom(outcome.entry, headers, head, outcome.xCache, this.#service.now());
   }
 
   // One origin fetch: a conditional one when a stale copy has validators.
@@ -482,7 +461,7 @@ export class EdgeCache {
         .finally(done);
       return;
     }
-    const stale = this.#lookup(base, fresh).entry;
+    const stale = this.#stored.lookup(base, fresh).entry;
     this.#flight(key, base, target, fresh, stale).then(async (o) => {
       if (o.kind === "uncached") await o.take()?.body?.cancel();
     }).catch(() => {}).finally(done);
@@ -511,72 +490,10 @@ export class EdgeCache {
       return edgeError(e.status, e.message, xCache);
     }
   }
-
-  // The stored response for a request (resolving a Vary descriptor to the variant's key).
-  #lookup(base: string, headers: Headers): { key: string; entry?: Prepared } {
-    const found = this.#load(base);
-    if (found === undefined || found.record.status !== 0) return { key: base, entry: found };
-    const key = variantKeyOf(base, found.record.vary, headers);
-    return { key, entry: this.#load(key) };
-  }
-
-  #load(key: string): Prepared | undefined {
-    const view = this.#service.get(key);
-    if (view === undefined || typeof view.value === "string") return undefined;
-    const { hlc, node } = view.version;
-    const cached = this.#decoded.get(key);
-    if (cached !== undefined && cached.hlc === hlc && cached.node === node) return cached.prepared;
-    const record = decodeRecord(view.value);
-    if (record === undefined) return undefined;
-    const prepared = prepare(record);
-    // Bounded by count and by bytes: dropped whole when full (misses only cost a decode).
-    this.#decodedBytes += record.body.length - (cached?.prepared.record.body.length ?? 0);
-    if (this.#decoded.size >= DECODED_MAX || this.#decodedBytes > DECODED_MAX_BYTES) {
-      this.#decoded.clear();
-      this.#decodedBytes = record.body.length;
-    }
-    this.#decoded.set(key, { hlc, node, prepared });
-    return prepared;
-  }
-
-  #answer(entry: Prepared, headers: Headers, head: boolean, xCache: string, now: number) {
-    const r = entry.record;
-    const age = String(Math.max(0, Math.floor((now - r.bornAt) / 1000)));
-    const ask = headers.has("if-none-match") || headers.has("if-modified-since");
-    if (!ask && !head && xCache === "HIT") {
-      // The HIT path: a clone of the answer built for this Age (one per entry and second) costs
-      // no header conversion (see docs/benchmarks.md, "Edge cache").
-      const hit = entry.hit;
-      if (hit !== undefined && hit.age === age) return hit.res.clone();
-      const res = this.#build(entry, age, xCache, false);
-      entry.hit = { age, res };
-      return res.clone();
-    }
-    if (ask && r.status === 200 && notModified(headers, entry.etag, entry.lastModified)) {
-      const init = { ...entry.init, age, "x-cache": xCache };
-      return new Response(null, { status: 304, headers: init });
-    }
-    return this.#build(entry, age, xCache, head);
-  }
-
-  #build(entry: Prepared, age: string, xCache: string, head: boolean): Response {
-    const r = entry.record;
-    const init: Record<string, string> = { ...entry.init, age, "x-cache": xCache };
-    if (head) init["content-length"] = String(r.body.length);
-    const empty = head || r.status === 204 || r.status === 304;
-    return new Response(empty ? null : r.body as BodyInit, { status: r.status, headers: init });
-  }
 }
 
 /** The per-URL tag of every variant of `url` (`POST /purge {"urls": [...]}`). */
 export { urlTagOf };
-
-function prepare(record: EdgeRecord): Prepared {
-  const find = (name: string) => record.headers.find(([n]) => n === name)?.[1] ?? null;
-  // Stored headers come from a Headers iteration: one pair per name (Set-Cookie is never stored).
-  const init = Object.fromEntries(record.headers);
-  return { record, etag: find("etag"), lastModified: find("last-modified"), init };
-}
 
 function uncached(res: Response): Outcome {
   let taken = false;
@@ -592,13 +509,4 @@ function uncached(res: Response): Outcome {
 
 function asOriginError(err: unknown): OriginError {
   return err instanceof OriginError ? err : new OriginError(502, `Origin failed: ${String(err)}`);
-}
-
-// A relayed 200 the client already has (its If-None-Match / If-Modified-Since) becomes a 304.
-function conditional(res: Response, headers: Headers): Response {
-  if (res.status !== 200) return res;
-  if (!headers.has("if-none-match") && !headers.has("if-modified-since")) return res;
-  if (!notModified(headers, res.headers.get("etag"), res.headers.get("last-modified"))) return res;
-  res.body?.cancel();
-  return new Response(null, { status: 304, headers: res.headers });
 }
