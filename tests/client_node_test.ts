@@ -1,0 +1,77 @@
+/**
+ * The client file runs outside Deno: `client.ts` is bundled with `deno bundle` (esbuild, fetched
+ * from npm on its first use and cached) into a temporary directory, and Node 20+ imports the
+ * bundle and sets, gets and increments keys on a real node started with the README's command.
+ * Without `node` on the PATH the test is reported as ignored, with the reason. The bundle must
+ * not mention `Deno`: the client uses nothing but web APIs.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { NodeProcess, repositoryRoot } from "../testing/mod.ts";
+
+const nodeVersion = await new Deno.Command("node", { args: ["--version"], stdout: "piped" })
+  .output().then((o) => o.success ? new TextDecoder().decode(o.stdout).trim() : undefined)
+  .catch(() => undefined);
+
+/** Runs `cmd` with `args`; its stdout, or throws with its output. */
+async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")}: ${text(out.stderr)}${text(out.stdout)}`);
+  }
+  return text(out.stdout);
+}
+
+Deno.test({
+  name: nodeVersion
+    ? `the bundled client sets and gets a key under Node (${nodeVersion})`
+    : "the bundled client sets and gets a key under Node (ignored: no `node` on the PATH)",
+  ignore: nodeVersion === undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "cachenode-client-" });
+    await using node = await NodeProcess.start({ LOG_LEVEL: "warn" });
+    try {
+      const bundle = join(dir, "client.mjs");
+      const root = new URL(".", repositoryRoot).pathname;
+      await run(Deno.execPath(), [
+        "bundle",
+        "--quiet",
+        "--platform",
+        "browser",
+        join(root, "client.ts"),
+        "-o",
+        bundle,
+      ]);
+      const code = await Deno.readTextFile(bundle);
+      assert.doesNotMatch(code, /\bDeno\./, "the bundle uses a Deno API");
+      await Deno.writeTextFile(
+        join(dir, "main.mjs"),
+        `import { CacheClient } from "./client.mjs";
+const cache = new CacheClient({ nodes: [process.argv[2]], timeoutMs: 5000 });
+await cache.set("from-node", "hello from " + process.version, { ttlMs: 60000 });
+const value = await cache.get("from-node");
+const count = await cache.incr("node-hits", { by: 2 });
+const miss = await cache.get("missing");
+await cache.close();
+console.log(JSON.stringify({ value, count, miss: miss === undefined }));
+`,
+      );
+      const out = await run("node", [join(dir, "main.mjs"), node.url("")], dir);
+      assert.deepEqual(JSON.parse(out), {
+        value: `hello from ${nodeVersion}`,
+        count: 2,
+        miss: true,
+      });
+      // The node holds what Node wrote.
+      assert.equal(
+        await (await fetch(node.url("/cache/from-node"))).text(),
+        `hello from ${nodeVersion}`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
