@@ -46,7 +46,8 @@ async function readAll(client: CacheClient, count: number): Promise<number> {
 }
 
 Deno.test({
-  name: "client routes by the nodes' owners: 10,000 GETs, 0 forwarded; SIGKILL fails no retryable call",
+  name:
+    "client routes by the nodes' owners: 10,000 GETs, 0 forwarded; SIGKILL fails no retryable call",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
