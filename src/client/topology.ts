@@ -55,7 +55,11 @@ export class Topology {
     });
     this.#mask = (buckets as number) - 1;
     this.#perBucket = perBucket as number;
-    this.#owners = decodeUint16Base64(owners as string);
+    try {
+      this.#owners = decodeUint16Base64(owners as string);
+    } catch (err) {
+      throw new TypeError(`Invalid topology: owners: ${(err as Error).message}`);
+    }
     if (this.#owners.length !== (buckets as number) * this.#perBucket) bad("owners length");
     if (this.#owners.some((i) => i >= this.members.length)) bad("owner index");
   }
