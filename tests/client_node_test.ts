@@ -75,3 +75,21 @@ console.log(JSON.stringify({ value, count, miss: miss === undefined }));
     }
   },
 });
+
+Deno.test("the README client example type-checks against client.ts, imported from another directory", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", repositoryRoot));
+  const example = readme.slice(readme.indexOf("\n## Client")).match(/```ts\n([\s\S]*?)```/)?.[1];
+  assert.ok(example, "README.md has no ts example under ## Client");
+  assert.match(example, /from "\.\/client\.ts"/);
+  const dir = await Deno.makeTempDir({ prefix: "cachenode-client-readme-" });
+  try {
+    const program = example.replace(
+      '"./client.ts"',
+      JSON.stringify(new URL("client.ts", repositoryRoot).href),
+    );
+    await Deno.writeTextFile(join(dir, "app.ts"), program);
+    await run(Deno.execPath(), ["check", "--quiet", "app.ts"], dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
