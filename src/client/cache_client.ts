@@ -16,171 +16,27 @@
  * @module
  */
 
-import {
-  AuthError,
-  CacheClientError,
-  NotACounterError,
-  PreconditionFailedError,
-  RequestError,
-  TimeoutError,
-  UnavailableError,
-} from "./errors.ts";
-import { type CallSpec, type ClientStats, ClusterTransport, errorText } from "./transport.ts";
-import type { RetryEvent } from "./transport.ts";
+import { failure } from "./errors.ts";
+import { type CallSpec, ClusterTransport } from "./transport.ts";
+import type {
+  BatchOp,
+  BatchResult,
+  CacheClientOptions,
+  CacheValue,
+  CallOptions,
+  ClientStats,
+  DeleteOptions,
+  EntryMetadata,
+  EntryWithMeta,
+  IncrOptions,
+  ListedKey,
+  ListOptions,
+  MemberInfo,
+  SetOptions,
+} from "./types.ts";
 import type { Topology } from "./topology.ts";
 import { watchCluster, type WatchEvent } from "./watch.ts";
 import { decodeBase64, encodeBase64 } from "../util/base64.ts";
-
-/** A stored value: text, or bytes (stored as `application/octet-stream`). */
-export type CacheValue = string | Uint8Array;
-
-/** JSON metadata of an entry (an object of at most 1 KiB as JSON). */
-export type EntryMetadata = Record<string, unknown>;
-
-/** Options of {@link CacheClient}. */
-export interface CacheClientOptions {
-  /** Base URLs of one or more nodes to start from, e.g. `["http://10.0.0.1:8000"]`. */
-  nodes: string[];
-  /** Bearer token (the nodes' `AUTH_TOKEN`). @default none */
-  token?: string;
-  /** Deadline of each call, retries included, ms. @default 5000 */
-  timeoutMs?: number;
-  /** Attempts after the first one (on the next node, with jittered backoff). @default 4 */
-  retries?: number;
-  /**
-   * `"owners"`: learn the cluster and send each key's request to an owner; `"fixed"`: talk to
-   * the given nodes only (one at a time, the next on failure), for nodes behind a proxy or
-   * addresses the client cannot reach directly. @default "owners"
-   */
-  routing?: "owners" | "fixed";
-  /** How old the cluster view may get while the client is in use, ms. @default 5000 */
-  refreshMs?: number;
-  /**
-   * The `fetch` to use: for TLS with your own CA pass one that trusts it (in Deno:
-   * `(url, init) => fetch(url, { ...init, client: Deno.createHttpClient({ caCerts }) })`; in
-   * Node: an undici dispatcher). @default globalThis.fetch
-   */
-  fetch?: typeof fetch;
-  /** Called before each retry (which node failed, why, and the wait). @default none */
-  onRetry?: (event: RetryEvent) => void;
-  /** Random numbers in [0, 1) for jitter and the first node (tests). @default Math.random */
-  random?: () => number;
-}
-
-/** Options every call takes. */
-export interface CallOptions {
-  /** Cancels the call (it rejects with the signal's reason). @default none */
-  signal?: AbortSignal;
-  /** This call's deadline, ms. @default the client's `timeoutMs` */
-  timeoutMs?: number;
-}
-
-/** Options of {@link CacheClient.set}. */
-export interface SetOptions extends CallOptions {
-  /** Time to live, ms (0 = no expiry). @default the node's `DEFAULT_TTL` */
-  ttlMs?: number;
-  /** JSON metadata stored with the entry. @default none */
-  metadata?: EntryMetadata;
-  /** Tags (what {@link CacheClient.purge} by tag matches). @default none */
-  tags?: string[];
-  /** Store only if the current version is this ETag (`"*"`: if the key exists). @default none */
-  ifMatch?: string;
-  /** `"*"`: store only if the key does not exist. @default none */
-  ifNoneMatch?: "*";
-  /** Wait for this many copies (`"all"`: every live owner) before resolving. @default none */
-  acks?: number | "all";
-}
-
-/** Options of {@link CacheClient.delete}. */
-export interface DeleteOptions extends CallOptions {
-  /** Delete only if the current version is this ETag (`"*"`: if it exists). @default none */
-  ifMatch?: string;
-  /** Wait for this many copies (`"all"`: every live owner). @default none */
-  acks?: number | "all";
-}
-
-/** Options of {@link CacheClient.incr}. */
-export interface IncrOptions extends CallOptions {
-  /** Amount to add (a safe integer, may be negative). @default 1 */
-  by?: number;
-  /** Time to live when the counter is created, ms. @default the node's `DEFAULT_TTL` */
-  ttlMs?: number;
-}
-
-/** An entry with what the node knows about it ({@link CacheClient.getWithMeta}). */
-export interface EntryWithMeta {
-  /** The value. */
-  value: CacheValue;
-  /** Its version, for `ifMatch`. */
-  etag: string;
-  /** Remaining time to live, ms (absent: no expiry). */
-  ttlMs?: number;
-  /** Metadata given with the write. */
-  metadata?: EntryMetadata;
-  /** Tags given with the write. */
-  tags?: string[];
-}
-
-/** One operation of {@link CacheClient.batch}. */
-export type BatchOp =
-  | { op: "get"; key: string }
-  | { op: "delete"; key: string }
-  | {
-    op: "put";
-    key: string;
-    value: CacheValue;
-    ttlMs?: number;
-    metadata?: EntryMetadata;
-    tags?: string[];
-  };
-
-/** The outcome of one batch operation: the status its single request would get. */
-export interface BatchResult {
-  /** HTTP status (200, 404 for a missing key, 400...). */
-  status: number;
-  /** The value of a `get` hit. */
-  value?: CacheValue;
-  /** Why the operation failed. */
-  error?: string;
-}
-
-/** One key of a {@link CacheClient.list} page. */
-export interface ListedKey {
-  /** The key. */
-  name: string;
-  /** When it expires, epoch ms (absent: never). */
-  expiresAt?: number;
-  /** Its metadata. */
-  metadata?: EntryMetadata;
-}
-
-/** Options of {@link CacheClient.list}. */
-export interface ListOptions extends CallOptions {
-  /** Only keys starting with this. @default all keys */
-  prefix?: string;
-  /** Keys per page, 1..1000. @default 100 */
-  limit?: number;
-  /** Start after this cursor (a page's `cursor`). @default the first key */
-  cursor?: string;
-}
-
-/** A member as `/cluster/members` shows it. */
-export interface MemberInfo {
-  /** Member name. */
-  name: string;
-  /** Gossip address. */
-  addr: string;
-  /** Gossip port. */
-  port: number;
-  /** HTTP API port. */
-  http_port: number;
-  /** `alive`, `suspect`, `dead` or `left`. */
-  state: string;
-  /** Incarnation number. */
-  incarnation: number;
-  /** The member's metadata. */
-  meta: unknown;
-}
 
 /** A client of a cachenode cluster; see the module doc. */
 export class CacheClient implements AsyncDisposable {
@@ -525,25 +381,4 @@ async function valueOf(res: Response): Promise<CacheValue> {
 async function ok(op: string, key: string, res: Response): Promise<void> {
   if (res.status !== 200) throw await failure(op, key, res);
   await res.body?.cancel();
-}
-
-/** The typed error for a node's failure answer. */
-async function failure(op: string, key: string | undefined, res: Response): Promise<Error> {
-  const reason = await errorText(res);
-  const what = `Cannot ${op}${key === undefined ? "" : ` ${JSON.stringify(key)}`}: ${reason}`;
-  switch (res.status) {
-    case 401:
-      return new AuthError(what);
-    case 409:
-      return new NotACounterError(what);
-    case 412:
-      return new PreconditionFailedError(what);
-    case 503:
-      return new UnavailableError(what, 503);
-    case 504:
-      return new TimeoutError(what, 504);
-  }
-  return res.status >= 400 && res.status < 500
-    ? new RequestError(what, res.status)
-    : new CacheClientError(what, res.status);
 }

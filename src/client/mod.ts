@@ -6,22 +6,25 @@
  * @module
  */
 
-export {
-  type BatchOp,
-  type BatchResult,
-  CacheClient,
-  type CacheClientOptions,
-  type CacheValue,
-  type CallOptions,
-  type DeleteOptions,
-  type EntryMetadata,
-  type EntryWithMeta,
-  type IncrOptions,
-  type ListedKey,
-  type ListOptions,
-  type MemberInfo,
-  type SetOptions,
-} from "./cache_client.ts";
+export { CacheClient } from "./cache_client.ts";
+export type {
+  BatchOp,
+  BatchResult,
+  CacheClientOptions,
+  CacheValue,
+  CallOptions,
+  ClientStats,
+  DeleteOptions,
+  EntryMetadata,
+  EntryWithMeta,
+  IncrOptions,
+  ListedKey,
+  ListOptions,
+  MemberInfo,
+  RetriedCall,
+  RetryEvent,
+  SetOptions,
+} from "./types.ts";
 export {
   AuthError,
   CacheClientError,
@@ -31,6 +34,5 @@ export {
   TimeoutError,
   UnavailableError,
 } from "./errors.ts";
-export { type ClientStats, type RetriedCall, type RetryEvent } from "./transport.ts";
 export { type ClientMember, Topology } from "./topology.ts";
 export { type WatchEvent } from "./watch.ts";

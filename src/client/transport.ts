@@ -18,9 +18,10 @@
  * @module
  */
 
-import { CacheClientError, TimeoutError, UnavailableError } from "./errors.ts";
+import { CacheClientError, errorText, TimeoutError, UnavailableError } from "./errors.ts";
 import { neverReached, reasonOf } from "./_failure.ts";
 import { type ClientMember, Topology } from "./topology.ts";
+import type { ClientStats, RetryEvent } from "./types.ts";
 
 /** How long a node that failed is skipped, ms. */
 export const DOWN_MS = 3_000;
@@ -34,52 +35,6 @@ export type RetryPolicy = "idempotent" | "unreached";
 
 /** Which node a request should go to first. */
 export type Target = "owner" | "primary" | "any";
-
-/** One attempt that failed and was retried. */
-export interface RetryEvent {
-  /** The client operation (`get`, `set`, `incr`...). */
-  op: string;
-  /** The key, when the call is about one. */
-  key?: string;
-  /** Attempt number that failed (1 = the first). */
-  attempt: number;
-  /** URL of the node that failed. */
-  node: string;
-  /** Why (connection error, 503, attempt timeout). */
-  reason: string;
-  /** Wait before the next attempt, ms. */
-  delayMs: number;
-}
-
-/** A call that needed more than one attempt, as {@link ClientStats.retried} keeps it. */
-export interface RetriedCall {
-  /** The client operation. */
-  op: string;
-  /** The key, when the call is about one. */
-  key?: string;
-  /** Attempts made. */
-  attempts: number;
-  /** The failed attempts: node URL and reason. */
-  failures: { node: string; reason: string }[];
-  /** Whether the call succeeded in the end. */
-  ok: boolean;
-}
-
-/** Counters of a client (see {@link ClusterTransport.stats}). */
-export interface ClientStats {
-  /** Calls made. */
-  calls: number;
-  /** Attempts sent again after a failure. */
-  retries: number;
-  /** Calls that failed after their retries (or could not be retried). */
-  failed: number;
-  /** Views fetched from `/cluster/topology`. */
-  refreshes: number;
-  /** Answers whose `X-Served-By` named another node than the one asked (a stale view). */
-  servedElsewhere: number;
-  /** The last 1,000 calls that needed a retry, oldest first. */
-  retried: RetriedCall[];
-}
 
 /** What the transport needs from the client's options. */
 export interface TransportOptions {
@@ -399,16 +354,6 @@ export class ClusterTransport {
 
 function keyText(key: string | undefined): string {
   return key === undefined ? "" : ` ${JSON.stringify(key)}`;
-}
-
-/** The `error` field of a JSON error answer, else its text (shortened). */
-export async function errorText(res: Response): Promise<string> {
-  const text = await res.text().catch(() => "");
-  try {
-    const doc = JSON.parse(text);
-    if (typeof doc?.error === "string") return doc.error;
-  } catch { /* not JSON */ }
-  return text.slice(0, 200);
 }
 
 /** `AbortSignal.any` where the runtime has it (Node ≥ 20.3, Deno, browsers), else by hand. */
