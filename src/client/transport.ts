@@ -10,7 +10,8 @@
  *   {@link DOWN_MS}; the view is refreshed at once (and every `refreshMs` while the client is in
  *   use, lazily, so the client keeps no timer of its own), and also when an answer's
  *   `X-Served-By` says another node served it. Idempotent calls retry on the next node with full
- *   jittered exponential backoff within the call's deadline; other calls retry only when the
+ *   jittered exponential backoff (from 10 ms, from 100 ms after a 503, at most 1 s) within the
+ *   call's deadline; other calls retry only when the
  *   request never reached a node (connection refused) or the node answered 503 (the node states
  *   that nothing was applied). A retryable attempt gets half the remaining deadline, so a hung
  *   node leaves time for another.
@@ -27,7 +28,9 @@ import type { ClientStats, RetryEvent } from "./types.ts";
 export const DOWN_MS = 3_000;
 const MIN_REFRESH_GAP_MS = 250;
 const BACKOFF_BASE_MS = 10;
-const BACKOFF_CAP_MS = 500;
+// A 503 (in-flight cap, a primary still copying its data set) asks for a longer wait.
+const BUSY_BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 1_000;
 const KEPT_RETRIED_CALLS = 1_000;
 
 /** Which calls may be sent again after a failure that may have reached a node. */
@@ -283,9 +286,9 @@ export class ClusterTransport {
         this.#topology = new Topology(await res.json(), this.#protocol);
         this.#stats.refreshes++;
         this.#lastRefresh = Date.now();
+        // A failed node stays skipped for DOWN_MS even if listed: gossip takes a moment to see
+        // a death, and a refresh right after a failure would otherwise send calls back to it.
         const live = new Set(this.#topology.members.map((m) => m.url));
-        // A node the cluster lists as live again is tried again.
-        for (const url of this.#downUntil.keys()) if (live.has(url)) this.#downUntil.delete(url);
         if (!live.has(this.#sticky) && live.size > 0) {
           const members = this.#topology.members;
           this.#sticky = members[Math.floor(this.#o.random() * members.length)].url;
@@ -328,7 +331,8 @@ export class ClusterTransport {
     deadline: number,
   ): Promise<void> {
     this.#stats.retries++;
-    const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+    const base = reason.startsWith("503") ? BUSY_BACKOFF_BASE_MS : BACKOFF_BASE_MS;
+    const cap = Math.min(BACKOFF_CAP_MS, base * 2 ** attempt);
     const delayMs = Math.max(
       0,
       Math.min(Math.floor(this.#o.random() * cap), deadline - Date.now()),
