@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { CacheNode } from "../node/cache_node.ts";
+import { makeTestCertificates } from "../../testing/mod.ts";
 import {
   AuthError,
   CacheClient,
@@ -178,5 +179,37 @@ Deno.test("CacheClient: a hung node is a TimeoutError within the deadline; abort
     listener.close();
     for (const c of held) c.close();
     await accepting.catch(() => {});
+  }
+});
+
+Deno.test("CacheClient over TLS with a custom CA: the caller's fetch trusts it; the default one does not", async () => {
+  const certs = await makeTestCertificates();
+  try {
+    const node = new CacheNode({
+      nodeName: "tls",
+      httpPort: 0,
+      tlsCert: certs.cert,
+      tlsKey: certs.key,
+      tlsCa: certs.ca,
+    });
+    await node.start({ cluster: false });
+    await using _ = { [Symbol.asyncDispose]: () => node.close() };
+    const url = `https://127.0.0.1:${node.httpAddress!.port}`;
+    const httpClient = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(certs.ca)] });
+    try {
+      await using client = new CacheClient({
+        nodes: [url],
+        fetch: (input, init) => fetch(input, { ...init, client: httpClient }),
+      });
+      await client.set("k", "secure");
+      assert.equal(await client.get("k"), "secure");
+      assert.equal(client.topology?.members[0].url.startsWith("https://"), true);
+      await using untrusting = new CacheClient({ nodes: [url], retries: 0 });
+      await assert.rejects(untrusting.get("k"), UnavailableError);
+    } finally {
+      httpClient.close();
+    }
+  } finally {
+    await certs.remove();
   }
 });
