@@ -339,6 +339,10 @@ export class CacheClient implements AsyncDisposable {
     if (typeof key !== "string" || key === "") {
       throw new TypeError(`Cannot ${op}: key must be a non-empty string: received ${String(key)}`);
     }
+    if (key === "members" && method === "GET") {
+      // The compat member list shadows this key for GET (README, "HTTP API").
+      throw new RangeError(`Cannot ${op} "members": GET /cache/members is the member list`);
+    }
     return this.#transport.call({
       op,
       key,

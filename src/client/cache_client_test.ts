@@ -129,6 +129,7 @@ Deno.test("CacheClient refuses bad input with a RequestError and bad options at 
   await using client = new CacheClient({ nodes: [n.url] });
   await assert.rejects(client.set("k", "v", { metadata: { big: "x".repeat(2000) } }), RequestError);
   await assert.rejects(client.get(""), TypeError);
+  await assert.rejects(client.get("members"), /GET \/cache\/members is the member list/);
   assert.throws(() => new CacheClient({ nodes: [] }), TypeError);
   assert.throws(() => new CacheClient({ nodes: ["ftp://x"] }), TypeError);
   assert.throws(() => new CacheClient({ nodes: [n.url], retries: -1 }), RangeError);

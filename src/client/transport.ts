@@ -226,7 +226,6 @@ export class ClusterTransport {
         nodes = this.candidates(spec.key, spec.target);
         continue;
       }
-      this.#sticky = node;
       const servedBy = res.headers.get("x-served-by");
       if (servedBy !== null && servedBy !== this.#nameOf(node)) {
         this.#stats.servedElsewhere++;
