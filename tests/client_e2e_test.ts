@@ -3,7 +3,7 @@
  * its owners of a key are the nodes' own (`/cluster/ring?key=`) on many keys; 10,000 GETs through
  * it cause no forwarded read (the nodes' `forwarding` counters), against a fixed-node client
  * whose reads are mostly forwarded (the throughput ratio is printed; the speed claim is measured
- * by `deno task bench client`); and a SIGKILL of the node a client is using, mid-run, fails no
+ * by `deno task bench client`); a watch sees each change once though both owners send it; and a SIGKILL of the node a client is using, mid-run, fails no
  * call that could be retried while the client reports the calls it retried.
  */
 
@@ -102,6 +102,42 @@ Deno.test({
           `routed/fixed throughput ${(fixedMs / routedMs).toFixed(2)}x (loaded machine; ` +
           `figures: deno task bench client)`,
       );
+
+      // Watch in partitioned mode: a stream per member, each change once (its 2 owners both
+      // send it).
+      const watcher = new AbortController();
+      const events = new Map<string, number>();
+      const streams = new Set<string>();
+      const watching = (async () => {
+        for await (const e of client.watch({ prefix: "w-", signal: watcher.signal })) {
+          streams.add(e.node);
+          if (e.kind === "put") events.set(e.key!, (events.get(e.key!) ?? 0) + 1);
+        }
+      })().catch((err) => {
+        if (err?.name !== "AbortError") throw err;
+      });
+      // Streams are open on every member once events arrive from each (an event comes from
+      // whichever of its key's owners sends it first).
+      await waitFor(
+        "watch streams open on every member",
+        async () => {
+          await Promise.all(Array.from({ length: 20 }, (_, i) => client.set(`w-probe-${i}`, "p")));
+          await new Promise((r) => setTimeout(r, 100));
+          return streams.size === nodes.length || undefined;
+        },
+        10_000,
+        0,
+      );
+      await Promise.all(Array.from({ length: 200 }, (_, i) => client.set(`w-key-${i}`, "v")));
+      await waitFor("200 watched puts", () => {
+        const seen = [...events.keys()].filter((k) => k.startsWith("w-key-")).length;
+        return seen === 200 || undefined;
+      }, 10_000);
+      await new Promise((r) => setTimeout(r, 300)); // any duplicate would have arrived by now
+      const twice = [...events].filter(([k, n]) => k.startsWith("w-key-") && n !== 1);
+      assert.deepEqual(twice, [], "each change is seen once");
+      watcher.abort();
+      await watching;
 
       // SIGKILL mid-run: the node a fixed client is using, which also owns keys the routed
       // client reads. Reads and idempotent deletes must all succeed; plain writes may fail only
