@@ -3,8 +3,9 @@
  * its owners of a key are the nodes' own (`/cluster/ring?key=`) on many keys; 10,000 GETs through
  * it cause no forwarded read (the nodes' `forwarding` counters), against a fixed-node client
  * whose reads are mostly forwarded (the throughput ratio is printed; the speed claim is measured
- * by `deno task bench client`); a watch sees each change once though both owners send it; and a SIGKILL of the node a client is using, mid-run, fails no
- * call that could be retried while the client reports the calls it retried.
+ * by `deno task bench client`); a watch sees each change once though both owners send it; and a
+ * SIGKILL of the node a client is using, mid-run, fails no call that could be retried while the
+ * client reports the calls it retried.
  */
 
 import assert from "node:assert/strict";
