@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CacheNode } from "../node/cache_node.ts";
-import { makeTestCertificates } from "../../testing/mod.ts";
+import { makeTestCertificates, waitFor } from "../../testing/mod.ts";
 import {
   AuthError,
   CacheClient,
@@ -213,4 +213,46 @@ Deno.test("CacheClient over TLS with a custom CA: the caller's fetch trusts it; 
   } finally {
     await certs.remove();
   }
+});
+
+Deno.test("CacheClient watch moves to another node when its stream breaks and says so", async () => {
+  // Node "a" stands in for a node that dies: one event, then the connection drops mid-stream.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(4096));
+      const frame = `event: put\ndata: {"key":"on-a","version":"\\"1-a\\""}\n\n`;
+      const head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n" +
+        "transfer-encoding: chunked\r\n\r\n";
+      const chunk = `${frame.length.toString(16)}\r\n${frame}\r\n`;
+      await conn.write(new TextEncoder().encode(head + chunk));
+      await new Promise((r) => setTimeout(r, 50));
+      conn.close();
+    }
+  })().catch(() => {});
+  const aUrl = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+  await using b = await startNode({ nodeName: "b" });
+  await using client = new CacheClient({ nodes: [aUrl, b.url], routing: "fixed", random: () => 0 });
+  await using writer = new CacheClient({ nodes: [b.url], routing: "fixed" });
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const watching = (async () => {
+    for await (const e of client.watch({ signal: controller.signal })) {
+      seen.push(`${e.kind} ${e.key ?? "-"} ${e.node === aUrl ? "a" : "b"}`);
+    }
+  })().catch(() => {});
+  try {
+    await waitFor("the stream on b", async () => {
+      await writer.set("on-b", "x");
+      return seen.includes("put on-b b") || undefined;
+    });
+  } finally {
+    controller.abort();
+    await watching;
+    listener.close();
+    await serving;
+  }
+  assert.equal(seen[0], "put on-a a");
+  assert.ok(seen.includes("reconnect - b"), seen.join(" | "));
+  assert.ok(seen.indexOf("reconnect - b") < seen.indexOf("put on-b b"), seen.join(" | "));
 });
