@@ -1,9 +1,9 @@
 /**
  * The client file runs outside Deno: `client.ts` is bundled with `deno bundle` (esbuild, fetched
  * from npm on its first use and cached) into a temporary directory, and Node 20+ imports the
- * bundle and sets, gets and increments keys on a real node started with the README's command.
- * Without `node` on the PATH the test is reported as ignored, with the reason. The bundle must
- * not mention `Deno`: the client uses nothing but web APIs.
+ * bundle, watches, sets, gets and increments keys on a real node started with the README's
+ * command. Without `node` on the PATH the test is reported as ignored, with the reason. The bundle
+ * must not mention `Deno`: the client uses nothing but web APIs.
  */
 
 import assert from "node:assert/strict";
@@ -27,8 +27,8 @@ async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
 
 Deno.test({
   name: nodeVersion
-    ? `the bundled client sets and gets a key under Node (${nodeVersion})`
-    : "the bundled client sets and gets a key under Node (ignored: no `node` on the PATH)",
+    ? `the bundled client watches, sets and gets a key under Node (${nodeVersion})`
+    : "the bundled client watches, sets and gets a key under Node (ignored: no `node` on the PATH)",
   ignore: nodeVersion === undefined,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "cachenode-client-" });
@@ -51,12 +51,25 @@ Deno.test({
         join(dir, "main.mjs"),
         `import { CacheClient } from "./client.mjs";
 const cache = new CacheClient({ nodes: [process.argv[2]], timeoutMs: 5000 });
-await cache.set("from-node", "hello from " + process.version, { ttlMs: 60000 });
+const controller = new AbortController();
+const events = [];
+const watching = (async () => {
+  for await (const e of cache.watch({ prefix: "from-", signal: controller.signal })) {
+    events.push(e.kind + " " + e.key);
+    controller.abort();
+  }
+})().catch(() => {});
+// Written until the watch (opened meanwhile) reports it.
+for (let i = 0; i < 100 && events.length === 0; i++) {
+  await cache.set("from-node", "hello from " + process.version, { ttlMs: 60000 });
+  await new Promise((r) => setTimeout(r, 50));
+}
+await watching;
 const value = await cache.get("from-node");
 const count = await cache.incr("node-hits", { by: 2 });
 const miss = await cache.get("missing");
 await cache.close();
-console.log(JSON.stringify({ value, count, miss: miss === undefined }));
+console.log(JSON.stringify({ value, count, miss: miss === undefined, event: events[0] }));
 `,
       );
       const out = await run("node", [join(dir, "main.mjs"), node.url("")], dir);
@@ -64,6 +77,7 @@ console.log(JSON.stringify({ value, count, miss: miss === undefined }));
         value: `hello from ${nodeVersion}`,
         count: 2,
         miss: true,
+        event: "put from-node",
       });
       // The node holds what Node wrote.
       assert.equal(
