@@ -1,8 +1,8 @@
 /**
  * The Hono app of the API: the contract's routes (`/cache/{key}` GET/HEAD/PUT/DELETE,
  * `/cache/{key}/incr`, `GET`/`DELETE /cache` (list, flush), `/batch`, `/purge`, `/watch`, the
- * compat `/cache/members`, `/cluster/members`, `/cluster/ring`, `/cluster/topology`, `/stats`, `/healthz`, `/readyz`,
- * `/metrics`, `/openapi.json`, the dashboard) and the internal routes (`internal_routes.ts`).
+ * compat `/cache/members`, `/cluster/members`, `/cluster/ring`, `/cluster/topology`, `/stats`,
+ * `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, the dashboard) and the internal routes (`internal_routes.ts`).
  * Everything is validated before the {@link CacheService} is called, and failures become statuses
  * in one place (`errors.ts`). With a {@link BearerAuth} (`AUTH_TOKEN`), every route but the
  * health probes, the OpenAPI document and the dashboard page needs the bearer token; a refused
