@@ -103,6 +103,27 @@ async function edgeMisses(nodes: NodeProcess[]): Promise<number[]> {
   );
 }
 
+/**
+ * Starts one node per edge port into `nodes` (so the caller stops them even when a start fails),
+ * joined through the first, and waits until they are peered.
+ */
+async function startEdgeCluster(
+  nodes: NodeProcess[],
+  prefix: string,
+  edgePorts: number[],
+  env: Record<string, string>,
+): Promise<void> {
+  const seed = freePort();
+  for (const [i, port] of edgePorts.entries()) {
+    nodes.push(
+      await NodeProcess.start(
+        clusterEnv(prefix, i, seed, { ...ENV, ...env, EDGE_PORT: String(port) }),
+      ),
+    );
+  }
+  await waitReady(nodes);
+}
+
 interface Answer {
   status: number;
   body: string;
@@ -126,22 +147,10 @@ async function edgeGet(port: number, path: string, headers: HeadersInit = {}): P
 
 Deno.test("edge cache: 3 nodes in front of one origin (issue 20's list)", async (t) => {
   const origin = startOrigin();
-  const seed = freePort();
   const edgePorts = [freePort(), freePort(), freePort()];
   const nodes: NodeProcess[] = [];
   try {
-    for (let i = 0; i < 3; i++) {
-      nodes.push(
-        await NodeProcess.start(
-          clusterEnv("edge", i, seed, {
-            ...ENV,
-            ORIGIN: origin.url,
-            EDGE_PORT: String(edgePorts[i]),
-          }),
-        ),
-      );
-    }
-    await waitReady(nodes);
+    await startEdgeCluster(nodes, "edge", edgePorts, { ORIGIN: origin.url });
     const [e0, e1, e2] = edgePorts;
 
     await t.step("300 concurrent GETs of one URL over 3 nodes: 1 origin request", async () => {
@@ -295,25 +304,15 @@ Deno.test("edge cache: 3 nodes in front of one origin (issue 20's list)", async 
 
 Deno.test("edge cache, partitioned (REPLICAS=1) and signed: one origin request per URL, hits everywhere", async () => {
   const origin = startOrigin();
-  const seed = freePort();
   const edgePorts = [freePort(), freePort(), freePort()];
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const nodes: NodeProcess[] = [];
   try {
-    for (let i = 0; i < 3; i++) {
-      nodes.push(
-        await NodeProcess.start(
-          clusterEnv("edgep", i, seed, {
-            ...ENV,
-            REPLICAS: "1",
-            SECRET_KEY: key,
-            ORIGIN: origin.url,
-            EDGE_PORT: String(edgePorts[i]),
-          }),
-        ),
-      );
-    }
-    await waitReady(nodes);
+    await startEdgeCluster(nodes, "edgep", edgePorts, {
+      ORIGIN: origin.url,
+      REPLICAS: "1",
+      SECRET_KEY: key,
+    });
     const paths = ["/p1", "/p2", "/p3", "/p4", "/p5"];
     const answers = await Promise.all(
       Array.from({ length: 150 }, (_, i) => edgeGet(edgePorts[i % 3], paths[i % 5])),
