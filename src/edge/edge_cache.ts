@@ -78,11 +78,14 @@ export interface EdgeOptions {
   cacheCookies?: readonly string[];
   /** The primary owner of `key`, `undefined` when it is this node. @default this node */
   primaryOf?(key: string): PeerAddress | undefined;
-  /** Sends `POST /internal/edge` with `body` to `peer` (token, signature, TLS). */
+  /**
+   * Sends `POST /internal/edge` with `body` to `peer` (token, signature, TLS).
+   * @default none (every miss is fetched here)
+   */
   askPeer?(peer: PeerAddress, body: Uint8Array): Promise<Response>;
   /** How the origin is called (tests). @default fetch */
   fetch?: typeof fetch;
-  /** Told about failures that are answered anyway (a store write refused...). */
+  /** Told about failures that are answered anyway (a store write refused...). @default none */
   onError?(message: string, err: unknown): void;
 }
 
