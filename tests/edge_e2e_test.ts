@@ -342,3 +342,22 @@ Deno.test("edge cache, partitioned (REPLICAS=1) and signed: one origin request p
     await origin.server.shutdown();
   }
 });
+
+Deno.test("run:edge task: a node under its grant fetches from the origin and serves hits", async () => {
+  const origin = startOrigin();
+  const edgePort = freePort();
+  const node = await NodeProcess.start(
+    { ...ENV, ORIGIN: origin.url, EDGE_PORT: String(edgePort) },
+    { task: "run:edge" },
+  );
+  try {
+    assert.deepEqual(
+      [(await edgeGet(edgePort, "/fresh")).xCache, (await edgeGet(edgePort, "/fresh")).xCache],
+      ["MISS", "HIT"],
+    );
+    assert.equal(origin.count("/fresh"), 1);
+  } finally {
+    await node.stop();
+    await origin.server.shutdown();
+  }
+});
