@@ -430,8 +430,12 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /** Changes applied here from now on; see {@link CacheService.watch}. */
-  watch(prefix: string, listener: (event: ChangeEvent) => void): () => void {
-    return this.#kv.watch(prefix, listener);
+  watch(
+    prefix: string,
+    listener: (event: ChangeEvent) => void,
+    onEnd?: () => void,
+  ): () => void {
+    return this.#kv.watch(prefix, listener, onEnd);
   }
 
   /** Every known member, this node included (only this node when gossip is off). */
@@ -473,6 +477,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
     await this.#handOver();
     for (const socket of this.#streams) socket.close(1001, "node stopping");
     this.#streams.clear();
+    // Open /watch streams never finish by themselves: end them, or shutdown would wait forever.
+    this.#kv.endWatches();
     // Leave first (others see "left", not "dead"), while in-flight requests finish: they may
     // still need replication (acknowledged writes, forwarded reads), which stops after them.
     await Promise.all([
