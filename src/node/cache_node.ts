@@ -83,7 +83,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   readonly #store: TtlStore;
   readonly #hlc: HybridLogicalClock;
   readonly #deps: CacheNodeDeps;
-  readonly #metrics: NodeMetrics = new NodeMetrics(() => this.stats());
+  readonly #metrics: NodeMetrics;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #cluster: Cluster | undefined;
   #replicator: Replicator | undefined;
@@ -108,6 +108,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#log = deps.logger ?? silentLogger;
     this.#hlc = new HybridLogicalClock(this.#clock);
     this.#deps = deps;
+    this.#metrics = new NodeMetrics(() => this.stats(), { clock: this.#clock });
     this.#inFlight = new InFlightLimit(this.config.maxInFlight);
     this.#store = new TtlStore({
       clock: this.#clock,
@@ -202,6 +203,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     if (this.#tls) this.#peerClient = Deno.createHttpClient({ caCerts: [this.#tls.ca] });
     this.#store.start();
+    this.#metrics.start();
     if (options.cluster !== false) {
       const replicator = this.#replicator = this.#createReplicator();
       this.#routing = keyRouting(
@@ -449,6 +451,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#replicator = undefined;
     this.#routing = undefined;
     this.#store.stop();
+    this.#metrics.stop();
     this.#peerClient?.close();
     this.#peerClient = undefined;
     this.#log.info("node stopped", { node: this.config.nodeName });
