@@ -1,0 +1,119 @@
+/**
+ * DNS discovery with a real DNS server: a dnsmasq started by the test on a loopback port serves
+ * `cluster.test` from a hosts file the test rewrites (dnsmasq re-reads it on SIGHUP). Three real
+ * nodes, each on its own loopback address (127.0.0.2, .3, .4: Linux routes all of 127/8 to
+ * loopback) with one gossip port and only `PEERS=dns:cluster.test:<port>`, form one cluster; a
+ * fourth node started with no peers at all is joined by them once its address is added to the
+ * records, without a restart. Reported ignored without dnsmasq (Debian `dnsmasq-base`).
+ */
+
+import assert from "node:assert/strict";
+import { clusterView, freePort, needsBinary, NodeProcess, waitFor } from "../testing/mod.ts";
+
+const dnsmasq = needsBinary("dnsmasq", "dnsmasq-base");
+
+/** A dnsmasq on 127.0.0.1:`port` answering from `hostsFile` only. */
+function startDnsmasq(path: string, port: number, hostsFile: string): Deno.ChildProcess {
+  return new Deno.Command(path, {
+    args: [
+      "--no-daemon",
+      `--port=${port}`,
+      "--listen-address=127.0.0.1",
+      "--bind-interfaces",
+      "--no-resolv",
+      "--no-hosts",
+      `--addn-hosts=${hostsFile}`,
+      "--pid-file=",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+}
+
+Deno.test({
+  name:
+    `3 nodes with only PEERS=dns:... form a cluster; a 4th added to DNS is joined${dnsmasq.skip}`,
+  ignore: dnsmasq.path === undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "cachenode-dns-" });
+    await Deno.chmod(dir, 0o755); // dnsmasq reads the file as nobody
+    const hostsFile = `${dir}/hosts`;
+    const hosts = ["127.0.0.2", "127.0.0.3", "127.0.0.4"];
+    const writeHosts = (ips: string[]) =>
+      Deno.writeTextFile(hostsFile, ips.map((ip) => `${ip} cluster.test\n`).join(""), {
+        mode: 0o644,
+      });
+    await writeHosts(hosts);
+    const dnsPort = freePort();
+    const server = startDnsmasq(dnsmasq.path!, dnsPort, hostsFile);
+    const stderr = server.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const nodes: NodeProcess[] = [];
+    const nameServer = { ipAddr: "127.0.0.1", port: dnsPort };
+    try {
+      await waitFor("dnsmasq to answer", async () => {
+        const found = await Deno.resolveDns("cluster.test", "A", { nameServer });
+        return found.length === 3 ? true : undefined;
+      });
+      const gossipPort = freePort();
+      const env = (i: number, ip: string, peers: boolean) => ({
+        NODE_NAME: `dns-${i}`,
+        BIND_ADDR: ip,
+        PORT: String(gossipPort),
+        GOSSIP_PROFILE: "local",
+        ...(peers
+          ? {
+            PEERS: `dns:cluster.test:${gossipPort}`,
+            DNS_SERVER: `127.0.0.1:${dnsPort}`,
+            PEERS_REFRESH: "1s",
+          }
+          : {}),
+      });
+      nodes.push(
+        ...await Promise.all(hosts.map((ip, i) => NodeProcess.start(env(i, ip, true)))),
+      );
+      const allAlive = (names: string[]) => async () => {
+        for (const node of nodes) {
+          const view = await clusterView(node);
+          const alive = view.filter((m) => m.state === "alive").map((m) => m.name).sort();
+          if (JSON.stringify(alive) !== JSON.stringify(names)) return undefined;
+        }
+        return true;
+      };
+      await waitFor(
+        "3 nodes to see each other alive",
+        allAlive(["dns-0", "dns-1", "dns-2"]),
+        15_000,
+      );
+      for (const node of nodes) {
+        await waitFor(`${node.env.NODE_NAME} ready`, async () => {
+          const res = await fetch(node.url("/readyz"));
+          await res.body?.cancel();
+          return res.ok ? true : undefined;
+        });
+      }
+      // A fourth node knowing no peers: the others find it in DNS and join it.
+      nodes.push(await NodeProcess.start(env(3, "127.0.0.5", false)));
+      assert.equal((await clusterView(nodes[3])).length, 1);
+      await writeHosts([...hosts, "127.0.0.5"]);
+      server.kill("SIGHUP");
+      await waitFor(
+        "all 4 nodes to see each other alive",
+        allAlive(["dns-0", "dns-1", "dns-2", "dns-3"]),
+        15_000,
+      );
+      assert.ok(
+        nodes.slice(0, 3).some((n) =>
+          n.logs.some((l) => /joined discovered peers.*127\.0\.0\.5/.test(l))
+        ),
+        "a node logged joining the new address",
+      );
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+      server.kill("SIGTERM");
+      await server.status;
+      await stderr.cancel();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
