@@ -105,7 +105,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
   constructor(config: Partial<NodeConfig> = {}, deps: CacheNodeDeps = {}) {
     this.config = nodeConfig(config);
     this.#clock = deps.clock ?? systemClock;
-    this.#log = deps.logger ?? silentLogger;
+    // Every line this node logs names it as `node`; the member a line is about is `member`.
+    this.#log = (deps.logger ?? silentLogger).child({ node: this.config.nodeName });
     this.#hlc = new HybridLogicalClock(this.#clock);
     this.#deps = deps;
     this.#metrics = new NodeMetrics(() => this.stats(), { clock: this.#clock });
