@@ -4,7 +4,8 @@
  * nodes, each on its own loopback address (127.0.0.2, .3, .4: Linux routes all of 127/8 to
  * loopback) with one gossip port and only `PEERS=dns:cluster.test:<port>`, form one cluster; a
  * fourth node started with no peers at all is joined by them once its address is added to the
- * records, without a restart. Reported ignored without dnsmasq (Debian `dnsmasq-base`).
+ * records, without a restart. Three nodes sharing 127.0.0.1 on their own ports find each other
+ * through SRV records (`dns+srv:`). Reported ignored without dnsmasq (Debian `dnsmasq-base`).
  */
 
 import assert from "node:assert/strict";
@@ -12,9 +13,9 @@ import { clusterView, freePort, needsBinary, NodeProcess, waitFor } from "../tes
 
 const dnsmasq = needsBinary("dnsmasq", "dnsmasq-base");
 
-/** A dnsmasq on 127.0.0.1:`port` answering from `hostsFile` only. */
-function startDnsmasq(path: string, port: number, hostsFile: string): Deno.ChildProcess {
-  return new Deno.Command(path, {
+/** A dnsmasq on 127.0.0.1:`port` answering only from the records `records` give. */
+function startDnsmasq(port: number, records: string[]): Deno.ChildProcess {
+  return new Deno.Command(dnsmasq.path!, {
     args: [
       "--no-daemon",
       `--port=${port}`,
@@ -22,13 +23,25 @@ function startDnsmasq(path: string, port: number, hostsFile: string): Deno.Child
       "--bind-interfaces",
       "--no-resolv",
       "--no-hosts",
-      `--addn-hosts=${hostsFile}`,
       "--pid-file=",
+      ...records,
     ],
     stdin: "null",
     stdout: "null",
-    stderr: "piped",
+    stderr: "null",
   }).spawn();
+}
+
+/** Waits until every node lists exactly `names` as alive members. */
+function allAlive(nodes: NodeProcess[], names: string[]) {
+  return async () => {
+    for (const node of nodes) {
+      const view = await clusterView(node);
+      const alive = view.filter((m) => m.state === "alive").map((m) => m.name).sort();
+      if (JSON.stringify(alive) !== JSON.stringify(names)) return undefined;
+    }
+    return true;
+  };
 }
 
 Deno.test({
@@ -46,8 +59,7 @@ Deno.test({
       });
     await writeHosts(hosts);
     const dnsPort = freePort();
-    const server = startDnsmasq(dnsmasq.path!, dnsPort, hostsFile);
-    const stderr = server.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const server = startDnsmasq(dnsPort, [`--addn-hosts=${hostsFile}`]);
     const nodes: NodeProcess[] = [];
     const nameServer = { ipAddr: "127.0.0.1", port: dnsPort };
     try {
@@ -72,17 +84,9 @@ Deno.test({
       nodes.push(
         ...await Promise.all(hosts.map((ip, i) => NodeProcess.start(env(i, ip, true)))),
       );
-      const allAlive = (names: string[]) => async () => {
-        for (const node of nodes) {
-          const view = await clusterView(node);
-          const alive = view.filter((m) => m.state === "alive").map((m) => m.name).sort();
-          if (JSON.stringify(alive) !== JSON.stringify(names)) return undefined;
-        }
-        return true;
-      };
       await waitFor(
         "3 nodes to see each other alive",
-        allAlive(["dns-0", "dns-1", "dns-2"]),
+        allAlive(nodes, ["dns-0", "dns-1", "dns-2"]),
         15_000,
       );
       for (const node of nodes) {
@@ -99,7 +103,7 @@ Deno.test({
       server.kill("SIGHUP");
       await waitFor(
         "all 4 nodes to see each other alive",
-        allAlive(["dns-0", "dns-1", "dns-2", "dns-3"]),
+        allAlive(nodes, ["dns-0", "dns-1", "dns-2", "dns-3"]),
         15_000,
       );
       assert.ok(
@@ -112,8 +116,49 @@ Deno.test({
       await Promise.all(nodes.map((n) => n.stop()));
       server.kill("SIGTERM");
       await server.status;
-      await stderr.cancel();
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: `nodes sharing 127.0.0.1 find each other by SRV records (targets and ports)${dnsmasq.skip}`,
+  ignore: dnsmasq.path === undefined,
+  async fn() {
+    const ports = [freePort(), freePort(), freePort()];
+    const dnsPort = freePort();
+    const server = startDnsmasq(dnsPort, [
+      ...ports.map((p, i) => `--srv-host=_cache._udp.srv.test,n${i}.srv.test,${p}`),
+      ...ports.map((_, i) => `--host-record=n${i}.srv.test,127.0.0.1`),
+    ]);
+    const nodes: NodeProcess[] = [];
+    try {
+      await waitFor("dnsmasq to answer", async () => {
+        const found = await Deno.resolveDns("_cache._udp.srv.test", "SRV", {
+          nameServer: { ipAddr: "127.0.0.1", port: dnsPort },
+        });
+        return found.length === 3 ? true : undefined;
+      });
+      nodes.push(
+        ...await Promise.all(ports.map((port, i) =>
+          NodeProcess.start({
+            NODE_NAME: `srv-${i}`,
+            PORT: String(port),
+            GOSSIP_PROFILE: "local",
+            PEERS: "dns+srv:_cache._udp.srv.test",
+            DNS_SERVER: `127.0.0.1:${dnsPort}`,
+          })
+        )),
+      );
+      await waitFor(
+        "3 nodes to see each other alive",
+        allAlive(nodes, ["srv-0", "srv-1", "srv-2"]),
+        15_000,
+      );
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+      server.kill("SIGTERM");
+      await server.status;
     }
   },
 });
