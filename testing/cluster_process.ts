@@ -19,9 +19,12 @@ export interface ClusterMember {
   meta: Record<string, unknown>;
 }
 
-/** Reads a node's view of the cluster. */
+/** Reads a node's view of the cluster (with its `AUTH_TOKEN`, when it has one). */
 export async function clusterView(node: NodeProcess): Promise<ClusterMember[]> {
-  const res = await fetch(node.url("/cluster/members"));
+  const token = node.env.AUTH_TOKEN;
+  const res = await fetch(node.url("/cluster/members"), {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   if (!res.ok) throw new Error(`GET /cluster/members: ${res.status}`);
   return await res.json();
 }

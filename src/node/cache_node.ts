@@ -41,7 +41,7 @@ import { HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type Random, systemRandom } from "../util/random.ts";
 import { Cluster } from "./cluster.ts";
-import { dashboardState } from "../dashboard/mod.ts";
+import { NodeDashboard } from "./dashboard.ts";
 import { NodeMetrics } from "../metrics/mod.ts";
 import { VERSION } from "../util/version.ts";
 import type { Keyring } from "../membership/mod.ts";
@@ -99,6 +99,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
   // With a gossip key: signs and checks replication traffic (see replication/peer_auth.ts).
   #peerAuth: PeerAuth | undefined;
   #started = false;
+  // Built once, so that its history outlives a close and a new start of this node.
+  readonly #dashboard: NodeDashboard;
   readonly #kv: KvOperations;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
@@ -125,6 +127,15 @@ export class CacheNode implements CacheService, AsyncDisposable {
       now: () => this.#clock.now(),
       replicator: () => this.#replicator,
       write: (key, data, options) => this.#write(key, data, options),
+      fetchPeer: (url, init) => this.#fetchPeer(url, init),
+    });
+    this.#dashboard = new NodeDashboard({
+      self: this.config.nodeName,
+      clock: this.#clock,
+      replicas: this.config.replicas,
+      stats: () => this.stats(),
+      members: () => this.members(),
+      readiness: () => this.readiness(),
       fetchPeer: (url, init) => this.#fetchPeer(url, init),
     });
   }
@@ -216,6 +227,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     if (options.http !== false) {
       const token = this.config.authToken;
+      const dashboard = this.#dashboard;
+      dashboard.start();
       const handler = createHandler(this, {
         streams: this.#streams,
         metrics: this.#metrics,
@@ -224,13 +237,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
         inFlight: this.#inFlight,
         bodyTimeoutMs: this.config.bodyTimeoutMs,
         streamLimits: { stats: this.#streamStats },
-        dashboard: () =>
-          dashboardState({
-            self: this.config.nodeName,
-            members: () => this.members(),
-            localStats: () => this.stats(),
-            fetch: (url, init) => this.#fetchPeer(String(url), init),
-          }),
+        dashboard: (scope) => scope === "local" ? dashboard.local() : dashboard.cluster(),
+        onDashboardRequest: () => dashboard.countRequest(),
       });
       const listening = Promise.withResolvers<void>();
       const tls = this.#tls;
@@ -350,7 +358,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /**
-   * A request of this node to a peer's API (the dashboard's `/stats`): with the shared token,
+   * A request of this node to a peer's API (the dashboard's `/dashboard/state?scope=local`): with the shared token,
    * and over HTTPS trusting the configured CAs when the cluster runs TLS.
    */
   #fetchPeer(url: string, init: RequestInit = {}): Promise<Response> {
@@ -453,6 +461,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#routing = undefined;
     this.#store.stop();
     this.#metrics.stop();
+    this.#dashboard.stop();
     this.#peerClient?.close();
     this.#peerClient = undefined;
     this.#log.info("node stopped", { node: this.config.nodeName });
