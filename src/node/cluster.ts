@@ -132,6 +132,7 @@ export class Cluster {
       log: logger.child({ component: "discovery" }),
       isMember: (address) => memberAt(memberlist, address),
       join: (addresses) => memberlist.join(addresses),
+      recordTypes: recordTypesFor(advertiseHost),
     });
     discovery?.start();
     return new Cluster(memberlist, seeds, discovery);
@@ -199,6 +200,12 @@ export class Cluster {
       await this.#memberlist.shutdown();
     }
   }
+}
+
+/** The address records a node advertising `host` can use: its own family, or both for a name. */
+function recordTypesFor(host: string): ("A" | "AAAA")[] {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return ["A"];
+  return host.includes(":") ? ["AAAA"] : ["A", "AAAA"];
 }
 
 /** Whether this node or a live member listens at `address`. */

@@ -59,6 +59,11 @@ export interface PeerDiscoveryOptions {
   isMember(address: Address): boolean;
   /** Joins `addresses`; resolves with how many answered. */
   join(addresses: Address[]): Promise<number>;
+  /**
+   * The address records asked for: only `A` for a node that advertises an IPv4 address (it
+   * could not reach IPv6 peers, and joining them would fail every round). @default A and AAAA
+   */
+  recordTypes?: readonly ("A" | "AAAA")[];
 }
 
 /** Resolves the DNS entries of `PEERS` now and then, and joins what they name; see the module doc. */
@@ -147,17 +152,15 @@ export class PeerDiscovery {
   }
 
   async #hostAddresses(name: string): Promise<string[]> {
-    const [v4, v6] = await Promise.allSettled([
-      this.#o.resolver.addresses(name, "A"),
-      this.#o.resolver.addresses(name, "AAAA"),
-    ]);
-    const hosts = [
-      ...(v4.status === "fulfilled" ? v4.value : []),
-      ...(v6.status === "fulfilled" ? v6.value : []),
-    ];
+    const types = this.#o.recordTypes ?? ["A", "AAAA"];
+    const answers = await Promise.allSettled(
+      types.map((type) => this.#o.resolver.addresses(name, type)),
+    );
+    const hosts = answers.flatMap((a) => a.status === "fulfilled" ? a.value : []);
     if (hosts.length > 0) return hosts;
-    throw new Error(`Cannot resolve ${name}: no A or AAAA records`, {
-      cause: v4.status === "rejected" ? v4.reason : undefined,
+    const failed = answers.find((a) => a.status === "rejected");
+    throw new Error(`Cannot resolve ${name}: no ${types.join(" or ")} records`, {
+      cause: failed?.status === "rejected" ? failed.reason : undefined,
     });
   }
 }

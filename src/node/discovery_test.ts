@@ -20,7 +20,11 @@ function fakeDns() {
   return { a, aaaa, srv, resolver };
 }
 
-function setup(entries: DnsEntry[], dns: ReturnType<typeof fakeDns>) {
+function setup(
+  entries: DnsEntry[],
+  dns: ReturnType<typeof fakeDns>,
+  recordTypes?: ("A" | "AAAA")[],
+) {
   const clock = new VirtualClock(0);
   const lines: string[] = [];
   const members = new Set<string>();
@@ -38,6 +42,7 @@ function setup(entries: DnsEntry[], dns: ReturnType<typeof fakeDns>) {
       for (const n of names) members.add(n);
       return Promise.resolve(addresses.length);
     },
+    recordTypes,
   });
   // Timers fire on advance; each round's lookups settle in a few microtask turns.
   const advance = async (ms: number) => {
@@ -107,5 +112,20 @@ Deno.test("PeerDiscovery logs a failed resolution and retries sooner, doubling, 
     lines.at(-1)!,
     /INFO {2}joined discovered peers addresses=10\.0\.0\.7:7946 answered=1/,
   );
+  discovery.stop();
+});
+
+Deno.test("PeerDiscovery asks only for the record types of its own address family", async () => {
+  const dns = fakeDns();
+  dns.a.set("cache.svc", ["10.0.0.1"]);
+  dns.aaaa.set("cache.svc", ["fd00::1"]);
+  const { discovery, joins, advance } = setup(
+    [{ kind: "dns", name: "cache.svc", port: 7946 }],
+    dns,
+    ["A"],
+  );
+  discovery.start();
+  await advance(0);
+  assert.deepEqual(joins, [["10.0.0.1:7946"]]);
   discovery.stop();
 });
