@@ -4,7 +4,8 @@
  * nodes, each on its own loopback address (127.0.0.2, .3, .4: Linux routes all of 127/8 to
  * loopback) with one gossip port and only `PEERS=dns:cluster.test:<port>`, form one cluster; a
  * fourth node started with no peers at all is joined by them once its address is added to the
- * records, without a restart. Three nodes sharing 127.0.0.1 on their own ports find each other
+ * records, without a restart; a fifth whose name has no records yet starts anyway (logged, not
+ * ready) and joins once they appear. Three nodes sharing 127.0.0.1 on their own ports find each other
  * through SRV records (`dns+srv:`). Reported ignored without dnsmasq (Debian `dnsmasq-base`).
  */
 
@@ -45,19 +46,18 @@ function allAlive(nodes: NodeProcess[], names: string[]) {
 }
 
 Deno.test({
-  name:
-    `3 nodes with only PEERS=dns:... form a cluster; a 4th added to DNS is joined${dnsmasq.skip}`,
+  name: `3 nodes with only PEERS=dns:... form a cluster; a 4th added to DNS is joined; ` +
+    `a 5th whose name resolves later starts and joins${dnsmasq.skip}`,
   ignore: dnsmasq.path === undefined,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "cachenode-dns-" });
     await Deno.chmod(dir, 0o755); // dnsmasq reads the file as nobody
     const hostsFile = `${dir}/hosts`;
     const hosts = ["127.0.0.2", "127.0.0.3", "127.0.0.4"];
-    const writeHosts = (ips: string[]) =>
-      Deno.writeTextFile(hostsFile, ips.map((ip) => `${ip} cluster.test\n`).join(""), {
-        mode: 0o644,
-      });
-    await writeHosts(hosts);
+    const writeHosts = (lines: string[]) =>
+      Deno.writeTextFile(hostsFile, lines.map((line) => `${line}\n`).join(""), { mode: 0o644 });
+    const records = hosts.map((ip) => `${ip} cluster.test`);
+    await writeHosts(records);
     const dnsPort = freePort();
     const server = startDnsmasq(dnsPort, [`--addn-hosts=${hostsFile}`]);
     const nodes: NodeProcess[] = [];
@@ -68,21 +68,23 @@ Deno.test({
         return found.length === 3 ? true : undefined;
       });
       const gossipPort = freePort();
-      const env = (i: number, ip: string, peers: boolean) => ({
+      const env = (i: number, ip: string, name?: string) => ({
         NODE_NAME: `dns-${i}`,
         BIND_ADDR: ip,
         PORT: String(gossipPort),
         GOSSIP_PROFILE: "local",
-        ...(peers
+        ...(name
           ? {
-            PEERS: `dns:cluster.test:${gossipPort}`,
+            PEERS: `dns:${name}:${gossipPort}`,
             DNS_SERVER: `127.0.0.1:${dnsPort}`,
             PEERS_REFRESH: "1s",
           }
           : {}),
       });
       nodes.push(
-        ...await Promise.all(hosts.map((ip, i) => NodeProcess.start(env(i, ip, true)))),
+        ...await Promise.all(
+          hosts.map((ip, i) => NodeProcess.start(env(i, ip, "cluster.test"))),
+        ),
       );
       await waitFor(
         "3 nodes to see each other alive",
@@ -97,13 +99,26 @@ Deno.test({
         });
       }
       // A fourth node knowing no peers: the others find it in DNS and join it.
-      nodes.push(await NodeProcess.start(env(3, "127.0.0.5", false)));
+      nodes.push(await NodeProcess.start(env(3, "127.0.0.5")));
       assert.equal((await clusterView(nodes[3])).length, 1);
-      await writeHosts([...hosts, "127.0.0.5"]);
+      // A fifth node whose name has no records yet: it starts, says so, and is not ready.
+      const late = await NodeProcess.start(env(4, "127.0.0.6", "late.test"));
+      nodes.push(late);
+      await waitFor(
+        "the late node to log its failed lookup",
+        () =>
+          late.logs.some((l) => /WARN.*Cannot discover peers by DNS.*late\.test/.test(l))
+            ? true
+            : undefined,
+      );
+      const notReady = await fetch(late.url("/readyz"));
+      assert.equal(notReady.status, 503);
+      assert.match(await notReady.text(), /no peers resolved by DNS yet/);
+      await writeHosts([...records, "127.0.0.5 cluster.test", "127.0.0.2 late.test"]);
       server.kill("SIGHUP");
       await waitFor(
-        "all 4 nodes to see each other alive",
-        allAlive(nodes, ["dns-0", "dns-1", "dns-2", "dns-3"]),
+        "all 5 nodes to see each other alive",
+        allAlive(nodes, ["dns-0", "dns-1", "dns-2", "dns-3", "dns-4"]),
         15_000,
       );
       assert.ok(
