@@ -40,3 +40,18 @@ export type {
   WriteOptions,
 } from "./src/service/mod.ts";
 export { createLogger, type Logger, silentLogger } from "./src/util/log.ts";
+/**
+ * The client of a running cluster; its option and result types (`SetOptions` there is the
+ * client's, not the contract's) come from `client.ts`, importable alone.
+ */
+export {
+  AuthError,
+  CacheClient,
+  CacheClientError,
+  type CacheClientOptions,
+  NotACounterError,
+  PreconditionFailedError,
+  RequestError,
+  TimeoutError,
+  UnavailableError,
+} from "./client.ts";

@@ -1,8 +1,8 @@
 /**
  * The Hono app of the API: the contract's routes (`/cache/{key}` GET/HEAD/PUT/DELETE,
  * `/cache/{key}/incr`, `GET`/`DELETE /cache` (list, flush), `/batch`, `/purge`, `/watch`, the
- * compat `/cache/members`, `/cluster/members`, `/cluster/ring`, `/stats`, `/healthz`, `/readyz`,
- * `/metrics`, `/openapi.json`, the dashboard) and the internal routes (`internal_routes.ts`).
+ * compat `/cache/members`, `/cluster/members`, `/cluster/ring`, `/cluster/topology`, `/stats`,
+ * `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, the dashboard) and the internal routes (`internal_routes.ts`).
  * Everything is validated before the {@link CacheService} is called, and failures become statuses
  * in one place (`errors.ts`). With a {@link BearerAuth} (`AUTH_TOKEN`), every route but the
  * health probes, the OpenAPI document and the dashboard page needs the bearer token; a refused
@@ -20,6 +20,7 @@ import { dashboardHtml, type DashboardState, type NodeDashboardState } from "../
 import type { NodeMetrics } from "../metrics/mod.ts";
 import type { PeerAuth } from "../replication/mod.ts";
 import { VERSION } from "../util/version.ts";
+import { encodeUint16Base64 } from "../util/base64.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
 import { errorResponse, jsonError } from "./errors.ts";
 import { CacheRoutes } from "./cache_routes.ts";
@@ -147,6 +148,11 @@ export function buildApp(service: CacheService, options: AppOptions, routes: Cac
   app.get("/cluster/ring", (c) => {
     const key = c.req.query("key");
     return c.json(service.ring?.(key) ?? { replicas: "all" });
+  });
+  app.get("/cluster/topology", (c) => {
+    const t = service.topology?.();
+    if (!t) return jsonError(404, "No topology: this service does not offer one");
+    return c.json({ ...t, owners: encodeUint16Base64(t.owners) });
   });
   app.get("/cluster/members", (c) =>
     c.json(

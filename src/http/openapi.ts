@@ -281,6 +281,11 @@ export const OPENAPI_DOCUMENT = {
         parameters: [query("key", "Also show this key's bucket and owners")],
       }),
     },
+    "/cluster/topology": {
+      get: op("topology", "Members and bucket owners, for clients that route keys to owners", {
+        "200": json("Topology", schema("Topology")),
+      }, { tags: ["cluster"] }),
+    },
     "/stats": {
       get: op("stats", "Node counters as JSON", { "200": json("stats") }, { tags: ["cluster"] }),
     },

@@ -18,6 +18,7 @@ import {
   type ChangeEvent,
   checkEntry,
   checkKey,
+  type ClusterTopology,
   ForwardStats,
   IncrOptions,
   KeyRouting,
@@ -31,6 +32,7 @@ import {
 } from "../service/mod.ts";
 import {
   PeerAuth,
+  Placement,
   type ReplicationTransport,
   Replicator,
   storeBucketsFor,
@@ -177,6 +179,31 @@ export class CacheNode implements CacheService, AsyncDisposable {
   ring(key?: string): Record<string, unknown> {
     return this.#replicator?.distribution.ring(key) ??
       { replicas: "all", members: this.members().length };
+  }
+
+  /**
+   * What a client routes by (`GET /cluster/topology`): the live members with their HTTP
+   * addresses and every bucket's owners (the N copies, or the primary in full replication).
+   */
+  topology(): ClusterTopology {
+    const self = this.config.nodeName;
+    const table = this.#replicator?.distribution.ownerTable() ?? (() => {
+      const alone = new Placement([self], 1, this.#store.bucketCount);
+      const owners = alone.ownerTable();
+      return { replicas: 0, buckets: alone.buckets, members: alone.members, perBucket: 1, owners };
+    })();
+    const known = new Map(this.members().map((m) => [m.name, m]));
+    return {
+      self,
+      replicas: table.replicas,
+      buckets: table.buckets,
+      members: table.members.map((name) => {
+        const m = known.get(name);
+        return { name, host: m?.addr ?? "", httpPort: m?.httpPort ?? 0 };
+      }),
+      perBucket: table.perBucket,
+      owners: table.owners,
+    };
   }
 
   /** The node-to-node routes, while the node is in a cluster. */
