@@ -85,7 +85,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   readonly #store: TtlStore;
   readonly #hlc: HybridLogicalClock;
   readonly #deps: CacheNodeDeps;
-  readonly #metrics: NodeMetrics = new NodeMetrics(() => this.stats());
+  readonly #metrics: NodeMetrics;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #cluster: Cluster | undefined;
   #replicator: Replicator | undefined;
@@ -109,9 +109,11 @@ export class CacheNode implements CacheService, AsyncDisposable {
   constructor(config: Partial<NodeConfig> = {}, deps: CacheNodeDeps = {}) {
     this.config = nodeConfig(config);
     this.#clock = deps.clock ?? systemClock;
-    this.#log = deps.logger ?? silentLogger;
+    // Every line this node logs names it as `node`; the member a line is about is `member`.
+    this.#log = (deps.logger ?? silentLogger).child({ node: this.config.nodeName });
     this.#hlc = new HybridLogicalClock(this.#clock);
     this.#deps = deps;
+    this.#metrics = new NodeMetrics(() => this.stats(), { clock: this.#clock });
     this.#inFlight = new InFlightLimit(this.config.maxInFlight);
     this.#store = new TtlStore({
       clock: this.#clock,
@@ -240,6 +242,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     if (this.#tls) this.#peerClient = Deno.createHttpClient({ caCerts: [this.#tls.ca] });
     this.#store.start();
+    this.#metrics.start();
     if (options.cluster !== false) {
       const replicator = this.#replicator = this.#createReplicator();
       this.#routing = keyRouting(
@@ -490,6 +493,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#replicator = undefined;
     this.#routing = undefined;
     this.#store.stop();
+    this.#metrics.stop();
     this.#dashboard.stop();
     this.#peerClient?.close();
     this.#peerClient = undefined;
