@@ -34,7 +34,9 @@ try {
   Deno.exit(2);
 }
 
-const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+const logger = createLogger({ level: config.logLevel, format: config.logFormat }, {
+  node: config.nodeName,
+});
 logger.info("config", describeConfig(config));
 const node = new CacheNode(config, { logger });
 try {

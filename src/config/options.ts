@@ -6,6 +6,7 @@
  */
 
 import type { GossipOverrides, NodeConfig } from "./schema.ts";
+import { parsePeerEntry } from "./peers.ts";
 import { parseBytes, parseDuration } from "./units.ts";
 
 /** A parsed setting value, before it is placed in the config. */
@@ -65,6 +66,18 @@ function parsePeerList(text: string, portRequired = false): string[] | undefined
     ? /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+):\d{1,5}$/
     : /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+)(:\d{1,5})?$/;
   return peers.every((p) => address.test(p)) ? peers : undefined;
+}
+
+function parsePeers(text: string): string[] | undefined {
+  const peers = text.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  return peers.every((p) => parsePeerEntry(p) !== undefined) ? peers : undefined;
+}
+
+function parseIpPort(text: string): string | undefined {
+  const t = text.trim();
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?$/.exec(t);
+  if (!m || (m[2] !== undefined && Number(m[2]) > 65535)) return undefined;
+  return `${m[1]}:${m[2] ?? 53}`;
 }
 
 function oneOf<T extends string>(values: readonly T[]) {
@@ -143,8 +156,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     field: "peers",
     env: ["PEER", "PEERS"],
     flag: "--peers",
-    allowed: "comma-separated host:port addresses",
-    parse: parsePeerList,
+    allowed: "comma-separated host:port addresses, dns:<name>:<port> or dns+srv:<name>",
+    parse: parsePeers,
   },
   {
     field: "peerHttp",
@@ -349,6 +362,21 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     allowed: `the path of a readable ${what} file`,
     parse: (t) => t.trim(),
   })),
+  // DNS discovery (PEERS=dns:<name>:<port>, dns+srv:<name>)
+  {
+    field: "peersRefreshMs",
+    env: ["PEERS_REFRESH"],
+    flag: "--peers-refresh",
+    allowed: "a positive duration such as 10s, 1m or plain milliseconds",
+    parse: parsePositiveDuration,
+  },
+  {
+    field: "dnsServer",
+    env: ["DNS_SERVER"],
+    flag: "--dns-server",
+    allowed: "an IP address with an optional port, e.g. 127.0.0.1:5353 or [::1]:53",
+    parse: parseIpPort,
+  },
   // The edge cache (issue 20).
   {
     field: "edgePort",

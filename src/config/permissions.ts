@@ -9,12 +9,14 @@
  */
 
 import { CONFIG_ENV_VARS } from "./options.ts";
+import { parsePeerEntry } from "./peers.ts";
 import { ConfigError, type NodeConfig } from "./schema.ts";
 
 /**
  * `open`: any host and port (nodes learn their peers' addresses by gossip). `strict`: only this
  * node's two ports (on any IPv4 host, and on its bind address), the gossip addresses of
- * `peers`, and the HTTP addresses of `peerHttp`.
+ * `peers` (for `dns:<name>:<port>`, that port on any IPv4 host, and the `DNS_SERVER`), and the
+ * HTTP addresses of `peerHttp`.
  */
 export type NetworkGrant = "open" | "strict";
 
@@ -61,11 +63,35 @@ export function strictNetwork(config: NodeConfig): string[] {
       ...own.map((port) => `0.0.0.0/0:${port}`),
       // An IPv4 bind address is in 0.0.0.0/0 already.
       ...(IPV4.test(config.bindAddr) ? [] : own.map((port) => netEntry(config.bindAddr, port))),
-      ...config.peers.map((peer) => netEntry(peer, DEFAULT_PEER_PORT)),
+      ...config.peers.flatMap((peer) => peerGrant(peer, config)),
       ...config.peerHttp.map((peer) => netEntry(peer, config.httpPort)),
       ...(config.origin === undefined ? [] : [originEntry(config.origin)]),
     ]),
   ];
+}
+
+/**
+ * What a `peers` entry needs under the strict grant: its address, or for `dns:<name>:<port>` the
+ * port on any IPv4 host plus the DNS server. `dns+srv:` names ports only its records know, and
+ * the system resolver's address is not in the config: both are refused with a
+ * {@link ConfigError} saying what to do instead.
+ */
+function peerGrant(peer: string, config: NodeConfig): string[] {
+  const entry = parsePeerEntry(peer);
+  if (entry?.kind === "srv") {
+    throw new ConfigError(
+      `Invalid PEERS entry ${peer}: run:strict cannot grant the ports SRV records name: ` +
+        "use dns:<name>:<port>, or deno task run",
+    );
+  }
+  if (entry?.kind !== "dns") return [netEntry(peer, DEFAULT_PEER_PORT)];
+  if (config.dnsServer === undefined) {
+    throw new ConfigError(
+      `Invalid PEERS entry ${peer} without DNS_SERVER: run:strict grants only the DNS server ` +
+        "it is given: set DNS_SERVER (e.g. the nameserver of /etc/resolv.conf), or use deno task run",
+    );
+  }
+  return [`0.0.0.0/0:${entry.port}`, config.dnsServer];
 }
 
 /**

@@ -27,7 +27,12 @@ export interface NodeConfig {
   bindAddr: string;
   /** Address announced to peers, when it differs from `bindAddr` (NAT, containers). */
   advertiseAddr?: string;
-  /** Gossip addresses (`host:port`) of existing members to join through. @default [] */
+  /**
+   * Where to find existing members to join through: gossip addresses (`host:port`) and DNS
+   * names, `dns:<name>:<port>` (every A/AAAA address of the name, on that port) or
+   * `dns+srv:<name>` (the targets and ports of its SRV records), re-resolved every
+   * `peersRefreshMs`. @default []
+   */
   peers: string[];
   /**
    * HTTP addresses (`host:port`) of peers whose HTTP port differs from this node's. Only
@@ -150,6 +155,16 @@ export interface NodeConfig {
    * certificate.
    */
   tlsCa?: string;
+  /**
+   * DNS discovery: period of re-resolving the `dns:`/`dns+srv:` entries of `peers`, ms; new
+   * addresses are joined. @default 30000
+   */
+  peersRefreshMs: number;
+  /**
+   * DNS discovery: the DNS server asked (`ip:port`, e.g. `127.0.0.1:5353`). Unset: the system
+   * resolver (`/etc/resolv.conf`).
+   */
+  dnsServer?: string;
   // The edge cache (issue 20): a caching reverse proxy in front of `origin` on `edgePort`.
   /**
    * Origin the edge cache fronts (`http://host:port` or https, no path); the edge listener runs
@@ -232,6 +247,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   gossipVerifyIncoming: true,
   gossipVerifyOutgoing: true,
   gossipLabel: "",
+  peersRefreshMs: 30_000,
   edgeDefaultTtlMs: 0,
   edgeOriginTimeoutMs: 10_000,
   edgeCacheCookies: [],

@@ -87,7 +87,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   readonly #store: TtlStore;
   readonly #hlc: HybridLogicalClock;
   readonly #deps: CacheNodeDeps;
-  readonly #metrics: NodeMetrics = new NodeMetrics(() => this.stats());
+  readonly #metrics: NodeMetrics;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #cluster: Cluster | undefined;
   #replicator: Replicator | undefined;
@@ -114,9 +114,11 @@ export class CacheNode implements CacheService, AsyncDisposable {
   constructor(config: Partial<NodeConfig> = {}, deps: CacheNodeDeps = {}) {
     this.config = nodeConfig(config);
     this.#clock = deps.clock ?? systemClock;
-    this.#log = deps.logger ?? silentLogger;
+    // Every line this node logs names it as `node`; the member a line is about is `member`.
+    this.#log = (deps.logger ?? silentLogger).child({ node: this.config.nodeName });
     this.#hlc = new HybridLogicalClock(this.#clock);
     this.#deps = deps;
+    this.#metrics = new NodeMetrics(() => this.stats(), { clock: this.#clock });
     this.#inFlight = new InFlightLimit(this.config.maxInFlight);
     this.#store = new TtlStore({
       clock: this.#clock,
@@ -256,6 +258,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     if (this.#tls) this.#peerClient = Deno.createHttpClient({ caCerts: [this.#tls.ca] });
     this.#store.start();
+    this.#metrics.start();
     if (options.cluster !== false) {
       const replicator = this.#replicator = this.#createReplicator();
       this.#routing = keyRouting(
@@ -504,8 +507,12 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /** Changes applied here from now on; see {@link CacheService.watch}. */
-  watch(prefix: string, listener: (event: ChangeEvent) => void): () => void {
-    return this.#kv.watch(prefix, listener);
+  watch(
+    prefix: string,
+    listener: (event: ChangeEvent) => void,
+    onEnd?: () => void,
+  ): () => void {
+    return this.#kv.watch(prefix, listener, onEnd);
   }
 
   /** Every known member, this node included (only this node when gossip is off). */
@@ -551,6 +558,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
     await this.#handOver();
     for (const socket of this.#streams) socket.close(1001, "node stopping");
     this.#streams.clear();
+    // Open /watch streams never finish by themselves: end them, or shutdown would wait forever.
+    this.#kv.endWatches();
     // Leave first (others see "left", not "dead"), while in-flight requests finish: they may
     // still need replication (acknowledged writes, forwarded reads), which stops after them.
     await Promise.all([
@@ -562,6 +571,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#replicator = undefined;
     this.#routing = undefined;
     this.#store.stop();
+    this.#metrics.stop();
     this.#dashboard.stop();
     this.#peerClient?.close();
     this.#peerClient = undefined;

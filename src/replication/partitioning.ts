@@ -470,7 +470,7 @@ export function readRepair(
   if (self) applyRecords(ctx, [record]);
   for (const peer of peers) {
     pushRecords(ctx, peer, [record]).catch((err) =>
-      log.debug("read repair failed", { peer: peer.name, err })
+      log.debug("read repair failed", { member: peer.name, err })
     );
   }
 }

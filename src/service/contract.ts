@@ -242,9 +242,14 @@ export interface CacheService {
   flush(): Promise<number>;
   /**
    * Calls `listener` for every change applied on this node from now on to a key starting with
-   * `prefix`; returns the function that stops it.
+   * `prefix`; returns the function that stops it. `onEnd` is called once if the node ends the
+   * watch itself (it is closing), so a stream built on it can end and its reader reconnect.
    */
-  watch(prefix: string, listener: (event: ChangeEvent) => void): () => void;
+  watch(
+    prefix: string,
+    listener: (event: ChangeEvent) => void,
+    onEnd?: () => void,
+  ): () => void;
   /** Every member this node knows, itself included. */
   members(): MemberView[];
   /** Counters and gauges of the node (store entries, bytes, hits, misses, evictions...). */
