@@ -19,6 +19,8 @@ const LAYERS = [
   "membership",
   "replication",
   "service",
+  "edge",
+  "workers",
   "metrics",
   "dashboard",
   "http",
