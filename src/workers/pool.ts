@@ -114,18 +114,22 @@ export class WorkerPool {
     let slot = this.#slots[0];
     for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
     const id = this.#nextId++;
-    const body = request.body ? await request.arrayBuffer() : null;
+    // GET and HEAD have no body: not touching `request.body` spares creating its stream.
+    const method = request.method;
+    const body = method === "GET" || method === "HEAD" || request.body === null
+      ? null
+      : await request.arrayBuffer();
     const headers = flatHeaders(request.headers);
     const { promise, resolve } = Promise.withResolvers<Response>();
     slot.pending.set(id, {
       resolve,
       started: performance.now(),
-      method: request.method,
+      method,
       url: request.url,
       headers,
     });
     slot.worker.postMessage(
-      [Tag.REQUEST, id, request.method, request.url, headers, body],
+      [Tag.REQUEST, id, method, request.url, headers, body],
       body ? [body] : [],
     );
     return promise;

@@ -6,13 +6,13 @@ import { WorkerRuntime, type WorkerSettings } from "./mod.ts";
 async function workerFile(
   source: string,
   overrides: Partial<WorkerSettings> = {},
-): Promise<{ settings: WorkerSettings; path: string; dir: string }> {
+): Promise<{ settings: WorkerSettings; path: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "cachenode-worker-" });
   const path = `${dir}/worker.ts`;
   await Deno.writeTextFile(path, source);
   return {
     path,
-    dir,
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
     settings: {
       moduleUrl: new URL(`file://${path}`).href,
       dir,
@@ -78,8 +78,8 @@ export default {
 
 Deno.test("WorkerRuntime: KV bindings read and write the node's store under kv:<BINDING>:", async () => {
   await using test = await startTestNode();
-  const { settings } = await workerFile(KV_WORKER);
-  await using runtime = new WorkerRuntime({ settings, service: test.node });
+  await using file = await workerFile(KV_WORKER);
+  await using runtime = new WorkerRuntime({ settings: file.settings, service: test.node });
   await runtime.start();
   const call = (path: string, init?: RequestInit) =>
     runtime.handle(new Request(`http://edge${path}`, init));
@@ -125,10 +125,10 @@ Deno.test("WorkerRuntime: KV bindings read and write the node's store under kv:<
 
 Deno.test("WorkerRuntime: vars, ORIGIN, waitUntil, pass-through, errors, timeouts, bodies", async () => {
   await using test = await startTestNode();
-  const { settings } = await workerFile(KV_WORKER, { timeoutMs: 300 });
+  await using file = await workerFile(KV_WORKER, { timeoutMs: 300 });
   const seen: string[] = [];
   await using runtime = new WorkerRuntime({
-    settings,
+    settings: file.settings,
     service: test.node,
     originFetch: (request) => {
       seen.push(
@@ -174,28 +174,52 @@ Deno.test("WorkerRuntime: vars, ORIGIN, waitUntil, pass-through, errors, timeout
   assert.equal(stats.durationBuckets.reduce((n, b) => n + b.count, 0), 8);
 });
 
-Deno.test("WorkerRuntime: reload takes the changed module; one that fails to load keeps the old", async () => {
+const versioned = (version: string) =>
+  `export default {
+    async fetch(request) {
+      if (new URL(request.url).pathname === "/slow") await new Promise((r) => setTimeout(r, 300));
+      return new Response("${version}");
+    },
+  };`;
+
+Deno.test("WorkerRuntime.reload: new requests take the new module, in-flight ones finish on the old", async () => {
   await using test = await startTestNode();
-  const { settings, path } = await workerFile(
-    `export default { fetch: () => new Response("v1") };`,
-    { poolSize: 2 },
-  );
-  await using runtime = new WorkerRuntime({ settings, service: test.node });
+  await using file = await workerFile(versioned("v1"), { poolSize: 2 });
+  await using runtime = new WorkerRuntime({ settings: file.settings, service: test.node });
+  await runtime.start();
+  const call = async (p = "/") =>
+    await (await runtime.handle(new Request(`http://edge${p}`))).text();
+  assert.equal(await call(), "v1");
+  const slow = call("/slow");
+  await Deno.writeTextFile(file.path, versioned("v2"));
+  await runtime.reload();
+  assert.equal(await call(), "v2");
+  assert.equal(await slow, "v1", "the request in flight finished on the old pool");
+  await Deno.writeTextFile(file.path, `export default { nofetch: 1 };`);
+  await runtime.reload();
+  assert.equal(await call(), "v2", "a module that fails to load leaves the old one serving");
+  assert.equal(runtime.stats().reloads, 1);
+});
+
+Deno.test("WorkerRuntime: with reload on, a changed file is picked up by itself", async () => {
+  await using test = await startTestNode();
+  await using file = await workerFile(versioned("v1"), { reload: true });
+  await using runtime = new WorkerRuntime({ settings: file.settings, service: test.node });
   await runtime.start();
   const call = async () => await (await runtime.handle(new Request("http://edge/"))).text();
   assert.equal(await call(), "v1");
-  await Deno.writeTextFile(path, `export default { fetch: () => new Response("v2") };`);
-  await runtime.reload();
-  assert.equal(await call(), "v2");
-  await Deno.writeTextFile(path, `export default { nofetch: 1 };`);
-  await runtime.reload();
-  assert.equal(await call(), "v2");
+  await Deno.writeTextFile(file.path, versioned("v2"));
+  const deadline = Date.now() + 5_000;
+  while (await call() !== "v2") {
+    assert.ok(Date.now() < deadline, "reloaded within 5 s");
+    await new Promise((r) => setTimeout(r, 20));
+  }
   assert.equal(runtime.stats().reloads, 1);
 });
 
 Deno.test("WorkerRuntime.start: a module without a fetch handler is refused with the reason", async () => {
   await using test = await startTestNode();
-  const { settings } = await workerFile(`export default {};`);
-  const runtime = new WorkerRuntime({ settings, service: test.node });
+  await using file = await workerFile(`export default {};`);
+  const runtime = new WorkerRuntime({ settings: file.settings, service: test.node });
   await assert.rejects(() => runtime.start(), /has no fetch\(request, env, ctx\)/);
 });
