@@ -107,7 +107,7 @@ function cpuSeconds(pids: number[]): number {
 }
 
 /** {@link wrk}, with the CPU time the server processes `pids` spent per request. */
-async function measured(
+export async function measured(
   pids: number[],
   run: () => Promise<WrkResult>,
 ): Promise<WrkResult> {

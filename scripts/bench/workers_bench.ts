@@ -4,13 +4,21 @@
  * in one run. Pairs: the hello-world worker (`examples/hello/worker.ts`, 100 bytes) against a
  * bare `Deno.serve` answering the same body (target ≥ 0.5×), and a worker answering one
  * `env.CACHE.get` hit against `GET /cache/{key}` of the same entry (target ≥ 0.4×); p99 of each,
- * so the latency the pool adds shows. Figures: docs/benchmarks.md.
+ * so the latency the pool adds shows, and the server's CPU time per request (from /proc, which a
+ * busy machine disturbs less than throughput). Figures: docs/benchmarks.md.
  *
  * @module
  */
 
 import { freePort, NodeProcess, waitFor } from "../../testing/mod.ts";
-import { IDLE_LOAD, startRaw, wrk, type WrkOptions, type WrkResult } from "./http_bench.ts";
+import {
+  IDLE_LOAD,
+  measured,
+  startRaw,
+  wrk,
+  type WrkOptions,
+  type WrkResult,
+} from "./http_bench.ts";
 
 const PINNED: WrkOptions = { threads: 1, connections: 50, cpus: "1" };
 
@@ -52,27 +60,33 @@ export async function workersBench(seconds: number, rounds: number): Promise<str
     const results: Record<string, WrkResult[]> = {};
     for (let r = 0; r < rounds; r++) {
       for (const [name, url] of Object.entries(cases)) {
-        (results[name] ??= []).push(await wrk(url, seconds, undefined, PINNED));
+        const pid = name === "raw" ? raw.pid : node.pid;
+        (results[name] ??= []).push(
+          await measured([pid], () => wrk(url, seconds, undefined, PINNED)),
+        );
       }
     }
     const rps = (name: string) => median(results[name].map((x) => x.rps));
     const p99 = (name: string) => median(results[name].map((x) => x.p99));
-    const row = (what: string, name: string, base: string, target: string) =>
-      `| ${what} | ${rps(name).toFixed(0)} | ${p99(name)} | ${
-        (rps(name) / rps(base)).toFixed(2)
-      }× (target ${target}) |`;
+    const cpu = (name: string) => median(results[name].map((x) => x.cpuUs ?? NaN));
+    const row = (what: string, name: string, base?: string, target?: string) =>
+      `| ${what} | ${rps(name).toFixed(0)} | ${p99(name)} | ${cpu(name).toFixed(1)} | ${
+        base
+          ? `${(rps(name) / rps(base)).toFixed(2)}× (target ${target}) | ${
+            (cpu(base) / cpu(name)).toFixed(2)
+          }×`
+          : "1.00 | 1.00"
+      } |`;
     return [
       `Load average (1 min) at start: ${load.toFixed(2)} (${
         load <= IDLE_LOAD ? "idle" : "NOT IDLE: figures disturbed"
       }); node (pool of 1 worker) and bare server on core 0, wrk on core 1 (1 thread, 50 connections); ${rounds} alternating rounds of ${seconds} s, medians.`,
       "",
-      "| case | requests/s | p99 ms | ratio |",
-      "| --- | --- | --- | --- |",
-      `| bare Deno.serve, 100 B | ${rps("raw").toFixed(0)} | ${p99("raw")} | 1.00 |`,
+      "| case | requests/s | p99 ms | server CPU µs/request | ratio (requests/s) | ratio (CPU) |",
+      "| --- | --- | --- | --- | --- | --- |",
+      row("bare Deno.serve, 100 B", "raw"),
       row("hello-world worker, 100 B", "hello", "raw", "≥ 0.5×"),
-      `| GET /cache/{key} (100 B hit) | ${rps("cacheGet").toFixed(0)} | ${
-        p99("cacheGet")
-      } | 1.00 |`,
+      row("GET /cache/{key} (100 B hit)", "cacheGet"),
       row("worker: one env.CACHE.get hit", "workerGet", "cacheGet", "≥ 0.4×"),
     ];
   } finally {

@@ -20,6 +20,20 @@ export function workerBootstrap(): void {
     onmessage: ((event: MessageEvent) => void) | null;
     addEventListener(type: string, listener: (event: Event) => void): void;
   };
+  // Messages leave in frames: those posted in one run of microtasks go as one postMessage.
+  let outbox: unknown[] = [];
+  let transfers: Transferable[] = [];
+  const flush = () => {
+    const frame = outbox, list = transfers;
+    outbox = [];
+    transfers = [];
+    scope.postMessage(frame, list);
+  };
+  const post = (message: unknown[], transfer?: Transferable) => {
+    if (outbox.length === 0) queueMicrotask(flush);
+    outbox.push(message);
+    if (transfer) transfers.push(transfer);
+  };
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const calls = new Map<number, Waiter>();
@@ -29,18 +43,18 @@ export function workerBootstrap(): void {
   let pending = 0;
   let draining = false;
 
-  const call = (message: unknown[], transfer: Transferable[] = []): Promise<unknown> => {
+  const call = (message: unknown[], transfer?: Transferable): Promise<unknown> => {
     const id = nextCall++;
     message[1] = id;
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     calls.set(id, { resolve, reject });
     pending++;
-    scope.postMessage(message, transfer);
+    post(message, transfer);
     return promise.finally(settled);
   };
   const settled = () => {
     pending--;
-    if (draining && pending === 0) scope.postMessage([DRAIN]);
+    if (draining && pending === 0) post([DRAIN]);
   };
   const flat = (headers: Headers): string[] => {
     const out: string[] = [];
@@ -133,7 +147,7 @@ export function workerBootstrap(): void {
       const body = request.body ? await request.arrayBuffer() : null;
       const reply = await call(
         [ORIGIN, 0, request.method, request.url, flat(request.headers), body],
-        body ? [body] : [],
+        body ?? undefined,
       ) as [number, string[], ArrayBuffer | null];
       return new Response(reply[2], { status: reply[0], headers: headersOf(reply[1]) });
     },
@@ -145,15 +159,14 @@ export function workerBootstrap(): void {
     let passThrough = false;
     pending++;
     try {
-      const request = new Request(message[3] as string, {
-        method: message[2] as string,
-        headers: headersOf(message[4] as string[]),
-        body,
-      });
+      const request = new Request(message[3] as string, { method: message[2] as string, body });
+      // Appended to the request's own headers: no second Headers object to copy from.
+      const list = message[4] as string[];
+      for (let i = 0; i < list.length; i += 2) request.headers.append(list[i], list[i + 1]);
       const ctx = {
         waitUntil(promise: Promise<unknown>) {
           pending++;
-          Promise.resolve(promise).catch((err) => scope.postMessage([LOG, `waitUntil: ${err}`]))
+          Promise.resolve(promise).catch((err) => post([LOG, `waitUntil: ${err}`]))
             .finally(settled);
         },
         passThroughOnException() {
@@ -164,14 +177,14 @@ export function workerBootstrap(): void {
       if (!(response instanceof Response)) {
         throw new TypeError("fetch() must return a Response");
       }
-      const out = response.body ? await response.arrayBuffer() : null;
-      scope.postMessage(
-        [REQUEST, id, response.status, flat(response.headers), out],
-        out ? [out] : [],
-      );
+      // Read as a whole without touching `response.body`, which would wrap a static body in a
+      // stream first.
+      let out: ArrayBuffer | null = await response.arrayBuffer();
+      if (out.byteLength === 0) out = null;
+      post([REQUEST, id, response.status, flat(response.headers), out], out ?? undefined);
     } catch (err) {
       const text = err instanceof Error ? (err.stack ?? String(err)) : String(err);
-      scope.postMessage([FAILED, id, text, passThrough ? 1 : 0, body]);
+      post([FAILED, id, text, passThrough ? 1 : 0, body]);
     } finally {
       settled();
     }
@@ -179,45 +192,50 @@ export function workerBootstrap(): void {
 
   scope.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    scope.postMessage([LOG, `unhandled rejection: ${(event as PromiseRejectionEvent).reason}`]);
+    post([LOG, `unhandled rejection: ${(event as PromiseRejectionEvent).reason}`]);
   });
   let loaded: Promise<void> | undefined;
-  scope.onmessage = (event: MessageEvent) => {
-    const message = event.data;
-    if (!Array.isArray(message)) {
-      const init = message as { module: string; kv: string[]; vars: Record<string, string> };
-      env = { ...init.vars };
-      for (const name of init.kv) env[name] = kvBinding(name);
-      if ((message as { origin: boolean }).origin) env.ORIGIN = originBinding;
-      loaded = import(init.module).then((module) => {
-        const candidate = module.default as Handler | undefined;
-        if (typeof candidate?.fetch !== "function") {
-          throw new TypeError("the module's default export has no fetch(request, env, ctx)");
-        }
-        handler = candidate;
-        scope.postMessage([READY]);
-      }).catch((err) => {
-        scope.postMessage([READY, String(err instanceof Error ? err.message : err)]);
-      });
-      return;
-    }
+  const receive = (message: unknown[]) => {
     const tag = message[0] as number;
     if (tag === REQUEST) {
       if (handler) serve(message);
       else loaded!.then(() => serve(message));
     } else if (tag === KV || tag === ORIGIN) {
-      const waiter = calls.get(message[1]);
+      const id = message[1] as number;
+      const waiter = calls.get(id);
       if (!waiter) return;
-      calls.delete(message[1]);
+      calls.delete(id);
       if (tag === KV) {
         if (message[2] === 1) waiter.resolve(message[3]);
-        else waiter.reject(new Error(message[3]));
-      } else if (message[2] === -1) waiter.reject(new TypeError(message[3]));
+        else waiter.reject(new Error(message[3] as string));
+      } else if (message[2] === -1) waiter.reject(new TypeError(message[3] as string));
       else waiter.resolve([message[2], message[3], message[4]]);
     } else if (tag === DRAIN) {
       draining = true;
-      if (pending === 0) scope.postMessage([DRAIN]);
+      if (pending === 0) post([DRAIN]);
     }
+  };
+  scope.onmessage = (event: MessageEvent) => {
+    const data = event.data;
+    if (Array.isArray(data)) {
+      // A frame: the host's messages of one run of microtasks.
+      for (let i = 0; i < data.length; i++) receive(data[i]);
+      return;
+    }
+    const init = data as { module: string; kv: string[]; vars: Record<string, string> };
+    env = { ...init.vars };
+    for (const name of init.kv) env[name] = kvBinding(name);
+    if ((data as { origin: boolean }).origin) env.ORIGIN = originBinding;
+    loaded = import(init.module).then((module) => {
+      const candidate = module.default as Handler | undefined;
+      if (typeof candidate?.fetch !== "function") {
+        throw new TypeError("the module's default export has no fetch(request, env, ctx)");
+      }
+      handler = candidate;
+      post([READY]);
+    }).catch((err) => {
+      post([READY, String(err instanceof Error ? err.message : err)]);
+    });
   };
 }
 

@@ -29,6 +29,9 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  // Messages to the worker not sent yet: those of one run of microtasks leave as one frame.
+  outbox: unknown[];
+  transfers: Transferable[];
   pending: Map<number, Pending>;
   ready: Promise<string | undefined>;
   drained?: () => void;
@@ -128,10 +131,7 @@ export class WorkerPool {
       url: request.url,
       headers,
     });
-    slot.worker.postMessage(
-      [Tag.REQUEST, id, method, request.url, headers, body],
-      body ? [body] : [],
-    );
+    this.#send(slot, [Tag.REQUEST, id, method, request.url, headers, body], body);
     return promise;
   }
 
@@ -146,7 +146,7 @@ export class WorkerPool {
     const drained = this.#slots.map((slot) =>
       new Promise<void>((resolve) => {
         slot.drained = resolve;
-        slot.worker.postMessage([Tag.DRAIN]);
+        this.#send(slot, [Tag.DRAIN]);
       })
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -180,8 +180,18 @@ export class WorkerPool {
       },
     });
     const ready = Promise.withResolvers<string | undefined>();
-    const slot: Slot = { worker, pending: new Map(), ready: ready.promise, dead: false };
-    worker.onmessage = (event) => this.#receive(slot, event.data, ready.resolve);
+    const slot: Slot = {
+      worker,
+      outbox: [],
+      transfers: [],
+      pending: new Map(),
+      ready: ready.promise,
+      dead: false,
+    };
+    worker.onmessage = (event) => {
+      const frame = event.data as unknown[][];
+      for (let i = 0; i < frame.length; i++) this.#receive(slot, frame[i], ready.resolve);
+    };
     worker.onerror = (event) => {
       event.preventDefault();
       this.#options.logger.error("worker crashed", { error: event.message });
@@ -198,17 +208,17 @@ export class WorkerPool {
         const id = message[1] as number;
         const status = message[2] as number;
         const body = status === 204 || status === 304 ? null : message[4] as ArrayBuffer | null;
-        this.#finish(
-          slot,
-          id,
-          new Response(body, { status, headers: headersOf(message[3] as string[]) }),
-        );
+        const response = new Response(body, { status });
+        // Appended to the response's own headers: no second Headers object to copy from.
+        const list = message[3] as string[];
+        for (let i = 0; i < list.length; i += 2) response.headers.append(list[i], list[i + 1]);
+        this.#finish(slot, id, response);
         return;
       }
       case Tag.KV:
         answerKv(this.#options.service, this.#bindings, message as unknown as KvCall).then(
-          (value) => slot.worker.postMessage([Tag.KV, message[1], 1, value]),
-          (err) => slot.worker.postMessage([Tag.KV, message[1], 0, String(err?.message ?? err)]),
+          (value) => this.#send(slot, [Tag.KV, message[1], 1, value]),
+          (err) => this.#send(slot, [Tag.KV, message[1], 0, String(err?.message ?? err)]),
         );
         return;
       case Tag.ORIGIN:
@@ -273,15 +283,30 @@ export class WorkerPool {
           body: message[5] as ArrayBuffer | null,
         }),
       );
-      const body = response.body ? await response.arrayBuffer() : null;
-      if (slot.dead) return;
-      slot.worker.postMessage(
+      let body: ArrayBuffer | null = await response.arrayBuffer();
+      if (body.byteLength === 0) body = null;
+      this.#send(
+        slot,
         [Tag.ORIGIN, call, response.status, flatHeaders(response.headers), body],
-        body ? [body] : [],
+        body,
       );
     } catch (err) {
-      if (!slot.dead) slot.worker.postMessage([Tag.ORIGIN, call, -1, String(err)]);
+      this.#send(slot, [Tag.ORIGIN, call, -1, String(err)]);
     }
+  }
+
+  #send(slot: Slot, message: unknown[], transfer?: ArrayBuffer | null): void {
+    if (slot.dead) return;
+    if (slot.outbox.length === 0) queueMicrotask(() => this.#flush(slot));
+    slot.outbox.push(message);
+    if (transfer) slot.transfers.push(transfer);
+  }
+
+  #flush(slot: Slot): void {
+    const frame = slot.outbox, transfers = slot.transfers;
+    slot.outbox = [];
+    slot.transfers = [];
+    if (!slot.dead) slot.worker.postMessage(frame, transfers);
   }
 
   // Terminates `slot`'s worker and answers its requests with `status`.
@@ -311,7 +336,7 @@ export class WorkerPool {
         break;
       }
     }
-    if (this.#rssCeiling === 0 || now < this.#memoryPauseUntil) return;
+    if (this.#rssCeiling === 0 || now < this.#memoryPauseUntil || this.inFlight === 0) return;
     const rss = Deno.memoryUsage().rss;
     if (this.#memoryPauseUntil > 0) {
       // Memory of terminated workers is not always given back to the OS at once: what stayed

@@ -1,7 +1,10 @@
 /**
- * The messages between the host (the node's pool) and a worker, as positional arrays: one
- * `postMessage` per request, per response and per KV call, bodies as transferred `ArrayBuffer`s,
- * no per-message objects beyond the array itself (see docs/benchmarks.md, "Edge workers").
+ * The messages between the host (the node's pool) and a worker, as positional arrays, bodies as
+ * transferred `ArrayBuffer`s, no per-message objects beyond the array itself. Each side sends the
+ * messages of one run of microtasks as one frame (an array of messages, one `postMessage`): under
+ * load one hop carries many requests or answers, which halved the CPU per request in process
+ * (see docs/benchmarks.md, "Edge workers"). The first message to a worker, a {@link WorkerInit},
+ * is sent alone.
  *
  * The worker side (`_bootstrap.ts`) is a self-contained function sent to the worker as source
  * text, so it cannot import these constants: it repeats the numbers, and the runtime's tests
