@@ -223,3 +223,21 @@ Deno.test("SIGHUP reloads the worker module without dropping the request in flig
     await Deno.remove(new URL("workers/", root)).catch(() => {}); // only when left empty
   }
 });
+
+Deno.test("a worker outside the folders the run task may read stops the node at start, saying why", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cachenode-outside-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/worker.ts`,
+      `export default { fetch: () => new Response("x") };`,
+    );
+    await assert.rejects(
+      () => NodeProcess.start({ WORKER: `${dir}/worker.ts`, EDGE_PORT: String(freePort()) }),
+      (err: Error) =>
+        err.message.startsWith("node exited with 1") &&
+        err.message.includes(`Cannot start workers: this process may not read ${dir}`),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

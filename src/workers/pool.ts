@@ -67,6 +67,22 @@ const headersOf = (list: string[]): Headers => {
 const plain = (status: number, text: string) =>
   new Response(text + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 
+/** Throws a clear error when the node may not read the worker's folder or reach its hosts. */
+function checkGrantable(settings: WorkerSettings): void {
+  const { dir, allowNet } = settings;
+  if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") {
+    throw new Error(
+      `Cannot start workers: this process may not read ${dir} (the run and start tasks grant ` +
+        "./workers and ./examples; run:tls and run:strict no worker folder)",
+    );
+  }
+  for (const host of allowNet) {
+    if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
+      throw new Error(`Cannot start workers: this process may not reach ${host}`);
+    }
+  }
+}
+
 /** A pool of workers; {@link WorkerPool.start} resolves once every worker loaded the module. */
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
@@ -91,8 +107,12 @@ export class WorkerPool {
     );
   }
 
-  /** Starts the workers; rejects (and stops them) when the module does not load. */
+  /**
+   * Starts the workers; rejects (and stops them) when the module does not load, or at once when
+   * the node itself lacks a permission its workers would get (a worker cannot get more).
+   */
   async start(): Promise<void> {
+    checkGrantable(this.#options.settings);
     for (let i = 0; i < this.#options.settings.poolSize; i++) this.#slots.push(this.#spawn());
     const errors = (await Promise.all(this.#slots.map((s) => s.ready))).filter((e) => e);
     if (errors.length > 0) {
