@@ -10,6 +10,7 @@
 
 import type { CacheService } from "../service/mod.ts";
 import type { Logger } from "../util/log.ts";
+import { readAllLimited } from "../util/read_limited.ts";
 import { bootstrapSource } from "./_bootstrap.ts";
 import { answerKv, type KvCall } from "./kv_host.ts";
 import { Tag, type WorkerInit } from "./protocol.ts";
@@ -139,9 +140,15 @@ export class WorkerPool {
     const id = this.#nextId++;
     // GET and HEAD have no body: not touching `request.body` spares creating its stream.
     const method = request.method;
-    const body = method === "GET" || method === "HEAD" || request.body === null
-      ? null
-      : await request.arrayBuffer();
+    let body: ArrayBuffer | null = null;
+    if (method !== "GET" && method !== "HEAD" && request.body !== null) {
+      const limit = this.#options.service.limits.maxValueBytes;
+      const bytes = await readAllLimited(request.body, limit);
+      if (bytes === undefined) return plain(413, `Request body over ${limit} bytes`);
+      body = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+        ? bytes.buffer as ArrayBuffer
+        : bytes.slice().buffer;
+    }
     const headers = flatHeaders(request.headers);
     const { promise, resolve } = Promise.withResolvers<Response>();
     slot.pending.set(id, {

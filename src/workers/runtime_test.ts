@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestNode } from "../../testing/test_node.ts";
+import { waitFor } from "../../testing/mod.ts";
+import { createLogger } from "../util/log.ts";
 import { WorkerRuntime, type WorkerSettings } from "./mod.ts";
 
 /** A module file in a fresh folder, and settings that run it. */
@@ -66,6 +68,10 @@ export default {
         throw new Error("boom");
       case "/throw":
         throw new Error("boom");
+      case "/reject":
+        Promise.reject(new Error("nobody waits for this"));
+        ctx.waitUntil(Promise.reject(new Error("a failed background task")));
+        return new Response("fine");
       case "/loop":
         while (true) {}
       case "/echo":
@@ -127,7 +133,9 @@ Deno.test("WorkerRuntime: vars, ORIGIN, waitUntil, pass-through, errors, timeout
   await using test = await startTestNode();
   await using file = await workerFile(KV_WORKER, { timeoutMs: 300 });
   const seen: string[] = [];
+  const logged: string[] = [];
   await using runtime = new WorkerRuntime({
+    logger: createLogger({ level: "warn", write: (line) => logged.push(line) }),
     settings: file.settings,
     service: test.node,
     originFetch: (request) => {
@@ -147,20 +155,34 @@ Deno.test("WorkerRuntime: vars, ORIGIN, waitUntil, pass-through, errors, timeout
   assert.equal(await (await call("/origin")).text(), "from origin");
   assert.deepEqual(seen, ["GET /from-worker?q=1 b"]);
   assert.equal(await (await call("/later")).text(), "soon");
-  for (let i = 0; i < 100 && test.node.get("kv:CACHE:later") === undefined; i++) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor("waitUntil's write", () => test.node.get("kv:CACHE:later"));
   assert.equal(test.node.get("kv:CACHE:later")?.value, "done");
 
   const passed = await call("/pass");
   assert.equal(await passed.text(), "from origin");
   assert.equal(seen.length, 2);
   assert.equal((await call("/throw")).status, 500);
+  assert.ok(logged.some((l) => l.includes("worker request failed") && l.includes("boom")));
+  assert.equal(await (await call("/reject")).text(), "fine");
+  assert.equal(await (await call("/vars")).text(), "hi object", "the same worker goes on");
+  await waitFor(
+    "rejections logged",
+    () =>
+      logged.some((l) => l.includes("unhandled rejection") && l.includes("nobody waits")) &&
+        logged.some((l) => l.includes("waitUntil") && l.includes("a failed background task")) ||
+      undefined,
+  );
 
   const echo = await call("/echo", { method: "PUT", body: new Uint8Array([1, 2, 3]) });
   assert.equal(echo.status, 201);
   assert.equal(echo.headers.get("x-echo"), "PUT");
   assert.deepEqual([...await echo.bytes()], [1, 2, 3]);
+  const big = await call("/echo", {
+    method: "POST",
+    body: new Uint8Array(test.node.limits.maxValueBytes + 1),
+  });
+  assert.equal(big.status, 413, "a body over MAX_VALUE_BYTES is refused before the worker");
+  await big.body?.cancel();
 
   const loop = await call("/loop");
   assert.equal(loop.status, 503);
@@ -168,10 +190,10 @@ Deno.test("WorkerRuntime: vars, ORIGIN, waitUntil, pass-through, errors, timeout
   assert.equal(await (await call("/vars")).text(), "hi object", "a fresh worker serves");
   const stats = runtime.stats();
   assert.equal(stats.timeouts, 1);
-  assert.equal(stats.restarts, 1);
+  assert.equal(stats.restarts, 1, "only the timeout replaced a worker");
   assert.equal(stats.errors, 2);
-  assert.equal(stats.requests, 8);
-  assert.equal(stats.durationBuckets.reduce((n, b) => n + b.count, 0), 8);
+  assert.equal(stats.requests, 10);
+  assert.equal(stats.durationBuckets.reduce((n, b) => n + b.count, 0), 10);
 });
 
 const versioned = (version: string) =>
@@ -209,11 +231,7 @@ Deno.test("WorkerRuntime: with reload on, a changed file is picked up by itself"
   const call = async () => await (await runtime.handle(new Request("http://edge/"))).text();
   assert.equal(await call(), "v1");
   await Deno.writeTextFile(file.path, versioned("v2"));
-  const deadline = Date.now() + 5_000;
-  while (await call() !== "v2") {
-    assert.ok(Date.now() < deadline, "reloaded within 5 s");
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor("v2 served", async () => await call() === "v2" || undefined, 5_000);
   assert.equal(runtime.stats().reloads, 1);
 });
 
