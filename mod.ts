@@ -40,3 +40,11 @@ export type {
   WriteOptions,
 } from "./src/service/mod.ts";
 export { createLogger, type Logger, silentLogger } from "./src/util/log.ts";
+export {
+  type OriginFetch,
+  resolveWorkerSettings,
+  WorkerRuntime,
+  type WorkerRuntimeOptions,
+  type WorkerSettings,
+  type WorkerStatsView,
+} from "./src/workers/mod.ts";
