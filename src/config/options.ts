@@ -2,6 +2,8 @@
  * The settings table: for every field of the node's config, its env vars, its flag, its parser
  * and what it allows (the text of errors and of `--help`). The loader reads through it.
  *
+ * Over 400 lines: it is one table, a row per setting, meant to be read (and appended to) as one.
+ *
  * @module
  */
 
@@ -387,7 +389,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     field: "workerVars",
     env: ["WORKER_VARS"],
     flag: "--worker-vars",
-    allowed: 'a JSON object such as {"API_URL":"https://example.com"}',
+    allowed: 'a JSON object of var names to values, such as {"API_URL":"https://example.com"}',
+    secret: true,
     parse: (t) => {
       try {
         const vars = JSON.parse(t);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "../config/mod.ts";
+import { ConfigError, describeConfig, loadConfig } from "../config/mod.ts";
 import { parseWranglerConfig, resolveWorkerSettings } from "./settings.ts";
 
 function load(env: Record<string, string>, args: string[] = []) {
@@ -28,6 +28,7 @@ Deno.test("loadConfig reads the worker settings; a bad value names the variable"
   assert.equal(c.workerTimeoutMs, 2000);
   assert.equal(c.workerReload, true);
   assert.equal(c.workerMemoryBytes, 64 * 1024 * 1024);
+  assert.equal(describeConfig(c).workerVars, `***(9)`, "vars may hold API keys: not logged");
   const defaults = load({});
   assert.equal(defaults.worker, undefined);
   assert.equal(defaults.workerTimeoutMs, 30_000);
@@ -37,7 +38,7 @@ Deno.test("loadConfig reads the worker settings; a bad value names the variable"
       [{ ORIGIN: "ftp://x" }, /^Invalid ORIGIN="ftp:\/\/x": expected an http:\/\/ or https:\/\//],
       [{ WORKER: "app.py" }, /^Invalid WORKER="app.py"/],
       [{ WORKER_KV: "KV,my-ns" }, /^Invalid WORKER_KV="KV,my-ns": expected comma-separated/],
-      [{ WORKER_VARS: "[1]" }, /^Invalid WORKER_VARS="\[1\]": expected a JSON object/],
+      [{ WORKER_VARS: "[1]" }, /^Invalid WORKER_VARS \(3 characters, not shown\): expected a JSON/],
       [{ WORKER_POOL: "1000" }, /^Invalid WORKER_POOL="1000"/],
       [{ WORKER_TIMEOUT: "0" }, /^Invalid WORKER_TIMEOUT="0"/],
       [{ WORKER_CONFIG: "wrangler.yaml" }, /^Invalid WORKER_CONFIG="wrangler.yaml"/],
