@@ -173,7 +173,8 @@ export class WorkerPool {
     const drained = this.#slots.map((slot) =>
       new Promise<void>((resolve) => {
         slot.drained = resolve;
-        this.#send(slot, [Tag.DRAIN]);
+        if (slot.dead) resolve();
+        else this.#send(slot, [Tag.DRAIN]);
       })
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -216,8 +217,20 @@ export class WorkerPool {
       dead: false,
     };
     worker.onmessage = (event) => {
-      const frame = event.data as unknown[][];
-      for (let i = 0; i < frame.length; i++) this.#receive(slot, frame[i], ready.resolve);
+      // The user's code can post anything: a frame that breaks the protocol costs its worker,
+      // never an exception in the node.
+      try {
+        const frame = event.data as unknown[][];
+        if (!Array.isArray(frame)) throw new TypeError("not a frame");
+        for (let i = 0; i < frame.length; i++) {
+          if (!Array.isArray(frame[i])) throw new TypeError("not a message");
+          this.#receive(slot, frame[i], ready.resolve);
+        }
+      } catch (err) {
+        this.#options.logger.error("worker broke the protocol: replaced", { err });
+        ready.resolve(String(err));
+        this.#replace(slot, 500, "Internal error in the worker");
+      }
     };
     worker.onerror = (event) => {
       event.preventDefault();
@@ -341,6 +354,7 @@ export class WorkerPool {
     if (slot.dead) return;
     slot.dead = true;
     slot.worker.terminate();
+    slot.drained?.();
     for (const id of [...slot.pending.keys()]) this.#finish(slot, id, plain(status, why), outcome);
   }
 

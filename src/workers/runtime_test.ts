@@ -68,6 +68,10 @@ export default {
         throw new Error("boom");
       case "/throw":
         throw new Error("boom");
+      case "/garbage":
+        self.postMessage([null]);
+        self.postMessage([[1, 1, "not a status", [], null]]);
+        return new Response("sent");
       case "/reject":
         Promise.reject(new Error("nobody waits for this"));
         ctx.waitUntil(Promise.reject(new Error("a failed background task")));
@@ -194,6 +198,18 @@ Deno.test("WorkerRuntime: vars, ORIGIN, waitUntil, pass-through, errors, timeout
   assert.equal(stats.errors, 2);
   assert.equal(stats.requests, 10);
   assert.equal(stats.durationBuckets.reduce((n, b) => n + b.count, 0), 10);
+});
+
+Deno.test("WorkerRuntime: a worker posting what the protocol does not know is replaced; the host goes on", async () => {
+  await using test = await startTestNode();
+  await using file = await workerFile(KV_WORKER);
+  await using runtime = new WorkerRuntime({ settings: file.settings, service: test.node });
+  await runtime.start();
+  const garbage = await runtime.handle(new Request("http://edge/garbage"));
+  assert.equal(garbage.status, 500);
+  await garbage.body?.cancel();
+  assert.equal(await (await runtime.handle(new Request("http://edge/vars"))).text(), "hi object");
+  assert.equal(runtime.stats().restarts, 1);
 });
 
 const versioned = (version: string) =>
