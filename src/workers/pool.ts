@@ -68,6 +68,15 @@ const headersOf = (list: string[]): Headers => {
 const plain = (status: number, text: string) =>
   new Response(text + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 
+/**
+ * Resident memory not held by the node's own isolate (its heap and the buffers it owns): what
+ * the workers grow when they allocate, while the store filling up does not count.
+ */
+function outsideNodeHeap(): number {
+  const { rss, heapTotal, external } = Deno.memoryUsage();
+  return rss - heapTotal - external;
+}
+
 /** Throws a clear error when the node may not read the worker's folder or reach its hosts. */
 function checkGrantable(settings: WorkerSettings): void {
   const { dir, allowNet } = settings;
@@ -121,7 +130,7 @@ export class WorkerPool {
       throw new Error(`Cannot load worker ${this.#options.settings.moduleUrl}: ${errors[0]}`);
     }
     const { timeoutMs, memoryBytes } = this.#options.settings;
-    if (memoryBytes > 0) this.#rssCeiling = Deno.memoryUsage().rss + memoryBytes;
+    if (memoryBytes > 0) this.#rssCeiling = outsideNodeHeap() + memoryBytes;
     const period = memoryBytes > 0 ? 20 : Math.min(250, Math.max(10, timeoutMs / 10));
     this.#sweep = setInterval(() => this.#check(), period);
   }
@@ -378,7 +387,7 @@ export class WorkerPool {
       }
     }
     if (this.#rssCeiling === 0 || now < this.#memoryPauseUntil || this.inFlight === 0) return;
-    const rss = Deno.memoryUsage().rss;
+    const rss = outsideNodeHeap();
     if (this.#memoryPauseUntil > 0) {
       // Memory of terminated workers is not always given back to the OS at once: what stayed
       // after the pause becomes the new floor, so the next worker is not blamed for it.
