@@ -48,3 +48,18 @@ export {
   type WorkerSettings,
   type WorkerStatsView,
 } from "./src/workers/mod.ts";
+/**
+ * The client of a running cluster; its option and result types (`SetOptions` there is the
+ * client's, not the contract's) come from `client.ts`, importable alone.
+ */
+export {
+  AuthError,
+  CacheClient,
+  CacheClientError,
+  type CacheClientOptions,
+  NotACounterError,
+  PreconditionFailedError,
+  RequestError,
+  TimeoutError,
+  UnavailableError,
+} from "./client.ts";

@@ -19,9 +19,12 @@ export interface ClusterMember {
   meta: Record<string, unknown>;
 }
 
-/** Reads a node's view of the cluster. */
+/** Reads a node's view of the cluster (with its `AUTH_TOKEN`, when it has one). */
 export async function clusterView(node: NodeProcess): Promise<ClusterMember[]> {
-  const res = await fetch(node.url("/cluster/members"));
+  const token = node.env.AUTH_TOKEN;
+  const res = await fetch(node.url("/cluster/members"), {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   if (!res.ok) throw new Error(`GET /cluster/members: ${res.status}`);
   return await res.json();
 }
@@ -47,18 +50,22 @@ export function clusterEnv(
   };
 }
 
-/** Starts `n` nodes; node 0 is the seed the others join through `PEER`. */
+/**
+ * Starts `n` nodes; node 0 is the seed the others join through `PEER`. `options.cpus` pins every
+ * node to those cores (`taskset -c`, benchmarks).
+ */
 export async function startCluster(
   prefix: string,
   n: number,
   extra: Record<string, string> = {},
+  options: { cpus?: string } = {},
 ): Promise<NodeProcess[]> {
   const seedPort = freePort();
-  const nodes = [await NodeProcess.start(clusterEnv(prefix, 0, seedPort, extra))];
+  const nodes = [await NodeProcess.start(clusterEnv(prefix, 0, seedPort, extra), options)];
   const rest = await Promise.all(
     Array.from(
       { length: n - 1 },
-      (_, i) => NodeProcess.start(clusterEnv(prefix, i + 1, seedPort, extra)),
+      (_, i) => NodeProcess.start(clusterEnv(prefix, i + 1, seedPort, extra), options),
     ),
   );
   return [...nodes, ...rest];

@@ -1,9 +1,10 @@
 /**
  * A headless Chromium driven over the DevTools protocol (CDP) with Deno's own WebSocket: start
- * the browser, open one page, read text by CSS selector, take a screenshot. Written by hand
+ * the browser, open one page, read text by CSS selector, run a script in it (to type and click),
+ * take a screenshot. Written by hand
  * (about a hundred lines) instead of using playwright-core because an npm package in the lockfile
  * is downloaded by every `deno run` of the project, the server included (Deno initialises every
- * npm package of `deno.lock` at start-up), and the dashboard test needs only these four calls.
+ * npm package of `deno.lock` at start-up), and the dashboard test needs only these five calls.
  *
  * @module
  */
@@ -14,6 +15,8 @@ export interface ChromiumPage {
   goto(url: string): Promise<void>;
   /** The text content of the first element matching `selector`, or `null` when none matches. */
   textContent(selector: string): Promise<string | null>;
+  /** Runs `expression` in the page (awaiting a promise it returns) and returns its JSON value. */
+  evaluate<T = unknown>(expression: string): Promise<T>;
   /** Writes a PNG screenshot of the viewport to `path`. */
   screenshot(path: string): Promise<void>;
 }
@@ -109,6 +112,18 @@ export class HeadlessChromium {
       deviceScaleFactor: 1,
       mobile: false,
     });
+    const evaluate = async <T>(expression: string): Promise<T> => {
+      const { result, exceptionDetails } = await send("Runtime.evaluate", {
+        expression,
+        returnByValue: true,
+        awaitPromise: true,
+      }) as { result: { value: T }; exceptionDetails?: { text: string; exception?: unknown } };
+      if (exceptionDetails) {
+        const why = exceptionDetails.exception ?? exceptionDetails.text;
+        throw new Error(`Page script failed: ${JSON.stringify(why)}`);
+      }
+      return result.value;
+    };
     return {
       async goto(url) {
         const loaded = Promise.withResolvers<void>();
@@ -121,12 +136,11 @@ export class HeadlessChromium {
           listeners.delete(onEvent);
         }
       },
-      async textContent(selector) {
-        const { result } = await send("Runtime.evaluate", {
-          expression: `document.querySelector(${JSON.stringify(selector)})?.textContent ?? null`,
-          returnByValue: true,
-        }) as { result: { value: string | null } };
-        return result.value;
+      evaluate,
+      textContent(selector) {
+        return evaluate<string | null>(
+          `document.querySelector(${JSON.stringify(selector)})?.textContent ?? null`,
+        );
       },
       async screenshot(path) {
         const { data } = await send("Page.captureScreenshot", { format: "png" }) as {

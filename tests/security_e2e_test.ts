@@ -137,10 +137,10 @@ Deno.test("AUTH_TOKEN: nodes replicate with it; missing or wrong tokens get 401 
     assert.deepEqual(await authedPut(b, "from-b", "2"), { status: 200, body: "OK" });
     const digest = (await authedStats(a)).store.digest;
     assert.equal((await authedStats(b)).store.digest, digest);
-    // The dashboard (token in the query) shows the peer's counters: the node sent the token.
+    // The dashboard (token in the query) shows the peer's summary: the node sent the token.
     const state = await (await fetch(a.url(`/dashboard/state?token=${TOKEN}`))).json();
     const peer = state.members.find((m: { name: string }) => m.name === "auth-1");
-    assert.equal(peer?.stats?.keys, 3);
+    assert.equal(peer?.summary?.keys, 3);
 
     const batch = encode([1, "evil", 1, ["evil"], [["from-a", "forged", 0, 2 ** 40, 0]]]);
     const attempts: [string, RequestInit][] = [

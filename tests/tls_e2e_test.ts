@@ -107,7 +107,7 @@ Deno.test("TLS: CA-signed nodes serve HTTPS and replicate over WSS and HTTPS wit
         // The dashboard reaches its peer over HTTPS with the token.
         const state = await (await request(url(a, "/dashboard/state"))).json();
         assert.equal(
-          state.members.find((m: { name: string }) => m.name === "tls-b")?.stats?.keys,
+          state.members.find((m: { name: string }) => m.name === "tls-b")?.summary?.keys,
           2,
         );
         // No token: 401 over TLS too. An untrusting client and plain HTTP get nothing.

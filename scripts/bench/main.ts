@@ -3,7 +3,7 @@
  * writes the results to docs/benchmarks.md (with the command and the machine).
  *
  * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory`, `membership`,
- * `interop`, `replication`, `partitioned`, `placement`, `kv`, `workers` (default: all).
+ * `interop`, `replication`, `partitioned`, `placement`, `kv`, `client`, `workers` (default: all).
  *
  * @module
  */
@@ -18,6 +18,7 @@ import { replicationBench } from "./replication_bench.ts";
 import { partitionedBench } from "./partitioned_bench.ts";
 import { placementBench } from "./placement_bench.ts";
 import { kvBench } from "./kv_bench.ts";
+import { clientBench } from "./client_bench.ts";
 import { workersBench } from "./workers_bench.ts";
 
 const { flags: { quick }, positionals: args } = commandLineOrExit(
@@ -34,6 +35,7 @@ const sections = args.length > 0 ? args : [
   "partitioned",
   "placement",
   "kv",
+  "client",
   "workers",
 ];
 const out: string[] = [];
@@ -100,6 +102,9 @@ for (const section of sections) {
   } else if (section === "kv") {
     out.push("## KV API: batches and counters (one node, wrk)", "");
     out.push(...await kvBench(quick ? 2 : 5, quick ? 1 : 3), "");
+  } else if (section === "client") {
+    out.push("## Client: GETs routed to owners vs one fixed node (5 nodes, REPLICAS=2)", "");
+    out.push(...await clientBench(quick ? 2 : 5, quick ? 1 : 3), "");
   } else if (section === "workers") {
     out.push("## Edge workers: pool overhead (one node, wrk)", "");
     out.push(...await workersBench(quick ? 2 : 5, quick ? 1 : 3), "");
@@ -110,7 +115,7 @@ for (const section of sections) {
     throw new Error(
       `Unknown bench section ${
         JSON.stringify(section)
-      }: expected http, memory, membership, interop, replication, partitioned, placement, kv or workers`,
+      }: expected http, memory, membership, interop, replication, partitioned, placement, kv, client or workers`,
     );
   }
 }

@@ -19,8 +19,11 @@ function rssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
-async function ours(count: number): Promise<{ loaded: number; settled: number }> {
-  const node = await NodeProcess.start({ LOG_LEVEL: "warn", MAX_MEMORY: "0" });
+async function ours(
+  count: number,
+  env: Record<string, string> = {},
+): Promise<{ loaded: number; settled: number }> {
+  const node = await NodeProcess.start({ LOG_LEVEL: "warn", MAX_MEMORY: "0", ...env });
   try {
     // `deno run` is the process itself (no task wrapper), so its pid is the node's.
     await new Promise((r) => setTimeout(r, 1000));
@@ -111,4 +114,9 @@ export async function rssBench(count: number): Promise<string[]> {
 
 if (import.meta.main) {
   console.log((await rssBench(Number(Deno.args[0] ?? 1_000_000))).join("\n"));
+}
+
+/** Ours alone, with extra env vars (experiments on V8's heap settings: `DENO_V8_FLAGS`...). */
+export function oursOnly(count: number, env: Record<string, string>) {
+  return ours(count, env);
 }

@@ -1,8 +1,8 @@
 /**
  * The Hono app of the API: the contract's routes (`/cache/{key}` GET/HEAD/PUT/DELETE,
  * `/cache/{key}/incr`, `GET`/`DELETE /cache` (list, flush), `/batch`, `/purge`, `/watch`, the
- * compat `/cache/members`, `/cluster/members`, `/cluster/ring`, `/stats`, `/healthz`, `/readyz`,
- * `/metrics`, `/openapi.json`, the dashboard) and the internal routes (`internal_routes.ts`).
+ * compat `/cache/members`, `/cluster/members`, `/cluster/ring`, `/cluster/topology`, `/stats`,
+ * `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, the dashboard) and the internal routes (`internal_routes.ts`).
  * Everything is validated before the {@link CacheService} is called, and failures become statuses
  * in one place (`errors.ts`). With a {@link BearerAuth} (`AUTH_TOKEN`), every route but the
  * health probes, the OpenAPI document and the dashboard page needs the bearer token; a refused
@@ -16,10 +16,11 @@ import type { CacheService, MemberView } from "../service/mod.ts";
 import type { StreamLimits } from "./internal_stream.ts";
 import type { InFlightLimit } from "./in_flight.ts";
 import type { BearerAuth } from "./auth.ts";
-import { dashboardHtml, type DashboardState } from "../dashboard/mod.ts";
+import { dashboardHtml, type DashboardState, type NodeDashboardState } from "../dashboard/mod.ts";
 import type { NodeMetrics } from "../metrics/mod.ts";
 import type { PeerAuth } from "../replication/mod.ts";
 import { VERSION } from "../util/version.ts";
+import { encodeUint16Base64 } from "../util/base64.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
 import { errorResponse, jsonError } from "./errors.ts";
 import { CacheRoutes } from "./cache_routes.ts";
@@ -43,8 +44,18 @@ function compatMember(m: MemberView) {
 export interface AppOptions {
   /** Request metrics and the `/metrics` route. @default none */
   metrics?: NodeMetrics;
-  /** Data of the dashboard page (`GET /` and `GET /dashboard/state`). @default no dashboard */
-  dashboard?: () => Promise<DashboardState>;
+  /**
+   * Data of the dashboard page (`GET /` and `GET /dashboard/state`): the cluster's, or with
+   * `?scope=local` this node's own (what peers merge). @default no dashboard
+   */
+  dashboard?: (
+    scope: "cluster" | "local",
+  ) => DashboardState | NodeDashboardState | Promise<DashboardState | NodeDashboardState>;
+  /**
+   * Called for each request carrying `X-Cachenode-Dashboard` (the page's and the nodes' own
+   * gathering for it), so the node leaves them out of its request series. @default none
+   */
+  onDashboardRequest?: () => void;
   /**
    * Where accepted replication streams (WebSockets) are kept while open, so the node can close
    * them when it stops. @default a set of the app's own
@@ -117,7 +128,14 @@ export function buildApp(service: CacheService, options: AppOptions, routes: Cac
       if (cookie !== undefined) c.header("set-cookie", cookie);
       return c.html(page);
     });
-    app.get("/dashboard/state", async (c) => c.json(await dashboard()));
+    app.get("/dashboard/state", async (c) => {
+      const scope = c.req.query("scope") ?? "cluster";
+      if (scope !== "cluster" && scope !== "local") {
+        return jsonError(400, `Invalid scope: ${scope}: expected cluster or local`);
+      }
+      c.header("cache-control", "no-store");
+      return c.json(await dashboard(scope));
+    });
   }
   app.get("/readyz", (c) => {
     const r = service.readiness();
@@ -130,6 +148,11 @@ export function buildApp(service: CacheService, options: AppOptions, routes: Cac
   app.get("/cluster/ring", (c) => {
     const key = c.req.query("key");
     return c.json(service.ring?.(key) ?? { replicas: "all" });
+  });
+  app.get("/cluster/topology", (c) => {
+    const t = service.topology?.();
+    if (!t) return jsonError(404, "No topology: this service does not offer one");
+    return c.json({ ...t, owners: encodeUint16Base64(t.owners) });
   });
   app.get("/cluster/members", (c) =>
     c.json(

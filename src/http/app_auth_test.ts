@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { emptyDashboardState } from "../dashboard/mod.ts";
 import {
   HttpReplicationTransport,
   MSGPACK_CONTENT_TYPE,
@@ -94,7 +95,7 @@ function serve(service: CacheService) {
     createHandler(service, {
       streams,
       auth: new BearerAuth({ token: TOKEN }),
-      dashboard: () => Promise.resolve({ self: "n", time: 0, members: [] }),
+      dashboard: () => Promise.resolve(emptyDashboardState("n")),
     }),
   );
   return {
@@ -180,7 +181,7 @@ Deno.test("createHandler with auth: the right token passes; probes and the page 
     await page.body?.cancel();
     const cookie = page.headers.get("set-cookie")!.split(";", 1)[0];
     const state = await fetch(s.url("/dashboard/state"), { headers: { cookie } });
-    assert.deepEqual(await state.json(), { self: "n", time: 0, members: [] });
+    assert.deepEqual(await state.json(), emptyDashboardState("n"));
     const byQuery = await fetch(s.url(`/dashboard/state?token=${TOKEN}`));
     assert.equal(byQuery.status, 200);
     await byQuery.body?.cancel();

@@ -4,12 +4,13 @@
  * app. The fast path exists because routing and context setup cost a measurable share of a
  * cache hit (see docs/benchmarks.md); it calls the same {@link CacheRoutes} as the Hono routes,
  * so both answer alike (`handler_test.ts` checks it). Around both: the in-flight cap and the
- * request metrics.
+ * request metrics; before the app: the count of the dashboard's own requests.
  *
  * @module
  */
 
 import type { CacheService } from "../service/mod.ts";
+import { DASHBOARD_HEADER } from "../dashboard/mod.ts";
 import { routeOf } from "../metrics/mod.ts";
 import { type AppOptions, buildApp } from "./app.ts";
 import { CacheRoutes } from "./cache_routes.ts";
@@ -24,10 +25,17 @@ export function createHandler(service: CacheService, options: AppOptions = {}): 
   const routes = new CacheRoutes(service, options.bodyTimeoutMs ?? 0);
   const app = buildApp(service, options, routes);
   const fast = fastPath(routes, service.limits.maxKeyBytes, options.auth);
+  // The dashboard's requests never take the fast path (they read with X-Cache-Meta, list,
+  // delete, or poll /dashboard/state), so telling them apart costs the fast path nothing.
+  const onDashboard = options.onDashboardRequest;
+  const slow = onDashboard === undefined ? app.fetch : (req: Request) => {
+    if (req.headers.has(DASHBOARD_HEADER)) onDashboard();
+    return app.fetch(req);
+  };
   const handle = (req: Request): Response | Promise<Response> => {
     try {
       // Hono's onError sees only `Error`s: anything else thrown still gets the JSON 500.
-      return fast(req) ?? app.fetch(req);
+      return fast(req) ?? slow(req);
     } catch (err) {
       return errorResponse(err);
     }

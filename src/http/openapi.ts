@@ -281,6 +281,11 @@ export const OPENAPI_DOCUMENT = {
         parameters: [query("key", "Also show this key's bucket and owners")],
       }),
     },
+    "/cluster/topology": {
+      get: op("topology", "Members and bucket owners, for clients that route keys to owners", {
+        "200": json("Topology", schema("Topology")),
+      }, { tags: ["cluster"] }),
+    },
     "/stats": {
       get: op("stats", "Node counters as JSON", { "200": json("stats") }, { tags: ["cluster"] }),
     },
@@ -290,8 +295,21 @@ export const OPENAPI_DOCUMENT = {
       }, { tags: ["cluster"] }),
     },
     "/dashboard/state": {
-      get: op("dashboardState", "The dashboard's data", { "200": json("State") }, {
+      get: op("dashboardState", "The dashboard's data: the cluster's, or this node's own", {
+        "200": json(
+          "The members, keys, merged timeline and per-second series (scope=cluster), " +
+            "or this node's summary and history (scope=local)",
+        ),
+        ...errors(400),
+      }, {
         tags: ["cluster"],
+        parameters: [
+          query("scope", "`local`: this node's own history (what peers merge).", {
+            type: "string",
+            enum: ["cluster", "local"],
+            default: "cluster",
+          }),
+        ],
       }),
     },
     "/healthz": {

@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { emptyDashboardState } from "../dashboard/mod.ts";
 import type { NodeMetrics } from "../metrics/mod.ts";
 import { createApp } from "./app.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
@@ -57,7 +58,7 @@ Deno.test("the OpenAPI document passes Redocly's recommended rules with no error
 
 Deno.test("the OpenAPI document describes every route of the app, each with an operationId", async () => {
   const metrics = { text: () => "", contentType: "text/plain" } as unknown as NodeMetrics;
-  const dashboard = () => Promise.resolve({ self: "n", time: 0, members: [] });
+  const dashboard = () => Promise.resolve(emptyDashboardState("n"));
   const app = createApp(new FakeKv(), { metrics, dashboard });
   const doc = OPENAPI_DOCUMENT as unknown as Doc;
   const served = new Set<string>();

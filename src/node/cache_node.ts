@@ -18,6 +18,7 @@ import {
   type ChangeEvent,
   checkEntry,
   checkKey,
+  type ClusterTopology,
   ForwardStats,
   IncrOptions,
   KeyRouting,
@@ -31,6 +32,7 @@ import {
 } from "../service/mod.ts";
 import {
   PeerAuth,
+  Placement,
   type ReplicationTransport,
   Replicator,
   storeBucketsFor,
@@ -41,7 +43,7 @@ import { HybridLogicalClock } from "../util/hlc.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type Random, systemRandom } from "../util/random.ts";
 import { Cluster } from "./cluster.ts";
-import { dashboardState } from "../dashboard/mod.ts";
+import { NodeDashboard } from "./dashboard.ts";
 import { NodeMetrics } from "../metrics/mod.ts";
 import { VERSION } from "../util/version.ts";
 import type { Keyring } from "../membership/mod.ts";
@@ -100,6 +102,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
   // With a gossip key: signs and checks replication traffic (see replication/peer_auth.ts).
   #peerAuth: PeerAuth | undefined;
   #started = false;
+  // Built once, so that its history outlives a close and a new start of this node.
+  readonly #dashboard: NodeDashboard;
   readonly #kv: KvOperations;
   // With WORKER: the user's module on EDGE_PORT (see edge_workers.ts).
   #workers: WorkerEdge | undefined;
@@ -126,6 +130,15 @@ export class CacheNode implements CacheService, AsyncDisposable {
       now: () => this.#clock.now(),
       replicator: () => this.#replicator,
       write: (key, data, options) => this.#write(key, data, options),
+      fetchPeer: (url, init) => this.#fetchPeer(url, init),
+    });
+    this.#dashboard = new NodeDashboard({
+      self: this.config.nodeName,
+      clock: this.#clock,
+      replicas: this.config.replicas,
+      stats: () => this.stats(),
+      members: () => this.members(),
+      readiness: () => this.readiness(),
       fetchPeer: (url, init) => this.#fetchPeer(url, init),
     });
   }
@@ -168,6 +181,31 @@ export class CacheNode implements CacheService, AsyncDisposable {
   ring(key?: string): Record<string, unknown> {
     return this.#replicator?.distribution.ring(key) ??
       { replicas: "all", members: this.members().length };
+  }
+
+  /**
+   * What a client routes by (`GET /cluster/topology`): the live members with their HTTP
+   * addresses and every bucket's owners (the N copies, or the primary in full replication).
+   */
+  topology(): ClusterTopology {
+    const self = this.config.nodeName;
+    const table = this.#replicator?.distribution.ownerTable() ?? (() => {
+      const alone = new Placement([self], 1, this.#store.bucketCount);
+      const owners = alone.ownerTable();
+      return { replicas: 0, buckets: alone.buckets, members: alone.members, perBucket: 1, owners };
+    })();
+    const known = new Map(this.members().map((m) => [m.name, m]));
+    return {
+      self,
+      replicas: table.replicas,
+      buckets: table.buckets,
+      members: table.members.map((name) => {
+        const m = known.get(name);
+        return { name, host: m?.addr ?? "", httpPort: m?.httpPort ?? 0 };
+      }),
+      perBucket: table.perBucket,
+      owners: table.owners,
+    };
   }
 
   /** The node-to-node routes, while the node is in a cluster. */
@@ -230,6 +268,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     if (options.http !== false) {
       const token = this.config.authToken;
+      const dashboard = this.#dashboard;
+      dashboard.start();
       const handler = createHandler(this, {
         streams: this.#streams,
         metrics: this.#metrics,
@@ -238,13 +278,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
         inFlight: this.#inFlight,
         bodyTimeoutMs: this.config.bodyTimeoutMs,
         streamLimits: { stats: this.#streamStats },
-        dashboard: () =>
-          dashboardState({
-            self: this.config.nodeName,
-            members: () => this.members(),
-            localStats: () => this.stats(),
-            fetch: (url, init) => this.#fetchPeer(String(url), init),
-          }),
+        dashboard: (scope) => scope === "local" ? dashboard.local() : dashboard.cluster(),
+        onDashboardRequest: () => dashboard.countRequest(),
       });
       const listening = Promise.withResolvers<void>();
       const tls = this.#tls;
@@ -375,7 +410,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /**
-   * A request of this node to a peer's API (the dashboard's `/stats`): with the shared token,
+   * A request of this node to a peer's API (the dashboard's `/dashboard/state?scope=local`): with the shared token,
    * and over HTTPS trusting the configured CAs when the cluster runs TLS.
    */
   #fetchPeer(url: string, init: RequestInit = {}): Promise<Response> {
@@ -480,6 +515,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#replicator = undefined;
     this.#routing = undefined;
     this.#store.stop();
+    this.#dashboard.stop();
     this.#peerClient?.close();
     this.#peerClient = undefined;
     this.#log.info("node stopped", { node: this.config.nodeName });
