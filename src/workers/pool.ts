@@ -16,6 +16,7 @@ import { answerKv, type KvCall } from "./kv_host.ts";
 import { Tag, type WorkerInit } from "./protocol.ts";
 import type { WorkerSettings } from "./settings.ts";
 import type { WorkerStats } from "./stats.ts";
+import { checkGrantable, flatHeaders, headersOf, outsideNodeHeap, plain } from "./_host.ts";
 
 /** Sends a request to the origin (the edge path, or a plain fetch to `ORIGIN`). */
 export type OriginFetch = (request: Request) => Promise<Response>;
@@ -51,46 +52,6 @@ export interface WorkerPoolOptions {
   logger: Logger;
   /** Counters shared by the pools of one runtime (a reload keeps them). */
   stats: WorkerStats;
-}
-
-const flatHeaders = (headers: Headers): string[] => {
-  const out: string[] = [];
-  for (const [name, value] of headers) out.push(name, value);
-  return out;
-};
-
-const headersOf = (list: string[]): Headers => {
-  const headers = new Headers();
-  for (let i = 0; i < list.length; i += 2) headers.append(list[i], list[i + 1]);
-  return headers;
-};
-
-const plain = (status: number, text: string) =>
-  new Response(text + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8" } });
-
-/**
- * Resident memory not held by the node's own isolate (its heap and the buffers it owns): what
- * the workers grow when they allocate, while the store filling up does not count.
- */
-function outsideNodeHeap(): number {
-  const { rss, heapTotal, external } = Deno.memoryUsage();
-  return rss - heapTotal - external;
-}
-
-/** Throws a clear error when the node may not read the worker's folder or reach its hosts. */
-function checkGrantable(settings: WorkerSettings): void {
-  const { dir, allowNet } = settings;
-  if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") {
-    throw new Error(
-      `Cannot start workers: this process may not read ${dir} (the run and start tasks grant ` +
-        "./workers and ./examples; run:tls and run:strict no worker folder)",
-    );
-  }
-  for (const host of allowNet) {
-    if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
-      throw new Error(`Cannot start workers: this process may not reach ${host}`);
-    }
-  }
 }
 
 /** A pool of workers; {@link WorkerPool.start} resolves once every worker loaded the module. */
