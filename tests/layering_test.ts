@@ -21,6 +21,8 @@ const LAYERS = [
   "membership",
   "replication",
   "service",
+  "edge",
+  "workers",
   "metrics",
   "dashboard",
   "http",

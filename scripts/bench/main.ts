@@ -3,7 +3,7 @@
  * writes the results to docs/benchmarks.md (with the command and the machine).
  *
  * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory`, `membership`,
- * `interop`, `replication`, `partitioned`, `placement`, `kv`, `client` (default: all).
+ * `interop`, `replication`, `partitioned`, `placement`, `kv`, `client`, `workers` (default: all).
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { partitionedBench } from "./partitioned_bench.ts";
 import { placementBench } from "./placement_bench.ts";
 import { kvBench } from "./kv_bench.ts";
 import { clientBench } from "./client_bench.ts";
+import { workersBench } from "./workers_bench.ts";
 
 const { flags: { quick }, positionals: args } = commandLineOrExit(
   { command: "deno task bench", rest: "[section...]" },
@@ -35,6 +36,7 @@ const sections = args.length > 0 ? args : [
   "placement",
   "kv",
   "client",
+  "workers",
 ];
 const out: string[] = [];
 const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
@@ -103,6 +105,9 @@ for (const section of sections) {
   } else if (section === "client") {
     out.push("## Client: GETs routed to owners vs one fixed node (5 nodes, REPLICAS=2)", "");
     out.push(...await clientBench(quick ? 2 : 5, quick ? 1 : 3), "");
+  } else if (section === "workers") {
+    out.push("## Edge workers: pool overhead (one node, wrk)", "");
+    out.push(...await workersBench(quick ? 2 : 5, quick ? 1 : 3), "");
   } else if (section === "placement") {
     out.push("## Placement schemes: key balance and movement (in process)", "");
     out.push(...placementBench(quick), "");
@@ -110,7 +115,7 @@ for (const section of sections) {
     throw new Error(
       `Unknown bench section ${
         JSON.stringify(section)
-      }: expected http, memory, membership, interop, replication, partitioned, placement, kv or client`,
+      }: expected http, memory, membership, interop, replication, partitioned, placement, kv, client or workers`,
     );
   }
 }

@@ -58,6 +58,7 @@ import { KvOperations } from "./kv.ts";
 import { createReplicator, keyRouting } from "./replication.ts";
 import type { NodeStats } from "./stats.ts";
 import { listenError } from "../util/listen_error.ts";
+import { startWorkerEdge, type WorkerEdge } from "./edge_workers.ts";
 
 export type { NodeStats };
 
@@ -104,6 +105,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
   // Built once, so that its history outlives a close and a new start of this node.
   readonly #dashboard: NodeDashboard;
   readonly #kv: KvOperations;
+  // With WORKER: the user's module on EDGE_PORT (see edge_workers.ts).
+  #workers: WorkerEdge | undefined;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
   constructor(config: Partial<NodeConfig> = {}, deps: CacheNodeDeps = {}) {
@@ -164,6 +167,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     if (this.#replicator) stats.replication = this.#replicator.stats();
     if (this.#cluster) stats.membership = this.#cluster.stats();
     if (this.#routing) stats.forwarding = { ...this.#forwardStats };
+    if (this.#workers) stats.workers = this.#workers.runtime.stats();
     return stats;
   }
 
@@ -219,6 +223,19 @@ export class CacheNode implements CacheService, AsyncDisposable {
   /** The HTTP address once started with HTTP enabled. */
   get httpAddress(): Deno.NetAddr | undefined {
     return this.#server?.addr;
+  }
+
+  /** The worker listener's address once started with `worker` set. */
+  get edgeAddress(): Deno.NetAddr | undefined {
+    return this.#workers?.server.addr;
+  }
+
+  /**
+   * Loads the worker module again (SIGHUP): new requests go to the new version once it loaded,
+   * requests in flight finish on the old one. Nothing happens without `worker`.
+   */
+  async reloadWorkers(): Promise<void> {
+    await this.#workers?.runtime.reload();
   }
 
   /**
@@ -309,6 +326,14 @@ export class CacheNode implements CacheService, AsyncDisposable {
         throw err;
       }
     }
+    if (this.config.worker) {
+      try {
+        this.#workers = await startWorkerEdge(this.config, this, this.#log);
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+    }
     this.#log.info("node started", {
       node: this.config.nodeName,
       version: VERSION,
@@ -318,6 +343,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
         }://${this.#server.addr.hostname}:${this.#server.addr.port}`
         : "off",
       gossip: this.#cluster ? `${this.config.bindAddr}:${this.#cluster.gossipPort}` : "off",
+      workers: this.#workers
+        ? `http://${this.#workers.server.addr.hostname}:${this.#workers.server.addr.port}`
+        : "off",
       peers: this.config.peers.join(",") || "none",
     });
   }
@@ -477,6 +505,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#cluster = undefined;
     const server = this.#server;
     this.#server = undefined;
+    const workers = this.#workers;
+    this.#workers = undefined;
+    await workers?.close();
     await this.#handOver();
     for (const socket of this.#streams) socket.close(1001, "node stopping");
     this.#streams.clear();
