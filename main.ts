@@ -56,6 +56,13 @@ const stop = async (signal: string) => {
 };
 const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
 for (const signal of signals) Deno.addSignalListener(signal, () => stop(signal));
+// SIGHUP reloads the worker module (new requests take the new version, in-flight ones finish).
+if (Deno.build.os !== "windows" && config.worker) {
+  Deno.addSignalListener("SIGHUP", () => {
+    logger.info("reloading worker", { signal: "SIGHUP" });
+    node.reloadWorkers().catch((err) => logger.error("worker reload failed", { err }));
+  });
+}
 
 // Exit with the process that started us: a `deno task run` wrapper killed with SIGKILL cannot
 // forward a signal, and the OS hands its orphan to another parent, which Deno.ppid shows.

@@ -40,6 +40,14 @@ export type {
   WriteOptions,
 } from "./src/service/mod.ts";
 export { createLogger, type Logger, silentLogger } from "./src/util/log.ts";
+export {
+  type OriginFetch,
+  resolveWorkerSettings,
+  WorkerRuntime,
+  type WorkerRuntimeOptions,
+  type WorkerSettings,
+  type WorkerStatsView,
+} from "./src/workers/mod.ts";
 /**
  * The client of a running cluster; its option and result types (`SetOptions` there is the
  * client's, not the contract's) come from `client.ts`, importable alone.

@@ -361,3 +361,42 @@ Deno.test("run:edge task: a node under its grant fetches from the origin and ser
     await origin.server.shutdown();
   }
 });
+
+Deno.test("a worker's env.ORIGIN.fetch is the edge's cached fetch", async () => {
+  const origin = startOrigin();
+  // The run task reads worker modules from ./workers (and ./examples): a scratch folder there.
+  const dir = `workers/.e2e-edge-${crypto.randomUUID().slice(0, 8)}`;
+  const root = new URL("../", import.meta.url);
+  await Deno.mkdir(new URL(dir, root), { recursive: true });
+  await Deno.writeTextFile(
+    new URL(`${dir}/worker.ts`, root),
+    `export default {
+  fetch(request: Request, env: { ORIGIN: { fetch(input: string): Promise<Response> } }) {
+    const url = new URL(request.url);
+    return env.ORIGIN.fetch(url.pathname + url.search);
+  },
+};
+`,
+  );
+  const edgePort = freePort();
+  const node = await NodeProcess.start({
+    ...ENV,
+    ORIGIN: origin.url,
+    EDGE_PORT: String(edgePort),
+    WORKER: `${dir}/worker.ts`,
+    WORKER_POOL: "1",
+  });
+  try {
+    const answers = [await edgeGet(edgePort, "/fresh"), await edgeGet(edgePort, "/fresh")];
+    assert.deepEqual(answers.map((a) => [a.status, a.xCache, a.body]), [
+      [200, "MISS", "fresh-1"],
+      [200, "HIT", "fresh-1"],
+    ]);
+    assert.equal(origin.count("/fresh"), 1);
+  } finally {
+    await node.stop();
+    await origin.server.shutdown();
+    await Deno.remove(new URL(dir, root), { recursive: true });
+    await Deno.remove(new URL("workers/", root)).catch(() => {}); // only when left empty
+  }
+});

@@ -276,7 +276,7 @@ Deno.test("loadConfig reads the edge settings and names a bad ORIGIN", () => {
     [c.origin, c.edgePort, c.edgeDefaultTtlMs, c.edgeOriginTimeoutMs, c.edgeCacheCookies],
     ["http://127.0.0.1:9000", 0, 30_000, 2000, ["_ga", "consent"]],
   );
-  for (const bad of ["ftp://x", "http://x/path", "http://u:p@x", "http://x?q=1", "x:80"]) {
+  for (const bad of ["ftp://x", "http://x?q=1", "http://x#f", "x:80"]) {
     assert.throws(() => load({ ORIGIN: bad }), /Invalid ORIGIN=.*expected an http:\/\/ or https/);
   }
   assert.throws(() => load({ EDGE_ORIGIN_TIMEOUT: "0" }), /Invalid EDGE_ORIGIN_TIMEOUT/);

@@ -2,6 +2,8 @@
  * The settings table: for every field of the node's config, its env vars, its flag, its parser
  * and what it allows (the text of errors and of `--help`). The loader reads through it.
  *
+ * Over 400 lines: it is one table, a row per setting, meant to be read (and appended to) as one.
+ *
  * @module
  */
 
@@ -32,6 +34,21 @@ const PORT_RE = /^\d{1,5}$/;
 // RFC 6750's token68, so the token fits an Authorization header, a cookie and a query as is.
 const AUTH_TOKEN_RE = /^[A-Za-z0-9\-._~+/]{16,4096}=*$/;
 
+// A Workers binding or var name: a JavaScript identifier of ASCII letters, digits and _.
+const BINDING_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+function parseOrigin(text: string): string | undefined {
+  try {
+    const url = new URL(text.trim());
+    return (url.protocol === "http:" || url.protocol === "https:") && url.search === "" &&
+        url.hash === ""
+      ? url.href.replace(/\/$/, "")
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function parsePort(text: string): number | undefined {
   const n = Number(text);
   return PORT_RE.test(text.trim()) && n <= 65535 ? n : undefined;
@@ -45,19 +62,6 @@ function parsePositiveBytes(text: string): number | undefined {
 function parseHost(text: string): string | undefined {
   const t = text.trim();
   return /^[A-Za-z0-9.\-:_%\[\]]+$/.test(t) ? t.replace(/^\[(.*)\]$/, "$1") : undefined;
-}
-
-/** `ORIGIN`: an http(s) URL with a host and no path, query, fragment or credentials. */
-function parseOrigin(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    return undefined;
-  }
-  const plain = url.username === "" && url.password === "" && url.search === "" &&
-    url.hash === "" && url.pathname === "/" && url.hostname !== "";
-  return plain && (url.protocol === "http:" || url.protocol === "https:") ? url.origin : undefined;
 }
 
 function parsePeerList(text: string, portRequired = false): string[] | undefined {
@@ -377,22 +381,99 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     allowed: "an IP address with an optional port, e.g. 127.0.0.1:5353 or [::1]:53",
     parse: parseIpPort,
   },
-  // The edge cache (issue 20).
-  {
-    field: "edgePort",
-    env: ["EDGE_PORT"],
-    flag: "--edge-port",
-    allowed: "a port 0..65535 (0 = any free port)",
-    parse: parsePort,
-  },
+  // Edge (issue 20) and edge workers (issue 21).
   {
     field: "origin",
     env: ["ORIGIN"],
     flag: "--origin",
-    allowed: "an http:// or https:// URL without path, query or credentials, " +
-      "e.g. http://127.0.0.1:8080",
+    allowed: "an http:// or https:// URL such as http://127.0.0.1:9000",
     parse: parseOrigin,
   },
+  {
+    field: "edgePort",
+    env: ["EDGE_PORT"],
+    flag: "--edge-port",
+    allowed: "a port 0..65535",
+    parse: parsePort,
+  },
+  {
+    field: "worker",
+    env: ["WORKER"],
+    flag: "--worker",
+    allowed: "the path of a .ts/.js/.mjs module exporting default { fetch }",
+    parse: (t) => (/\.(ts|js|mjs|mts|tsx|jsx)$/.test(t.trim()) ? t.trim() : undefined),
+  },
+  {
+    field: "workerKv",
+    env: ["WORKER_KV"],
+    flag: "--worker-kv",
+    allowed: "comma-separated binding names (A-Z a-z 0-9 _, starting with a letter or _)",
+    parse: (t) => {
+      const names = t.split(",").map((n) => n.trim()).filter((n) => n !== "");
+      return names.every((n) => BINDING_RE.test(n)) ? names : undefined;
+    },
+  },
+  {
+    field: "workerVars",
+    env: ["WORKER_VARS"],
+    flag: "--worker-vars",
+    allowed: 'a JSON object of var names to values, such as {"API_URL":"https://example.com"}',
+    secret: true,
+    parse: (t) => {
+      try {
+        const vars = JSON.parse(t);
+        return typeof vars === "object" && vars !== null && !Array.isArray(vars) &&
+            Object.keys(vars).every((n) => BINDING_RE.test(n))
+          ? t
+          : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  },
+  {
+    field: "workerConfig",
+    env: ["WORKER_CONFIG"],
+    flag: "--worker-config",
+    allowed: "the path of a wrangler.toml, wrangler.json or wrangler.jsonc file",
+    parse: (t) => (/\.(toml|json|jsonc)$/.test(t.trim()) ? t.trim() : undefined),
+  },
+  {
+    field: "workerPool",
+    env: ["WORKER_POOL"],
+    flag: "--worker-pool",
+    allowed: "0 (one per core) or a number of workers 1..256",
+    parse: (t) => (/^\d{1,3}$/.test(t.trim()) && Number(t) <= 256 ? Number(t) : undefined),
+  },
+  {
+    field: "workerAllowNet",
+    env: ["WORKER_ALLOW_NET"],
+    flag: "--worker-allow-net",
+    allowed: "comma-separated host or host:port entries",
+    parse: (t) => parsePeerList(t),
+  },
+  {
+    field: "workerTimeoutMs",
+    env: ["WORKER_TIMEOUT"],
+    flag: "--worker-timeout",
+    allowed: "a positive duration such as 500ms, 30s or plain milliseconds",
+    parse: parsePositiveDuration,
+  },
+  {
+    field: "workerReload",
+    env: ["WORKER_RELOAD"],
+    flag: "--worker-reload",
+    allowed: "true or false",
+    parse: parseBool,
+  },
+  {
+    field: "workerMemoryBytes",
+    env: ["WORKER_MEMORY"],
+    flag: "--worker-memory",
+    allowed: "0 (unchecked) or a size such as 256MiB or 1GiB",
+    parse: parseBytes,
+  },
+  // The edge cache's own settings (issue 20; ORIGIN and EDGE_PORT above).
   {
     field: "edgeDefaultTtlMs",
     env: ["EDGE_DEFAULT_TTL"],

@@ -165,14 +165,37 @@ export interface NodeConfig {
    * resolver (`/etc/resolv.conf`).
    */
   dnsServer?: string;
-  // The edge cache (issue 20): a caching reverse proxy in front of `origin` on `edgePort`.
-  /**
-   * Origin the edge cache fronts (`http://host:port` or https, no path); the edge listener runs
-   * when this and `edgePort` are set. @default unset (no edge)
-   */
+  // Edge (issue 20) and edge workers (issue 21).
+  /** Origin server of the edge (`http(s)://host[:port]`): `env.ORIGIN.fetch` of a worker goes there. */
   origin?: string;
-  /** Port of the edge listener (`0` picks a free port). @default unset (no edge) */
+  /** Port of the edge listener (the worker runtime when `worker` is set). `0` picks a free port. */
   edgePort?: number;
+  /**
+   * Path of a Workers-style module (`export default { fetch(request, env, ctx) }`) served on
+   * `edgePort` in a pool of permission-scoped Deno workers. Unset: no worker runtime.
+   */
+  worker?: string;
+  /** KV binding names besides `CACHE`, each its own key namespace (`kv:<NAME>:`). @default [] */
+  workerKv: string[];
+  /** JSON object of the worker's vars (`env.<NAME>`, as strings). @default none */
+  workerVars?: string;
+  /** A `wrangler.toml`/`.json`/`.jsonc` whose `kv_namespaces[].binding` and `vars` are used. */
+  workerConfig?: string;
+  /** Deno workers in the pool; `0` = one per core. @default 0 */
+  workerPool: number;
+  /** Hosts (`host` or `host:port`) the worker may fetch, besides the origin. @default [] */
+  workerAllowNet: string[];
+  /** Wall-clock deadline of one worker request, ms; past it 503 and the worker is replaced. @default 30000 */
+  workerTimeoutMs: number;
+  /** Reload the worker when a file of its folder changes. @default false */
+  workerReload: boolean;
+  /**
+   * Memory the workers may add to the process (resident set over its level at start), bytes;
+   * past it the busy workers are terminated and replaced (Deno has no per-worker heap limit,
+   * see README "Edge workers"). `0` = unchecked. @default 512 MiB
+   */
+  workerMemoryBytes: number;
+  // The edge cache's own settings (issue 20).
   /**
    * Freshness of an origin response that gives none (no `max-age`, `s-maxage`, `Expires`), ms;
    * `0` = such responses are not stored. @default 0
@@ -248,6 +271,12 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   gossipVerifyOutgoing: true,
   gossipLabel: "",
   peersRefreshMs: 30_000,
+  workerKv: [],
+  workerPool: 0,
+  workerAllowNet: [],
+  workerTimeoutMs: 30_000,
+  workerReload: false,
+  workerMemoryBytes: 512 * 1024 * 1024,
   edgeDefaultTtlMs: 0,
   edgeOriginTimeoutMs: 10_000,
   edgeCacheCookies: [],
@@ -265,6 +294,8 @@ export function nodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
     ...DEFAULT_CONFIG,
     peers: [...DEFAULT_CONFIG.peers],
     peerHttp: [...DEFAULT_CONFIG.peerHttp],
+    workerKv: [...DEFAULT_CONFIG.workerKv],
+    workerAllowNet: [...DEFAULT_CONFIG.workerAllowNet],
     edgeCacheCookies: [...DEFAULT_CONFIG.edgeCacheCookies],
     gossip: {},
     nodeName: `node-${gossipPort}`,

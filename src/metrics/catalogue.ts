@@ -195,6 +195,16 @@ export const METRIC_CATALOGUE: readonly MetricSpec[] = [
   counter("cache_forwarding_read_repairs_total", "forwarding.readRepairs", "Reads that found a key owners had missed, and gave it to them."),
   counter("cache_forwarding_writes_total", "forwarding.writes", "Writes passed to an owner of the key."),
   counter("cache_forwarding_failures_total", "forwarding.failures", "Forwarded requests that failed (owner unreachable or too slow)."),
+  // Edge workers (WORKER)
+  counter("cache_workers_requests_total", "workers.requests", "Requests the worker runtime answered (by the handler, or 500/503 on its behalf)."),
+  counter("cache_workers_errors_total", "workers.errors", "Worker requests whose handler threw or whose worker crashed."),
+  counter("cache_workers_timeouts_total", "workers.timeouts", "Worker requests past WORKER_TIMEOUT, answered 503."),
+  counter("cache_workers_restarts_total", "workers.restarts", "Workers terminated and replaced (timeouts, crashes, memory)."),
+  counter("cache_workers_memory_kills_total", "workers.memoryKills", "Workers terminated because the process grew past WORKER_MEMORY."),
+  counter("cache_workers_reloads_total", "workers.reloads", "Reloads of the worker module (file change or SIGHUP)."),
+  gauge("cache_workers_in_flight", "workers.inFlight", "Worker requests being handled now."),
+  gauge("cache_workers_pool", "workers.pool", "Deno workers in the pool."),
+  spec("histogram", "cache_workers_request_duration_seconds", undefined, "Worker request time, from arrival to the answer.", { labels: [] }),
 ];
 
 /**
@@ -203,6 +213,8 @@ export const METRIC_CATALOGUE: readonly MetricSpec[] = [
  */
 export const NOT_EXPORTED: Readonly<Record<string, string>> = {
   "http.requests": "the sum of cache_http_requests_total",
+  "workers.durationMsSum": "the _sum of cache_workers_request_duration_seconds",
+  "workers.durationBuckets": "the buckets of cache_workers_request_duration_seconds",
 };
 
 /** The README's metrics table rows: metric, type, unit, labels, help (cells in backticks). */

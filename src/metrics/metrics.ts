@@ -112,8 +112,10 @@ export class NodeMetrics {
   readonly #latency = new Histogram(LATENCY_BUCKETS);
   readonly #stats: StatsSource;
   readonly #lag: EventLoopLagSampler;
-  readonly #computed: Readonly<Record<string, () => string[]>>;
+  readonly #computed: Readonly<Record<string, () => string[] | undefined>>;
   #requestCount = 0;
+  // The stats read by the scrape in progress (series computed from a stats section read them).
+  #scraped: Record<string, unknown> = {};
   // Read once per scrape, before the process series are written.
   #figures: ProcessFigures = processFigures();
 
@@ -151,6 +153,8 @@ export class NodeMetrics {
       cache_http_request_duration_seconds: () =>
         this.#latency.samples("cache_http_request_duration_seconds"),
       cache_build_info: () => [buildLine],
+      cache_workers_request_duration_seconds: () =>
+        durationHistogram("cache_workers_request_duration_seconds", this.#scraped.workers),
     };
   }
 
@@ -200,6 +204,7 @@ export class NodeMetrics {
    */
   text(): string {
     const stats = this.#stats();
+    this.#scraped = stats;
     this.#figures = processFigures();
     const families: string[] = [];
     for (const spec of METRIC_CATALOGUE) {
@@ -213,7 +218,7 @@ export class NodeMetrics {
     return expositionText(families);
   }
 
-  #computedSamples(name: string): string[] {
+  #computedSamples(name: string): string[] | undefined {
     const compute = this.#computed[name];
     if (compute === undefined) {
       throw new Error(`Cannot export ${name}: the catalogue names no stat and none is computed`);
@@ -225,6 +230,26 @@ export class NodeMetrics {
   get contentType(): string {
     return CONTENT_TYPE;
   }
+}
+
+/**
+ * Histogram samples from a stats section holding `durationMsSum` and per-bucket counts
+ * `durationBuckets: [{le (ms) | "+Inf", count}]` (not cumulative); none when the section is absent.
+ */
+function durationHistogram(name: string, section: unknown): string[] | undefined {
+  const s = section as {
+    durationMsSum?: number;
+    durationBuckets?: { le: number | "+Inf"; count: number }[];
+  } | undefined;
+  if (s?.durationBuckets === undefined) return undefined;
+  let total = 0;
+  const lines = s.durationBuckets.map(({ le, count }) => {
+    total += count;
+    const bound = le === "+Inf" ? "+Inf" : formatValue(le / 1000);
+    return `${name}_bucket${formatLabels({ le: bound })} ${total}`;
+  });
+  lines.push(`${name}_sum ${formatValue((s.durationMsSum ?? 0) / 1000)}`, `${name}_count ${total}`);
+  return lines;
 }
 
 const KNOWN_ROUTES: ReadonlySet<string> = new Set([

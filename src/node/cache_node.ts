@@ -60,6 +60,7 @@ import { createReplicator, keyRouting } from "./replication.ts";
 import type { NodeStats } from "./stats.ts";
 import { listenError } from "../util/listen_error.ts";
 import { EdgeCache } from "../edge/mod.ts";
+import { startWorkerEdge, type WorkerEdge } from "./edge_workers.ts";
 
 export type { NodeStats };
 
@@ -109,6 +110,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
   // The edge cache and its listener, when ORIGIN and EDGE_PORT are set.
   #edge: EdgeCache | undefined;
   #edgeServer: Deno.HttpServer<Deno.NetAddr> | undefined;
+  // With WORKER: the user's module on EDGE_PORT (see edge_workers.ts).
+  #workers: WorkerEdge | undefined;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
   constructor(config: Partial<NodeConfig> = {}, deps: CacheNodeDeps = {}) {
@@ -170,6 +173,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     if (this.#cluster) stats.membership = this.#cluster.stats();
     if (this.#routing) stats.forwarding = { ...this.#forwardStats };
     if (this.#edge) stats.edge = { ...this.#edge.stats };
+    if (this.#workers) stats.workers = this.#workers.runtime.stats();
     return stats;
   }
 
@@ -227,14 +231,25 @@ export class CacheNode implements CacheService, AsyncDisposable {
     return this.#server?.addr;
   }
 
-  /** The edge listener's address once started with `origin` and `edgePort` set. */
+  /**
+   * The address of the listener on `EDGE_PORT` once started: the edge cache's (`origin` set), or
+   * the worker runtime's (`worker` set).
+   */
   get edgeAddress(): Deno.NetAddr | undefined {
-    return this.#edgeServer?.addr;
+    return this.#edgeServer?.addr ?? this.#workers?.server.addr;
   }
 
-  /** The edge cache, while it runs (`origin` and `edgePort` set; see `src/edge/`). */
+  /** The edge cache, while it runs (`origin` set, with `edgePort` or `worker`; see `src/edge/`). */
   get edge(): EdgeCache | undefined {
     return this.#edge;
+  }
+
+  /**
+   * Loads the worker module again (SIGHUP): new requests go to the new version once it loaded,
+   * requests in flight finish on the old one. Nothing happens without `worker`.
+   */
+  async reloadWorkers(): Promise<void> {
+    await this.#workers?.runtime.reload();
   }
 
   /**
@@ -269,7 +284,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
       );
     }
     const origin = this.config.origin;
-    if (origin !== undefined && this.config.edgePort !== undefined) {
+    if (origin !== undefined && (this.config.edgePort !== undefined || this.config.worker)) {
       this.#edge = this.#createEdge(origin);
     }
     if (options.http !== false) {
@@ -330,7 +345,23 @@ export class CacheNode implements CacheService, AsyncDisposable {
         throw err;
       }
     }
-    if (this.#edge) await this.#serveEdge(this.#edge);
+    // EDGE_PORT serves the worker when there is one (its env.ORIGIN.fetch is the edge's cached
+    // fetch), else the edge cache itself.
+    if (this.#edge && !this.config.worker) await this.#serveEdge(this.#edge);
+    if (this.config.worker) {
+      try {
+        const edge = this.#edge;
+        this.#workers = await startWorkerEdge(
+          this.config,
+          this,
+          this.#log,
+          edge && ((request) => edge.fetch(request)),
+        );
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+    }
     this.#log.info("node started", {
       node: this.config.nodeName,
       version: VERSION,
@@ -342,6 +373,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
       gossip: this.#cluster ? `${this.config.bindAddr}:${this.#cluster.gossipPort}` : "off",
       edge: this.#edgeServer
         ? `http://${this.#edgeServer.addr.hostname}:${this.#edgeServer.addr.port} → ${this.config.origin}`
+        : "off",
+      workers: this.#workers
+        ? `http://${this.#workers.server.addr.hostname}:${this.#workers.server.addr.port}`
         : "off",
       peers: this.config.peers.join(",") || "none",
     });
@@ -555,6 +589,9 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#edgeServer = undefined;
     this.#edge = undefined;
     await edgeServer?.shutdown();
+    const workers = this.#workers;
+    this.#workers = undefined;
+    await workers?.close();
     await this.#handOver();
     for (const socket of this.#streams) socket.close(1001, "node stopping");
     this.#streams.clear();
