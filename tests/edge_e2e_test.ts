@@ -122,6 +122,16 @@ async function startEdgeCluster(
     );
   }
   await waitReady(nodes);
+  for (const port of edgePorts) await waitListening(port);
+}
+
+/** Waits until something accepts TCP connections on `port` (without sending it a request). */
+async function waitListening(port: number): Promise<void> {
+  await waitFor(`port ${port} listening`, async () => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.close();
+    return true;
+  }, 20_000);
 }
 
 interface Answer {
@@ -351,6 +361,7 @@ Deno.test("run:edge task: a node under its grant fetches from the origin and ser
     { task: "run:edge" },
   );
   try {
+    await waitListening(edgePort);
     assert.deepEqual(
       [(await edgeGet(edgePort, "/fresh")).xCache, (await edgeGet(edgePort, "/fresh")).xCache],
       ["MISS", "HIT"],
@@ -387,6 +398,7 @@ Deno.test("a worker's env.ORIGIN.fetch is the edge's cached fetch", async () => 
     WORKER_POOL: "1",
   });
   try {
+    await waitListening(edgePort); // the worker runtime starts after /healthz answers
     const answers = [await edgeGet(edgePort, "/fresh"), await edgeGet(edgePort, "/fresh")];
     assert.deepEqual(answers.map((a) => [a.status, a.xCache, a.body]), [
       [200, "MISS", "fresh-1"],
