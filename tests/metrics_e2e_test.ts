@@ -90,8 +90,9 @@ Deno.test({
     `every stats field exported${promtool.skip}`,
   ignore: promtool.path === undefined,
   async fn() {
-    // A worker on the edge port, so the workers section exists too.
+    // A worker on the edge port in front of an origin, so the workers and edge sections exist.
     const nodes = await startCluster("prom", 2, {
+      ORIGIN: "http://127.0.0.1:9",
       REPLICAS: "1",
       GOSSIP_PROFILE: "local",
       WORKER: "examples/hello/worker.ts",

@@ -195,6 +195,18 @@ export const METRIC_CATALOGUE: readonly MetricSpec[] = [
   counter("cache_forwarding_read_repairs_total", "forwarding.readRepairs", "Reads that found a key owners had missed, and gave it to them."),
   counter("cache_forwarding_writes_total", "forwarding.writes", "Writes passed to an owner of the key."),
   counter("cache_forwarding_failures_total", "forwarding.failures", "Forwarded requests that failed (owner unreachable or too slow)."),
+  // Edge cache (ORIGIN + EDGE_PORT)
+  counter("cache_edge_hits_total", "edge.hits", "Edge requests answered fresh from the cache."),
+  counter("cache_edge_misses_total", "edge.misses", "Edge requests not in the cache here (or stale past their windows), asked of the key's primary owner."),
+  counter("cache_edge_stale_total", "edge.stale", "Edge requests answered stale (stale-while-revalidate, or stale-if-error when the origin failed)."),
+  counter("cache_edge_revalidated_total", "edge.revalidated", "Stored responses refreshed by a 304 from the origin."),
+  counter("cache_edge_bypass_total", "edge.bypass", "Edge requests passed through uncached (methods, Authorization, cookies)."),
+  counter("cache_edge_origin_requests_total", "edge.originRequests", "Requests sent to the origin."),
+  counter("cache_edge_origin_errors_total", "edge.originErrors", "Origin requests that failed (unreachable, too slow, 5xx)."),
+  counter("cache_edge_coalesced_waiters_total", "edge.coalescedWaiters", "Edge requests that waited on an origin fetch already under way instead of making their own."),
+  counter("cache_edge_primary_fallbacks_total", "edge.primaryFallbacks", "Misses the key's primary owner could not answer, fetched by this node instead."),
+  counter("cache_edge_origin_latency_seconds_total", "edge.originLatencyMsSum", "Sum of origin latencies to the response headers (divide by cache_edge_origin_latency_count_total).", MS),
+  counter("cache_edge_origin_latency_count_total", "edge.originLatencyCount", "Origin responses whose latency is in cache_edge_origin_latency_seconds_total."),
   // Edge workers (WORKER)
   counter("cache_workers_requests_total", "workers.requests", "Requests the worker runtime answered (by the handler, or 500/503 on its behalf)."),
   counter("cache_workers_errors_total", "workers.errors", "Worker requests whose handler threw or whose worker crashed."),

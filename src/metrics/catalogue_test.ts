@@ -12,7 +12,7 @@ Deno.test("METRIC_CATALOGUE follows Prometheus naming: _total counters, base-uni
     const base = spec.name.replace(/_total$/, "");
     if (spec.unit !== "") assert.ok(base.endsWith(`_${spec.unit}`), spec.name);
     else assert.doesNotMatch(base, /_(seconds|bytes)$/, spec.name);
-    if (spec.scale !== undefined) assert.match(spec.stat ?? "", /(Ms|\.ms)(\.|$)/, spec.name);
+    if (spec.scale !== undefined) assert.match(spec.stat ?? "", /(Ms|\.ms)(\.|$|Sum$)/, spec.name);
     assert.ok(spec.help.length > 10 && spec.help.endsWith("."), `${spec.name}: ${spec.help}`);
     assert.doesNotMatch(spec.help, /stats field/i);
     // A `{label}` of the stats path is a label of the series.
