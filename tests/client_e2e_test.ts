@@ -189,7 +189,13 @@ Deno.test({
       const stats = [client.stats(), sticky.stats()];
       const retriedCalls = stats.flatMap((s) => s.retried);
       assert.ok(retriedCalls.length > 0, "some calls were retried");
-      assert.ok(retriedCalls.every((c) => c.ok), "every retried call succeeded in the end");
+      // A retried call ends well, or is a plain write refused as possibly applied (counted
+      // above): its retry found the request may have reached the dying node.
+      const unsettled = retriedCalls.filter((c) => !c.ok);
+      assert.ok(
+        unsettled.every((c) => c.op === "set") && unsettled.length <= ambiguous.length,
+        `retried calls that failed: ${JSON.stringify(unsettled)}`,
+      );
       assert.ok(retried.length > 0 && retried.every((e) => e.node === victim.url("")));
       console.log(
         `SIGKILL mid-run: ${calls} calls, 0 failed, ${retriedCalls.length} retried ` +
