@@ -34,7 +34,9 @@ try {
   Deno.exit(2);
 }
 
-const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+const logger = createLogger({ level: config.logLevel, format: config.logFormat }, {
+  node: config.nodeName,
+});
 logger.info("config", describeConfig(config));
 const node = new CacheNode(config, { logger });
 try {
@@ -54,6 +56,13 @@ const stop = async (signal: string) => {
 };
 const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
 for (const signal of signals) Deno.addSignalListener(signal, () => stop(signal));
+// SIGHUP reloads the worker module (new requests take the new version, in-flight ones finish).
+if (Deno.build.os !== "windows" && config.worker) {
+  Deno.addSignalListener("SIGHUP", () => {
+    logger.info("reloading worker", { signal: "SIGHUP" });
+    node.reloadWorkers().catch((err) => logger.error("worker reload failed", { err }));
+  });
+}
 
 // Exit with the process that started us: a `deno task run` wrapper killed with SIGKILL cannot
 // forward a signal, and the OS hands its orphan to another parent, which Deno.ppid shows.

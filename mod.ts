@@ -40,3 +40,28 @@ export type {
   WriteOptions,
 } from "./src/service/mod.ts";
 export { createLogger, type Logger, silentLogger } from "./src/util/log.ts";
+export {
+  type OriginFetch,
+  resolveWorkerSettings,
+  WorkerRuntime,
+  type WorkerRuntimeOptions,
+  type WorkerSettings,
+  type WorkerStatsView,
+} from "./src/workers/mod.ts";
+/**
+ * The client of a running cluster; its option and result types (`SetOptions` there is the
+ * client's, not the contract's) come from `client.ts`, importable alone.
+ */
+export {
+  AuthError,
+  CacheClient,
+  CacheClientError,
+  type CacheClientOptions,
+  NotACounterError,
+  PreconditionFailedError,
+  RequestError,
+  TimeoutError,
+  UnavailableError,
+} from "./client.ts";
+/** The edge cache (a node's `edge` when `ORIGIN` and `EDGE_PORT` are set; or over any service). */
+export { EdgeCache, type EdgeOptions, type EdgeStats } from "./src/edge/mod.ts";

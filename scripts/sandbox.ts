@@ -1,11 +1,11 @@
 /**
- * The launcher of `deno task run:strict` and `deno task run:tls`: reads the node's settings from
+ * The launcher of `deno task run:strict`, `run:edge` and `run:tls`: reads the node's settings from
  * the same env vars and flags as the node (with the project's loader, so a flag grants what its
  * env var does), computes the permissions that config needs (`nodePermissions`: the network of
  * the grant, read access to exactly the TLS files) and starts `main.ts` with exactly those.
  * A `deno task` line cannot do this: its `$VAR`s see env vars only, never flags.
  *
- * Usage: `deno run <its own permissions> scripts/sandbox.ts strict|open [node flags]`, as the
+ * Usage: `deno run <its own permissions> scripts/sandbox.ts strict|edge|open [node flags]`, as the
  * tasks do. `--print-command` prints the node's `deno run` command instead of starting it.
  * The node inherits stdin, stdout, stderr and the environment; SIGINT and SIGTERM are passed on;
  * the launcher exits with the node's exit code, and the node exits when the launcher is gone
@@ -25,8 +25,8 @@ function shellWord(word: string): string {
 }
 
 const [grant, ...given] = Deno.args;
-if (grant !== "strict" && grant !== "open") {
-  console.error(`Invalid grant ${JSON.stringify(grant)}: expected strict or open`);
+if (grant !== "strict" && grant !== "open" && grant !== "edge") {
+  console.error(`Invalid grant ${JSON.stringify(grant)}: expected strict, open or edge`);
   Deno.exit(2);
 }
 const printOnly = given.includes("--print-command");
@@ -43,7 +43,11 @@ if (args.some((a) => ["-h", "--help", "-v", "--version"].includes(a))) {
       hostname: () => "launcher", // the node name is the node's business
       checkFiles: false, // this process may not read them; the node checks them
     });
-    permissions = nodePermissions(config, grant as NetworkGrant);
+    // `edge` (the run:edge task): the strict grant, for a node that must run the edge cache.
+    if (grant === "edge" && (config.origin === undefined || config.edgePort === undefined)) {
+      throw new ConfigError("Invalid run:edge settings: ORIGIN and EDGE_PORT must be set");
+    }
+    permissions = nodePermissions(config, (grant === "edge" ? "strict" : grant) as NetworkGrant);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);

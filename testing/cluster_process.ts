@@ -50,18 +50,22 @@ export function clusterEnv(
   };
 }
 
-/** Starts `n` nodes; node 0 is the seed the others join through `PEER`. */
+/**
+ * Starts `n` nodes; node 0 is the seed the others join through `PEER`. `options.cpus` pins every
+ * node to those cores (`taskset -c`, benchmarks).
+ */
 export async function startCluster(
   prefix: string,
   n: number,
   extra: Record<string, string> = {},
+  options: { cpus?: string } = {},
 ): Promise<NodeProcess[]> {
   const seedPort = freePort();
-  const nodes = [await NodeProcess.start(clusterEnv(prefix, 0, seedPort, extra))];
+  const nodes = [await NodeProcess.start(clusterEnv(prefix, 0, seedPort, extra), options)];
   const rest = await Promise.all(
     Array.from(
       { length: n - 1 },
-      (_, i) => NodeProcess.start(clusterEnv(prefix, i + 1, seedPort, extra)),
+      (_, i) => NodeProcess.start(clusterEnv(prefix, i + 1, seedPort, extra), options),
     ),
   );
   return [...nodes, ...rest];

@@ -27,3 +27,4 @@ export * from "./test_cert.ts";
 export * from "./go_peer.ts";
 export * from "./test_node.ts";
 export * from "./headless_chromium.ts";
+export * from "./binaries.ts";

@@ -190,9 +190,14 @@ export class NodeProcess {
     if (partial) this.logs.push(partial);
   }
 
-  /** The node's HTTP URL for `path`. */
+  /**
+   * The node's HTTP URL for `path`: on its `BIND_ADDR` when that is a loopback address other
+   * than 127.0.0.1 (nodes sharing a port on 127.0.0.2, .3...), else on 127.0.0.1.
+   */
   url(path: string): string {
-    return `http://127.0.0.1:${this.httpPort}${path}`;
+    const bind = this.env.BIND_ADDR ?? "";
+    const host = /^127\.\d+\.\d+\.\d+$/.test(bind) ? bind : "127.0.0.1";
+    return `http://${host}:${this.httpPort}${path}`;
   }
 
   /** The process id. */

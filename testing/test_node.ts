@@ -65,7 +65,7 @@ export function spyService(
     list: (options) => inner.list(options),
     purge: (request) => inner.purge(request),
     flush: () => inner.flush(),
-    watch: (prefix, listener) => inner.watch(prefix, listener),
+    watch: (prefix, listener, onEnd) => inner.watch(prefix, listener, onEnd),
     members: () => inner.members(),
     stats: () => inner.stats(),
     readiness: () => inner.readiness(),

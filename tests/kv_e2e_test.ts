@@ -259,3 +259,21 @@ Deno.test("watch on one node sees another node's puts and deletes, in order", as
     await stopAll(nodes);
   }
 });
+
+Deno.test("a node with an open watch stream stops on SIGTERM, and the stream ends", async () => {
+  const node = await NodeProcess.start(ENV);
+  try {
+    const res = await fetch(node.url("/watch?prefix="));
+    const reader = res.body!.getReader();
+    await reader.read(); // the ": watching" comment: the stream is open
+    let exited: Deno.CommandStatus | undefined;
+    node.status.then((s) => exited = s);
+    node.signal("SIGTERM");
+    const status = await waitFor("node exit after SIGTERM", () => exited, 10_000);
+    assert.equal(status.code, 0, node.logs.join("\n"));
+    // Everything the node sent is read, then the stream ends rather than failing the read.
+    for (;;) if ((await reader.read()).done) break;
+  } finally {
+    await node.stop();
+  }
+});

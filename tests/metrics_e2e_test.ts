@@ -1,10 +1,12 @@
 /**
- * `/metrics` on a real node: Prometheus text whose values follow the operations made, and
- * `/openapi.json` whose every path is served.
+ * `/metrics` on a real node: Prometheus text whose values follow the operations made, that
+ * `promtool check metrics` (Debian `prometheus`) passes with zero problems, and that holds every
+ * catalogue series with its type; and `/openapi.json` whose every path is served.
  */
 
 import assert from "node:assert/strict";
-import { NodeProcess } from "../testing/mod.ts";
+import { METRIC_CATALOGUE, NOT_EXPORTED } from "../src/metrics/mod.ts";
+import { needsBinary, NodeProcess, put, startCluster, statsOf, waitFor } from "../testing/mod.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 function value(text: string, series: string): number {
@@ -72,4 +74,70 @@ Deno.test("every path in /openapi.json is served", async () => {
     assert.ok([200, 404].includes(res.status), `${path}: ${res.status}`);
     if (path !== "/cache/{key}") assert.equal(res.status, 200, path);
   }
+});
+
+const promtool = needsBinary("promtool", "prometheus");
+
+/** The dotted paths of every number (or boolean) in `value`, map keys kept. */
+function leafPaths(value: unknown, path = ""): string[] {
+  if (typeof value === "number" || typeof value === "boolean") return [path];
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([k, v]) => leafPaths(v, path ? `${path}.${k}` : k));
+}
+
+Deno.test({
+  name: `a live partitioned cluster's /metrics: promtool-clean, every catalogue series typed, ` +
+    `every stats field exported${promtool.skip}`,
+  ignore: promtool.path === undefined,
+  async fn() {
+    // A worker on the edge port in front of an origin, so the workers and edge sections exist.
+    const nodes = await startCluster("prom", 2, {
+      ORIGIN: "http://127.0.0.1:9",
+      REPLICAS: "1",
+      GOSSIP_PROFILE: "local",
+      WORKER: "examples/hello/worker.ts",
+      EDGE_PORT: "0",
+      WORKER_POOL: "1",
+    });
+    try {
+      const [a, b] = nodes;
+      await waitFor("the peer in a's replication stats", async () => {
+        const stats = await statsOf(a) as { replication?: { peers?: Record<string, unknown> } };
+        return stats.replication?.peers?.["prom-1"] ? true : undefined;
+      });
+      for (let i = 0; i < 20; i++) assert.equal((await put(a, `k${i}`, "v")).status, 200);
+      await fetch(b.url("/cache/k1")).then((r) => r.text());
+      const text = await (await fetch(a.url("/metrics"))).text();
+      const check = await new Deno.Command(promtool.path!, {
+        args: ["check", "metrics"],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const writer = check.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(text));
+      await writer.close();
+      const out = await check.output();
+      const problems = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.equal(problems.trim(), "", `promtool check metrics:\n${problems}`);
+      assert.equal(out.code, 0);
+      // Every catalogue family is there with its type (each section exists in this cluster).
+      for (const spec of METRIC_CATALOGUE) {
+        assert.match(text, new RegExp(`^# TYPE ${spec.name} ${spec.type}$`, "m"), spec.name);
+      }
+      // Every number /stats shows is exported (or deliberately not).
+      const patterns = METRIC_CATALOGUE.filter((s) => s.stat !== undefined).map((s) =>
+        new RegExp(`^${s.stat!.replaceAll(".", "\\.").replace(/\{\w+\}/g, "[^.]+")}$`)
+      );
+      for (const path of leafPaths(await statsOf(a))) {
+        assert.ok(
+          Object.keys(NOT_EXPORTED).some((k) => path === k || path.startsWith(`${k}.`)) ||
+            patterns.some((p) => p.test(path)),
+          `/stats field ${path} is in no metric of the catalogue`,
+        );
+      }
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  },
 });

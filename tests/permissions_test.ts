@@ -369,3 +369,52 @@ Deno.test("run:strict task: a three-node cluster on one host joins and replicate
     for (const node of nodes) await node.stop("SIGTERM");
   }
 });
+
+Deno.test("run:edge task: the strict grant plus the edge port and the origin; ORIGIN required", async () => {
+  const { files, remove } = await forbiddenFiles();
+  try {
+    const [port, httpPort, edgePort, originPort] = [freePort(), freePort(), freePort(), freePort()];
+    const unrelatedPort = freePort();
+    const env = {
+      PORT: String(port),
+      HTTP_PORT: String(httpPort),
+      EDGE_PORT: String(edgePort),
+      ORIGIN: `http://127.0.0.1:${originPort}`,
+    };
+    const flags = await launcherFlags("run:edge", env, []);
+    assert.deepEqual(
+      await launcherFlags("run:edge", {}, [
+        `--port=${port}`,
+        `--http-port=${httpPort}`,
+        `--edge-port=${edgePort}`,
+        `--origin=http://127.0.0.1:${originPort}`,
+      ]),
+      flags,
+      "flags grant what env vars do",
+    );
+    const outcomes = await runProbe(flags, {
+      read: files,
+      envAllowed: [...CONFIG_ENV_VARS],
+      ports: [port, httpPort, edgePort],
+      connectPorts: [originPort],
+      unrelatedPort,
+    });
+    assertLockedDown(outcomes, files);
+    assert.equal(outcomes[`listen tcp ${edgePort}`], "allowed");
+    assert.equal(outcomes[`connect tcp ${originPort}`], "ConnectionRefused");
+    for (const what of ["listen tcp unrelated", "connect tcp unrelated", "fetch unrelated"]) {
+      assert.equal(outcomes[what], "denied", what);
+    }
+    const [program, ...taskArgs] = await runTaskCommand("run:edge");
+    const missing = await new Deno.Command(program, {
+      args: [...taskArgs, "--print-command"],
+      cwd: root,
+      env: { PORT: String(port), NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "" },
+      clearEnv: true,
+    }).output();
+    assert.equal(missing.code, 2);
+    assert.match(new TextDecoder().decode(missing.stderr), /ORIGIN and EDGE_PORT must be set/);
+  } finally {
+    await remove();
+  }
+});

@@ -109,7 +109,7 @@ export function cpuSeconds(pids: number[]): number[] {
 }
 
 /** {@link wrk}, with the CPU time the server processes `pids` spent per request. */
-async function measured(
+export async function measured(
   pids: number[],
   run: () => Promise<WrkResult>,
 ): Promise<WrkResult> {
@@ -125,7 +125,8 @@ async function measured(
   };
 }
 
-async function startRaw(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+/** Starts `raw_server.ts` pinned to the server core (the bare `Deno.serve` ceiling). */
+export async function startRaw(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = freePort();
   const child = new Deno.Command("taskset", {
     args: [

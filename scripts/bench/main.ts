@@ -3,7 +3,8 @@
  * writes the results to docs/benchmarks.md (with the command and the machine).
  *
  * Usage: `deno task bench [--quick] [section...]`, sections: `http`, `memory`, `membership`,
- * `interop`, `replication`, `partitioned`, `placement`, `kv` (default: all).
+ * `interop`, `replication`, `partitioned`, `placement`, `kv`, `client`, `workers`, `edge`
+ * (default: all).
  *
  * @module
  */
@@ -18,15 +19,28 @@ import { replicationBench } from "./replication_bench.ts";
 import { partitionedBench } from "./partitioned_bench.ts";
 import { placementBench } from "./placement_bench.ts";
 import { kvBench } from "./kv_bench.ts";
+import { clientBench } from "./client_bench.ts";
+import { workersBench } from "./workers_bench.ts";
+import { edgeBench } from "./edge_bench.ts";
 
 const { flags: { quick }, positionals: args } = commandLineOrExit(
   { command: "deno task bench", rest: "[section...]" },
   { quick: false },
   { positionals: true },
 );
-const sections = args.length > 0
-  ? args
-  : ["http", "memory", "membership", "interop", "replication", "partitioned", "placement", "kv"];
+const sections = args.length > 0 ? args : [
+  "http",
+  "memory",
+  "membership",
+  "interop",
+  "replication",
+  "partitioned",
+  "placement",
+  "kv",
+  "client",
+  "workers",
+  "edge",
+];
 const out: string[] = [];
 const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
   .match(/model name\s*:\s*(.*)/)?.[1] ?? Deno.build.arch;
@@ -91,6 +105,15 @@ for (const section of sections) {
   } else if (section === "kv") {
     out.push("## KV API: batches and counters (one node, wrk)", "");
     out.push(...await kvBench(quick ? 2 : 5, quick ? 1 : 3), "");
+  } else if (section === "client") {
+    out.push("## Client: GETs routed to owners vs one fixed node (5 nodes, REPLICAS=2)", "");
+    out.push(...await clientBench(quick ? 2 : 5, quick ? 1 : 3), "");
+  } else if (section === "workers") {
+    out.push("## Edge workers: pool overhead (one node, wrk)", "");
+    out.push(...await workersBench(quick ? 2 : 5, quick ? 1 : 3), "");
+  } else if (section === "edge") {
+    out.push("## Edge cache: HIT against nginx proxy_cache and Varnish, thundering herd", "");
+    out.push(...await edgeBench(quick ? 1 : 5, quick ? 1 : 3), "");
   } else if (section === "placement") {
     out.push("## Placement schemes: key balance and movement (in process)", "");
     out.push(...placementBench(quick), "");
@@ -98,7 +121,7 @@ for (const section of sections) {
     throw new Error(
       `Unknown bench section ${
         JSON.stringify(section)
-      }: expected http, memory, membership, interop, replication, partitioned, placement or kv`,
+      }: expected http, memory, membership, interop, replication, partitioned, placement, kv, client, workers or edge`,
     );
   }
 }

@@ -5,7 +5,8 @@
  * @module
  */
 
-const SECRET_FIELD = /(secret|token|password|privatekey|^tlsKey$)/i;
+// workerVars: a worker's vars often carry API keys (there is no separate secrets store).
+const SECRET_FIELD = /(secret|token|password|privatekey|^tlsKey$|^workerVars$)/i;
 
 /** A flat, log-safe view of `config` (nested objects flattened with dots). */
 export function describeConfig(config: object, prefix = ""): Record<string, unknown> {

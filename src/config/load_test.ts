@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CONFIG_ENV_VARS, ConfigError, loadConfig } from "./mod.ts";
+import { CONFIG_ENV_VARS, ConfigError, loadConfig, parsePeerEntry } from "./mod.ts";
 import { parseBytes, parseDuration } from "./units.ts";
 
 function load(env: Record<string, string>, args: string[] = []) {
@@ -36,6 +36,25 @@ Deno.test("loadConfig merges PEER and PEERS and lets flags win", () => {
   assert.deepEqual(load({}, ["--peer", "x:1", "--peers", "y:2"]).peers, ["x:1", "y:2"]);
 });
 
+Deno.test("loadConfig reads DNS discovery: dns: and dns+srv: peers, refresh, DNS server", () => {
+  const c = load({
+    PEERS:
+      "dns:cache-headless.default.svc.cluster.local:7946, dns+srv:_gossip._udp.cache, 10.0.0.9",
+    PEERS_REFRESH: "5s",
+    DNS_SERVER: "127.0.0.1:5353",
+  });
+  assert.deepEqual(c.peers, [
+    "dns:cache-headless.default.svc.cluster.local:7946",
+    "dns+srv:_gossip._udp.cache",
+    "10.0.0.9",
+  ]);
+  assert.equal(c.peersRefreshMs, 5000);
+  assert.equal(c.dnsServer, "127.0.0.1:5353");
+  assert.equal(load({ DNS_SERVER: "10.96.0.10" }).dnsServer, "10.96.0.10:53");
+  assert.equal(load({}).peersRefreshMs, 30_000);
+  assert.equal(load({}).dnsServer, undefined);
+});
+
 Deno.test("loadConfig names the variable, the value and what is allowed", () => {
   const cases: [Record<string, string>, string[], RegExp][] = [
     [{ HTTP_PORT: "80a" }, [], /HTTP_PORT="80a".*port 0\.\.65535/],
@@ -44,6 +63,10 @@ Deno.test("loadConfig names the variable, the value and what is allowed", () => 
     [{ DEFAULT_TTL: "5 parsecs" }, [], /DEFAULT_TTL="5 parsecs".*300ms/],
     [{ LOG_LEVEL: "loud" }, [], /LOG_LEVEL="loud".*debug, info/],
     [{ PEERS: "a:1,b c" }, [], /PEERS="a:1,b c"/],
+    [{ PEERS: "dns:cache.svc" }, [], /PEERS="dns:cache.svc".*dns:<name>:<port>/],
+    [{ PEERS: "dns+srv:a:1" }, [], /PEERS="dns\+srv:a:1"/],
+    [{ DNS_SERVER: "dns.example:53" }, [], /DNS_SERVER="dns.example:53".*IP address/],
+    [{ PEERS_REFRESH: "0s" }, [], /PEERS_REFRESH="0s"/],
     [{}, ["--http-port"], /--http-port: missing value/],
     [{}, ["--bogus", "1"], /argument "--bogus"/],
     [{ MAX_MEMORY: "1mb", MAX_VALUE_BYTES: "2mb" }, [], /MAX_VALUE_BYTES=2097152/],
@@ -71,7 +94,7 @@ Deno.test("parseDuration and parseBytes accept the documented forms", () => {
 
 Deno.test("the run task grants exactly the env vars the loader reads", async () => {
   const denoJson = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-  for (const task of ["run", "start", "run:tls", "run:strict"]) {
+  for (const task of ["run", "start", "run:tls", "run:strict", "run:edge"]) {
     const flag = (denoJson.tasks[task] as string).split(/\s+/).find((w) =>
       w.startsWith("--allow-env=")
     );
@@ -217,4 +240,44 @@ Deno.test("loadConfig derives the value limit from MAX_MEMORY when only that is 
   assert.equal(load({ MAX_MEMORY: "1gb" }).maxValueBytes, 4 * 1024 * 1024);
   assert.equal(load({ MAX_MEMORY: "64kb", MAX_VALUE_BYTES: "1kb" }).maxValueBytes, 1024);
   assert.throws(() => load({ MAX_MEMORY: "64kb", MAX_VALUE_BYTES: "1mb" }), /MAX_VALUE_BYTES=/);
+});
+
+Deno.test("parsePeerEntry tells addresses from DNS names, and refuses what is neither", () => {
+  assert.deepEqual(parsePeerEntry("10.0.0.2:7946"), { kind: "address", address: "10.0.0.2:7946" });
+  assert.deepEqual(parsePeerEntry("dns:7946"), { kind: "address", address: "dns:7946" });
+  assert.deepEqual(parsePeerEntry("dns:cache.svc.:7946"), {
+    kind: "dns",
+    name: "cache.svc.",
+    port: 7946,
+  });
+  assert.deepEqual(parsePeerEntry("dns+srv:_gossip._udp.cache"), {
+    kind: "srv",
+    name: "_gossip._udp.cache",
+  });
+  for (const bad of ["dns:cache.svc", "dns:a:99999", "dns+srv:", "dns+srv:a:1", "a b"]) {
+    assert.equal(parsePeerEntry(bad), undefined, bad);
+  }
+});
+
+Deno.test("loadConfig reads the edge settings and names a bad ORIGIN", () => {
+  const d = load({});
+  assert.deepEqual(
+    [d.origin, d.edgePort, d.edgeDefaultTtlMs, d.edgeOriginTimeoutMs, d.edgeCacheCookies],
+    [undefined, undefined, 0, 10_000, []],
+  );
+  const c = load({
+    ORIGIN: "http://127.0.0.1:9000/",
+    EDGE_PORT: "0",
+    EDGE_DEFAULT_TTL: "30s",
+    EDGE_ORIGIN_TIMEOUT: "2s",
+    EDGE_CACHE_COOKIES: "_ga, consent",
+  });
+  assert.deepEqual(
+    [c.origin, c.edgePort, c.edgeDefaultTtlMs, c.edgeOriginTimeoutMs, c.edgeCacheCookies],
+    ["http://127.0.0.1:9000", 0, 30_000, 2000, ["_ga", "consent"]],
+  );
+  for (const bad of ["ftp://x", "http://x?q=1", "http://x#f", "x:80"]) {
+    assert.throws(() => load({ ORIGIN: bad }), /Invalid ORIGIN=.*expected an http:\/\/ or https/);
+  }
+  assert.throws(() => load({ EDGE_ORIGIN_TIMEOUT: "0" }), /Invalid EDGE_ORIGIN_TIMEOUT/);
 });

@@ -16,3 +16,4 @@ export * from "./keys.ts";
 export * from "./units.ts";
 export * from "./describe.ts";
 export * from "./permissions.ts";
+export * from "./peers.ts";

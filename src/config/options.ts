@@ -2,10 +2,13 @@
  * The settings table: for every field of the node's config, its env vars, its flag, its parser
  * and what it allows (the text of errors and of `--help`). The loader reads through it.
  *
+ * Over 400 lines: it is one table, a row per setting, meant to be read (and appended to) as one.
+ *
  * @module
  */
 
 import type { GossipOverrides, NodeConfig } from "./schema.ts";
+import { parsePeerEntry } from "./peers.ts";
 import { parseBytes, parseDuration } from "./units.ts";
 
 /** A parsed setting value, before it is placed in the config. */
@@ -31,6 +34,21 @@ const PORT_RE = /^\d{1,5}$/;
 // RFC 6750's token68, so the token fits an Authorization header, a cookie and a query as is.
 const AUTH_TOKEN_RE = /^[A-Za-z0-9\-._~+/]{16,4096}=*$/;
 
+// A Workers binding or var name: a JavaScript identifier of ASCII letters, digits and _.
+const BINDING_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+function parseOrigin(text: string): string | undefined {
+  try {
+    const url = new URL(text.trim());
+    return (url.protocol === "http:" || url.protocol === "https:") && url.search === "" &&
+        url.hash === ""
+      ? url.href.replace(/\/$/, "")
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function parsePort(text: string): number | undefined {
   const n = Number(text);
   return PORT_RE.test(text.trim()) && n <= 65535 ? n : undefined;
@@ -52,6 +70,18 @@ function parsePeerList(text: string, portRequired = false): string[] | undefined
     ? /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+):\d{1,5}$/
     : /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+)(:\d{1,5})?$/;
   return peers.every((p) => address.test(p)) ? peers : undefined;
+}
+
+function parsePeers(text: string): string[] | undefined {
+  const peers = text.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  return peers.every((p) => parsePeerEntry(p) !== undefined) ? peers : undefined;
+}
+
+function parseIpPort(text: string): string | undefined {
+  const t = text.trim();
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?$/.exec(t);
+  if (!m || (m[2] !== undefined && Number(m[2]) > 65535)) return undefined;
+  return `${m[1]}:${m[2] ?? 53}`;
 }
 
 function oneOf<T extends string>(values: readonly T[]) {
@@ -130,8 +160,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     field: "peers",
     env: ["PEER", "PEERS"],
     flag: "--peers",
-    allowed: "comma-separated host:port addresses",
-    parse: parsePeerList,
+    allowed: "comma-separated host:port addresses, dns:<name>:<port> or dns+srv:<name>",
+    parse: parsePeers,
   },
   {
     field: "peerHttp",
@@ -336,6 +366,138 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     allowed: `the path of a readable ${what} file`,
     parse: (t) => t.trim(),
   })),
+  // DNS discovery (PEERS=dns:<name>:<port>, dns+srv:<name>)
+  {
+    field: "peersRefreshMs",
+    env: ["PEERS_REFRESH"],
+    flag: "--peers-refresh",
+    allowed: "a positive duration such as 10s, 1m or plain milliseconds",
+    parse: parsePositiveDuration,
+  },
+  {
+    field: "dnsServer",
+    env: ["DNS_SERVER"],
+    flag: "--dns-server",
+    allowed: "an IP address with an optional port, e.g. 127.0.0.1:5353 or [::1]:53",
+    parse: parseIpPort,
+  },
+  // Edge (issue 20) and edge workers (issue 21).
+  {
+    field: "origin",
+    env: ["ORIGIN"],
+    flag: "--origin",
+    allowed: "an http:// or https:// URL such as http://127.0.0.1:9000",
+    parse: parseOrigin,
+  },
+  {
+    field: "edgePort",
+    env: ["EDGE_PORT"],
+    flag: "--edge-port",
+    allowed: "a port 0..65535",
+    parse: parsePort,
+  },
+  {
+    field: "worker",
+    env: ["WORKER"],
+    flag: "--worker",
+    allowed: "the path of a .ts/.js/.mjs module exporting default { fetch }",
+    parse: (t) => (/\.(ts|js|mjs|mts|tsx|jsx)$/.test(t.trim()) ? t.trim() : undefined),
+  },
+  {
+    field: "workerKv",
+    env: ["WORKER_KV"],
+    flag: "--worker-kv",
+    allowed: "comma-separated binding names (A-Z a-z 0-9 _, starting with a letter or _)",
+    parse: (t) => {
+      const names = t.split(",").map((n) => n.trim()).filter((n) => n !== "");
+      return names.every((n) => BINDING_RE.test(n)) ? names : undefined;
+    },
+  },
+  {
+    field: "workerVars",
+    env: ["WORKER_VARS"],
+    flag: "--worker-vars",
+    allowed: 'a JSON object of var names to values, such as {"API_URL":"https://example.com"}',
+    secret: true,
+    parse: (t) => {
+      try {
+        const vars = JSON.parse(t);
+        return typeof vars === "object" && vars !== null && !Array.isArray(vars) &&
+            Object.keys(vars).every((n) => BINDING_RE.test(n))
+          ? t
+          : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  },
+  {
+    field: "workerConfig",
+    env: ["WORKER_CONFIG"],
+    flag: "--worker-config",
+    allowed: "the path of a wrangler.toml, wrangler.json or wrangler.jsonc file",
+    parse: (t) => (/\.(toml|json|jsonc)$/.test(t.trim()) ? t.trim() : undefined),
+  },
+  {
+    field: "workerPool",
+    env: ["WORKER_POOL"],
+    flag: "--worker-pool",
+    allowed: "0 (one per core) or a number of workers 1..256",
+    parse: (t) => (/^\d{1,3}$/.test(t.trim()) && Number(t) <= 256 ? Number(t) : undefined),
+  },
+  {
+    field: "workerAllowNet",
+    env: ["WORKER_ALLOW_NET"],
+    flag: "--worker-allow-net",
+    allowed: "comma-separated host or host:port entries",
+    parse: (t) => parsePeerList(t),
+  },
+  {
+    field: "workerTimeoutMs",
+    env: ["WORKER_TIMEOUT"],
+    flag: "--worker-timeout",
+    allowed: "a positive duration such as 500ms, 30s or plain milliseconds",
+    parse: parsePositiveDuration,
+  },
+  {
+    field: "workerReload",
+    env: ["WORKER_RELOAD"],
+    flag: "--worker-reload",
+    allowed: "true or false",
+    parse: parseBool,
+  },
+  {
+    field: "workerMemoryBytes",
+    env: ["WORKER_MEMORY"],
+    flag: "--worker-memory",
+    allowed: "0 (unchecked) or a size such as 256MiB or 1GiB",
+    parse: parseBytes,
+  },
+  // The edge cache's own settings (issue 20; ORIGIN and EDGE_PORT above).
+  {
+    field: "edgeDefaultTtlMs",
+    env: ["EDGE_DEFAULT_TTL"],
+    flag: "--edge-default-ttl",
+    allowed: "a duration such as 30s or 5m; 0 = responses without freshness are not stored",
+    parse: parseDuration,
+  },
+  {
+    field: "edgeOriginTimeoutMs",
+    env: ["EDGE_ORIGIN_TIMEOUT"],
+    flag: "--edge-origin-timeout",
+    allowed: "a positive duration such as 10s",
+    parse: parsePositiveDuration,
+  },
+  {
+    field: "edgeCacheCookies",
+    env: ["EDGE_CACHE_COOKIES"],
+    flag: "--edge-cache-cookies",
+    allowed: "comma-separated cookie names",
+    parse: (t) => {
+      const names = t.split(",").map((n) => n.trim()).filter((n) => n !== "");
+      return names.every((n) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n)) ? names : undefined;
+    },
+  },
 ];
 
 /** The env vars the loader reads (the run task grants `--allow-env` for exactly these). */

@@ -9,12 +9,14 @@
  */
 
 import { CONFIG_ENV_VARS } from "./options.ts";
+import { parsePeerEntry } from "./peers.ts";
 import { ConfigError, type NodeConfig } from "./schema.ts";
 
 /**
  * `open`: any host and port (nodes learn their peers' addresses by gossip). `strict`: only this
  * node's two ports (on any IPv4 host, and on its bind address), the gossip addresses of
- * `peers`, and the HTTP addresses of `peerHttp`.
+ * `peers` (for `dns:<name>:<port>`, that port on any IPv4 host, and the `DNS_SERVER`), and the
+ * HTTP addresses of `peerHttp`.
  */
 export type NetworkGrant = "open" | "strict";
 
@@ -32,30 +34,64 @@ function netEntry(address: string, defaultPort: number): string {
   return colons === 0 ? `${address}:${defaultPort}` : `[${address}]:${defaultPort}`;
 }
 
+/** The `--allow-net` entry of the edge's origin (`ORIGIN`), its scheme's port by default. */
+function originEntry(origin: string): string {
+  const url = new URL(origin);
+  return netEntry(url.host, url.protocol === "https:" ? 443 : 80);
+}
+
 /**
  * The hosts and ports a node may listen on and connect to under the `strict` grant: its own
  * ports on every IPv4 host (`0.0.0.0/0`, the usual deployment with the same ports on every
- * host) and on its bind address, then each peer's gossip address and each `peerHttp` address.
+ * host) and on its bind address (the edge port too when set), then each peer's gossip address,
+ * each `peerHttp` address and the edge's origin.
  * Throws a {@link ConfigError} on a port 0, which names no port to grant.
  */
 export function strictNetwork(config: NodeConfig): string[] {
-  for (const [name, port] of [["PORT", config.gossipPort], ["HTTP_PORT", config.httpPort]]) {
+  const ports: [string, number][] = [["PORT", config.gossipPort], ["HTTP_PORT", config.httpPort]];
+  if (config.edgePort !== undefined) ports.push(["EDGE_PORT", config.edgePort]);
+  for (const [name, port] of ports) {
     if (port === 0) {
       throw new ConfigError(
         `Invalid ${name}=0: run:strict grants fixed ports only: expected 1..65535`,
       );
     }
   }
-  const own = [config.gossipPort, config.httpPort];
+  const own = ports.map(([, port]) => port);
   return [
     ...new Set([
       ...own.map((port) => `0.0.0.0/0:${port}`),
       // An IPv4 bind address is in 0.0.0.0/0 already.
       ...(IPV4.test(config.bindAddr) ? [] : own.map((port) => netEntry(config.bindAddr, port))),
-      ...config.peers.map((peer) => netEntry(peer, DEFAULT_PEER_PORT)),
+      ...config.peers.flatMap((peer) => peerGrant(peer, config)),
       ...config.peerHttp.map((peer) => netEntry(peer, config.httpPort)),
+      ...(config.origin === undefined ? [] : [originEntry(config.origin)]),
     ]),
   ];
+}
+
+/**
+ * What a `peers` entry needs under the strict grant: its address, or for `dns:<name>:<port>` the
+ * port on any IPv4 host plus the DNS server. `dns+srv:` names ports only its records know, and
+ * the system resolver's address is not in the config: both are refused with a
+ * {@link ConfigError} saying what to do instead.
+ */
+function peerGrant(peer: string, config: NodeConfig): string[] {
+  const entry = parsePeerEntry(peer);
+  if (entry?.kind === "srv") {
+    throw new ConfigError(
+      `Invalid PEERS entry ${peer}: run:strict cannot grant the ports SRV records name: ` +
+        "use dns:<name>:<port>, or deno task run",
+    );
+  }
+  if (entry?.kind !== "dns") return [netEntry(peer, DEFAULT_PEER_PORT)];
+  if (config.dnsServer === undefined) {
+    throw new ConfigError(
+      `Invalid PEERS entry ${peer} without DNS_SERVER: run:strict grants only the DNS server ` +
+        "it is given: set DNS_SERVER (e.g. the nameserver of /etc/resolv.conf), or use deno task run",
+    );
+  }
+  return [`0.0.0.0/0:${entry.port}`, config.dnsServer];
 }
 
 /**

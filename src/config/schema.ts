@@ -27,7 +27,12 @@ export interface NodeConfig {
   bindAddr: string;
   /** Address announced to peers, when it differs from `bindAddr` (NAT, containers). */
   advertiseAddr?: string;
-  /** Gossip addresses (`host:port`) of existing members to join through. @default [] */
+  /**
+   * Where to find existing members to join through: gossip addresses (`host:port`) and DNS
+   * names, `dns:<name>:<port>` (every A/AAAA address of the name, on that port) or
+   * `dns+srv:<name>` (the targets and ports of its SRV records), re-resolved every
+   * `peersRefreshMs`. @default []
+   */
   peers: string[];
   /**
    * HTTP addresses (`host:port`) of peers whose HTTP port differs from this node's. Only
@@ -150,6 +155,60 @@ export interface NodeConfig {
    * certificate.
    */
   tlsCa?: string;
+  /**
+   * DNS discovery: period of re-resolving the `dns:`/`dns+srv:` entries of `peers`, ms; new
+   * addresses are joined. @default 30000
+   */
+  peersRefreshMs: number;
+  /**
+   * DNS discovery: the DNS server asked (`ip:port`, e.g. `127.0.0.1:5353`). Unset: the system
+   * resolver (`/etc/resolv.conf`).
+   */
+  dnsServer?: string;
+  // Edge (issue 20) and edge workers (issue 21).
+  /** Origin server of the edge (`http(s)://host[:port]`): `env.ORIGIN.fetch` of a worker goes there. */
+  origin?: string;
+  /** Port of the edge listener (the worker runtime when `worker` is set). `0` picks a free port. */
+  edgePort?: number;
+  /**
+   * Path of a Workers-style module (`export default { fetch(request, env, ctx) }`) served on
+   * `edgePort` in a pool of permission-scoped Deno workers. Unset: no worker runtime.
+   */
+  worker?: string;
+  /** KV binding names besides `CACHE`, each its own key namespace (`kv:<NAME>:`). @default [] */
+  workerKv: string[];
+  /** JSON object of the worker's vars (`env.<NAME>`, as strings). @default none */
+  workerVars?: string;
+  /** A `wrangler.toml`/`.json`/`.jsonc` whose `kv_namespaces[].binding` and `vars` are used. */
+  workerConfig?: string;
+  /** Deno workers in the pool; `0` = one per core. @default 0 */
+  workerPool: number;
+  /** Hosts (`host` or `host:port`) the worker may fetch, besides the origin. @default [] */
+  workerAllowNet: string[];
+  /** Wall-clock deadline of one worker request, ms; past it 503 and the worker is replaced. @default 30000 */
+  workerTimeoutMs: number;
+  /** Reload the worker when a file of its folder changes. @default false */
+  workerReload: boolean;
+  /**
+   * Memory the workers may add to the process (resident set over its level at start), bytes;
+   * past it the busy workers are terminated and replaced (Deno has no per-worker heap limit,
+   * see README "Edge workers"). `0` = unchecked. @default 512 MiB
+   */
+  workerMemoryBytes: number;
+  // The edge cache's own settings (issue 20).
+  /**
+   * Freshness of an origin response that gives none (no `max-age`, `s-maxage`, `Expires`), ms;
+   * `0` = such responses are not stored. @default 0
+   */
+  edgeDefaultTtlMs: number;
+  /** Deadline of one origin request (headers), ms: past it, stale if allowed, else 504. @default 10 s */
+  edgeOriginTimeoutMs: number;
+  /**
+   * Names of the cookies a request may carry and still be served from the cache (e.g.
+   * analytics cookies the origin ignores); any other cookie makes the request a BYPASS.
+   * @default [] (any cookie bypasses)
+   */
+  edgeCacheCookies: string[];
 }
 
 /** Names of the gossip timing presets (memberlist's Local/LAN/WAN configs). */
@@ -211,6 +270,16 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   gossipVerifyIncoming: true,
   gossipVerifyOutgoing: true,
   gossipLabel: "",
+  peersRefreshMs: 30_000,
+  workerKv: [],
+  workerPool: 0,
+  workerAllowNet: [],
+  workerTimeoutMs: 30_000,
+  workerReload: false,
+  workerMemoryBytes: 512 * 1024 * 1024,
+  edgeDefaultTtlMs: 0,
+  edgeOriginTimeoutMs: 10_000,
+  edgeCacheCookies: [],
 });
 
 /**
@@ -225,6 +294,9 @@ export function nodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
     ...DEFAULT_CONFIG,
     peers: [...DEFAULT_CONFIG.peers],
     peerHttp: [...DEFAULT_CONFIG.peerHttp],
+    workerKv: [...DEFAULT_CONFIG.workerKv],
+    workerAllowNet: [...DEFAULT_CONFIG.workerAllowNet],
+    edgeCacheCookies: [...DEFAULT_CONFIG.edgeCacheCookies],
     gossip: {},
     nodeName: `node-${gossipPort}`,
     maxValueBytes: maxMemoryBytes > 0

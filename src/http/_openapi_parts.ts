@@ -183,6 +183,43 @@ export const schemas = {
       meta: {},
     },
   },
+  Topology: {
+    type: "object",
+    description: "What a client routes by: live members and every bucket's owners.",
+    required: ["self", "replicas", "buckets", "members", "perBucket", "owners"],
+    properties: {
+      self: { type: "string", description: "The answering node." },
+      replicas: { type: "integer", description: "Copies per key; 0 = every node holds every key." },
+      buckets: {
+        type: "integer",
+        description: "Power of two; a key's bucket is FNV-1a lane 1 of the key & (buckets - 1).",
+      },
+      members: {
+        type: "array",
+        description: "Live members, sorted by name.",
+        items: {
+          type: "object",
+          required: ["name", "host", "httpPort"],
+          properties: {
+            name: { type: "string" },
+            host: { type: "string" },
+            httpPort: { type: "integer" },
+          },
+        },
+      },
+      perBucket: {
+        type: "integer",
+        description:
+          "Owners listed per bucket: the copies, or 1 (the primary) in full replication.",
+      },
+      owners: {
+        type: "string",
+        format: "byte",
+        description: "Base64 of 16-bit little-endian member indexes; entry b * perBucket + i is " +
+          "bucket b's i-th owner, best first.",
+      },
+    },
+  },
 };
 
 /** The shared responses (`#/components/responses/...`). */

@@ -1,8 +1,8 @@
 /**
  * The Hono app of the API: the contract's routes (`/cache/{key}` GET/HEAD/PUT/DELETE,
  * `/cache/{key}/incr`, `GET`/`DELETE /cache` (list, flush), `/batch`, `/purge`, `/watch`, the
- * compat `/cache/members`, `/cluster/members`, `/cluster/ring`, `/stats`, `/healthz`, `/readyz`,
- * `/metrics`, `/openapi.json`, the dashboard) and the internal routes (`internal_routes.ts`).
+ * compat `/cache/members`, `/cluster/members`, `/cluster/ring`, `/cluster/topology`, `/stats`,
+ * `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, the dashboard) and the internal routes (`internal_routes.ts`).
  * Everything is validated before the {@link CacheService} is called, and failures become statuses
  * in one place (`errors.ts`). With a {@link BearerAuth} (`AUTH_TOKEN`), every route but the
  * health probes, the OpenAPI document and the dashboard page needs the bearer token; a refused
@@ -20,6 +20,7 @@ import { dashboardHtml, type DashboardState, type NodeDashboardState } from "../
 import type { NodeMetrics } from "../metrics/mod.ts";
 import type { PeerAuth } from "../replication/mod.ts";
 import { VERSION } from "../util/version.ts";
+import { encodeUint16Base64 } from "../util/base64.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
 import { errorResponse, jsonError } from "./errors.ts";
 import { CacheRoutes } from "./cache_routes.ts";
@@ -27,6 +28,7 @@ import { keyFromUrl, wantsMeta } from "./request.ts";
 import { mountInternalRoutes } from "./internal_routes.ts";
 import { flush, listKeys, purge } from "./kv_routes.ts";
 import { runBatch } from "./batch.ts";
+import type { EdgeCache } from "../edge/mod.ts";
 import { type WatchLimits, watchResponse } from "./watch.ts";
 
 const ALLOW_KEY = "GET, HEAD, PUT, DELETE";
@@ -87,6 +89,11 @@ export interface AppOptions {
   streamLimits?: StreamLimits;
   /** Queue limits and heartbeat of `GET /watch` streams. @default see `watch.ts` */
   watchLimits?: WatchLimits;
+  /**
+   * The node's edge cache, while it runs: answers `POST /internal/edge` (a peer's miss, to
+   * this node as the key's primary owner). @default none (501)
+   */
+  edge?: () => EdgeCache | undefined;
 }
 
 /** Builds the Hono app for `service`. */
@@ -148,6 +155,11 @@ export function buildApp(service: CacheService, options: AppOptions, routes: Cac
     const key = c.req.query("key");
     return c.json(service.ring?.(key) ?? { replicas: "all" });
   });
+  app.get("/cluster/topology", (c) => {
+    const t = service.topology?.();
+    if (!t) return jsonError(404, "No topology: this service does not offer one");
+    return c.json({ ...t, owners: encodeUint16Base64(t.owners) });
+  });
   app.get("/cluster/members", (c) =>
     c.json(
       service.members().map((m) => ({
@@ -199,6 +211,7 @@ export function buildApp(service: CacheService, options: AppOptions, routes: Cac
     bodyTimeoutMs: options.bodyTimeoutMs,
     streams,
     streamLimits: options.streamLimits,
+    edge: options.edge,
   });
 
   app.notFound((c) => jsonError(404, `No route for ${c.req.method} ${c.req.path}`));

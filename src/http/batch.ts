@@ -20,6 +20,7 @@ import { errorResponse, HttpError, jsonResponse } from "./errors.ts";
 import { readJsonObject } from "./kv_routes.ts";
 import { JSON_ENVELOPE_BYTES } from "./put_body.ts";
 import { keyFromUrl } from "./request.ts";
+import { encodeBase64 } from "../util/base64.ts";
 
 /** Most ops in one batch. */
 export const MAX_BATCH_OPS = 1000;
@@ -116,22 +117,16 @@ async function runOp(
   }
 }
 
-const BASE64_CHUNK = 0x8000;
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += BASE64_CHUNK) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + BASE64_CHUNK));
-  }
-  return btoa(binary);
-}
-
 async function resultOf(res: Response, isGet: boolean): Promise<BatchResult> {
   const status = res.status;
   const type = res.headers.get("content-type") ?? "";
   if (status === 304) return { status };
   if (isGet && status === 200 && type.startsWith("application/octet-stream")) {
-    return { status, value: base64(new Uint8Array(await res.arrayBuffer())), encoding: "base64" };
+    return {
+      status,
+      value: encodeBase64(new Uint8Array(await res.arrayBuffer())),
+      encoding: "base64",
+    };
   }
   const text = await res.text();
   if (status >= 400 && status !== 404) {

@@ -9,6 +9,7 @@
 
 import { type CacheService, MAX_LIST_LIMIT, type PurgeRequest } from "../service/mod.ts";
 import { asObject, checkFields, parseTags } from "./entry_fields.ts";
+import { urlTagOf } from "../edge/mod.ts";
 import { HttpError, jsonResponse } from "./errors.ts";
 import { readBodyLimited } from "./put_body.ts";
 import { queryOf } from "./query.ts";
@@ -89,7 +90,10 @@ export async function readJsonObject(
   return asObject(doc, "JSON body");
 }
 
-/** `POST /purge` with `{"tags": [...]}` and/or `{"keys": [...]}` → `{"purged": n}`. */
+/**
+ * `POST /purge` with `{"tags": [...]}`, `{"keys": [...]}` and/or `{"urls": [...]}` (every variant
+ * the edge cache holds of each URL, absolute or a path with its query) → `{"purged": n}`.
+ */
 export async function purge(
   service: CacheService,
   req: Request,
@@ -97,14 +101,37 @@ export async function purge(
 ): Promise<Response> {
   const maxKey = service.limits.maxKeyBytes;
   const doc = await readJsonObject(req, MAX_PURGE_ITEMS * (maxKey + 8) + 64 * 1024, timeoutMs);
-  checkFields(doc, ["tags", "keys"], "the JSON body");
+  checkFields(doc, ["tags", "keys", "urls"], "the JSON body");
   const request: PurgeRequest = {};
   if (doc.tags !== undefined) request.tags = parseTags(doc.tags, `"tags"`, MAX_PURGE_ITEMS);
   if (doc.keys !== undefined) request.keys = parseKeys(doc.keys, maxKey);
+  if (doc.urls !== undefined) {
+    request.tags = [...request.tags ?? [], ...parseUrls(doc.urls).map(urlTagOf)];
+  }
   if (!request.tags?.length && !request.keys?.length) {
-    throw new HttpError(400, `Nothing to purge: give a non-empty "tags" or "keys" array`);
+    throw new HttpError(400, `Nothing to purge: give a non-empty "tags", "keys" or "urls" array`);
   }
   return jsonResponse({ purged: await service.purge(request) });
+}
+
+function parseUrls(value: unknown): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+    throw new HttpError(400, `Invalid "urls": expected an array of strings`);
+  }
+  if (value.length > MAX_PURGE_ITEMS) {
+    throw new HttpError(400, `Too many urls: ${value.length}, limit is ${MAX_PURGE_ITEMS}`);
+  }
+  for (const url of value as string[]) {
+    if (!url.startsWith("/") && !/^https?:\/\/[^/]+/.test(url)) {
+      throw new HttpError(
+        400,
+        `Invalid url ${
+          JSON.stringify(url.slice(0, 64))
+        } in "urls": expected http(s)://host/path or /path`,
+      );
+    }
+  }
+  return value as string[];
 }
 
 function parseKeys(value: unknown, maxKey: number): string[] {

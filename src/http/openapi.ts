@@ -223,7 +223,7 @@ export const OPENAPI_DOCUMENT = {
       }),
     },
     "/purge": {
-      post: op("purge", "Delete entries by tag or key, cluster-wide", {
+      post: op("purge", "Delete entries by tag, key or edge URL, cluster-wide", {
         "200": json("How many live entries were deleted", {
           type: "object",
           required: ["purged"],
@@ -238,6 +238,12 @@ export const OPENAPI_DOCUMENT = {
           properties: {
             tags: { type: "array", maxItems: 1000, items: { type: "string" } },
             keys: { type: "array", maxItems: 1000, items: { type: "string" } },
+            urls: {
+              type: "array",
+              maxItems: 1000,
+              items: { type: "string" },
+              description: "Edge cache URLs (absolute or /path?query): every variant is purged.",
+            },
           },
         }),
       }),
@@ -280,6 +286,11 @@ export const OPENAPI_DOCUMENT = {
         tags: ["cluster"],
         parameters: [query("key", "Also show this key's bucket and owners")],
       }),
+    },
+    "/cluster/topology": {
+      get: op("topology", "Members and bucket owners, for clients that route keys to owners", {
+        "200": json("Topology", schema("Topology")),
+      }, { tags: ["cluster"] }),
     },
     "/stats": {
       get: op("stats", "Node counters as JSON", { "200": json("stats") }, { tags: ["cluster"] }),
@@ -337,6 +348,29 @@ export const OPENAPI_DOCUMENT = {
     "/internal/read": { post: internal("internalRead", "Read one key from this node's store") },
     "/internal/list": { post: internal("internalList", "A page of this node's keys (listing)") },
     "/internal/purge": { post: internal("internalPurge", "Purge by tags or keys on this node") },
+    "/internal/edge": {
+      post: op("internalEdge", "A peer's edge miss, answered as the key's primary owner", {
+        "200": {
+          description: "The edge's answer (any origin status; X-Cache, X-Edge-Answer: 1)",
+          content: { "*/*": { schema: { type: "string", format: "binary" } } },
+        },
+        ...errors(400, 408, 413, 415, 501),
+      }, {
+        tags: ["internal"],
+        requestBody: jsonBody({
+          type: "object",
+          required: ["target", "head", "headers"],
+          properties: {
+            target: { type: "string" },
+            head: { type: "boolean" },
+            headers: {
+              type: "array",
+              items: { type: "array", items: { type: "string" }, minItems: 2, maxItems: 2 },
+            },
+          },
+        }),
+      }),
+    },
     "/internal/stream": {
       get: op("replicationStream", "WebSocket of replication frames between nodes", {
         "101": { description: "Switching to WebSocket" },

@@ -79,6 +79,11 @@ export function watchResponse(
           return;
         }
         controller.enqueue(frame);
+      }, () => {
+        // The node is closing: end the stream (the reader reconnects elsewhere).
+        if (closed) return;
+        end();
+        controller.close();
       });
       if (heartbeatMs > 0) {
         timer = setInterval(() => {

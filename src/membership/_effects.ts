@@ -66,7 +66,7 @@ export function applyEffects(
         // A flood would log a line per message: log the first refusal and every 1000th.
         if (ctx.stats.membersRefused++ % 1000 === 0) {
           ctx.log.warn("Member table full: new member dropped", {
-            node: e.node,
+            member: e.node,
             limit: e.limit,
             refused: ctx.stats.membersRefused,
           });
@@ -74,15 +74,15 @@ export function applyEffects(
         break;
       case "conflict":
         ctx.stats.conflicts++;
-        ctx.log.warn("Conflicting address for a member name", { node: e.existing.name });
+        ctx.log.warn("Conflicting address for a member name", { member: e.existing.name });
         break;
       case "suspicion-started":
         ctx.stats.suspicions++;
-        ctx.log.debug("Suspicion started", { node: e.node, min: e.min, max: e.max, k: e.k });
+        ctx.log.debug("Suspicion started", { member: e.node, min: e.min, max: e.max, k: e.k });
         break;
       case "suspicion-expired":
         ctx.log.info("Marking member dead: suspicion timed out", {
-          node: e.node,
+          member: e.node,
           confirmations: e.confirmations,
         });
         break;

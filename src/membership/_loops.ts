@@ -101,7 +101,7 @@ export class ProtocolLoops {
       try {
         await pushPull(ctx, address, false);
       } catch (error) {
-        ctx.log.warn("Push/pull failed", { node: target!.name, error });
+        ctx.log.warn("Push/pull failed", { member: target!.name, error });
       }
     }
     const next = pushPullScale(ctx.config.pushPullInterval, ctx.table.numNodes);

@@ -67,7 +67,7 @@ export async function probeNode(ctx: EngineContext, target: Member): Promise<Pro
   if (!ctx.config.disableTcpPings && target.vsn[1] >= 3) {
     ctx.stats.tcpPings++;
     fallback = tcpPing(ctx, to, ping, deadline).catch((error) => {
-      ctx.log.debug("Fallback TCP ping failed", { node: target.name, error });
+      ctx.log.debug("Fallback TCP ping failed", { member: target.name, error });
       return false;
     });
   }
@@ -76,7 +76,7 @@ export async function probeNode(ctx: EngineContext, target: Member): Promise<Pro
   if (await fallback) {
     ctx.stats.tcpPingSuccesses++;
     ctx.log.warn("UDP probes failed but TCP reached the node; network may be misconfigured", {
-      node: target.name,
+      member: target.name,
     });
     return finish(ctx, -1, "tcp");
   }
@@ -85,7 +85,7 @@ export async function probeNode(ctx: EngineContext, target: Member): Promise<Pro
   const delta = expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1;
   finish(ctx, delta, "failed");
   ctx.stats.probeFailures++;
-  ctx.log.info("Suspect member: no acks received", { node: target.name });
+  ctx.log.info("Suspect member: no acks received", { member: target.name });
   ctx.apply(ctx.table.suspectNode({
     incarnation: target.incarnation,
     node: target.name,

@@ -1,14 +1,9 @@
 /**
- * Prometheus metrics for a node: HTTP requests by route/method/status with latency histograms, a
- * `cache_build_info{version,deno}` gauge, and every counter and gauge the node already keeps
- * (store, membership, replication), read fresh from `stats()` at each scrape so nothing is
- * counted twice.
- *
- * Stats become metrics by a fixed naming rule: `cache_<section>_<field in snake_case>`, nested
- * objects joined with `_`; a per-peer map (`peers`) becomes a `peer` label, a per-reason map
- * (`dropped`, `streamErrors`) a `reason` label, and membership's `members` a `state` label.
- * Fields named (or ending) as in {@link GAUGE_FIELDS} are gauges; every other number only grows and is a
- * counter (`_total`).
+ * Prometheus metrics for a node: exactly the series of the catalogue (`catalogue.ts`), in its
+ * order. HTTP requests are counted by route/method/status with latency histograms as plain
+ * numbers on the request path; everything else is read at scrape: the node's `stats()` (each
+ * catalogue entry names its stats path), the process and runtime figures (`runtime.ts`) and
+ * `cache_build_info`. Nothing is counted twice and nothing is formatted until a scrape.
  *
  * Why the text is written by hand (`exposition.ts`) and not by prom-client: the node needs only
  * counters, gauges and histograms, whose exposition is a few lines; prom-client depends on
@@ -20,7 +15,9 @@
  * @module
  */
 
+import type { Clock } from "../util/clock.ts";
 import { DENO_VERSION, VERSION } from "../util/version.ts";
+import { METRIC_CATALOGUE, type MetricSpec } from "./catalogue.ts";
 import {
   CONTENT_TYPE,
   expositionText,
@@ -29,84 +26,44 @@ import {
   formatValue,
   Histogram,
   type HistogramSeries,
-  type Labels,
 } from "./exposition.ts";
-
-/** Stats fields that go up and down (gauges); everything else is a monotonic counter. */
-export const GAUGE_FIELDS: ReadonlySet<string> = new Set([
-  "entries",
-  "bytes",
-  "max_bytes",
-  "tombstones",
-  "health_score",
-  "members",
-  "queue_depth",
-  "queued_records",
-  "backlog_bytes",
-  "in_flight",
-  "streams_open",
-  "lag_ms_p50",
-  "lag_ms_p99",
-  "lag_ms_max",
-  "lag_ms_samples",
-  "ready",
-  "replicas",
-  "owned_buckets",
-]);
+import { EventLoopLagSampler, type ProcessFigures, processFigures } from "./runtime.ts";
 
 /** Where the node's counters come from: its `stats()` snapshot, one object per section. */
 export type StatsSource = () => Record<string, unknown>;
 
-const LABELLED_MAPS: Record<string, string> = {
-  peers: "peer",
-  dropped: "reason",
-  streamErrors: "reason",
-  members: "state",
-};
-
-function snake(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[^a-zA-Z0-9_]/g, "_").toLowerCase();
-}
-
-/** One number of the stats, named and labelled as a metric sample. */
-export interface Sample {
-  /** Metric name (before a counter's `_total`). */
-  name: string;
-  /** The field path in snake_case (decides gauge or counter). */
-  field: string;
-  /** Labels from the maps on the way (`peer`, `reason`, `state`). */
-  labels: Labels;
-  /** The value. */
-  value: number;
-}
-
-/** Flattens a stats section into samples (see the module doc for the naming rule). */
-export function flattenStats(
-  section: string,
-  value: unknown,
-  path: string[] = [],
-  labels: Labels = {},
-): Sample[] {
-  if (typeof value === "number" && Number.isFinite(value)) {
-    const field = snake(path.join("_"));
-    return [{ name: `cache_${snake(section)}_${field}`, field, labels, value }];
-  }
-  if (typeof value === "boolean") return flattenStats(section, value ? 1 : 0, path, labels);
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return [];
-  const out: Sample[] = [];
-  for (const [key, inner] of Object.entries(value)) {
-    const label = LABELLED_MAPS[key];
-    if (label && inner !== null && typeof inner === "object") {
-      for (const [labelValue, leaf] of Object.entries(inner)) {
-        out.push(
-          ...flattenStats(section, leaf, [...path, key], { ...labels, [label]: labelValue }),
-        );
-      }
-    } else {
-      out.push(...flattenStats(section, inner, [...path, key], labels));
+/**
+ * The sample lines of a stats-fed series: the value at `spec.stat` in `stats`, one line per
+ * label set its `{label}` segments walk. `undefined` when the path does not reach a value or a
+ * map (the section is absent: not in a cluster, not partitioned), so the family is left out.
+ */
+export function statSamples(spec: MetricSpec, stats: unknown): string[] | undefined {
+  const segments = spec.stat!.split(".");
+  const divisor = spec.scale === undefined ? 1 : 1 / spec.scale;
+  const lines: string[] = [];
+  let reached = false;
+  const walk = (value: unknown, i: number, labels: Record<string, string>): void => {
+    if (i === segments.length) {
+      const n = typeof value === "boolean" ? Number(value) : value;
+      if (typeof n !== "number") return;
+      reached = true;
+      lines.push(`${spec.name}${formatLabels(labels)} ${formatValue(n / divisor)}`);
+      return;
     }
-  }
-  return out;
+    if (value === null || typeof value !== "object") return;
+    const segment = segments[i];
+    const label = /^\{(\w+)\}$/.exec(segment)?.[1];
+    if (label === undefined) {
+      walk((value as Record<string, unknown>)[segment], i + 1, labels);
+      return;
+    }
+    reached = true;
+    for (const [key, inner] of Object.entries(value)) {
+      walk(inner, i + 1, { ...labels, [label]: key });
+    }
+  };
+  walk(stats, 0, {});
+  return reached ? lines : undefined;
 }
 
 /** The latency buckets of `cache_http_request_duration_seconds`, in seconds. */
@@ -139,6 +96,14 @@ export interface BuildInfo {
   deno: string;
 }
 
+/** Options of {@link NodeMetrics}. */
+export interface NodeMetricsOptions {
+  /** The versions exported by `cache_build_info`. @default this build's */
+  build?: BuildInfo;
+  /** Timers of the event-loop lag sampler. @default systemClock */
+  clock?: Clock;
+}
+
 /** The node's metrics: request counters kept as plain numbers, everything else read at scrape. */
 export class NodeMetrics {
   /** Request counters in order of first use (the exposition's order). */
@@ -146,21 +111,61 @@ export class NodeMetrics {
   readonly #routes = new Map<string, Map<string, RequestSeries>>();
   readonly #latency = new Histogram(LATENCY_BUCKETS);
   readonly #stats: StatsSource;
-  readonly #buildInfo: string;
+  readonly #lag: EventLoopLagSampler;
+  readonly #computed: Readonly<Record<string, () => string[] | undefined>>;
   #requestCount = 0;
+  // The stats read by the scrape in progress (series computed from a stats section read them).
+  #scraped: Record<string, unknown> = {};
+  // Read once per scrape, before the process series are written.
+  #figures: ProcessFigures = processFigures();
 
   /**
    * @param stats the node's stats snapshot, read at each scrape
-   * @param build the versions exported by `cache_build_info` (default: this build's)
+   * @param options build info and clock
    */
-  constructor(stats: StatsSource, build: BuildInfo = { version: VERSION, deno: DENO_VERSION }) {
+  constructor(stats: StatsSource, options: NodeMetricsOptions = {}) {
     this.#stats = stats;
-    this.#buildInfo = familyText(
-      "cache_build_info",
-      "gauge",
-      "Version of cachenode and of the Deno runtime it runs on (always 1).",
-      [`cache_build_info${formatLabels({ version: build.version, deno: build.deno })} 1`],
-    );
+    this.#lag = new EventLoopLagSampler({ clock: options.clock });
+    const build = options.build ?? { version: VERSION, deno: DENO_VERSION };
+    const buildLine = `cache_build_info${
+      formatLabels({ version: build.version, deno: build.deno })
+    } 1`;
+    // Unlabelled series computed at scrape, each a single sample.
+    const single: Record<string, () => number> = {
+      process_start_time_seconds: () => this.#figures.startTimeSeconds,
+      process_cpu_seconds_total: () => this.#figures.cpuSeconds,
+      process_resident_memory_bytes: () => this.#figures.rssBytes,
+      cache_runtime_heap_used_bytes: () => this.#figures.heapUsedBytes,
+      cache_runtime_heap_total_bytes: () => this.#figures.heapTotalBytes,
+      cache_runtime_external_memory_bytes: () => this.#figures.externalBytes,
+      cache_runtime_event_loop_lag_seconds: () => this.#lag.lastMs / 1000,
+      cache_runtime_event_loop_lag_max_seconds: () => this.#lag.maxMs / 1000,
+    };
+    this.#computed = {
+      ...Object.fromEntries(
+        Object.entries(single).map(([name, value]) => [
+          name,
+          () => [`${name} ${formatValue(value())}`],
+        ]),
+      ),
+      cache_http_requests_total: () =>
+        this.#requests.map(({ labels, count }) => `cache_http_requests_total${labels} ${count}`),
+      cache_http_request_duration_seconds: () =>
+        this.#latency.samples("cache_http_request_duration_seconds"),
+      cache_build_info: () => [buildLine],
+      cache_workers_request_duration_seconds: () =>
+        durationHistogram("cache_workers_request_duration_seconds", this.#scraped.workers),
+    };
+  }
+
+  /** Starts the event-loop lag sampler (the node's start). */
+  start(): void {
+    this.#lag.start();
+  }
+
+  /** Stops the event-loop lag sampler (the node's close). */
+  stop(): void {
+    this.#lag.stop();
   }
 
   /** Records one request: its route template, method, status and handler time in seconds. */
@@ -193,51 +198,58 @@ export class NodeMetrics {
     return this.#requestCount;
   }
 
-  /** The Prometheus text exposition, with stats read now. */
+  /**
+   * The Prometheus text exposition, with stats read now: every catalogue family whose source
+   * exists (a stats section absent outside a cluster leaves its families out).
+   */
   text(): string {
-    const requests = this.#requests
-      .map(({ labels, count }) => `cache_http_requests_total${labels} ${count}`);
-    const families = [
-      familyText(
-        "cache_http_requests_total",
-        "counter",
-        "HTTP requests by route, method and status.",
-        requests,
-      ),
-      familyText(
-        "cache_http_request_duration_seconds",
-        "histogram",
-        "HTTP request latency (handler time) by route and method.",
-        this.#latency.samples("cache_http_request_duration_seconds"),
-      ),
-      this.#buildInfo,
-    ];
-    // Samples of one name must be adjacent: group them (a peer's fields come peer by peer).
-    const derived = new Map<string, { gauge: boolean; field: string; lines: string[] }>();
-    for (const [section, value] of Object.entries(this.#stats())) {
-      // `http.requests` mirrors the request counter above.
-      const own = section === "http" && value !== null && typeof value === "object"
-        ? { ...value, requests: undefined }
-        : value;
-      for (const s of flattenStats(section, own)) {
-        const gauge = [...GAUGE_FIELDS].some((g) => s.field === g || s.field.endsWith(`_${g}`));
-        const name = gauge ? s.name : `${s.name.replace(/_total$/, "")}_total`;
-        let family = derived.get(name);
-        if (!family) derived.set(name, family = { gauge, field: s.field, lines: [] });
-        family.lines.push(`${name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    const stats = this.#stats();
+    this.#scraped = stats;
+    this.#figures = processFigures();
+    const families: string[] = [];
+    for (const spec of METRIC_CATALOGUE) {
+      const samples = spec.stat === undefined
+        ? this.#computedSamples(spec.name)
+        : statSamples(spec, stats);
+      if (samples !== undefined) {
+        families.push(familyText(spec.name, spec.type, spec.help, samples));
       }
     }
-    for (const [name, { gauge, field, lines }] of derived) {
-      const type = gauge ? "gauge" : "counter";
-      families.push(familyText(name, type, `Node stats field ${field} (${type}).`, lines));
-    }
     return expositionText(families);
+  }
+
+  #computedSamples(name: string): string[] | undefined {
+    const compute = this.#computed[name];
+    if (compute === undefined) {
+      throw new Error(`Cannot export ${name}: the catalogue names no stat and none is computed`);
+    }
+    return compute();
   }
 
   /** The content type of {@link NodeMetrics.text}. */
   get contentType(): string {
     return CONTENT_TYPE;
   }
+}
+
+/**
+ * Histogram samples from a stats section holding `durationMsSum` and per-bucket counts
+ * `durationBuckets: [{le (ms) | "+Inf", count}]` (not cumulative); none when the section is absent.
+ */
+function durationHistogram(name: string, section: unknown): string[] | undefined {
+  const s = section as {
+    durationMsSum?: number;
+    durationBuckets?: { le: number | "+Inf"; count: number }[];
+  } | undefined;
+  if (s?.durationBuckets === undefined) return undefined;
+  let total = 0;
+  const lines = s.durationBuckets.map(({ le, count }) => {
+    total += count;
+    const bound = le === "+Inf" ? "+Inf" : formatValue(le / 1000);
+    return `${name}_bucket${formatLabels({ le: bound })} ${total}`;
+  });
+  lines.push(`${name}_sum ${formatValue((s.durationMsSum ?? 0) / 1000)}`, `${name}_count ${total}`);
+  return lines;
 }
 
 const KNOWN_ROUTES: ReadonlySet<string> = new Set([

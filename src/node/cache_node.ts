@@ -18,6 +18,7 @@ import {
   type ChangeEvent,
   checkEntry,
   checkKey,
+  type ClusterTopology,
   ForwardStats,
   IncrOptions,
   KeyRouting,
@@ -31,8 +32,10 @@ import {
 } from "../service/mod.ts";
 import {
   PeerAuth,
+  Placement,
   type ReplicationTransport,
   Replicator,
+  SIGNATURE_HEADER,
   storeBucketsFor,
 } from "../replication/mod.ts";
 import { type StoreRecord, TtlStore } from "../store/mod.ts";
@@ -56,6 +59,8 @@ import { KvOperations } from "./kv.ts";
 import { createReplicator, keyRouting } from "./replication.ts";
 import type { NodeStats } from "./stats.ts";
 import { listenError } from "../util/listen_error.ts";
+import { EdgeCache } from "../edge/mod.ts";
+import { startWorkerEdge, type WorkerEdge } from "./edge_workers.ts";
 
 export type { NodeStats };
 
@@ -83,7 +88,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
   readonly #store: TtlStore;
   readonly #hlc: HybridLogicalClock;
   readonly #deps: CacheNodeDeps;
-  readonly #metrics: NodeMetrics = new NodeMetrics(() => this.stats());
+  readonly #metrics: NodeMetrics;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #cluster: Cluster | undefined;
   #replicator: Replicator | undefined;
@@ -102,14 +107,21 @@ export class CacheNode implements CacheService, AsyncDisposable {
   // Built once, so that its history outlives a close and a new start of this node.
   readonly #dashboard: NodeDashboard;
   readonly #kv: KvOperations;
+  // The edge cache and its listener, when ORIGIN and EDGE_PORT are set.
+  #edge: EdgeCache | undefined;
+  #edgeServer: Deno.HttpServer<Deno.NetAddr> | undefined;
+  // With WORKER: the user's module on EDGE_PORT (see edge_workers.ts).
+  #workers: WorkerEdge | undefined;
 
   /** Creates a stopped node; `config` fields left out take their defaults. */
   constructor(config: Partial<NodeConfig> = {}, deps: CacheNodeDeps = {}) {
     this.config = nodeConfig(config);
     this.#clock = deps.clock ?? systemClock;
-    this.#log = deps.logger ?? silentLogger;
+    // Every line this node logs names it as `node`; the member a line is about is `member`.
+    this.#log = (deps.logger ?? silentLogger).child({ node: this.config.nodeName });
     this.#hlc = new HybridLogicalClock(this.#clock);
     this.#deps = deps;
+    this.#metrics = new NodeMetrics(() => this.stats(), { clock: this.#clock });
     this.#inFlight = new InFlightLimit(this.config.maxInFlight);
     this.#store = new TtlStore({
       clock: this.#clock,
@@ -160,6 +172,8 @@ export class CacheNode implements CacheService, AsyncDisposable {
     if (this.#replicator) stats.replication = this.#replicator.stats();
     if (this.#cluster) stats.membership = this.#cluster.stats();
     if (this.#routing) stats.forwarding = { ...this.#forwardStats };
+    if (this.#edge) stats.edge = { ...this.#edge.stats };
+    if (this.#workers) stats.workers = this.#workers.runtime.stats();
     return stats;
   }
 
@@ -177,6 +191,31 @@ export class CacheNode implements CacheService, AsyncDisposable {
       { replicas: "all", members: this.members().length };
   }
 
+  /**
+   * What a client routes by (`GET /cluster/topology`): the live members with their HTTP
+   * addresses and every bucket's owners (the N copies, or the primary in full replication).
+   */
+  topology(): ClusterTopology {
+    const self = this.config.nodeName;
+    const table = this.#replicator?.distribution.ownerTable() ?? (() => {
+      const alone = new Placement([self], 1, this.#store.bucketCount);
+      const owners = alone.ownerTable();
+      return { replicas: 0, buckets: alone.buckets, members: alone.members, perBucket: 1, owners };
+    })();
+    const known = new Map(this.members().map((m) => [m.name, m]));
+    return {
+      self,
+      replicas: table.replicas,
+      buckets: table.buckets,
+      members: table.members.map((name) => {
+        const m = known.get(name);
+        return { name, host: m?.addr ?? "", httpPort: m?.httpPort ?? 0 };
+      }),
+      perBucket: table.perBucket,
+      owners: table.owners,
+    };
+  }
+
   /** The node-to-node routes, while the node is in a cluster. */
   get replication(): ReplicationEndpoints | undefined {
     return this.#replicator;
@@ -190,6 +229,27 @@ export class CacheNode implements CacheService, AsyncDisposable {
   /** The HTTP address once started with HTTP enabled. */
   get httpAddress(): Deno.NetAddr | undefined {
     return this.#server?.addr;
+  }
+
+  /**
+   * The address of the listener on `EDGE_PORT` once started: the edge cache's (`origin` set), or
+   * the worker runtime's (`worker` set).
+   */
+  get edgeAddress(): Deno.NetAddr | undefined {
+    return this.#edgeServer?.addr ?? this.#workers?.server.addr;
+  }
+
+  /** The edge cache, while it runs (`origin` set, with `edgePort` or `worker`; see `src/edge/`). */
+  get edge(): EdgeCache | undefined {
+    return this.#edge;
+  }
+
+  /**
+   * Loads the worker module again (SIGHUP): new requests go to the new version once it loaded,
+   * requests in flight finish on the old one. Nothing happens without `worker`.
+   */
+  async reloadWorkers(): Promise<void> {
+    await this.#workers?.runtime.reload();
   }
 
   /**
@@ -213,6 +273,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     }
     if (this.#tls) this.#peerClient = Deno.createHttpClient({ caCerts: [this.#tls.ca] });
     this.#store.start();
+    this.#metrics.start();
     if (options.cluster !== false) {
       const replicator = this.#replicator = this.#createReplicator();
       this.#routing = keyRouting(
@@ -222,11 +283,16 @@ export class CacheNode implements CacheService, AsyncDisposable {
         (url, init) => this.#fetchPeer(url, init),
       );
     }
+    const origin = this.config.origin;
+    if (origin !== undefined && (this.config.edgePort !== undefined || this.config.worker)) {
+      this.#edge = this.#createEdge(origin);
+    }
     if (options.http !== false) {
       const token = this.config.authToken;
       const dashboard = this.#dashboard;
       dashboard.start();
       const handler = createHandler(this, {
+        edge: () => this.#edge,
         streams: this.#streams,
         metrics: this.#metrics,
         auth: token ? new BearerAuth({ token, secureCookie: this.#tls !== undefined }) : undefined,
@@ -279,6 +345,23 @@ export class CacheNode implements CacheService, AsyncDisposable {
         throw err;
       }
     }
+    // EDGE_PORT serves the worker when there is one (its env.ORIGIN.fetch is the edge's cached
+    // fetch), else the edge cache itself.
+    if (this.#edge && !this.config.worker) await this.#serveEdge(this.#edge);
+    if (this.config.worker) {
+      try {
+        const edge = this.#edge;
+        this.#workers = await startWorkerEdge(
+          this.config,
+          this,
+          this.#log,
+          edge && ((request) => edge.fetch(request)),
+        );
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+    }
     this.#log.info("node started", {
       node: this.config.nodeName,
       version: VERSION,
@@ -288,6 +371,12 @@ export class CacheNode implements CacheService, AsyncDisposable {
         }://${this.#server.addr.hostname}:${this.#server.addr.port}`
         : "off",
       gossip: this.#cluster ? `${this.config.bindAddr}:${this.#cluster.gossipPort}` : "off",
+      edge: this.#edgeServer
+        ? `http://${this.#edgeServer.addr.hostname}:${this.#edgeServer.addr.port} → ${this.config.origin}`
+        : "off",
+      workers: this.#workers
+        ? `http://${this.#workers.server.addr.hostname}:${this.#workers.server.addr.port}`
+        : "off",
       peers: this.config.peers.join(",") || "none",
     });
   }
@@ -367,6 +456,55 @@ export class CacheNode implements CacheService, AsyncDisposable {
     return fetch(url.replace(/^http:/, "https:"), { ...init, headers, client });
   }
 
+  #createEdge(origin: string): EdgeCache {
+    return new EdgeCache({
+      service: this,
+      origin,
+      defaultTtlMs: this.config.edgeDefaultTtlMs,
+      originTimeoutMs: this.config.edgeOriginTimeoutMs,
+      cacheCookies: this.config.edgeCacheCookies,
+      primaryOf: (key) => this.#replicator?.primaryOf(key),
+      askPeer: (peer, body) => {
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        const signature = this.#peerAuth?.signRequest("POST", "/internal/edge", body);
+        if (signature) headers[SIGNATURE_HEADER] = signature.header;
+        const host = peer.host.includes(":") && !peer.host.startsWith("[")
+          ? `[${peer.host}]`
+          : peer.host;
+        return this.#fetchPeer(`http://${host}:${peer.httpPort}/internal/edge`, {
+          method: "POST",
+          headers,
+          body: body as BodyInit,
+          signal: AbortSignal.timeout(this.config.edgeOriginTimeoutMs + 5000),
+        });
+      },
+      onError: (message, err) => this.#log.warn(message, { err }),
+    });
+  }
+
+  // The edge listener: its own Deno.serve on EDGE_PORT (TLS like the API when configured).
+  async #serveEdge(edge: EdgeCache): Promise<void> {
+    const listening = Promise.withResolvers<void>();
+    const tls = this.#tls;
+    const port = this.config.edgePort!;
+    try {
+      this.#edgeServer = Deno.serve({
+        hostname: this.config.bindAddr,
+        port,
+        ...(tls ? { cert: tls.cert, key: tls.key } : {}),
+        onListen: () => listening.resolve(),
+        onError: (err) => {
+          this.#log.error("edge handler failed", { err });
+          return new Response(JSON.stringify({ error: "Edge failed" }), { status: 502 });
+        },
+      }, edge.handler());
+    } catch (err) {
+      await this.close();
+      throw listenError("edge", this.config.bindAddr, port, err);
+    }
+    await listening.promise;
+  }
+
   #createReplicator(): Replicator {
     return createReplicator(this.config, {
       store: this.#store,
@@ -403,8 +541,12 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /** Changes applied here from now on; see {@link CacheService.watch}. */
-  watch(prefix: string, listener: (event: ChangeEvent) => void): () => void {
-    return this.#kv.watch(prefix, listener);
+  watch(
+    prefix: string,
+    listener: (event: ChangeEvent) => void,
+    onEnd?: () => void,
+  ): () => void {
+    return this.#kv.watch(prefix, listener, onEnd);
   }
 
   /** Every known member, this node included (only this node when gossip is off). */
@@ -443,9 +585,18 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#cluster = undefined;
     const server = this.#server;
     this.#server = undefined;
+    const edgeServer = this.#edgeServer;
+    this.#edgeServer = undefined;
+    this.#edge = undefined;
+    await edgeServer?.shutdown();
+    const workers = this.#workers;
+    this.#workers = undefined;
+    await workers?.close();
     await this.#handOver();
     for (const socket of this.#streams) socket.close(1001, "node stopping");
     this.#streams.clear();
+    // Open /watch streams never finish by themselves: end them, or shutdown would wait forever.
+    this.#kv.endWatches();
     // Leave first (others see "left", not "dead"), while in-flight requests finish: they may
     // still need replication (acknowledged writes, forwarded reads), which stops after them.
     await Promise.all([
@@ -457,6 +608,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
     this.#replicator = undefined;
     this.#routing = undefined;
     this.#store.stop();
+    this.#metrics.stop();
     this.#dashboard.stop();
     this.#peerClient?.close();
     this.#peerClient = undefined;

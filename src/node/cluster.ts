@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { NodeConfig } from "../config/mod.ts";
+import { type NodeConfig, parsePeerEntry } from "../config/mod.ts";
 import type { MemberView } from "../service/mod.ts";
 import {
   type Keyring,
@@ -23,6 +23,7 @@ import { DenoTransport } from "../transport/mod.ts";
 import { type Address, parseAddress } from "../transport/transport.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
+import { denoResolver, type DnsEntry, type DnsResolver, PeerDiscovery } from "./discovery.ts";
 
 /** How long a graceful leave waits for its broadcast to spread before shutting down, ms. */
 export const LEAVE_TIMEOUT_MS = 3_000;
@@ -49,16 +50,20 @@ export interface ClusterOptions {
   onPeerUp?(peer: PeerAddress): void;
   /** A member died or left. */
   onPeerDown?(name: string): void;
+  /** How the DNS entries of `peers` are resolved. @default Deno.resolveDns via `dnsServer` */
+  resolver?: DnsResolver;
 }
 
 /** The membership side of a running node. */
 export class Cluster {
   readonly #memberlist: Memberlist;
   readonly #seeds: Address[];
+  readonly #discovery: PeerDiscovery | undefined;
 
-  private constructor(memberlist: Memberlist, seeds: Address[]) {
+  private constructor(memberlist: Memberlist, seeds: Address[], discovery?: PeerDiscovery) {
     this.#memberlist = memberlist;
     this.#seeds = seeds;
+    this.#discovery = discovery;
   }
 
   /** Binds the gossip port, starts the engine and begins joining the seeds in the background. */
@@ -78,7 +83,11 @@ export class Cluster {
       logger: (level, message, error) => log[level](message, error ? { error } : undefined),
     });
     const advertise = { host: advertiseHost, port: transport.localAddress.port };
-    const seeds = config.peers.map((p) => parseAddress(p, 7946));
+    const entries = config.peers.map((p) => parsePeerEntry(p) ?? { kind: "address", address: p });
+    const seeds = entries.flatMap((e) =>
+      e.kind === "address" ? [parseAddress(e.address, 7946)] : []
+    );
+    const dnsEntries = entries.filter((e): e is DnsEntry => e.kind !== "address");
     const meta = new TextEncoder().encode(JSON.stringify({ http_port: options.httpPort }));
     const events: MembershipEvents = {
       onJoin: (m) => {
@@ -115,7 +124,18 @@ export class Cluster {
       await transport.close();
       throw err;
     }
-    return new Cluster(memberlist, seeds);
+    const discovery = dnsEntries.length === 0 ? undefined : new PeerDiscovery({
+      entries: dnsEntries,
+      resolver: options.resolver ?? denoResolver(config.dnsServer),
+      refreshMs: config.peersRefreshMs,
+      clock: options.clock,
+      log: logger.child({ component: "discovery" }),
+      isMember: (address) => memberAt(memberlist, address),
+      join: (addresses) => memberlist.join(addresses),
+      recordTypes: recordTypesFor(advertiseHost),
+    });
+    discovery?.start();
+    return new Cluster(memberlist, seeds, discovery);
   }
 
   /** The gossip port actually bound. */
@@ -151,25 +171,49 @@ export class Cluster {
    * answered a join, or another node joined us), or when every seed is this node itself.
    */
   readiness(): { ready: boolean; reason?: string } {
-    if (this.#seeds.length === 0) return { ready: true };
-    const self = this.#memberlist.localMember();
-    if (this.#memberlist.members().some((m) => m.name !== self.name && m.state === "alive")) {
-      return { ready: true };
+    const discovered = this.#discovery?.addresses;
+    if (this.#discovery && discovered === undefined && this.#seeds.length === 0) {
+      if (this.#othersAlive()) return { ready: true };
+      return { ready: false, reason: "no peers resolved by DNS yet" };
     }
-    const onlySelf = this.#seeds.every((s) =>
+    const seeds = [...this.#seeds, ...(discovered ?? [])];
+    if (seeds.length === 0) return { ready: true };
+    const self = this.#memberlist.localMember();
+    if (this.#othersAlive()) return { ready: true };
+    const onlySelf = seeds.every((s) =>
       s.port === self.address.port && (s.host === self.address.host || s.host === "localhost")
     );
     return onlySelf ? { ready: true } : { ready: false, reason: "not joined to any seed yet" };
   }
 
+  #othersAlive(): boolean {
+    const self = this.#memberlist.localMember();
+    return this.#memberlist.members().some((m) => m.name !== self.name && m.state === "alive");
+  }
+
   /** Leaves gracefully (others see `left`), then closes sockets. */
   async leaveAndShutdown(): Promise<void> {
+    this.#discovery?.stop();
     try {
       await this.#memberlist.leave(LEAVE_TIMEOUT_MS);
     } finally {
       await this.#memberlist.shutdown();
     }
   }
+}
+
+/** The address records a node advertising `host` can use: its own family, or both for a name. */
+function recordTypesFor(host: string): ("A" | "AAAA")[] {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return ["A"];
+  return host.includes(":") ? ["AAAA"] : ["A", "AAAA"];
+}
+
+/** Whether this node or a live member listens at `address`. */
+function memberAt(memberlist: Memberlist, address: Address): boolean {
+  const at = (m: { address: Address }) =>
+    m.address.port === address.port && m.address.host === address.host;
+  return at(memberlist.localMember()) ||
+    memberlist.members().some((m) => m.state === "alive" && at(m));
 }
 
 function addressOf(m: MemberSnapshot): string {

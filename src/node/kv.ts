@@ -91,6 +91,7 @@ export function keyOfCursor(cursor: string): string {
 /** The KV operations of one node; see the module doc. */
 export class KvOperations {
   readonly #node: KvNode;
+  readonly #watches = new Set<{ stop: () => void; onEnd: (() => void) | undefined }>();
 
   /** Operations over `node`. */
   constructor(node: KvNode) {
@@ -252,11 +253,34 @@ export class KvOperations {
   }
 
   /** Changes applied here from now on to keys under `prefix`; see `CacheService.watch`. */
-  watch(prefix: string, listener: (event: ChangeEvent) => void): () => void {
-    return this.#node.store.onChange((change) => {
+  watch(
+    prefix: string,
+    listener: (event: ChangeEvent) => void,
+    onEnd?: () => void,
+  ): () => void {
+    const unsubscribe = this.#node.store.onChange((change) => {
       if (change.local || !change.key.startsWith(prefix)) return;
       listener({ kind: change.kind, key: change.key, version: change.version });
     });
+    const watch = { stop: unsubscribe, onEnd };
+    this.#watches.add(watch);
+    return () => {
+      this.#watches.delete(watch);
+      unsubscribe();
+    };
+  }
+
+  /**
+   * Ends every watch (the node is closing): each is unsubscribed and its `onEnd` called, so
+   * open `/watch` streams end instead of holding the server's shutdown open.
+   */
+  endWatches(): void {
+    const watches = [...this.#watches];
+    this.#watches.clear();
+    for (const watch of watches) {
+      watch.stop();
+      watch.onEnd?.();
+    }
   }
 
   // Where a conditional operation is decided: undefined = here. A node still copying its data

@@ -6,7 +6,9 @@
 
 import type { ReplicationStats } from "../replication/mod.ts";
 import type { ForwardStats } from "../service/mod.ts";
+import type { EdgeStats } from "../edge/mod.ts";
 import type { StoreStats } from "../store/mod.ts";
+import type { WorkerStatsView } from "../workers/mod.ts";
 
 /** What `/stats` shows (a type alias, so it fits `Record<string, unknown>`). */
 export type NodeStats = {
@@ -41,4 +43,8 @@ export type NodeStats = {
   };
   /** Partitioned mode: requests passed to the keys' owners. */
   forwarding?: ForwardStats;
+  /** The edge cache, while it runs (`ORIGIN` and `EDGE_PORT`). */
+  edge?: EdgeStats;
+  /** With `WORKER`: the worker runtime's requests, errors, timeouts, restarts, durations. */
+  workers?: WorkerStatsView;
 };

@@ -77,6 +77,7 @@ export {
   FullReplication,
   HAND_OVER_TIMEOUT_MS,
   type KeyOwners,
+  type OwnerTable,
   PARTITIONED_BUCKETS,
   type PartitionedStats,
   Partitioning,

@@ -176,3 +176,31 @@ Deno.test("Read repair gives a found record to the owners that missed it", async
   assert.equal(a.store.get(key)?.value, "only on one owner");
   c.close();
 });
+
+Deno.test("ownerTable lists each bucket's owners (partitioned) or primary (full) as the node routes", () => {
+  for (const replicas of [2, 0]) {
+    const c = new ReplicatorCluster(replicas, 64);
+    for (const n of ["a", "b", "c", "d"]) c.add(n);
+    c.connect();
+    const node = c.nodes.get("b")!;
+    const table = node.replicator.distribution.ownerTable();
+    assert.equal(table.replicas, replicas);
+    assert.equal(table.buckets, 64);
+    assert.deepEqual(table.members, ["a", "b", "c", "d"]);
+    assert.equal(table.perBucket, replicas === 0 ? 1 : 2);
+    for (const key of KEYS) {
+      const b = node.store.bucketOf(key);
+      const owners: string[] = [
+        ...table.owners.subarray(b * table.perBucket, (b + 1) * table.perBucket),
+      ]
+        .map((i) => table.members[i]);
+      const primary = node.replicator.distribution.primaryOf(key)?.name ?? "b";
+      assert.equal(owners[0], primary, key);
+      if (replicas > 0) {
+        const routed = node.replicator.distribution.ownersOf(key, false);
+        const expected = [...routed.peers.map((p) => p.name), ...(routed.self ? ["b"] : [])];
+        assert.deepEqual([...owners].sort(), expected.sort(), key);
+      }
+    }
+  }
+});

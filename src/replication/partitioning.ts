@@ -129,6 +129,25 @@ export interface Distribution {
   stats(): PartitionedStats | undefined;
   /** Placement as `GET /cluster/ring` shows it, in partitioned mode. */
   ring(key?: string): Record<string, unknown> | undefined;
+  /**
+   * The owners of every bucket as clients route by them (`GET /cluster/topology`): the N owners
+   * in partitioned mode, the primary (where conditional writes and counters go) otherwise.
+   */
+  ownerTable(): OwnerTable;
+}
+
+/** Every bucket's owners over the live members, as {@link Distribution.ownerTable} gives them. */
+export interface OwnerTable {
+  /** Copies per key; 0 = every node holds every key. */
+  replicas: number;
+  /** Buckets (a power of two): a key's bucket is `hashLane1(key) & (buckets - 1)`. */
+  buckets: number;
+  /** The live members the owners were computed from, sorted by name. */
+  members: readonly string[];
+  /** Owners listed per bucket: the copies (capped at the members) or 1 (the primary). */
+  perBucket: number;
+  /** Entry `b * perBucket + i`: index in `members` of bucket `b`'s `i`-th owner, best first. */
+  owners: Uint16Array;
 }
 
 /** The distribution for `replicas` copies per key (0: {@link FullReplication}). */
@@ -165,13 +184,29 @@ export class FullReplication implements Distribution {
   /** The first rendezvous owner of the key's bucket among this node and its live peers. */
   primaryOf(key: string): PeerAddress | undefined {
     const host = this.#host;
-    this.#primaries ??= new Placement(
+    const name = this.#primaryPlacement().owners(host.ctx.store.bucketOf(key))[0];
+    return name === host.ctx.name ? undefined : host.peers.get(name)?.peer;
+  }
+
+  /** The primary of every bucket (every node holds every key). */
+  ownerTable(): OwnerTable {
+    const placement = this.#primaryPlacement();
+    return {
+      replicas: 0,
+      buckets: placement.buckets,
+      members: placement.members,
+      perBucket: 1,
+      owners: placement.ownerTable(),
+    };
+  }
+
+  #primaryPlacement(): Placement {
+    const host = this.#host;
+    return this.#primaries ??= new Placement(
       [host.ctx.name, ...host.peers.keys()],
       1,
       host.ctx.store.bucketCount,
     );
-    const name = this.#primaries.owners(host.ctx.store.bucketOf(key))[0];
-    return name === host.ctx.name ? undefined : host.peers.get(name)?.peer;
   }
 
   /** Forgets the cached owners and primaries. */
@@ -386,6 +421,18 @@ export class Partitioning implements Distribution {
     };
   }
 
+  /** The N owners of every bucket. */
+  ownerTable(): OwnerTable {
+    const placement = this.placement;
+    return {
+      replicas: this.replicas,
+      buckets: placement.buckets,
+      members: placement.members,
+      perBucket: placement.replicas,
+      owners: placement.ownerTable(),
+    };
+  }
+
   /**
    * Key placement as `GET /cluster/ring` shows it: copies per key, buckets per member (as any
    * copy and as first owner) with the balance (max/mean), and the owners of `key` if given.
@@ -423,7 +470,7 @@ export function readRepair(
   if (self) applyRecords(ctx, [record]);
   for (const peer of peers) {
     pushRecords(ctx, peer, [record]).catch((err) =>
-      log.debug("read repair failed", { peer: peer.name, err })
+      log.debug("read repair failed", { member: peer.name, err })
     );
   }
 }

@@ -80,6 +80,14 @@ export class Placement {
     return out;
   }
 
+  /**
+   * A copy of the whole owner table: entry `b * replicas + i` is the index in {@link members} of
+   * bucket `b`'s `i`-th owner, best first (what `GET /cluster/topology` gives clients).
+   */
+  ownerTable(): Uint16Array {
+    return this.#owners.slice();
+  }
+
   /** Whether `member` owns `bucket`. */
   owns(member: string, bucket: number): boolean {
     const r = this.replicas;

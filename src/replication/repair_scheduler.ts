@@ -239,7 +239,7 @@ export class RepairScheduler {
       s.repairedOut += out.pushed;
       s.lastRoundMs = this.#o.clock.now() - started;
       if (out.applied + out.pushed > 0) {
-        this.#o.log.debug("anti-entropy repaired", { peer: peer.name, ...out });
+        this.#o.log.debug("anti-entropy repaired", { member: peer.name, ...out });
       }
       return out;
     } catch (err) {
@@ -248,7 +248,7 @@ export class RepairScheduler {
         this.requestRound(peer.name, RETRY_MS);
       } else {
         s.failures++;
-        this.#o.log.debug("anti-entropy round failed", { peer: peer.name, err });
+        this.#o.log.debug("anti-entropy round failed", { member: peer.name, err });
       }
       throw err;
     }
@@ -282,7 +282,7 @@ export class RepairScheduler {
         if (err instanceof PeerRequestError && err.notReady) notReady++;
         else {
           failed++;
-          this.#o.log.warn("cannot copy data set", { peer: peer.name, err });
+          this.#o.log.warn("cannot copy data set", { member: peer.name, err });
         }
         if (!fromEvery) continue;
       }
@@ -294,7 +294,7 @@ export class RepairScheduler {
       init.state = "done";
       init.records = records;
       init.ms = this.#o.clock.now() - this.#initialStarted;
-      this.#o.log.info("data set copied", { peer: init.peer, records, ms: init.ms });
+      this.#o.log.info("data set copied", { member: init.peer, records, ms: init.ms });
       return;
     }
     this.#coldPasses = failed === 0 && notReady > 0 ? this.#coldPasses + 1 : 0;

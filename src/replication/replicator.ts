@@ -278,7 +278,7 @@ export class Replicator {
         timeoutMs: s.requestTimeoutMs,
       }),
     );
-    this.#log.debug("replicating to peer", { peer: peer.name });
+    this.#log.debug("replicating to peer", { member: peer.name });
     this.#scheduler.peerUp();
     // Writes made elsewhere before that node knew the newcomer are repaired by a round soon.
     if (this.#scheduler.synced) this.#scheduler.requestRound(peer.name, 1000);

@@ -242,9 +242,14 @@ export interface CacheService {
   flush(): Promise<number>;
   /**
    * Calls `listener` for every change applied on this node from now on to a key starting with
-   * `prefix`; returns the function that stops it.
+   * `prefix`; returns the function that stops it. `onEnd` is called once if the node ends the
+   * watch itself (it is closing), so a stream built on it can end and its reader reconnect.
    */
-  watch(prefix: string, listener: (event: ChangeEvent) => void): () => void;
+  watch(
+    prefix: string,
+    listener: (event: ChangeEvent) => void,
+    onEnd?: () => void,
+  ): () => void;
   /** Every member this node knows, itself included. */
   members(): MemberView[];
   /** Counters and gauges of the node (store entries, bytes, hits, misses, evictions...). */
@@ -257,4 +262,25 @@ export interface CacheService {
   readonly routing?: KeyRouting;
   /** Key placement (`GET /cluster/ring`); `key` adds that key's owners. */
   ring?(key?: string): unknown;
+  /** What a client routes by (`GET /cluster/topology`). @default not offered */
+  topology?(): ClusterTopology;
+}
+
+/**
+ * The cluster as a client routes by it (`GET /cluster/topology`): the live members with their HTTP
+ * addresses and the owners of every bucket, computed by the answering node from its view.
+ */
+export interface ClusterTopology {
+  /** The answering node's name. */
+  self: string;
+  /** Copies per key; 0 = every node holds every key (full replication). */
+  replicas: number;
+  /** Buckets (a power of two): a key's bucket is `hashLane1(key) & (buckets - 1)`. */
+  buckets: number;
+  /** Live members, sorted by name, with their HTTP API addresses. */
+  members: { name: string; host: string; httpPort: number }[];
+  /** Owners per bucket: the copies in partitioned mode, 1 (the primary) otherwise. */
+  perBucket: number;
+  /** Entry `b * perBucket + i`: index in `members` of bucket `b`'s `i`-th owner, best first. */
+  owners: Uint16Array;
 }

@@ -10,6 +10,7 @@ export type {
   CacheEntryView,
   CacheService,
   ChangeEvent,
+  ClusterTopology,
   EntryMetadata,
   EntryVersion,
   ForwardStats,

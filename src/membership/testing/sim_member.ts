@@ -226,7 +226,7 @@ export class SimMember {
     try {
       await pushPull(ctx, address, false);
     } catch (error) {
-      ctx.log.warn("Push/pull failed", { node: target!.name, error });
+      ctx.log.warn("Push/pull failed", { member: target!.name, error });
     }
   }
 

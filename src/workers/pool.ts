@@ -1,0 +1,368 @@
+/**
+ * A pool of Deno workers running one user module: each request goes to the worker with the
+ * fewest in flight; a request past its deadline is answered 503 and its worker terminated and
+ * replaced (the only way to stop a `while (true) {}`); a worker that crashes is replaced; when
+ * the workers make the process grow past their memory budget, the busy ones are terminated
+ * (Deno has no per-worker heap limit, and V8's heap limit is fatal to the whole process).
+ *
+ * @module
+ */
+
+import type { CacheService } from "../service/mod.ts";
+import type { Logger } from "../util/log.ts";
+import { readAllLimited } from "../util/read_limited.ts";
+import { bootstrapSource } from "./_bootstrap.ts";
+import { answerKv, type KvCall } from "./kv_host.ts";
+import { Tag, type WorkerInit } from "./protocol.ts";
+import type { WorkerSettings } from "./settings.ts";
+import type { WorkerStats } from "./stats.ts";
+import { checkGrantable, flatHeaders, headersOf, outsideNodeHeap, plain } from "./_host.ts";
+
+/** Sends a request to the origin (the edge path, or a plain fetch to `ORIGIN`). */
+export type OriginFetch = (request: Request) => Promise<Response>;
+
+interface Pending {
+  resolve(response: Response): void;
+  started: number;
+  method: string;
+  url: string;
+  headers: string[];
+}
+
+interface Slot {
+  worker: Worker;
+  // Messages to the worker not sent yet: those of one run of microtasks leave as one frame.
+  outbox: unknown[];
+  transfers: Transferable[];
+  pending: Map<number, Pending>;
+  ready: Promise<string | undefined>;
+  drained?: () => void;
+  dead: boolean;
+}
+
+/** What a pool needs. */
+export interface WorkerPoolOptions {
+  /** The resolved settings. */
+  settings: WorkerSettings;
+  /** The node, for KV calls. */
+  service: CacheService;
+  /** Where `env.ORIGIN.fetch` goes. @default no `env.ORIGIN` */
+  originFetch?: OriginFetch;
+  /** Where errors of the user's code are logged. */
+  logger: Logger;
+  /** Counters shared by the pools of one runtime (a reload keeps them). */
+  stats: WorkerStats;
+}
+
+/** A pool of workers; {@link WorkerPool.start} resolves once every worker loaded the module. */
+export class WorkerPool {
+  readonly #options: WorkerPoolOptions;
+  readonly #slots: Slot[] = [];
+  readonly #bindings: ReadonlySet<string>;
+  readonly #init: WorkerInit;
+  readonly #source: string;
+  #nextId = 1;
+  #sweep: ReturnType<typeof setInterval> | undefined;
+  #rssCeiling = 0;
+  #memoryPauseUntil = 0;
+  #closed = false;
+
+  /** A stopped pool. */
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+    const s = options.settings;
+    this.#bindings = new Set(s.bindings);
+    this.#init = { module: s.moduleUrl, kv: s.bindings, vars: s.vars, origin: s.origin };
+    this.#source = URL.createObjectURL(
+      new Blob([bootstrapSource()], { type: "application/javascript" }),
+    );
+  }
+
+  /**
+   * Starts the workers; rejects (and stops them) when the module does not load, or at once when
+   * the node itself lacks a permission its workers would get (a worker cannot get more).
+   */
+  async start(): Promise<void> {
+    checkGrantable(this.#options.settings);
+    for (let i = 0; i < this.#options.settings.poolSize; i++) this.#slots.push(this.#spawn());
+    const errors = (await Promise.all(this.#slots.map((s) => s.ready))).filter((e) => e);
+    if (errors.length > 0) {
+      await this.close(0);
+      throw new Error(`Cannot load worker ${this.#options.settings.moduleUrl}: ${errors[0]}`);
+    }
+    const { timeoutMs, memoryBytes } = this.#options.settings;
+    if (memoryBytes > 0) this.#rssCeiling = outsideNodeHeap() + memoryBytes;
+    const period = memoryBytes > 0 ? 20 : Math.min(250, Math.max(10, timeoutMs / 10));
+    this.#sweep = setInterval(() => this.#check(), period);
+  }
+
+  /** Requests being handled now. */
+  get inFlight(): number {
+    let n = 0;
+    for (const slot of this.#slots) n += slot.pending.size;
+    return n;
+  }
+
+  /** Runs `request` in the least busy worker. */
+  async handle(request: Request): Promise<Response> {
+    let slot = this.#slots[0];
+    for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
+    const id = this.#nextId++;
+    // GET and HEAD have no body: not touching `request.body` spares creating its stream.
+    const method = request.method;
+    let body: ArrayBuffer | null = null;
+    if (method !== "GET" && method !== "HEAD" && request.body !== null) {
+      const limit = this.#options.service.limits.maxValueBytes;
+      const bytes = await readAllLimited(request.body, limit);
+      if (bytes === undefined) return plain(413, `Request body over ${limit} bytes`);
+      body = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+        ? bytes.buffer as ArrayBuffer
+        : bytes.slice().buffer;
+    }
+    const headers = flatHeaders(request.headers);
+    const { promise, resolve } = Promise.withResolvers<Response>();
+    slot.pending.set(id, {
+      resolve,
+      started: performance.now(),
+      method,
+      url: request.url,
+      headers,
+    });
+    this.#send(slot, [Tag.REQUEST, id, method, request.url, headers, body], body);
+    return promise;
+  }
+
+  /**
+   * Stops taking requests, waits up to `graceMs` for those in flight (and the workers' pending
+   * `waitUntil`s), then terminates the workers.
+   */
+  async close(graceMs = this.#options.settings.timeoutMs): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    const drained = this.#slots.map((slot) =>
+      new Promise<void>((resolve) => {
+        slot.drained = resolve;
+        if (slot.dead) resolve();
+        else this.#send(slot, [Tag.DRAIN]);
+      })
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (graceMs > 0) {
+      await Promise.race([
+        Promise.all(drained),
+        new Promise((r) => timer = setTimeout(r, graceMs)),
+      ]);
+    }
+    clearTimeout(timer);
+    for (const slot of this.#slots) this.#kill(slot, 503, "worker runtime stopped");
+    URL.revokeObjectURL(this.#source);
+  }
+
+  #spawn(): Slot {
+    const s = this.#options.settings;
+    const worker = new Worker(this.#source, {
+      type: "module",
+      name: "edge-worker",
+      deno: {
+        permissions: {
+          read: [s.dir],
+          net: s.allowNet.length > 0 ? s.allowNet : false,
+          env: false,
+          run: false,
+          write: false,
+          ffi: false,
+          sys: false,
+          import: false,
+        },
+      },
+    });
+    const ready = Promise.withResolvers<string | undefined>();
+    const slot: Slot = {
+      worker,
+      outbox: [],
+      transfers: [],
+      pending: new Map(),
+      ready: ready.promise,
+      dead: false,
+    };
+    worker.onmessage = (event) => {
+      // The user's code can post anything: a frame that breaks the protocol costs its worker,
+      // never an exception in the node.
+      try {
+        const frame = event.data as unknown[][];
+        if (!Array.isArray(frame)) throw new TypeError("not a frame");
+        for (let i = 0; i < frame.length; i++) {
+          if (!Array.isArray(frame[i])) throw new TypeError("not a message");
+          this.#receive(slot, frame[i], ready.resolve);
+        }
+      } catch (err) {
+        this.#options.logger.error("worker broke the protocol: replaced", { err });
+        ready.resolve(String(err));
+        this.#replace(slot, 500, "Internal error in the worker");
+      }
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#options.logger.error("worker crashed", { error: event.message });
+      ready.resolve(event.message);
+      this.#replace(slot, 500, "worker crashed");
+    };
+    worker.postMessage(this.#init);
+    return slot;
+  }
+
+  #receive(slot: Slot, message: unknown[], ready: (error?: string) => void): void {
+    switch (message[0]) {
+      case Tag.REQUEST: {
+        const id = message[1] as number;
+        const status = message[2] as number;
+        const body = status === 204 || status === 304 ? null : message[4] as ArrayBuffer | null;
+        const response = new Response(body, { status });
+        // Appended to the response's own headers: no second Headers object to copy from.
+        const list = message[3] as string[];
+        for (let i = 0; i < list.length; i += 2) response.headers.append(list[i], list[i + 1]);
+        this.#finish(slot, id, response);
+        return;
+      }
+      case Tag.KV:
+        answerKv(this.#options.service, this.#bindings, message as unknown as KvCall).then(
+          (value) => this.#send(slot, [Tag.KV, message[1], 1, value]),
+          (err) => this.#send(slot, [Tag.KV, message[1], 0, String(err?.message ?? err)]),
+        );
+        return;
+      case Tag.ORIGIN:
+        this.#origin(slot, message);
+        return;
+      case Tag.FAILED:
+        this.#failed(slot, message);
+        return;
+      case Tag.LOG:
+        this.#options.logger.warn("worker", { message: message[1] });
+        return;
+      case Tag.DRAIN:
+        slot.drained?.();
+        return;
+      case Tag.READY:
+        ready(message[1] as string | undefined);
+    }
+  }
+
+  #finish(slot: Slot, id: number, response: Response, outcome?: "error" | "timeout"): void {
+    const pending = slot.pending.get(id);
+    if (!pending) return;
+    slot.pending.delete(id);
+    this.#options.stats.record(performance.now() - pending.started, outcome);
+    pending.resolve(response);
+  }
+
+  #failed(slot: Slot, message: unknown[]): void {
+    const id = message[1] as number;
+    const pending = slot.pending.get(id);
+    if (!pending) return;
+    this.#options.logger.error("worker request failed", { url: pending.url, error: message[2] });
+    const originFetch = this.#options.originFetch;
+    if (message[3] !== 1 || !originFetch) {
+      this.#finish(slot, id, plain(500, "Internal error in the worker"), "error");
+      return;
+    }
+    const body = pending.method === "GET" || pending.method === "HEAD"
+      ? null
+      : message[4] as ArrayBuffer | null;
+    originFetch(
+      new Request(pending.url, {
+        method: pending.method,
+        headers: headersOf(pending.headers),
+        body,
+      }),
+    ).then(
+      (response) => this.#finish(slot, id, response, "error"),
+      () => this.#finish(slot, id, plain(502, "Origin unreachable"), "error"),
+    );
+  }
+
+  async #origin(slot: Slot, message: unknown[]): Promise<void> {
+    const call = message[1];
+    const originFetch = this.#options.originFetch;
+    try {
+      if (!originFetch) throw new TypeError("no origin configured");
+      const response = await originFetch(
+        new Request(message[3] as string, {
+          method: message[2] as string,
+          headers: headersOf(message[4] as string[]),
+          body: message[5] as ArrayBuffer | null,
+        }),
+      );
+      let body: ArrayBuffer | null = await response.arrayBuffer();
+      if (body.byteLength === 0) body = null;
+      this.#send(
+        slot,
+        [Tag.ORIGIN, call, response.status, flatHeaders(response.headers), body],
+        body,
+      );
+    } catch (err) {
+      this.#send(slot, [Tag.ORIGIN, call, -1, String(err)]);
+    }
+  }
+
+  #send(slot: Slot, message: unknown[], transfer?: ArrayBuffer | null): void {
+    if (slot.dead) return;
+    if (slot.outbox.length === 0) queueMicrotask(() => this.#flush(slot));
+    slot.outbox.push(message);
+    if (transfer) slot.transfers.push(transfer);
+  }
+
+  #flush(slot: Slot): void {
+    const frame = slot.outbox, transfers = slot.transfers;
+    slot.outbox = [];
+    slot.transfers = [];
+    if (!slot.dead) slot.worker.postMessage(frame, transfers);
+  }
+
+  // Terminates `slot`'s worker and answers its requests with `status`.
+  #kill(slot: Slot, status: number, why: string, outcome?: "error" | "timeout"): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    slot.worker.terminate();
+    slot.drained?.();
+    for (const id of [...slot.pending.keys()]) this.#finish(slot, id, plain(status, why), outcome);
+  }
+
+  #replace(slot: Slot, status: number, why: string, outcome?: "error" | "timeout"): void {
+    this.#kill(slot, status, why, outcome ?? "error");
+    const i = this.#slots.indexOf(slot);
+    if (i < 0 || this.#closed) return;
+    this.#slots[i] = this.#spawn();
+    this.#options.stats.restarts++;
+  }
+
+  #check(): void {
+    const now = performance.now();
+    const { timeoutMs } = this.#options.settings;
+    for (const slot of [...this.#slots]) {
+      for (const pending of slot.pending.values()) {
+        if (now - pending.started < timeoutMs) continue;
+        this.#options.logger.warn("worker request timed out", { url: pending.url, timeoutMs });
+        this.#replace(slot, 503, "Worker timed out", "timeout");
+        break;
+      }
+    }
+    if (this.#rssCeiling === 0 || now < this.#memoryPauseUntil || this.inFlight === 0) return;
+    const rss = outsideNodeHeap();
+    if (this.#memoryPauseUntil > 0) {
+      // Memory of terminated workers is not always given back to the OS at once: what stayed
+      // after the pause becomes the new floor, so the next worker is not blamed for it.
+      this.#rssCeiling = Math.max(this.#rssCeiling, rss + this.#options.settings.memoryBytes / 2);
+      this.#memoryPauseUntil = 0;
+    }
+    if (rss <= this.#rssCeiling) return;
+    const busy = this.#slots.filter((s) => s.pending.size > 0);
+    this.#options.logger.error("workers over their memory budget: terminating the busy ones", {
+      rss,
+      busy: busy.length,
+    });
+    this.#options.stats.memoryKills += busy.length;
+    for (const slot of busy) this.#replace(slot, 503, "Worker exceeded its memory limit");
+    this.#memoryPauseUntil = now + 500;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The messages between the host (the node's pool) and a worker, as positional arrays, bodies as
+ * transferred `ArrayBuffer`s, no per-message objects beyond the array itself. Each side sends the
+ * messages of one run of microtasks as one frame (an array of messages, one `postMessage`): under
+ * load one hop carries many requests or answers, which halved the CPU per request in process
+ * (see docs/benchmarks.md, "Edge workers"). The first message to a worker, a {@link WorkerInit},
+ * is sent alone.
+ *
+ * The worker side (`_bootstrap.ts`) is a self-contained function sent to the worker as source
+ * text, so it cannot import these constants: it repeats the numbers, and the runtime's tests
+ * exercise every one of them end to end.
+ *
+ * @module
+ */
+
+/** Message tags (the first element of every message). */
+export const Tag = {
+  /** worker → host `[READY, error?]`: the module loaded (or why not). */
+  READY: 0,
+  /**
+   * host → worker `[REQUEST, id, method, url, headers, body]`; worker → host
+   * `[REQUEST, id, status, headers, body]`. `headers` is a flat `[name, value, ...]` array.
+   */
+  REQUEST: 1,
+  /**
+   * worker → host `[KV, call, binding, op, key, a, b]`; host → worker `[KV, call, ok, value]`
+   * (`value` is the error message when `ok` is 0).
+   */
+  KV: 2,
+  /**
+   * worker → host `[ORIGIN, call, method, url, headers, body]`; host → worker
+   * `[ORIGIN, call, status, headers, body]`, status -1 with the error message as `headers`.
+   */
+  ORIGIN: 3,
+  /** host → worker `[DRAIN]`; worker → host `[DRAIN]` once no request or waitUntil is pending. */
+  DRAIN: 4,
+  /** worker → host `[FAILED, id, message, passThrough, body]`: the handler threw. */
+  FAILED: 5,
+  /** worker → host `[LOG, message]`: a rejected waitUntil or an unhandled rejection. */
+  LOG: 6,
+} as const;
+
+/** What the worker receives first: its module and its bindings. */
+export interface WorkerInit {
+  /** URL of the user's module. */
+  module: string;
+  /** KV binding names (`env.<NAME>`). */
+  kv: readonly string[];
+  /** Vars (`env.<NAME>`, strings). */
+  vars: Readonly<Record<string, string>>;
+  /** Whether `env.ORIGIN` exists (an origin is configured). */
+  origin: boolean;
+}
