@@ -23,11 +23,19 @@ export function workerBootstrap(): void {
   // Messages leave in frames: those posted in one run of microtasks go as one postMessage.
   let outbox: unknown[] = [];
   let transfers: Transferable[] = [];
+  // The host holds its requests until this worker answers its last frame: a frame whose
+  // requests are still running after this turn of the event loop gets an empty frame back.
+  let answered = true, ackQueued = false;
   const flush = () => {
     const frame = outbox, list = transfers;
     outbox = [];
     transfers = [];
+    answered = true;
     scope.postMessage(frame, list);
+  };
+  const ack = () => {
+    ackQueued = false;
+    if (!answered) flush();
   };
   const post = (message: unknown[], transfer?: Transferable) => {
     if (outbox.length === 0) queueMicrotask(flush);
@@ -219,6 +227,11 @@ export function workerBootstrap(): void {
     const data = event.data;
     if (Array.isArray(data)) {
       // A frame: the host's messages of one run of microtasks.
+      answered = false;
+      if (!ackQueued) {
+        ackQueued = true;
+        setTimeout(ack, 0);
+      }
       for (let i = 0; i < data.length; i++) receive(data[i]);
       return;
     }
