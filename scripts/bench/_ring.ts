@@ -34,8 +34,9 @@ export interface RingReader {
   /**
    * Blocks the thread (`Atomics.wait`) until a message comes, up to `ms`, then drains: true when
    * woken, false on time-out. Returns at once when messages sent aside have not arrived yet.
+   * `beforeWait` runs once this side shows as blocked (e.g. to wake the other side).
    */
-  block(ms: number, receivedAside: number): boolean;
+  block(ms: number, receivedAside: number, beforeWait?: () => void): boolean;
   /** Ends the wait loop. */
   close(): void;
 }
@@ -44,7 +45,7 @@ export interface RingKit {
   /** A new shared buffer for one ring of `bytes` data bytes (a multiple of 8). */
   create(bytes: number): SharedArrayBuffer;
   /** The writing end of the ring in `buffer`. */
-  writer(buffer: SharedArrayBuffer): RingWriter;
+  writer(buffer: SharedArrayBuffer, manualWake?: boolean): RingWriter;
   /** The reading end of the ring in `buffer`, handing each message to `onMessage`. */
   reader(buffer: SharedArrayBuffer, onMessage: (message: unknown[]) => void): RingReader;
 }
@@ -63,7 +64,7 @@ export function ringFactory(): RingKit {
 
   const create = (bytes: number) => new SharedArrayBuffer(HEADER + bytes);
 
-  const writer = (buffer: SharedArrayBuffer): RingWriter => {
+  const writer = (buffer: SharedArrayBuffer, manualWake = false): RingWriter => {
     const i32 = new Int32Array(buffer, 0, 8);
     const data = new Uint8Array(buffer, HEADER);
     const view = new DataView(buffer, HEADER);
@@ -132,7 +133,7 @@ export function ringFactory(): RingKit {
     const queueNotify = () => {
       if (notifyQueued) return;
       notifyQueued = true;
-      queueMicrotask(notify);
+      if (!manualWake) queueMicrotask(notify);
     };
     return {
       write(message) {
@@ -255,10 +256,13 @@ export function ringFactory(): RingKit {
       start() {
         loop();
       },
-      block(ms, receivedAside) {
+      block(ms, receivedAside, beforeWait) {
         // What a drain hands over is handled after this returns: no wait then.
         if (drain() > 0) return true;
         Atomics.store(i32, SLEEP, 2);
+        // Said blocked before the writer on the other side is woken: its next message then wakes
+        // this thread directly, not this side's event loop.
+        beforeWait?.();
         const head = Atomics.load(i32, HEAD);
         let woken = true;
         if (Atomics.load(i32, ASIDE) === receivedAside && Atomics.load(i32, CLOSED) === 0) {

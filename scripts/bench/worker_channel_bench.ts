@@ -49,12 +49,12 @@ function echoWorker(): void {
   scope.onmessage = (event) => {
     const data = event.data;
     if (data.ring) {
-      const out = kit.writer(data.toHost);
+      const out = kit.writer(data.toHost, data.block);
       let pending = 0;
       const idle = () => {
         if (pending > 0) return;
-        out.wake();
-        if (data.block && !input.block(50, 0)) setTimeout(idle, 0);
+        if (!data.block) return out.wake();
+        if (!input.block(50, 0, out.wake)) setTimeout(idle, 0);
       };
       const input = kit.reader(data.toWorker, (m) => {
         pending++;
