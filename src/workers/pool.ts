@@ -12,7 +12,7 @@ import type { CacheService } from "../service/mod.ts";
 import type { Logger } from "../util/log.ts";
 import { readAllLimited } from "../util/read_limited.ts";
 import { bootstrapSource } from "./_bootstrap.ts";
-import { answerKv, type KvCall } from "./kv_host.ts";
+import { answerKvNow } from "./kv_host.ts";
 import { Tag, type WorkerInit } from "./protocol.ts";
 import type { WorkerSettings } from "./settings.ts";
 import type { WorkerStats } from "./stats.ts";
@@ -197,13 +197,14 @@ export class WorkerPool {
       try {
         const frame = event.data as unknown[][];
         if (!Array.isArray(frame)) throw new TypeError("not a frame");
-        // Any frame answers the ones sent before: held requests may leave.
+        // Any frame answers the ones sent before: held requests may leave, with the answers to
+        // the frame's reads.
         slot.unanswered = false;
-        if (slot.outbox.length > 0) this.#queueFlush(slot);
         for (let i = 0; i < frame.length; i++) {
           if (!Array.isArray(frame[i])) throw new TypeError("not a message");
           this.#receive(slot, frame[i], ready.resolve);
         }
+        if (slot.outbox.length > 0) this.#queueFlush(slot);
       } catch (err) {
         this.#options.logger.error("worker broke the protocol: replaced", { err });
         ready.resolve(String(err));
@@ -233,12 +234,20 @@ export class WorkerPool {
         this.#finish(slot, id, response);
         return;
       }
-      case Tag.KV:
-        answerKv(this.#options.service, this.#bindings, message as unknown as KvCall).then(
-          (value) => this.#send(slot, [Tag.KV, message[1], 1, value]),
-          (err) => this.#send(slot, [Tag.KV, message[1], 0, String(err?.message ?? err)]),
-        );
+      case Tag.KV: {
+        const call = message[1];
+        const answer = (value: unknown) => this.#send(slot, [Tag.KV, call, 1, value]);
+        const fail = (err: Error) =>
+          this.#send(slot, [Tag.KV, call, 0, String(err?.message ?? err)]);
+        try {
+          const value = answerKvNow(this.#options.service, this.#bindings, message);
+          if (value instanceof Promise) value.then(answer, fail);
+          else answer(value);
+        } catch (err) {
+          fail(err as Error);
+        }
         return;
+      }
       case Tag.ORIGIN:
         this.#origin(slot, message);
         return;

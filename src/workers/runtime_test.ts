@@ -265,6 +265,9 @@ Deno.test("WorkerRuntime: requests held while the worker is busy all leave, and 
       const path = new URL(request.url).pathname;
       if (path === "/slow") await new Promise((r) => setTimeout(r, 1000));
       if (path.startsWith("/kv/")) await env.CACHE.incr("hits");
+      if (path === "/bad") {
+        return new Response(await env.CACHE.put("k".repeat(100_000), "v").then(() => "stored", (e) => e.message));
+      }
       return new Response(path);
     },
   };`);
@@ -283,4 +286,5 @@ Deno.test("WorkerRuntime: requests held while the worker is busy all leave, and 
   assert.deepEqual(first, paths, "every request answered, each with its own answer, before /slow");
   assert.equal(test.node.get("kv:CACHE:hits")?.value, "100");
   assert.deepEqual(await slow, { text: "/slow" });
+  assert.match(await call("/bad"), /key/i, "a refused write rejects the worker's promise");
 });
