@@ -23,11 +23,24 @@ export function workerBootstrap(): void {
   // Messages leave in frames: those posted in one run of microtasks go as one postMessage.
   let outbox: unknown[] = [];
   let transfers: Transferable[] = [];
+  // The host holds its requests until this worker answers its last frame: a frame whose
+  // requests are still running after this turn of the event loop gets an empty frame back. The
+  // timer is cleared as soon as anything leaves (mostly in the same turn): a timer left to fire
+  // would wake this thread once more per frame.
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
     const frame = outbox, list = transfers;
     outbox = [];
     transfers = [];
+    if (ackTimer !== undefined) {
+      clearTimeout(ackTimer);
+      ackTimer = undefined;
+    }
     scope.postMessage(frame, list);
+  };
+  const ack = () => {
+    ackTimer = undefined;
+    flush();
   };
   const post = (message: unknown[], transfer?: Transferable) => {
     if (outbox.length === 0) queueMicrotask(flush);
@@ -219,6 +232,7 @@ export function workerBootstrap(): void {
     const data = event.data;
     if (Array.isArray(data)) {
       // A frame: the host's messages of one run of microtasks.
+      ackTimer ??= setTimeout(ack, 0);
       for (let i = 0; i < data.length; i++) receive(data[i]);
       return;
     }

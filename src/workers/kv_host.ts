@@ -32,7 +32,20 @@ export async function answerKv(
   bindings: ReadonlySet<string>,
   message: KvCall,
 ): Promise<unknown> {
-  const [, , binding, op, key, a, b] = message;
+  return await answerKvNow(service, bindings, message);
+}
+
+/**
+ * {@link answerKv} without a promise for reads (`get`, `getWithMetadata`), which the node answers
+ * from memory at once: the pool sends their answers in the same frame as what it holds. Throws
+ * (reads) or rejects (writes) with the error the worker's promise gets.
+ */
+export function answerKvNow(
+  service: CacheService,
+  bindings: ReadonlySet<string>,
+  message: KvCall | readonly unknown[],
+): unknown {
+  const [, , binding, op, key] = message as KvCall;
   if (!bindings.has(binding)) throw new TypeError(`No KV binding ${binding}`);
   const prefix = bindingPrefix(binding);
   switch (op) {
@@ -42,6 +55,14 @@ export async function answerKv(
       const entry = service.get(prefix + key);
       return entry ? [entry.value, entry.metadata ?? null] : [null, null];
     }
+    default:
+      return write(service, prefix, message as KvCall);
+  }
+}
+
+async function write(service: CacheService, prefix: string, message: KvCall): Promise<unknown> {
+  const [, , , op, key, a, b] = message;
+  switch (op) {
     case "put": {
       const [ttlMs, metadata] = b as [number, EntryMetadata | null];
       await service.set(prefix + key, a as string | Uint8Array, {

@@ -12,7 +12,7 @@ import type { CacheService } from "../service/mod.ts";
 import type { Logger } from "../util/log.ts";
 import { readAllLimited } from "../util/read_limited.ts";
 import { bootstrapSource } from "./_bootstrap.ts";
-import { answerKv, type KvCall } from "./kv_host.ts";
+import { answerKvNow } from "./kv_host.ts";
 import { Tag, type WorkerInit } from "./protocol.ts";
 import type { WorkerSettings } from "./settings.ts";
 import type { WorkerStats } from "./stats.ts";
@@ -31,9 +31,12 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  // Messages to the worker not sent yet: those of one run of microtasks leave as one frame.
+  // Messages to the worker not sent yet: those of one run of microtasks leave as one frame, and
+  // requests wait while a frame is unanswered (`unanswered`, see `protocol.ts`).
   outbox: unknown[];
   transfers: Transferable[];
+  flushQueued: boolean;
+  unanswered: boolean;
   pending: Map<number, Pending>;
   ready: Promise<string | undefined>;
   drained?: () => void;
@@ -128,7 +131,7 @@ export class WorkerPool {
       url: request.url,
       headers,
     });
-    this.#send(slot, [Tag.REQUEST, id, method, request.url, headers, body], body);
+    this.#send(slot, [Tag.REQUEST, id, method, request.url, headers, body], body, true);
     return promise;
   }
 
@@ -182,6 +185,8 @@ export class WorkerPool {
       worker,
       outbox: [],
       transfers: [],
+      flushQueued: false,
+      unanswered: false,
       pending: new Map(),
       ready: ready.promise,
       dead: false,
@@ -192,10 +197,14 @@ export class WorkerPool {
       try {
         const frame = event.data as unknown[][];
         if (!Array.isArray(frame)) throw new TypeError("not a frame");
+        // Any frame answers the ones sent before: held requests may leave, with the answers to
+        // the frame's reads.
+        slot.unanswered = false;
         for (let i = 0; i < frame.length; i++) {
           if (!Array.isArray(frame[i])) throw new TypeError("not a message");
           this.#receive(slot, frame[i], ready.resolve);
         }
+        if (slot.outbox.length > 0) this.#queueFlush(slot);
       } catch (err) {
         this.#options.logger.error("worker broke the protocol: replaced", { err });
         ready.resolve(String(err));
@@ -225,12 +234,20 @@ export class WorkerPool {
         this.#finish(slot, id, response);
         return;
       }
-      case Tag.KV:
-        answerKv(this.#options.service, this.#bindings, message as unknown as KvCall).then(
-          (value) => this.#send(slot, [Tag.KV, message[1], 1, value]),
-          (err) => this.#send(slot, [Tag.KV, message[1], 0, String(err?.message ?? err)]),
-        );
+      case Tag.KV: {
+        const call = message[1];
+        const answer = (value: unknown) => this.#send(slot, [Tag.KV, call, 1, value]);
+        const fail = (err: Error) =>
+          this.#send(slot, [Tag.KV, call, 0, String(err?.message ?? err)]);
+        try {
+          const value = answerKvNow(this.#options.service, this.#bindings, message);
+          if (value instanceof Promise) value.then(answer, fail);
+          else answer(value);
+        } catch (err) {
+          fail(err as Error);
+        }
         return;
+      }
       case Tag.ORIGIN:
         this.#origin(slot, message);
         return;
@@ -305,18 +322,29 @@ export class WorkerPool {
     }
   }
 
-  #send(slot: Slot, message: unknown[], transfer?: ArrayBuffer | null): void {
+  // Queues `message` for the worker. A request (`hold`) waits while the worker has a frame it
+  // has not answered yet: the worker is busy, and what arrives meanwhile leaves as one frame.
+  #send(slot: Slot, message: unknown[], transfer?: ArrayBuffer | null, hold = false): void {
     if (slot.dead) return;
-    if (slot.outbox.length === 0) queueMicrotask(() => this.#flush(slot));
     slot.outbox.push(message);
     if (transfer) slot.transfers.push(transfer);
+    if (!hold || !slot.unanswered) this.#queueFlush(slot);
+  }
+
+  #queueFlush(slot: Slot): void {
+    if (slot.flushQueued) return;
+    slot.flushQueued = true;
+    queueMicrotask(() => this.#flush(slot));
   }
 
   #flush(slot: Slot): void {
+    slot.flushQueued = false;
     const frame = slot.outbox, transfers = slot.transfers;
+    if (slot.dead || frame.length === 0) return;
     slot.outbox = [];
     slot.transfers = [];
-    if (!slot.dead) slot.worker.postMessage(frame, transfers);
+    slot.unanswered = true;
+    slot.worker.postMessage(frame, transfers);
   }
 
   // Terminates `slot`'s worker and answers its requests with `status`.

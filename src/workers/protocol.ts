@@ -3,8 +3,12 @@
  * transferred `ArrayBuffer`s, no per-message objects beyond the array itself. Each side sends the
  * messages of one run of microtasks as one frame (an array of messages, one `postMessage`): under
  * load one hop carries many requests or answers, which halved the CPU per request in process
- * (see docs/benchmarks.md, "Edge workers"). The first message to a worker, a {@link WorkerInit},
- * is sent alone.
+ * (see docs/benchmarks.md, "Edge workers"). Requests over HTTP arrive one per task, so the host
+ * also holds new requests while the worker has not answered its last frame (the worker is busy:
+ * what arrives meanwhile leaves as one frame when it answers), and the worker answers every
+ * frame, with an empty one when nothing else left by its event loop's next turn (a handler
+ * waiting on a timer or a fetch holds no request back). Answers to the worker's own calls (KV,
+ * origin) are never held. The first message to a worker, a {@link WorkerInit}, is sent alone.
  *
  * The worker side (`_bootstrap.ts`) is a self-contained function sent to the worker as source
  * text, so it cannot import these constants: it repeats the numbers, and the runtime's tests

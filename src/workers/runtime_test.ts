@@ -257,3 +257,34 @@ Deno.test("WorkerRuntime.start: a module without a fetch handler is refused with
   const runtime = new WorkerRuntime({ settings: file.settings, service: test.node });
   await assert.rejects(() => runtime.start(), /has no fetch\(request, env, ctx\)/);
 });
+
+Deno.test("WorkerRuntime: requests held while the worker is busy all leave, and a handler waiting on a timer holds none back", async () => {
+  await using test = await startTestNode();
+  await using file = await workerFile(`export default {
+    async fetch(request, env) {
+      const path = new URL(request.url).pathname;
+      if (path === "/slow") await new Promise((r) => setTimeout(r, 1000));
+      if (path.startsWith("/kv/")) await env.CACHE.incr("hits");
+      if (path === "/bad") {
+        return new Response(await env.CACHE.put("k".repeat(100_000), "v").then(() => "stored", (e) => e.message));
+      }
+      return new Response(path);
+    },
+  };`);
+  await using runtime = new WorkerRuntime({ settings: file.settings, service: test.node });
+  await runtime.start();
+  const call = async (path: string) =>
+    await (await runtime.handle(new Request(`http://edge${path}`))).text();
+  // The pool has one worker: while /slow waits on its timer (no message to the host), the
+  // requests after it must still reach the worker, not wait for /slow's answer.
+  const slow = call("/slow").then((text) => ({ text }));
+  // One turn of the event loop: the frame with /slow leaves, and the worker has not answered it.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const paths = Array.from({ length: 200 }, (_, i) => (i % 2 ? `/kv/${i}` : `/${i}`));
+  const all = Promise.all(paths.map(call));
+  const first = await Promise.race([slow, all]);
+  assert.deepEqual(first, paths, "every request answered, each with its own answer, before /slow");
+  assert.equal(test.node.get("kv:CACHE:hits")?.value, "100");
+  assert.deepEqual(await slow, { text: "/slow" });
+  assert.match(await call("/bad"), /key/i, "a refused write rejects the worker's promise");
+});
