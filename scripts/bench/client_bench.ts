@@ -13,7 +13,7 @@
 
 import { CacheClient } from "../../client.ts";
 import { startCluster, statsOf, waitReady } from "../../testing/mod.ts";
-import { IDLE_LOAD } from "./http_bench.ts";
+import { cpuSeconds, IDLE_LOAD } from "./http_bench.ts";
 
 const KEYS = 10_000;
 const CONCURRENCY = 32;
@@ -57,6 +57,9 @@ function median(xs: number[]): number {
 
 /** Runs the client benchmark; returns markdown lines. */
 export async function clientBench(seconds: number, rounds: number): Promise<string[]> {
+  // Other load on the machine, before this benchmark adds its own (starting 5 nodes and loading
+  // them raises the load average by itself).
+  const loadAvg = Deno.loadavg()[0];
   const nodes = await startCluster("bench-client", 5, ENV, { cpus: "0" });
   try {
     await waitReady(nodes, 60_000);
@@ -69,21 +72,27 @@ export async function clientBench(seconds: number, rounds: number): Promise<stri
       }
     }));
     await writer.close();
-    const loadAvg = Deno.loadavg()[0];
     const rps: Record<string, number[]> = { owners: [], fixed: [] };
+    // The nodes' CPU time per GET (all 5 processes): the capacity a routing choice costs the
+    // cluster, whatever the one client process on the other core can send.
+    const cpuUs: Record<string, number[]> = { owners: [], fixed: [] };
+    const nodesCpu = () => cpuSeconds(nodes.map((n) => n.pid)).reduce((a, b) => a + b, 0);
     const forwarded: Record<string, number[]> = { owners: [], fixed: [] };
     const forwardedNow = async () =>
       (await Promise.all(nodes.map(statsOf))).reduce((s, x) => s + (x.forwarding?.reads ?? 0), 0);
     for (let r = 0; r < rounds; r++) {
       for (const routing of ["owners", "fixed"]) {
         const before = await forwardedNow();
+        const cpuBefore = nodesCpu();
         const res = await runLoad(routing, nodes[0].url(""), seconds);
+        cpuUs[routing].push(((nodesCpu() - cpuBefore) * 1e6) / res.gets);
         if (res.errors > 0) throw new Error(`${routing}: ${res.errors} failed GETs`);
         rps[routing].push(res.gets / (res.ms / 1000));
         forwarded[routing].push((await forwardedNow() - before) / res.gets);
       }
     }
     const owners = median(rps.owners), fixed = median(rps.fixed);
+    const cpuOwners = median(cpuUs.owners), cpuFixed = median(cpuUs.fixed);
     return [
       `Load average (1 min) at start: ${loadAvg.toFixed(2)} (${
         loadAvg <= IDLE_LOAD ? "idle" : "NOT IDLE: figures disturbed"
@@ -91,14 +100,16 @@ export async function clientBench(seconds: number, rounds: number): Promise<stri
       `flight, ${KEYS.toLocaleString("en")} keys of 100 bytes); ${rounds} alternating rounds of ` +
       `${seconds} s, medians.`,
       "",
-      "| client | GET/s | share of GETs forwarded by a node | ratio |",
-      "|---|---|---|---|",
+      "| client | GET/s | share of GETs forwarded by a node | ratio | nodes' CPU µs per GET | GETs per node CPU second, ratio |",
+      "|---|---|---|---|---|---|",
       `| routes each key to an owner | ${owners.toFixed(0)} | ${
         (100 * median(forwarded.owners)).toFixed(1)
-      } % | ${(owners / fixed).toFixed(2)}× |`,
+      } % | ${(owners / fixed).toFixed(2)}× | ${cpuOwners.toFixed(1)} | ${
+        (cpuFixed / cpuOwners).toFixed(2)
+      }× |`,
       `| always asks node 0 | ${fixed.toFixed(0)} | ${
         (100 * median(forwarded.fixed)).toFixed(1)
-      } % | 1.00× |`,
+      } % | 1.00× | ${cpuFixed.toFixed(1)} | 1.00× |`,
     ];
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
