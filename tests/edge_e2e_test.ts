@@ -32,7 +32,7 @@ const ENV = {
 function startOrigin() {
   const counts = new Map<string, number>();
   const conditional = new Map<string, number>();
-  let swrGate = Promise.withResolvers<void>();
+  const swrGate = Promise.withResolvers<void>();
   let tagGate: Promise<void> | undefined;
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {

@@ -564,11 +564,18 @@ export class CacheNode implements CacheService, AsyncDisposable {
   }
 
   /**
-   * Ready once started and, when seeds are configured, joined to the cluster and holding a copy
-   * of the data set from a peer.
+   * Ready once started, its edge listener (or worker pool) listening when one is configured,
+   * and, when seeds are configured, joined to the cluster and holding a copy of the data set
+   * from a peer.
    */
   readiness(): { ready: boolean; reason?: string } {
     if (!this.#started) return { ready: false, reason: "not started" };
+    // The edge listener (or the worker pool) opens last: not ready until it listens.
+    const edge = this.config.worker !== undefined ||
+      (this.config.origin !== undefined && this.config.edgePort !== undefined);
+    if (edge && this.edgeAddress === undefined) {
+      return { ready: false, reason: "edge listener starting" };
+    }
     const joined = this.#cluster?.readiness() ?? { ready: true };
     if (!joined.ready) return joined;
     return this.#replicator?.readiness() ?? { ready: true };

@@ -48,3 +48,39 @@ Deno.test("CacheNode without ORIGIN or EDGE_PORT runs no edge", async () => {
   assert.equal(node.edgeAddress, undefined);
   assert.equal(node.stats().edge, undefined);
 });
+
+Deno.test("a node is not ready until its worker pool listens on EDGE_PORT", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cachenode-slow-worker-" });
+  // A module that takes a while to load: the pool starts only once it has.
+  await Deno.writeTextFile(
+    `${dir}/worker.ts`,
+    `await new Promise((r) => setTimeout(r, 800));
+export default { fetch: () => new Response("up") };`,
+  );
+  const node = new CacheNode({
+    httpPort: 0,
+    edgePort: 0,
+    worker: `${dir}/worker.ts`,
+    workerPool: 1,
+  });
+  try {
+    const starting = node.start({ cluster: false });
+    const seen = new Set<string>();
+    let started = false;
+    starting.then(() => started = true, () => started = true);
+    while (!started) {
+      const r = node.readiness();
+      seen.add(r.ready ? "ready" : r.reason ?? "");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await starting;
+    assert.ok(seen.has("edge listener starting"), [...seen].join(", "));
+    assert.ok(!seen.has("ready"), "ready before the edge listened");
+    assert.deepEqual(node.readiness(), { ready: true });
+    const res = await fetch(`http://127.0.0.1:${node.edgeAddress!.port}/`);
+    assert.equal(await res.text(), "up");
+  } finally {
+    await node.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
