@@ -10,12 +10,17 @@
 
 import assert from "node:assert/strict";
 import { CacheClient, type RetryEvent, UnavailableError } from "../client.ts";
-import { type NodeProcess, startCluster, statsOf, waitFor, waitReady } from "../testing/mod.ts";
+import {
+  FAST_GOSSIP,
+  type NodeProcess,
+  startCluster,
+  statsOf,
+  waitFor,
+  waitReady,
+} from "../testing/mod.ts";
 
 const ENV = {
-  GOSSIP_PROFILE: "local",
-  PROBE_INTERVAL: "400ms",
-  PROBE_TIMEOUT: "150ms",
+  ...FAST_GOSSIP,
   ANTI_ENTROPY_INTERVAL: "500ms",
   LOG_LEVEL: "warn",
   REPLICAS: "2",

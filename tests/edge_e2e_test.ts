@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import {
   clusterEnv,
+  FAST_GOSSIP,
   freePort,
   NodeProcess,
   waitFor,
@@ -19,9 +20,7 @@ import {
 } from "../testing/mod.ts";
 
 const ENV = {
-  GOSSIP_PROFILE: "local",
-  PROBE_INTERVAL: "400ms",
-  PROBE_TIMEOUT: "150ms",
+  ...FAST_GOSSIP,
   ANTI_ENTROPY_INTERVAL: "1s",
   LOG_LEVEL: "warn",
   EDGE_ORIGIN_TIMEOUT: "1s",

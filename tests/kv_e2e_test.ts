@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import {
+  FAST_GOSSIP,
   get,
   NodeProcess,
   startCluster,
@@ -16,9 +17,7 @@ import {
 } from "../testing/mod.ts";
 
 const ENV = {
-  GOSSIP_PROFILE: "local",
-  PROBE_INTERVAL: "400ms",
-  PROBE_TIMEOUT: "150ms",
+  ...FAST_GOSSIP,
   ANTI_ENTROPY_INTERVAL: "1s",
   LOG_LEVEL: "warn",
 };

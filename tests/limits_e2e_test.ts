@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import {
   clusterEnv,
+  FAST_GOSSIP,
   freePort,
   get,
   NodeProcess,
@@ -18,7 +19,7 @@ import {
   waitSameDigest,
 } from "../testing/mod.ts";
 
-const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
+const GOSSIP = FAST_GOSSIP;
 const SLOTS = 4;
 
 /** Opens a raw connection and sends a PUT whose body stops after 2 of its 100 bytes. */

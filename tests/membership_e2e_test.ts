@@ -9,6 +9,7 @@ import { localConfig } from "../src/membership/mod.ts";
 import {
   clusterView,
   deadBound,
+  FAST_GOSSIP,
   freePort,
   NodeProcess,
   startCluster,
@@ -18,7 +19,7 @@ import {
 } from "../testing/mod.ts";
 
 // memberlist's local profile with faster probes, so a test takes seconds, not minutes.
-const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
+const GOSSIP = FAST_GOSSIP;
 const config = localConfig({ probeInterval: 400, probeTimeout: 150 });
 
 function deadBoundMs(n: number): number {

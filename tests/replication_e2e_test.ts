@@ -13,6 +13,7 @@ import { hlcFromParts } from "../src/util/hlc.ts";
 import {
   bulkLoad,
   del,
+  FAST_GOSSIP,
   freePort,
   get,
   NodeProcess,
@@ -28,9 +29,7 @@ import {
 } from "../testing/mod.ts";
 
 const ENV = {
-  GOSSIP_PROFILE: "local",
-  PROBE_INTERVAL: "400ms",
-  PROBE_TIMEOUT: "150ms",
+  ...FAST_GOSSIP,
   ANTI_ENTROPY_INTERVAL: "300ms",
   LOG_LEVEL: "warn",
 };

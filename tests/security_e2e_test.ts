@@ -11,6 +11,7 @@ import { encode } from "npm:@msgpack/msgpack@3.1.3";
 import {
   clusterEnv,
   clusterView,
+  FAST_GOSSIP,
   freePort,
   get,
   NodeProcess,
@@ -25,7 +26,7 @@ import { PeerAuth, SIGNATURE_HEADER } from "../src/replication/mod.ts";
 import { systemClock } from "../src/util/clock.ts";
 
 const b64 = (n: number) => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))));
-const GOSSIP = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
+const GOSSIP = FAST_GOSSIP;
 
 Deno.test("an encrypted cluster forms; wrong-key and keyless nodes stay out", async () => {
   const key = b64(32);

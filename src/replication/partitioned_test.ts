@@ -204,3 +204,21 @@ Deno.test("ownerTable lists each bucket's owners (partitioned) or primary (full)
     }
   }
 });
+
+Deno.test("A node that started lately counts every key as moved, so a read its owners miss asks the other members", async () => {
+  const c = await loadedCluster(["a", "b", "c", "d"]);
+  const joiner = c.join("e");
+  const key = KEYS[0];
+  // Started now: it cannot know where keys lived before it came.
+  const early = joiner.replicator.ownersOf(key)!;
+  assert.equal(early.moved, true);
+  assert.deepEqual(
+    early.others!.map((p) => p.name).sort(),
+    ["a", "b", "c", "d"].filter((n) => !early.peers.some((p) => p.name === n)).sort(),
+  );
+  // A minute later it has seen placements change itself: a key whose owners stayed is not moved.
+  await c.run(61_000);
+  const stable = KEYS.find((k) => !joiner.replicator.ownersOf(k)!.moved);
+  assert.ok(stable !== undefined, "some key counts as not moved a minute after the start");
+  c.close();
+});

@@ -259,11 +259,16 @@ export class Partitioning implements Distribution {
   #handingOff = false;
   #closed = false;
 
+  // When this node started: before it has seen placements for FORMER_PLACEMENT_MS, it cannot
+  // name a key's former owners, so every key counts as moved (see ownersOf).
+  readonly #startedAt: number;
+
   /** `replicas` (≥ 1) copies per key among `host`'s live members. */
   constructor(replicas: number, host: DistributionHost) {
     this.replicas = replicas;
     this.#host = host;
     this.#name = host.ctx.name;
+    this.#startedAt = host.clock.now();
   }
 
   /** Owners of every bucket among the live members. */
@@ -289,6 +294,10 @@ export class Partitioning implements Distribution {
       }
     }
     if (!withFormer) return out;
+    // A node that started lately does not know where keys lived before it came (members that
+    // held a bucket before it joined may still hold keys not yet handed to their owners): a read
+    // that its owners miss asks the other members too, as for a key whose bucket moved.
+    if (this.#host.clock.now() - this.#startedAt < FORMER_PLACEMENT_MS) out.moved = true;
     for (const { placement: earlier } of this.#former) {
       for (const name of earlier.owners(bucket)) {
         if (!owners.includes(name)) out.moved = true;

@@ -11,6 +11,7 @@ import { localConfig, Memberlist } from "../../src/membership/mod.ts";
 import {
   clusterView,
   deadBound,
+  FAST_GOSSIP,
   freePort,
   GoPeer,
   goPeerBinary,
@@ -27,7 +28,7 @@ const binary = built.path ?? "";
 
 // memberlist's local profile with faster probes on both sides.
 const config = localConfig({ probeInterval: 400, probeTimeout: 150 });
-const DENO_ENV = { GOSSIP_PROFILE: "local", PROBE_INTERVAL: "400ms", PROBE_TIMEOUT: "150ms" };
+const DENO_ENV = FAST_GOSSIP;
 const GO_ARGS = ["-profile", "local", "-probe-interval", "400ms", "-probe-timeout", "150ms"];
 /**
  * Log lines that would mean the two implementations disagree (a protocol "version" complaint,
