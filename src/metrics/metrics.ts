@@ -112,10 +112,10 @@ export class NodeMetrics {
   readonly #latency = new Histogram(LATENCY_BUCKETS);
   readonly #stats: StatsSource;
   readonly #lag: EventLoopLagSampler;
-  readonly #computed: Readonly<Record<string, () => string[] | undefined>>;
+  readonly #computed: Readonly<
+    Record<string, (stats: Record<string, unknown>) => string[] | undefined>
+  >;
   #requestCount = 0;
-  // The stats read by the scrape in progress (series computed from a stats section read them).
-  #scraped: Record<string, unknown> = {};
   // Read once per scrape, before the process series are written.
   #figures: ProcessFigures = processFigures();
 
@@ -153,8 +153,8 @@ export class NodeMetrics {
       cache_http_request_duration_seconds: () =>
         this.#latency.samples("cache_http_request_duration_seconds"),
       cache_build_info: () => [buildLine],
-      cache_workers_request_duration_seconds: () =>
-        durationHistogram("cache_workers_request_duration_seconds", this.#scraped.workers),
+      cache_workers_request_duration_seconds: (stats) =>
+        durationHistogram("cache_workers_request_duration_seconds", stats.workers),
     };
   }
 
@@ -204,12 +204,11 @@ export class NodeMetrics {
    */
   text(): string {
     const stats = this.#stats();
-    this.#scraped = stats;
     this.#figures = processFigures();
     const families: string[] = [];
     for (const spec of METRIC_CATALOGUE) {
       const samples = spec.stat === undefined
-        ? this.#computedSamples(spec.name)
+        ? this.#computedSamples(spec.name, stats)
         : statSamples(spec, stats);
       if (samples !== undefined) {
         families.push(familyText(spec.name, spec.type, spec.help, samples));
@@ -218,12 +217,12 @@ export class NodeMetrics {
     return expositionText(families);
   }
 
-  #computedSamples(name: string): string[] | undefined {
+  #computedSamples(name: string, stats: Record<string, unknown>): string[] | undefined {
     const compute = this.#computed[name];
     if (compute === undefined) {
       throw new Error(`Cannot export ${name}: the catalogue names no stat and none is computed`);
     }
-    return compute();
+    return compute(stats);
   }
 
   /** The content type of {@link NodeMetrics.text}. */
