@@ -135,32 +135,10 @@ export class EdgeCache {
 
   /**
    * The handler of the edge listener (`Deno.serve`): a fresh HIT is answered at once (no promise
-   * step, as the API's fast path), anything else by {@link EdgeCache.fetch}; never a 500.
+   * step, as the API's fast path), anything else through a promise; never a 500.
    */
   handler(): (req: Request, info?: unknown) => Response | Promise<Response> {
-    return (req) => this.#freshHit(req) ?? this.fetch(req);
-  }
-
-  // The HIT path: a fresh stored response for a cacheable request, else undefined.
-  #freshHit(request: Request): Response | undefined {
-    try {
-      const base = baseKeyOf(targetOf(request.url));
-      if (this.#tooLong(base) || bypassReason(request, this.#cookies) !== undefined) return;
-      const headers = request.headers;
-      const entry = this.#stored.lookup(base, headers).entry;
-      if (entry === undefined) return;
-      const now = this.#service.now();
-      if (now - entry.record.bornAt >= entry.record.freshMs) return;
-      this.stats.hits++;
-      return answerFrom(entry, headers, request.method === "HEAD", "HIT", now);
-    } catch {
-      return; // fetch() answers it, errors included
-    }
-  }
-
-  #tooLong(base: string): boolean {
-    const max = this.#service.limits.maxKeyBytes - 256;
-    return base.length * 3 > max && utf8.encode(base).length > max;
+    return (req) => this.#serve(req);
   }
 
   /**
@@ -168,23 +146,40 @@ export class EdgeCache {
    * `env.ORIGIN.fetch` calls): `X-Cache` says HIT, MISS, STALE, REVALIDATED or BYPASS.
    */
   async fetch(request: Request): Promise<Response> {
+    return await this.#serve(request);
+  }
+
+  // The cached answer, failures included (never throws, never rejects).
+  #serve(request: Request): Response | Promise<Response> {
     try {
-      return await this.#fetchCached(request);
+      const answer = this.#cached(request);
+      return answer instanceof Promise ? answer.catch((err) => this.#failed(err)) : answer;
     } catch (err) {
-      if (err instanceof OriginError) return edgeError(err.status, err.message, "MISS");
-      this.#o.onError?.("edge request failed", err);
-      return edgeError(502, `Edge failed: ${(err as Error).message}`, "MISS");
+      return this.#failed(err);
     }
   }
 
-  async #fetchCached(request: Request): Promise<Response> {
+  #failed(err: unknown): Response {
+    if (err instanceof OriginError) return edgeError(err.status, err.message, "MISS");
+    this.#o.onError?.("edge request failed", err);
+    return edgeError(502, `Edge failed: ${(err as Error).message}`, "MISS");
+  }
+
+  #tooLong(base: string): boolean {
+    const max = this.#service.limits.maxKeyBytes - 256;
+    return base.length * 3 > max && utf8.encode(base).length > max;
+  }
+
+  // A fresh HIT (or a STALE within stale-while-revalidate) is answered synchronously; a miss,
+  // a stale response past that window, and a bypass return a promise.
+  #cached(request: Request): Response | Promise<Response> {
     const target = targetOf(request.url);
     const base = baseKeyOf(target);
     const bypass = bypassReason(request, this.#cookies) ??
       (this.#tooLong(base) ? "URL too long" : undefined);
     if (bypass !== undefined) {
       this.stats.bypass++;
-      return await this.#passThrough(
+      return this.#passThrough(
         request.method,
         request.headers,
         request.body,
@@ -209,8 +204,7 @@ export class EdgeCache {
       }
     }
     this.stats.misses++;
-    const res = await this.#viaPrimary(base, target, headers, head);
-    return conditional(res, headers);
+    return this.#viaPrimary(base, target, headers, head).then((res) => conditional(res, headers));
   }
 
   /**
