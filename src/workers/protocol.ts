@@ -2,8 +2,8 @@
  * The messages between the host (the node's pool) and a worker, as positional arrays, bodies as
  * transferred `ArrayBuffer`s, no per-message objects beyond the array itself. Each side sends the
  * messages of one run of microtasks as one frame (an array of messages, one `postMessage`): under
- * load one hop carries many requests or answers, which halved the CPU per request in process
- * (see docs/benchmarks.md, "Edge workers"). Requests over HTTP arrive one per task, so the host
+ * load one hop carries many requests or answers, which costs less CPU per request (measured in
+ * docs/benchmarks.md, "Edge workers"). Requests over HTTP arrive one per task, so the host
  * also holds new requests while the worker has not answered its last frame (the worker is busy:
  * what arrives meanwhile leaves as one frame when it answers), and the worker answers every
  * frame, with an empty one when nothing else left by its event loop's next turn (a handler
