@@ -4,7 +4,10 @@
  * puts), right after the load and settled 20 s later, against redis-server's growth for the same
  * data written with `redis-cli --pipe`, in one run. Both servers start empty.
  *
- * Usage: `deno run --allow-all scripts/bench/rss_bench.ts [count]`
+ * Usage: `deno run --allow-all scripts/bench/rss_bench.ts [count] [env-JSON...]`. With env
+ * objects given (e.g. `'{"DENO_V8_FLAGS":"--optimize-for-size"}'`), the node alone is measured
+ * once per object, started with those env vars added (experiments on V8's and the allocator's
+ * settings); `'{}'` is the defaults.
  *
  * @module
  */
@@ -113,10 +116,15 @@ export async function rssBench(count: number): Promise<string[]> {
 }
 
 if (import.meta.main) {
-  console.log((await rssBench(Number(Deno.args[0] ?? 1_000_000))).join("\n"));
-}
-
-/** Ours alone, with extra env vars (experiments on V8's heap settings: `DENO_V8_FLAGS`...). */
-export function oursOnly(count: number, env: Record<string, string>) {
-  return ours(count, env);
+  const count = Number(Deno.args[0] ?? 1_000_000);
+  const variants = Deno.args.slice(1);
+  if (variants.length === 0) console.log((await rssBench(count)).join("\n"));
+  for (const variant of variants) {
+    const { loaded, settled } = await ours(count, JSON.parse(variant));
+    console.log(
+      `${variant}: after load ${(loaded / count).toFixed(0)} B/entry, settled ${
+        (settled / count).toFixed(0)
+      } B/entry (load average ${Deno.loadavg()[0].toFixed(2)})`,
+    );
+  }
 }
