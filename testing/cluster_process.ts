@@ -102,6 +102,24 @@ export async function waitForState(
 }
 
 /**
+ * Waits until every node sees every node alive. Two nodes that joined the seed at the same moment
+ * may learn of each other only at the next push-pull (as in memberlist), so one node's view is not
+ * enough.
+ */
+export async function waitAllAlive(nodes: NodeProcess[], timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    `${nodes.length} alive in every view`,
+    async () => {
+      const views = await Promise.all(nodes.map(clusterView));
+      return views.every((v) => v.filter((m) => m.state === "alive").length === nodes.length) ||
+        undefined;
+    },
+    timeoutMs,
+    50,
+  );
+}
+
+/**
  * Upper bound on kill → dead on every node for a cluster of `n` running `config`: the victim is
  * probed within two rounds of the probe list (n - 1 members, reshuffled at wrap), the probe and
  * its indirect checks time out, the suspicion runs its longest timeout (no confirmations), and

@@ -14,6 +14,7 @@ import {
   NodeProcess,
   startCluster,
   stateOf,
+  waitAllAlive,
   waitFor,
   waitForState,
 } from "../testing/mod.ts";
@@ -94,11 +95,7 @@ Deno.test("5 nodes join through PEER, detect a SIGKILL, and take the node back a
 Deno.test("SIGSTOP past the suspicion timeout, then SIGCONT: the node refutes and is alive again", async () => {
   const nodes = await startCluster("stop", 3, GOSSIP);
   try {
-    await waitFor(
-      "3 alive",
-      async () =>
-        (await clusterView(nodes[0])).filter((m) => m.state === "alive").length === 3 || undefined,
-    );
+    await waitAllAlive(nodes);
     const sleeper = nodes[2];
     const name = sleeper.env.NODE_NAME;
     sleeper.signal("SIGSTOP");
@@ -122,11 +119,7 @@ Deno.test("SIGSTOP past the suspicion timeout, then SIGCONT: the node refutes an
 Deno.test("SIGTERM leaves gracefully: the others see 'left', not 'dead'", async () => {
   const nodes = await startCluster("leave", 3, GOSSIP);
   try {
-    await waitFor(
-      "3 alive",
-      async () =>
-        (await clusterView(nodes[1])).filter((m) => m.state === "alive").length === 3 || undefined,
-    );
+    await waitAllAlive(nodes);
     const status = await nodes[2].stop("SIGTERM");
     assert.equal(status.code, 0);
     await waitForState(nodes.slice(0, 2), nodes[2].env.NODE_NAME, "left", 5_000);

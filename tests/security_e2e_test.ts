@@ -18,6 +18,7 @@ import {
   put,
   startCluster,
   statsOf,
+  waitAllAlive,
   waitFor,
   waitReady,
   waitSameDigest,
@@ -34,11 +35,7 @@ Deno.test("an encrypted cluster forms; wrong-key and keyless nodes stay out", as
   const seed = `127.0.0.1:${nodes[0].gossipPort}`;
   const intruders: NodeProcess[] = [];
   try {
-    await waitFor(
-      "3 alive",
-      async () =>
-        (await clusterView(nodes[2])).filter((m) => m.state === "alive").length === 3 || undefined,
-    );
+    await waitAllAlive(nodes);
     intruders.push(
       await NodeProcess.start({
         ...GOSSIP,
