@@ -9,13 +9,17 @@
 import assert from "node:assert/strict";
 import { freePort, NodeProcess, waitFor } from "../testing/mod.ts";
 
+/** A request's options, with Deno's own HTTP client. */
+type EdgeInit = RequestInit & { client?: Deno.HttpClient };
+
 /** Starts a node serving a worker on a fresh edge port; resolves once that port answers. */
 async function workerNode(
   env: Record<string, string>,
-): Promise<{ node: NodeProcess; edge: (path: string, init?: RequestInit) => Promise<Response> }> {
+): Promise<{ node: NodeProcess; edge: (path: string, init?: EdgeInit) => Promise<Response> }> {
   const edgePort = freePort();
-  const node = await NodeProcess.start({ EDGE_PORT: String(edgePort), ...env });
-  const edge = (path: string, init?: RequestInit) =>
+  const task = env.WORKER_MODE === "direct" ? "run:direct" : "run";
+  const node = await NodeProcess.start({ EDGE_PORT: String(edgePort), ...env }, { task });
+  const edge = (path: string, init?: EdgeInit) =>
     fetch(`http://127.0.0.1:${edgePort}${path}`, init);
   try {
     await waitFor(`${node.env.NODE_NAME} edge port`, async () => {
@@ -68,7 +72,7 @@ Deno.test("a Hono app written for Cloudflare Workers runs unchanged from its wra
   }
 });
 
-Deno.test("rate-limit example on 3 nodes: one exact shared limit; the cached API asks the origin once per key", async () => {
+Deno.test("rate-limit example on 3 nodes (one in direct mode): one exact shared limit; the cached API asks the origin once per key", async () => {
   const origin = testOrigin();
   const gossip = [freePort(), freePort(), freePort()];
   const nodes: Awaited<ReturnType<typeof workerNode>>[] = [];
@@ -81,6 +85,8 @@ Deno.test("rate-limit example on 3 nodes: one exact shared limit; the cached API
           ...(i > 0 ? { PEERS: `127.0.0.1:${gossip[0]}` } : {}),
           WORKER: "examples/rate_limit/worker.ts",
           WORKER_POOL: "1",
+          // The third node's worker listens itself: its KV and origin calls take the same path.
+          WORKER_MODE: i === 2 ? "direct" : "pool",
           ORIGIN: origin.url,
           WORKER_VARS: JSON.stringify({ LIMIT: "12", WINDOW_SECONDS: "3600" }),
         }),
@@ -171,6 +177,7 @@ Deno.test("the sandbox: files, env, processes, writes and other hosts refused; l
 
     assert.equal(await text("/loop"), "503 Worker timed out");
     assert.equal(await text("/"), "200 ok", "a fresh worker serves");
+    assert.equal(await text("/hang"), "503 Worker timed out");
     assert.equal(await text("/throw"), "500 Internal error in the worker");
     assert.ok(node.logs.some((l) => l.includes("thrown by the handler")), "the error is logged");
     assert.equal(await text("/allocate"), "503 Worker exceeded its memory limit");
@@ -179,11 +186,86 @@ Deno.test("the sandbox: files, env, processes, writes and other hosts refused; l
     // The node itself is fine and kept its data.
     assert.equal(await (await fetch(node.url("/cache/kept"))).text(), "safe");
     const stats = await (await fetch(node.url("/stats"))).json();
-    assert.equal(stats.workers.timeouts, 1);
+    assert.equal(stats.workers.timeouts, 2);
     assert.equal(stats.workers.memoryKills, 1);
-    assert.equal(stats.workers.restarts, 2);
+    assert.equal(stats.workers.restarts, 3);
     assert.ok(stats.workers.errors >= 2, JSON.stringify(stats.workers));
   } finally {
+    await node.stop("SIGTERM");
+    await origin.close();
+    await other.close();
+  }
+});
+
+Deno.test("WORKER_MODE=direct: the workers listen themselves under the same sandbox; a stuck worker is replaced, its connection closed", async () => {
+  const origin = testOrigin();
+  const other = testOrigin();
+  const { node, edge } = await workerNode({
+    WORKER: "examples/forbidden/worker.ts",
+    WORKER_MODE: "direct",
+    WORKER_POOL: "2",
+    WORKER_TIMEOUT: "1s",
+    WORKER_MEMORY: "200MiB",
+    WORKER_ALLOW_NET: origin.url.replace("http://", ""),
+  });
+  // A fresh connection per request: a pooled one that a killed worker closed would be retried
+  // by the client, running the request twice.
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  const text = async (path: string) => {
+    const res = await edge(path, { client });
+    return `${res.status} ${(await res.text()).trim()}`;
+  };
+  const workerStats = async () => (await (await fetch(node.url("/stats"))).json()).workers;
+  try {
+    const put = await fetch(node.url("/cache/kept"), { method: "PUT", body: "safe" });
+    await put.body?.cancel();
+    assert.match(await text("/read?path=/etc/hostname"), /^200 NotCapable: Requires read access/);
+    assert.match(await text("/env"), /^200 NotCapable: Requires env access/);
+    assert.match(await text("/spawn"), /^200 NotCapable: Requires run access/);
+    const fetchOf = (url: string) => text(`/fetch?url=${encodeURIComponent(url)}`);
+    assert.equal(await fetchOf(origin.url + "/x"), "200 allowed");
+    assert.match(await fetchOf(other.url + "/x"), /^200 NotCapable: Requires net access/);
+
+    // A handler that awaits forever is answered by its own worker at the deadline.
+    assert.equal(await text("/hang"), "503 Worker timed out");
+    assert.equal(await text("/throw"), "500 Internal error in the worker");
+    await waitFor(
+      "the error logged by the node",
+      () => node.logs.some((l) => l.includes("thrown by the handler")) || undefined,
+    );
+    // A stuck worker cannot answer: the node kills it past the deadline, which closes the
+    // connection, and a fresh worker listens in its place. (A connection that reached the dying
+    // process's listener in the moment it exits is reset: asked again.)
+    const served = () =>
+      waitFor(
+        "a worker answers",
+        () => text("/").then((t) => t === "200 ok" || undefined, () => {}),
+      );
+    await assert.rejects(() => text("/loop"));
+    await served();
+    await assert.rejects(() => text("/allocate"));
+    await served();
+    await waitFor("both workers serving again", async () => {
+      const s = await workerStats();
+      return s.restarts === 2 && s.pool === 2 || undefined;
+    });
+    for (let i = 0; i < 10; i++) assert.equal(await text("/"), "200 ok");
+
+    assert.equal(await (await fetch(node.url("/cache/kept"))).text(), "safe");
+    // Counters reach the node from the workers a moment later.
+    const stats = await waitFor("counters", async () => {
+      const s = await workerStats();
+      return s.timeouts === 2 && s.requests >= 20 ? s : undefined;
+    });
+    assert.equal(stats.memoryKills, 1);
+    assert.ok(stats.errors >= 1, JSON.stringify(stats));
+
+    // Killed outright, the node takes its worker processes along (their stdin ends): the edge
+    // port stops answering.
+    await node.stop("SIGKILL");
+    await waitFor("worker processes gone", () => text("/").then(() => undefined, () => true));
+  } finally {
+    client.close();
     await node.stop("SIGTERM");
     await origin.close();
     await other.close();

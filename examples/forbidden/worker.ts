@@ -1,9 +1,9 @@
 /**
  * What an edge worker may not do, one route per attempt: each answers 200 with the error the
  * attempt met (a `NotCapable` permission error), so you can see the sandbox from a browser.
- * `/loop`, `/throw` and `/allocate` show what the runtime does with a handler that never
- * returns (503 after WORKER_TIMEOUT, a fresh worker), throws (500) or allocates without end
- * (its worker is terminated past WORKER_MEMORY; the node serves on).
+ * `/loop`, `/hang`, `/throw` and `/allocate` show what the runtime does with a handler that
+ * never returns (503 after WORKER_TIMEOUT, a fresh worker), awaits forever (503), throws (500)
+ * or allocates without end (its worker is terminated past WORKER_MEMORY; the node serves on).
  *
  * Run: `WORKER=examples/forbidden/worker.ts EDGE_PORT=8787 WORKER_TIMEOUT=2s deno task run`.
  */
@@ -48,6 +48,8 @@ export default {
         });
       case "/loop":
         return loop();
+      case "/hang":
+        return await new Promise<Response>(() => {});
       case "/throw":
         throw new Error("thrown by the handler");
       case "/allocate":

@@ -5,7 +5,10 @@
  * bare `Deno.serve` answering the same body (target ≥ 0.5×), and a worker answering one
  * `env.CACHE.get` hit against `GET /cache/{key}` of the same entry (target ≥ 0.4×); p99 of each,
  * so the latency the pool adds shows, and the server's CPU time per request (from /proc, which a
- * busy machine disturbs less than throughput). Figures: docs/benchmarks.md.
+ * busy machine disturbs less than throughput; with the worker processes of direct mode). Each worker case runs twice: `WORKER_MODE=pool`
+ * (the node listens and hands requests to the worker) and `WORKER_MODE=direct` (the worker
+ * listens itself), two nodes started side by side, each measured in turn. Figures:
+ * docs/benchmarks.md.
  *
  * @module
  */
@@ -22,6 +25,16 @@ import {
 
 const PINNED: WrkOptions = { threads: 1, connections: 50, cpus: "1" };
 
+/** `pid` and its child processes (direct mode's worker processes), from Linux `/proc`. */
+function withChildren(pid: number): number[] {
+  const children: number[] = [];
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+    if (text) children.push(...text.split(/\s+/).map(Number));
+  }
+  return [pid, ...children];
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -30,16 +43,19 @@ function median(xs: number[]): number {
 /** Runs the workers benchmark; returns markdown lines. */
 export async function workersBench(seconds: number, rounds: number): Promise<string[]> {
   const load = Deno.loadavg()[0];
-  const edgePort = freePort();
   const raw = await startRaw();
-  const node = await NodeProcess.start({
-    LOG_LEVEL: "warn",
-    EDGE_PORT: String(edgePort),
-    WORKER: "examples/hello/worker.ts",
-    WORKER_POOL: "1",
-  }, { cpus: "0" });
-  const edge = `http://127.0.0.1:${edgePort}`;
-  try {
+  const nodes: NodeProcess[] = [];
+  const start = async (mode: string) => {
+    const edgePort = freePort();
+    const node = await NodeProcess.start({
+      LOG_LEVEL: "warn",
+      EDGE_PORT: String(edgePort),
+      WORKER: "examples/hello/worker.ts",
+      WORKER_POOL: "1",
+      WORKER_MODE: mode,
+    }, { cpus: "0", task: mode === "direct" ? "run:direct" : "run" });
+    nodes.push(node);
+    const edge = `http://127.0.0.1:${edgePort}`;
     await waitFor("worker listening", async () => {
       const r = await fetch(edge).catch(() => undefined);
       await r?.body?.cancel();
@@ -51,18 +67,24 @@ export async function workersBench(seconds: number, rounds: number): Promise<str
       body: "v".repeat(100),
     });
     await put.body?.cancel();
-    const cases: Record<string, string> = {
-      raw: `${raw.url}/`,
-      hello: `${edge}/`,
-      cacheGet: node.url(`/cache/${encodeURIComponent("kv:CACHE:k")}`),
-      workerGet: `${edge}/kv/k`,
+    return { node, edge };
+  };
+  try {
+    const pool = await start("pool");
+    const direct = await start("direct");
+    const cases: Record<string, [string, number]> = {
+      raw: [`${raw.url}/`, raw.pid],
+      hello: [`${pool.edge}/`, pool.node.pid],
+      helloDirect: [`${direct.edge}/`, direct.node.pid],
+      cacheGet: [pool.node.url(`/cache/${encodeURIComponent("kv:CACHE:k")}`), pool.node.pid],
+      workerGet: [`${pool.edge}/kv/k`, pool.node.pid],
+      workerGetDirect: [`${direct.edge}/kv/k`, direct.node.pid],
     };
     const results: Record<string, WrkResult[]> = {};
     for (let r = 0; r < rounds; r++) {
-      for (const [name, url] of Object.entries(cases)) {
-        const pid = name === "raw" ? raw.pid : node.pid;
+      for (const [name, [url, pid]] of Object.entries(cases)) {
         (results[name] ??= []).push(
-          await measured([pid], () => wrk(url, seconds, undefined, PINNED)),
+          await measured(withChildren(pid), () => wrk(url, seconds, undefined, PINNED)),
         );
       }
     }
@@ -80,17 +102,19 @@ export async function workersBench(seconds: number, rounds: number): Promise<str
     return [
       `Load average (1 min) at start: ${load.toFixed(2)} (${
         load <= IDLE_LOAD ? "idle" : "NOT IDLE: figures disturbed"
-      }); node (pool of 1 worker) and bare server on core 0, wrk on core 1 (1 thread, 50 connections); ${rounds} alternating rounds of ${seconds} s, medians.`,
+      }); nodes (1 worker each) and bare server on core 0, wrk on core 1 (1 thread, 50 connections); ${rounds} alternating rounds of ${seconds} s, medians.`,
       "",
       "| case | requests/s | p99 ms | server CPU µs/request | ratio (requests/s) | ratio (CPU) |",
       "| --- | --- | --- | --- | --- | --- |",
       row("bare Deno.serve, 100 B", "raw"),
-      row("hello-world worker, 100 B", "hello", "raw", "≥ 0.5×"),
+      row("hello-world worker, 100 B (pool)", "hello", "raw", "≥ 0.5×"),
+      row("hello-world worker, 100 B (direct)", "helloDirect", "raw", "≥ 0.5×"),
       row("GET /cache/{key} (100 B hit)", "cacheGet"),
-      row("worker: one env.CACHE.get hit", "workerGet", "cacheGet", "≥ 0.4×"),
+      row("worker: one env.CACHE.get hit (pool)", "workerGet", "cacheGet", "≥ 0.4×"),
+      row("worker: one env.CACHE.get hit (direct)", "workerGetDirect", "cacheGet", "≥ 0.4×"),
     ];
   } finally {
-    await node.stop();
+    await Promise.all(nodes.map((n) => n.stop()));
     await raw.stop();
   }
 }

@@ -149,6 +149,11 @@ export function loadConfig(sources: ConfigSources, checkGossip?: GossipCheck): N
       } ms), so deletes outlive anti-entropy`,
     );
   }
+  if (config.workerMode === "direct" && config.worker !== undefined && !config.edgePort) {
+    throw new ConfigError(
+      "Invalid WORKER_MODE=direct: expected EDGE_PORT set to a port (every worker listens on it)",
+    );
+  }
   const problem = checkGossip?.(config);
   if (problem) {
     // The preset plus overrides must also agree with each other (e.g. probe timeout < interval).

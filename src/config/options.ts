@@ -498,6 +498,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       return names.every((n) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n)) ? names : undefined;
     },
   },
+  {
+    field: "workerMode",
+    env: ["WORKER_MODE"],
+    flag: "--worker-mode",
+    allowed:
+      "pool (the node owns EDGE_PORT and hands each request to a worker) or direct (each worker listens on EDGE_PORT itself)",
+    parse: oneOf(["pool", "direct"] as const),
+  },
 ];
 
 /** The env vars the loader reads (the run task grants `--allow-env` for exactly these). */

@@ -209,6 +209,13 @@ export interface NodeConfig {
    * @default [] (any cookie bypasses)
    */
   edgeCacheCookies: string[];
+  /**
+   * How worker requests arrive: `pool`, the node owns `edgePort` and hands each request to the
+   * least busy worker (a stuck handler is answered 503); `direct`, each worker listens on
+   * `edgePort` itself (`SO_REUSEPORT`): no hop per request, but a stuck handler's connections are
+   * closed rather than answered (README "Edge workers"). @default "pool"
+   */
+  workerMode: "pool" | "direct";
 }
 
 /** Names of the gossip timing presets (memberlist's Local/LAN/WAN configs). */
@@ -277,6 +284,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   workerTimeoutMs: 30_000,
   workerReload: false,
   workerMemoryBytes: 512 * 1024 * 1024,
+  workerMode: "pool",
   edgeDefaultTtlMs: 0,
   edgeOriginTimeoutMs: 10_000,
   edgeCacheCookies: [],

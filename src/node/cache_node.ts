@@ -236,7 +236,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
    * the worker runtime's (`worker` set).
    */
   get edgeAddress(): Deno.NetAddr | undefined {
-    return this.#edgeServer?.addr ?? this.#workers?.server.addr;
+    return this.#edgeServer?.addr ?? this.#workers?.addr;
   }
 
   /** The edge cache, while it runs (`origin` set, with `edgePort` or `worker`; see `src/edge/`). */
@@ -375,7 +375,7 @@ export class CacheNode implements CacheService, AsyncDisposable {
         ? `http://${this.#edgeServer.addr.hostname}:${this.#edgeServer.addr.port} → ${this.config.origin}`
         : "off",
       workers: this.#workers
-        ? `http://${this.#workers.server.addr.hostname}:${this.#workers.server.addr.port}`
+        ? `http://${this.#workers.addr.hostname}:${this.#workers.addr.port} (${this.config.workerMode})`
         : "off",
       peers: this.config.peers.join(",") || "none",
     });

@@ -1,6 +1,7 @@
 /**
  * The node's worker listener: with `WORKER` set, the user's module runs in a `WorkerRuntime`
- * served on `EDGE_PORT` by its own `Deno.serve`, its KV bindings calling this node, and
+ * served on `EDGE_PORT` by the node's own `Deno.serve` (`WORKER_MODE=pool`) or by each worker's
+ * (`WORKER_MODE=direct`: the workers listen themselves), its KV bindings calling this node, and
  * `env.ORIGIN.fetch` going to `ORIGIN`: through the node's edge cache (its cached fetch: one
  * origin request per miss cluster-wide) when the node runs one, else a plain fetch.
  *
@@ -17,8 +18,8 @@ import { type OriginFetch, resolveWorkerSettings, WorkerRuntime } from "../worke
 export interface WorkerEdge {
   /** The runtime (stats, reload). */
   runtime: WorkerRuntime;
-  /** The listener on `EDGE_PORT`. */
-  server: Deno.HttpServer<Deno.NetAddr>;
+  /** Where `EDGE_PORT` listens. */
+  addr: Deno.NetAddr;
   /** Stops the listener, then the workers (requests in flight finish). */
   close(): Promise<void>;
 }
@@ -55,6 +56,14 @@ export async function startWorkerEdge(
     ...(origin ? { originFetch: origin } : {}),
   });
   await runtime.start();
+  if (settings.listen) {
+    // Direct mode: the workers listen; started means listening.
+    return {
+      runtime,
+      addr: { transport: "tcp", ...settings.listen },
+      close: () => runtime.close(),
+    };
+  }
   const listening = Promise.withResolvers<void>();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -74,7 +83,7 @@ export async function startWorkerEdge(
   await listening.promise;
   return {
     runtime,
-    server,
+    addr: server.addr,
     close: async () => {
       await server.shutdown();
       await runtime.close();

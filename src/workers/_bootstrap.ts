@@ -9,13 +9,26 @@
  * @module
  */
 
-/** The worker's side of the protocol; runs in the worker (see the module doc). */
-export function workerBootstrap(): void {
+/**
+ * The worker's side of the protocol; runs in the worker (see the module doc). `port` is what it
+ * talks through: the worker's own scope when omitted (a thread worker), the frames over stdin and
+ * stdout in a worker process (`_child_main.ts`).
+ */
+export function workerBootstrap(port?: unknown): void {
   // Tags of protocol.ts (repeated: this function cannot import).
-  const READY = 0, REQUEST = 1, KV = 2, ORIGIN = 3, DRAIN = 4, FAILED = 5, LOG = 6;
+  const READY = 0,
+    REQUEST = 1,
+    KV = 2,
+    ORIGIN = 3,
+    DRAIN = 4,
+    FAILED = 5,
+    LOG = 6,
+    STATS = 7,
+    ERROR = 8,
+    TICK = 9;
   type Handler = { fetch(request: Request, env: unknown, ctx: unknown): unknown };
   type Waiter = { resolve(value: unknown): void; reject(err: Error): void };
-  const scope = self as unknown as {
+  const scope = (port ?? self) as {
     postMessage(message: unknown, transfer?: Transferable[]): void;
     onmessage: ((event: MessageEvent) => void) | null;
     addEventListener(type: string, listener: (event: Event) => void): void;
@@ -28,7 +41,13 @@ export function workerBootstrap(): void {
   // timer is cleared as soon as anything leaves (mostly in the same turn): a timer left to fire
   // would wake this thread once more per frame.
   let ackTimer: ReturnType<typeof setTimeout> | undefined;
+  // Direct mode turns it around: the host answers every frame of this worker, and messages wait
+  // while a frame is unanswered, so the KV calls of requests that arrive meanwhile leave as one.
+  let holding = false;
+  let unanswered = false;
   const flush = () => {
+    if (holding && outbox.length === 0) return;
+    unanswered = holding;
     const frame = outbox, list = transfers;
     outbox = [];
     transfers = [];
@@ -43,7 +62,7 @@ export function workerBootstrap(): void {
     flush();
   };
   const post = (message: unknown[], transfer?: Transferable) => {
-    if (outbox.length === 0) queueMicrotask(flush);
+    if (outbox.length === 0 && !unanswered) queueMicrotask(flush);
     outbox.push(message);
     if (transfer) transfers.push(transfer);
   };
@@ -166,6 +185,111 @@ export function workerBootstrap(): void {
     },
   };
 
+  const ctxOf = (passThrough: () => void) => ({
+    waitUntil(promise: Promise<unknown>) {
+      pending++;
+      Promise.resolve(promise).catch((err) => post([LOG, `waitUntil: ${err}`])).finally(settled);
+    },
+    passThroughOnException: passThrough,
+  });
+  const errorText = (err: unknown) =>
+    err instanceof Error ? (err.stack ?? String(err)) : String(err);
+
+  // Direct mode (WORKER_MODE=direct, a worker process): it listens on the edge port itself, so
+  // a request costs no hop. TICK messages, one per turn of its timer, tell the host it is alive
+  // and how many requests it holds (one stuck in synchronous code stops sending them and is
+  // killed); a handler that awaits past the deadline is answered 503 here, and the worker's
+  // counters reach the host in STATS messages.
+  let inFlight = 0;
+  let timeoutMs = 30_000;
+  let buckets: readonly number[] = [];
+  let counts: number[] = [];
+  let server: { shutdown(): Promise<void> } | undefined;
+  const TIMED_OUT = new Error("timed out");
+  const live = new Set<{ started: number; expire(): void }>();
+  // Counters leave with the next TICK, errors and timeouts at once (a worker killed next would
+  // take them along).
+  const sendStats = () => {
+    if (counts[0] === 0) return;
+    post([STATS, ...counts]);
+    counts.fill(0);
+  };
+  const count = (ms: number, outcome: number) => {
+    counts[0]++;
+    if (outcome > 0) counts[outcome]++;
+    counts[3] += ms;
+    let i = 0;
+    while (i < buckets.length && ms > buckets[i]) i++;
+    counts[4 + i]++;
+    if (outcome > 0) sendStats();
+  };
+  const text = (status: number, body: string) =>
+    new Response(body + "\n", {
+      status,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  const direct = async (request: Request): Promise<Response> => {
+    const started = performance.now();
+    pending++;
+    inFlight++;
+    let passThrough = false;
+    let outcome = 0; // 0 answered, 1 error, 2 timeout (the slots of `counts`)
+    try {
+      let result = handler!.fetch(request, env, ctxOf(() => passThrough = true));
+      if (result instanceof Promise) {
+        const late = Promise.withResolvers<never>();
+        const entry = { started, expire: () => late.reject(TIMED_OUT) };
+        live.add(entry);
+        try {
+          result = await Promise.race([result, late.promise]);
+        } finally {
+          live.delete(entry);
+        }
+      }
+      if (!(result instanceof Response)) throw new TypeError("fetch() must return a Response");
+      return result;
+    } catch (err) {
+      if (err === TIMED_OUT) {
+        outcome = 2;
+        return text(503, "Worker timed out");
+      }
+      outcome = 1;
+      post([ERROR, request.url, errorText(err)]);
+      if (!passThrough || !env.ORIGIN || request.bodyUsed) {
+        return text(500, "Internal error in the worker");
+      }
+      return await originBinding.fetch(request).catch(() => text(502, "Origin unreachable"));
+    } finally {
+      inFlight--;
+      count(performance.now() - started, outcome);
+      settled();
+    }
+  };
+  const listen = (init: Record<string, unknown>) => {
+    const where = init.listen as { hostname: string; port: number };
+    timeoutMs = init.timeoutMs as number;
+    buckets = init.buckets as number[];
+    counts = new Array(4 + buckets.length + 1).fill(0);
+    holding = true;
+    setInterval(() => {
+      const now = performance.now();
+      for (const entry of live) {
+        if (now - entry.started < timeoutMs) continue;
+        live.delete(entry);
+        entry.expire();
+      }
+      // Every turn: the host counts a worker that sent none for the deadline as stuck.
+      sendStats();
+      post([TICK, inFlight]);
+    }, Math.min(100, Math.max(10, timeoutMs / 10)));
+    server = Deno.serve({
+      hostname: where.hostname,
+      port: where.port,
+      reusePort: true,
+      onListen: () => post([READY]),
+    }, direct);
+  };
+
   const serve = async (message: unknown[]) => {
     const id = message[1] as number;
     const body = message[5] as ArrayBuffer | null;
@@ -176,17 +300,7 @@ export function workerBootstrap(): void {
       // Appended to the request's own headers: no second Headers object to copy from.
       const list = message[4] as string[];
       for (let i = 0; i < list.length; i += 2) request.headers.append(list[i], list[i + 1]);
-      const ctx = {
-        waitUntil(promise: Promise<unknown>) {
-          pending++;
-          Promise.resolve(promise).catch((err) => post([LOG, `waitUntil: ${err}`]))
-            .finally(settled);
-        },
-        passThroughOnException() {
-          passThrough = true;
-        },
-      };
-      const response = await handler!.fetch(request, env, ctx);
+      const response = await handler!.fetch(request, env, ctxOf(() => passThrough = true));
       if (!(response instanceof Response)) {
         throw new TypeError("fetch() must return a Response");
       }
@@ -196,8 +310,7 @@ export function workerBootstrap(): void {
       if (out.byteLength === 0) out = null;
       post([REQUEST, id, response.status, flat(response.headers), out], out ?? undefined);
     } catch (err) {
-      const text = err instanceof Error ? (err.stack ?? String(err)) : String(err);
-      post([FAILED, id, text, passThrough ? 1 : 0, body]);
+      post([FAILED, id, errorText(err), passThrough ? 1 : 0, body]);
     } finally {
       settled();
     }
@@ -224,15 +337,23 @@ export function workerBootstrap(): void {
       } else if (message[2] === -1) waiter.reject(new TypeError(message[3] as string));
       else waiter.resolve([message[2], message[3], message[4]]);
     } else if (tag === DRAIN) {
-      draining = true;
-      if (pending === 0) post([DRAIN]);
+      // Direct mode: stop listening and let the requests in flight finish first.
+      (server?.shutdown() ?? Promise.resolve()).finally(() => {
+        sendStats();
+        draining = true;
+        if (pending === 0) post([DRAIN]);
+      });
     }
   };
   scope.onmessage = (event: MessageEvent) => {
     const data = event.data;
     if (Array.isArray(data)) {
-      // A frame: the host's messages of one run of microtasks.
-      ackTimer ??= setTimeout(ack, 0);
+      // A frame: the host's messages of one run of microtasks. The host holds requests only
+      // in pool mode, so only there does a frame need an answer.
+      if (holding) {
+        unanswered = false;
+        if (outbox.length > 0) queueMicrotask(flush);
+      } else ackTimer ??= setTimeout(ack, 0);
       for (let i = 0; i < data.length; i++) receive(data[i]);
       return;
     }
@@ -246,7 +367,8 @@ export function workerBootstrap(): void {
         throw new TypeError("the module's default export has no fetch(request, env, ctx)");
       }
       handler = candidate;
-      post([READY]);
+      if (data.listen) listen(data);
+      else post([READY]);
     }).catch((err) => {
       post([READY, String(err instanceof Error ? err.message : err)]);
     });

@@ -35,16 +35,34 @@ export function outsideNodeHeap(): number {
   return rss - heapTotal - external;
 }
 
-/** Throws a clear error when the node may not read the worker's folder or reach its hosts. */
+/** The net permission of the workers: their hosts, and their listen address in direct mode. */
+export function netGrant(settings: WorkerSettings): string[] {
+  const { allowNet, listen } = settings;
+  return listen ? [...allowNet, `${listen.hostname}:${listen.port}`] : allowNet;
+}
+
+/**
+ * Throws a clear error when the node may not read the worker's folder, reach its hosts or
+ * listen where its workers would.
+ */
 export function checkGrantable(settings: WorkerSettings): void {
-  const { dir, allowNet } = settings;
+  const { dir } = settings;
   if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") {
     throw new Error(
       `Cannot start workers: this process may not read ${dir} (the run and start tasks grant ` +
         "./workers and ./examples; run:tls and run:strict no worker folder)",
     );
   }
-  for (const host of allowNet) {
+  if (
+    settings.listen &&
+    Deno.permissions.querySync({ name: "run", command: "deno" }).state !== "granted"
+  ) {
+    throw new Error(
+      "Cannot start workers: WORKER_MODE=direct runs each worker as a deno process, and this " +
+        "process may not start deno (the run:direct task grants --allow-run=deno)",
+    );
+  }
+  for (const host of netGrant(settings)) {
     if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
       throw new Error(`Cannot start workers: this process may not reach ${host}`);
     }

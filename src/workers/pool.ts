@@ -14,8 +14,9 @@ import { readAllLimited } from "../util/read_limited.ts";
 import { bootstrapSource } from "./_bootstrap.ts";
 import { answerKvNow } from "./kv_host.ts";
 import { Tag, type WorkerInit } from "./protocol.ts";
+import { type ChildExit, ProcessWorker } from "./_process.ts";
 import type { WorkerSettings } from "./settings.ts";
-import type { WorkerStats } from "./stats.ts";
+import { DURATION_BUCKETS_MS, type WorkerStats } from "./stats.ts";
 import { checkGrantable, flatHeaders, headersOf, outsideNodeHeap, plain } from "./_host.ts";
 
 /** Sends a request to the origin (the edge path, or a plain fetch to `ORIGIN`). */
@@ -29,18 +30,33 @@ interface Pending {
   headers: string[];
 }
 
+/** A thread `Worker` or a worker process: what the pool sends through and terminates. */
+interface Endpoint {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  terminate(): void;
+}
+
 interface Slot {
-  worker: Worker;
+  worker: Endpoint;
   // Messages to the worker not sent yet: those of one run of microtasks leave as one frame, and
   // requests wait while a frame is unanswered (`unanswered`, see `protocol.ts`).
   outbox: unknown[];
   transfers: Transferable[];
   flushQueued: boolean;
   unanswered: boolean;
+  // Direct mode: the worker holds its messages until its last frame is answered, so every
+  // frame from it gets an answer, an empty one if nothing else goes back in that turn.
+  answerDue: boolean;
   pending: Map<number, Pending>;
   ready: Promise<string | undefined>;
   drained?: () => void;
   dead: boolean;
+  // Direct mode (a worker process): whether TICKs came yet, the requests in flight of the last
+  // one, and when it came.
+  direct: boolean;
+  ticking: boolean;
+  inFlight: number;
+  tickAt: number;
 }
 
 /** What a pool needs. */
@@ -57,7 +73,18 @@ export interface WorkerPoolOptions {
   stats: WorkerStats;
 }
 
-/** A pool of workers; {@link WorkerPool.start} resolves once every worker loaded the module. */
+/**
+ * Direct mode: how long past the deadline a worker may send no TICK before it counts as stuck:
+ * its timer's period and the host's own check, with room to spare.
+ */
+function stuckGrace(timeoutMs: number): number {
+  return Math.max(250, timeoutMs / 4);
+}
+
+/**
+ * A pool of workers; {@link WorkerPool.start} resolves once every worker loaded the module (and,
+ * in direct mode, listens on the edge port itself: {@link WorkerPool.handle} is then unused).
+ */
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #slots: Slot[] = [];
@@ -93,8 +120,9 @@ export class WorkerPool {
       await this.close(0);
       throw new Error(`Cannot load worker ${this.#options.settings.moduleUrl}: ${errors[0]}`);
     }
-    const { timeoutMs, memoryBytes } = this.#options.settings;
-    if (memoryBytes > 0) this.#rssCeiling = outsideNodeHeap() + memoryBytes;
+    const { timeoutMs, memoryBytes, listen } = this.#options.settings;
+    // Worker processes (direct mode) get a heap limit of their own instead.
+    if (memoryBytes > 0 && !listen) this.#rssCeiling = outsideNodeHeap() + memoryBytes;
     const period = memoryBytes > 0 ? 20 : Math.min(250, Math.max(10, timeoutMs / 10));
     this.#sweep = setInterval(() => this.#check(), period);
   }
@@ -102,8 +130,12 @@ export class WorkerPool {
   /** Requests being handled now. */
   get inFlight(): number {
     let n = 0;
-    for (const slot of this.#slots) n += slot.pending.size;
+    for (const slot of this.#slots) n += this.#inFlight(slot);
     return n;
+  }
+
+  #inFlight(slot: Slot): number {
+    return slot.direct ? slot.inFlight : slot.pending.size;
   }
 
   /** Runs `request` in the least busy worker. */
@@ -164,38 +196,28 @@ export class WorkerPool {
 
   #spawn(): Slot {
     const s = this.#options.settings;
-    const worker = new Worker(this.#source, {
-      type: "module",
-      name: "edge-worker",
-      deno: {
-        permissions: {
-          read: [s.dir],
-          net: s.allowNet.length > 0 ? s.allowNet : false,
-          env: false,
-          run: false,
-          write: false,
-          ffi: false,
-          sys: false,
-          import: false,
-        },
-      },
-    });
     const ready = Promise.withResolvers<string | undefined>();
+    const now = performance.now();
     const slot: Slot = {
-      worker,
+      worker: undefined as unknown as Endpoint,
       outbox: [],
       transfers: [],
       flushQueued: false,
       unanswered: false,
+      answerDue: false,
       pending: new Map(),
       ready: ready.promise,
       dead: false,
+      direct: s.listen !== undefined,
+      ticking: false,
+      inFlight: 0,
+      tickAt: now,
     };
-    worker.onmessage = (event) => {
+    const onData = (data: unknown) => {
       // The user's code can post anything: a frame that breaks the protocol costs its worker,
       // never an exception in the node.
       try {
-        const frame = event.data as unknown[][];
+        const frame = data as unknown[][];
         if (!Array.isArray(frame)) throw new TypeError("not a frame");
         // Any frame answers the ones sent before: held requests may leave, with the answers to
         // the frame's reads.
@@ -204,20 +226,59 @@ export class WorkerPool {
           if (!Array.isArray(frame[i])) throw new TypeError("not a message");
           this.#receive(slot, frame[i], ready.resolve);
         }
-        if (slot.outbox.length > 0) this.#queueFlush(slot);
+        if (slot.direct) slot.answerDue = true;
+        if (slot.outbox.length > 0 || slot.answerDue) this.#queueFlush(slot);
       } catch (err) {
         this.#options.logger.error("worker broke the protocol: replaced", { err });
         ready.resolve(String(err));
         this.#replace(slot, 500, "Internal error in the worker");
       }
     };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      this.#options.logger.error("worker crashed", { error: event.message });
-      ready.resolve(event.message);
+    const onCrash = (error: string, outcome?: "memory") => {
+      this.#options.logger.error("worker crashed", { error });
+      ready.resolve(error);
+      if (outcome === "memory") this.#options.stats.memoryKills++;
       this.#replace(slot, 500, "worker crashed");
     };
-    worker.postMessage(this.#init);
+    let init: WorkerInit = this.#init;
+    if (s.listen) {
+      init = { ...init, listen: s.listen, timeoutMs: s.timeoutMs, buckets: DURATION_BUCKETS_MS };
+      slot.worker = new ProcessWorker(s, onData, (exit: ChildExit | Error) => {
+        if (exit instanceof Error) return onCrash(String(exit));
+        // V8 stops a process at its heap limit with a breakpoint trap.
+        const memory = exit.signal === "SIGTRAP";
+        onCrash(
+          memory
+            ? "worker process reached its heap limit (WORKER_MEMORY)"
+            : `worker process exited: code ${exit.code}${exit.signal ? `, ${exit.signal}` : ""}`,
+          memory ? "memory" : undefined,
+        );
+      });
+    } else {
+      const worker = new Worker(this.#source, {
+        type: "module",
+        name: "edge-worker",
+        deno: {
+          permissions: {
+            read: [s.dir],
+            net: s.allowNet.length > 0 ? s.allowNet : false,
+            env: false,
+            run: false,
+            write: false,
+            ffi: false,
+            sys: false,
+            import: false,
+          },
+        },
+      });
+      worker.onmessage = (event) => onData(event.data);
+      worker.onerror = (event) => {
+        event.preventDefault();
+        onCrash(event.message);
+      };
+      slot.worker = worker;
+    }
+    slot.worker.postMessage(init, []);
     return slot;
   }
 
@@ -256,6 +317,20 @@ export class WorkerPool {
         return;
       case Tag.LOG:
         this.#options.logger.warn("worker", { message: message[1] });
+        return;
+      case Tag.STATS:
+        this.#options.stats.add(message);
+        return;
+      case Tag.TICK:
+        slot.inFlight = Math.max(0, Number(message[1]) || 0);
+        slot.tickAt = performance.now();
+        slot.ticking = true;
+        return;
+      case Tag.ERROR:
+        this.#options.logger.error("worker request failed", {
+          url: message[1],
+          error: message[2],
+        });
         return;
       case Tag.DRAIN:
         slot.drained?.();
@@ -340,7 +415,8 @@ export class WorkerPool {
   #flush(slot: Slot): void {
     slot.flushQueued = false;
     const frame = slot.outbox, transfers = slot.transfers;
-    if (slot.dead || frame.length === 0) return;
+    if (slot.dead || (frame.length === 0 && !slot.answerDue)) return;
+    slot.answerDue = false;
     slot.outbox = [];
     slot.transfers = [];
     slot.unanswered = true;
@@ -351,7 +427,11 @@ export class WorkerPool {
   #kill(slot: Slot, status: number, why: string, outcome?: "error" | "timeout"): void {
     if (slot.dead) return;
     slot.dead = true;
+    // Direct mode: the requests in flight go with the worker (their connections close); its last
+    // TICK may predate the one that got it stuck or crashed it, so that one counts at least.
+    const lost = slot.direct && slot.ticking && outcome ? Math.max(1, slot.inFlight) : 0;
     slot.worker.terminate();
+    for (let i = 0; i < lost; i++) this.#options.stats.record(0, outcome);
     slot.drained?.();
     for (const id of [...slot.pending.keys()]) this.#finish(slot, id, plain(status, why), outcome);
   }
@@ -368,6 +448,14 @@ export class WorkerPool {
     const now = performance.now();
     const { timeoutMs } = this.#options.settings;
     for (const slot of [...this.#slots]) {
+      if (slot.direct) {
+        // Direct mode: no TICK for the deadline = its timer cannot run, the worker is stuck in
+        // synchronous code (one awaiting past the deadline it answers 503 itself).
+        if (!slot.ticking || now - slot.tickAt < timeoutMs + stuckGrace(timeoutMs)) continue;
+        this.#options.logger.warn("worker stuck past its timeout: replaced", { timeoutMs });
+        this.#replace(slot, 503, "Worker timed out", "timeout");
+        continue;
+      }
       for (const pending of slot.pending.values()) {
         if (now - pending.started < timeoutMs) continue;
         this.#options.logger.warn("worker request timed out", { url: pending.url, timeoutMs });
@@ -384,7 +472,7 @@ export class WorkerPool {
       this.#memoryPauseUntil = 0;
     }
     if (rss <= this.#rssCeiling) return;
-    const busy = this.#slots.filter((s) => s.pending.size > 0);
+    const busy = this.#slots.filter((s) => this.#inFlight(s) > 0);
     this.#options.logger.error("workers over their memory budget: terminating the busy ones", {
       rss,
       busy: busy.length,

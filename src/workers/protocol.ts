@@ -8,7 +8,10 @@
  * what arrives meanwhile leaves as one frame when it answers), and the worker answers every
  * frame, with an empty one when nothing else left by its event loop's next turn (a handler
  * waiting on a timer or a fetch holds no request back). Answers to the worker's own calls (KV,
- * origin) are never held. The first message to a worker, a {@link WorkerInit}, is sent alone.
+ * origin) are never held. The first message to a worker, a {@link WorkerInit}, is sent alone. In
+ * direct mode (`WORKER_MODE=direct`) the worker is a process that listens itself: the messages
+ * travel as frames over its stdin and stdout (`_frames.ts`), and it holds its own messages while
+ * a frame of its is unanswered (the host answers each, with an empty frame if need be).
  *
  * The worker side (`_bootstrap.ts`) is a self-contained function sent to the worker as source
  * text, so it cannot import these constants: it repeats the numbers, and the runtime's tests
@@ -42,6 +45,18 @@ export const Tag = {
   FAILED: 5,
   /** worker → host `[LOG, message]`: a rejected waitUntil or an unhandled rejection. */
   LOG: 6,
+  /**
+   * Direct mode, worker → host `[STATS, requests, errors, timeouts, durationMsSum, ...buckets]`:
+   * what the worker answered since its last STATS (buckets of `WorkerInit.buckets`, then +Inf).
+   */
+  STATS: 7,
+  /** Direct mode, worker → host `[ERROR, url, message]`: a handler threw. */
+  ERROR: 8,
+  /**
+   * Direct mode, worker → host `[TICK, inFlight]`, on every turn of the worker's timer: it is
+   * alive, and holds this many requests.
+   */
+  TICK: 9,
 } as const;
 
 /** What the worker receives first: its module and its bindings. */
@@ -54,4 +69,10 @@ export interface WorkerInit {
   vars: Readonly<Record<string, string>>;
   /** Whether `env.ORIGIN` exists (an origin is configured). */
   origin: boolean;
+  /** Direct mode: where the worker listens (`SO_REUSEPORT`). */
+  listen?: { hostname: string; port: number };
+  /** Direct mode: the request deadline, ms (a handler awaiting past it is answered 503). */
+  timeoutMs?: number;
+  /** Direct mode: the duration histogram's upper bounds, ms. */
+  buckets?: readonly number[];
 }

@@ -45,6 +45,11 @@ export interface WorkerSettings {
   memoryBytes: number;
   /** Whether a change in `dir` reloads the pool. */
   reload: boolean;
+  /**
+   * `WORKER_MODE=direct`: where every worker listens itself (`SO_REUSEPORT`); unset, the node
+   * listens and hands requests to the pool.
+   */
+  listen?: { hostname: string; port: number };
 }
 
 /** The worker's vars as strings (Workers `vars` that are not strings become their JSON). */
@@ -140,5 +145,8 @@ export async function resolveWorkerSettings(
     timeoutMs: config.workerTimeoutMs,
     memoryBytes: config.workerMemoryBytes,
     reload: config.workerReload,
+    ...(config.workerMode === "direct" && config.edgePort
+      ? { listen: { hostname: config.bindAddr, port: config.edgePort } }
+      : {}),
   };
 }

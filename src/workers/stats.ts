@@ -60,6 +60,22 @@ export class WorkerStats {
     this.#buckets[i]++;
   }
 
+  /**
+   * Adds a direct-mode worker's STATS message (`[tag, requests, errors, timeouts, durationMsSum,
+   * ...buckets]`, see `protocol.ts`); malformed entries count as 0.
+   */
+  add(message: readonly unknown[]): void {
+    const n = (i: number) => {
+      const v = message[i];
+      return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0;
+    };
+    this.requests += n(1);
+    this.errors += n(2);
+    this.timeouts += n(3);
+    this.#durationSum += n(4);
+    for (let i = 0; i < this.#buckets.length; i++) this.#buckets[i] += n(5 + i);
+  }
+
   /** A snapshot, with the live gauges given. */
   view(inFlight: number, pool: number): WorkerStatsView {
     return {
