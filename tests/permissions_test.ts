@@ -127,6 +127,26 @@ Deno.test("run and start tasks: no files, processes, other env vars, system deta
   }
 });
 
+Deno.test("run:direct task: the run task's grant plus starting deno by name, nothing else", async () => {
+  const run = await taskFlags("run");
+  const direct = await taskFlags("run:direct");
+  assert.ok(direct.includes("--allow-run=deno"));
+  assert.deepEqual(direct.filter((f) => f !== "--allow-run=deno"), run);
+  const { files, remove } = await forbiddenFiles();
+  try {
+    // The probe starts deno by its full path and `true`: both refused, as is everything else.
+    const outcomes = await runProbe(direct, {
+      read: files,
+      envAllowed: [...CONFIG_ENV_VARS],
+      ports: [],
+      unrelatedPort: freePort(),
+    });
+    assertLockedDown(outcomes, files);
+  } finally {
+    await remove();
+  }
+});
+
 Deno.test("run:tls task: reads exactly the TLS files it is given, by flag or env var", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cachenode-tlsperm-" });
   const [cert, key, ca] = ["cert.pem", "key.pem", "ca.pem"].map((f) => `${dir}/${f}`);

@@ -323,3 +323,17 @@ Deno.test("a worker outside the folders the run task may read stops the node at 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("WORKER_MODE=direct under the run task (which may start no process) stops the node at start, saying which task does", async () => {
+  await assert.rejects(
+    () =>
+      NodeProcess.start({
+        WORKER: "examples/hello/worker.ts",
+        WORKER_MODE: "direct",
+        EDGE_PORT: String(freePort()),
+      }),
+    (err: Error) =>
+      err.message.startsWith("node exited with 1") &&
+      err.message.includes("the run:direct task grants --allow-run=deno"),
+  );
+});

@@ -281,3 +281,12 @@ Deno.test("loadConfig reads the edge settings and names a bad ORIGIN", () => {
   }
   assert.throws(() => load({ EDGE_ORIGIN_TIMEOUT: "0" }), /Invalid EDGE_ORIGIN_TIMEOUT/);
 });
+
+Deno.test("WORKER_MODE: pool by default; direct needs a fixed EDGE_PORT (every worker listens on it)", () => {
+  assert.equal(load({}).workerMode, "pool");
+  const direct = { WORKER: "workers/w.ts", WORKER_MODE: "direct" };
+  assert.equal(load({ ...direct, EDGE_PORT: "8787" }).workerMode, "direct");
+  assert.throws(() => load(direct), /WORKER_MODE=direct: expected EDGE_PORT set to a port/);
+  assert.throws(() => load({ ...direct, EDGE_PORT: "0" }), /expected EDGE_PORT set/);
+  assert.throws(() => load({ WORKER_MODE: "threads" }), /WORKER_MODE="threads".*pool .* or direct/);
+});
