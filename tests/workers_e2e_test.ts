@@ -272,39 +272,48 @@ Deno.test("WORKER_MODE=direct: the workers listen themselves under the same sand
   }
 });
 
-Deno.test("SIGHUP reloads the worker module without dropping the request in flight", async () => {
-  // The run task reads worker modules from ./workers (and ./examples): a scratch folder there.
-  const dir = `workers/.e2e-${crypto.randomUUID().slice(0, 8)}`;
-  const root = new URL("../", import.meta.url);
-  const file = new URL(`${dir}/worker.ts`, root);
-  const version = (v: string) =>
-    `export default {
+for (const mode of ["pool", "direct"]) {
+  Deno.test(`SIGHUP reloads the worker module without dropping the request in flight (${mode})`, async () => {
+    // The run task reads worker modules from ./workers (and ./examples): a scratch folder there.
+    const dir = `workers/.e2e-${crypto.randomUUID().slice(0, 8)}`;
+    const root = new URL("../", import.meta.url);
+    const file = new URL(`${dir}/worker.ts`, root);
+    const version = (v: string) =>
+      `export default {
       async fetch(request) {
         if (new URL(request.url).pathname === "/slow") await new Promise((r) => setTimeout(r, 1000));
         return new Response("${v}");
       },
     };`;
-  await Deno.mkdir(new URL(dir, root), { recursive: true });
-  await Deno.writeTextFile(file, version("v1"));
-  try {
-    const { node, edge } = await workerNode({ WORKER: `${dir}/worker.ts`, WORKER_POOL: "1" });
+    await Deno.mkdir(new URL(dir, root), { recursive: true });
+    await Deno.writeTextFile(file, version("v1"));
     try {
-      assert.equal(await (await edge("/")).text(), "v1");
-      const slow = edge("/slow").then((r) => r.text());
-      await Deno.writeTextFile(file, version("v2"));
-      node.signal("SIGHUP");
-      await waitFor("v2 served", async () => await (await edge("/")).text() === "v2" || undefined);
-      assert.equal(await slow, "v1", "the request in flight finished on the old version");
-      const stats = await (await fetch(node.url("/stats"))).json();
-      assert.equal(stats.workers.reloads, 1);
+      const { node, edge } = await workerNode({
+        WORKER: `${dir}/worker.ts`,
+        WORKER_POOL: "1",
+        WORKER_MODE: mode,
+      });
+      try {
+        assert.equal(await (await edge("/")).text(), "v1");
+        const slow = edge("/slow").then((r) => r.text());
+        await Deno.writeTextFile(file, version("v2"));
+        node.signal("SIGHUP");
+        await waitFor(
+          "v2 served",
+          async () => await (await edge("/")).text() === "v2" || undefined,
+        );
+        assert.equal(await slow, "v1", "the request in flight finished on the old version");
+        const stats = await (await fetch(node.url("/stats"))).json();
+        assert.equal(stats.workers.reloads, 1);
+      } finally {
+        await node.stop("SIGTERM");
+      }
     } finally {
-      await node.stop("SIGTERM");
+      await Deno.remove(new URL(dir, root), { recursive: true });
+      await Deno.remove(new URL("workers/", root)).catch(() => {}); // only when left empty
     }
-  } finally {
-    await Deno.remove(new URL(dir, root), { recursive: true });
-    await Deno.remove(new URL("workers/", root)).catch(() => {}); // only when left empty
-  }
-});
+  });
+}
 
 Deno.test("a worker outside the folders the run task may read stops the node at start, saying why", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cachenode-outside-" });
