@@ -51,8 +51,8 @@ interface Slot {
   ready: Promise<string | undefined>;
   drained?: () => void;
   dead: boolean;
-  // Direct mode (a worker process): whether TICKs came yet, the requests in flight of the last
-  // one, and when it came.
+  // Direct mode (a worker process): whether it listens yet (READY), the requests in flight of
+  // its last TICK, and when that (or READY) came.
   direct: boolean;
   ticking: boolean;
   inFlight: number;
@@ -336,6 +336,12 @@ export class WorkerPool {
         slot.drained?.();
         return;
       case Tag.READY:
+        // Direct mode: listening from now on, so silent from now on counts (a request may get
+        // it stuck before its first TICK).
+        if (slot.direct && message[1] === undefined) {
+          slot.ticking = true;
+          slot.tickAt = performance.now();
+        }
         ready(message[1] as string | undefined);
     }
   }
