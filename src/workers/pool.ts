@@ -4,6 +4,9 @@
  * replaced (the only way to stop a `while (true) {}`); a worker that crashes is replaced; when
  * the workers make the process grow past their memory budget, the busy ones are terminated
  * (Deno has no per-worker heap limit, and V8's heap limit is fatal to the whole process).
+ * In direct mode (`WORKER_MODE=direct`) the workers are processes (`_process.ts`) that listen
+ * themselves: the pool only starts them, answers their KV and origin calls, kills one whose
+ * heartbeat stops, and replaces one that exits (at its own V8 heap limit, for instance).
  *
  * @module
  */
