@@ -10,28 +10,12 @@
  */
 
 import { freePort, NodeProcess, waitFor } from "../../testing/mod.ts";
+import { cpuSeconds } from "./http_bench.ts";
+import { withChildren } from "./workers_bench.ts";
 
-/** User + system CPU ms of `pid` and its children so far (Linux `/proc`). */
+/** User + system CPU ms of `pid` and its children so far. */
 function cpuMs(pid: number): number {
-  let pids = [pid];
-  try {
-    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
-      if (text) pids = pids.concat(text.split(/\s+/).map(Number));
-    }
-  } catch {
-    // gone
-  }
-  let ticks = 0;
-  for (const p of pids) {
-    try {
-      const fields = Deno.readTextFileSync(`/proc/${p}/stat`).split(") ")[1].split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return ticks * 10;
+  return cpuSeconds(withChildren(pid)).reduce((a, b) => a + b, 0) * 1000;
 }
 
 /** Runs the check for `mode`; returns one markdown table row. */

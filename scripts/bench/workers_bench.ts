@@ -26,7 +26,7 @@ import {
 const PINNED: WrkOptions = { threads: 1, connections: 50, cpus: "1" };
 
 /** `pid` and its child processes (direct mode's worker processes), from Linux `/proc`. */
-function withChildren(pid: number): number[] {
+export function withChildren(pid: number): number[] {
   const children: number[] = [];
   for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
     const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
