@@ -108,11 +108,11 @@ function assertLockedDown(outcomes: Record<string, string>, files: string[]): vo
   assert.equal(outcomes["sys hostname"], "allowed");
 }
 
-Deno.test("run, start and run:direct tasks: no files, processes, other env vars, system details or FFI", async () => {
+Deno.test("run, start and run:processes tasks: no files, processes, other env vars, system details or FFI", async () => {
   const { files, remove } = await forbiddenFiles();
   try {
-    // run:direct may start `deno` by name (the probe starts it by its full path: refused too).
-    for (const task of ["run", "start", "run:direct"]) {
+    // run:processes may start `deno` by name (the probe starts it by its full path: refused too).
+    for (const task of ["run", "start", "run:processes"]) {
       const flags = await taskFlags(task);
       assert.ok(flags.includes("--no-prompt"), `${task} must fail, not ask, on a missing grant`);
       const outcomes = await runProbe(flags, {
@@ -128,8 +128,8 @@ Deno.test("run, start and run:direct tasks: no files, processes, other env vars,
   }
 });
 
-Deno.test("run:direct task: the run task's grant plus starting deno by name, nothing else", async () => {
-  const direct = await taskFlags("run:direct");
+Deno.test("run:processes task: the run task's grant plus starting deno by name, nothing else", async () => {
+  const direct = await taskFlags("run:processes");
   assert.ok(direct.includes("--allow-run=deno"));
   assert.deepEqual(direct.filter((f) => f !== "--allow-run=deno"), await taskFlags("run"));
 });

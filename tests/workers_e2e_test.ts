@@ -17,7 +17,9 @@ async function workerNode(
   env: Record<string, string>,
 ): Promise<{ node: NodeProcess; edge: (path: string, init?: EdgeInit) => Promise<Response> }> {
   const edgePort = freePort();
-  const task = env.WORKER_MODE === "direct" ? "run:direct" : "run";
+  const task = env.WORKER_MODE === "direct" || env.WORKER_ISOLATION === "process"
+    ? "run:processes"
+    : "run";
   const node = await NodeProcess.start({ EDGE_PORT: String(edgePort), ...env }, { task });
   const edge = (path: string, init?: EdgeInit) =>
     fetch(`http://127.0.0.1:${edgePort}${path}`, init);
@@ -146,56 +148,59 @@ Deno.test("rate-limit example on 3 nodes (one in direct mode): one exact shared 
   }
 });
 
-Deno.test("the sandbox: files, env, processes, writes and other hosts refused; loops, throws and allocation cost only a worker", async () => {
-  const origin = testOrigin();
-  const other = testOrigin();
-  const { node, edge } = await workerNode({
-    WORKER: "examples/forbidden/worker.ts",
-    WORKER_POOL: "1",
-    WORKER_TIMEOUT: "1s",
-    WORKER_MEMORY: "200MiB",
-    WORKER_ALLOW_NET: origin.url.replace("http://", ""),
+for (const isolation of ["thread", "process"]) {
+  Deno.test(`the sandbox (${isolation} workers): files, env, processes, writes and other hosts refused; loops, throws and allocation cost only a worker`, async () => {
+    const origin = testOrigin();
+    const other = testOrigin();
+    const { node, edge } = await workerNode({
+      WORKER: "examples/forbidden/worker.ts",
+      WORKER_POOL: "1",
+      WORKER_ISOLATION: isolation,
+      WORKER_TIMEOUT: "1s",
+      WORKER_MEMORY: "200MiB",
+      WORKER_ALLOW_NET: origin.url.replace("http://", ""),
+    });
+    const text = async (path: string) => {
+      const res = await edge(path);
+      return `${res.status} ${(await res.text()).trim()}`;
+    };
+    try {
+      const put = await fetch(node.url("/cache/kept"), { method: "PUT", body: "safe" });
+      assert.equal(put.status, 200);
+      await put.body?.cancel();
+
+      assert.match(await text("/read?path=/etc/hostname"), /^200 NotCapable: Requires read access/);
+      assert.match(await text("/read?path=deno.json"), /^200 NotCapable: Requires read access/);
+      assert.equal(await text("/read-own"), "200 allowed", "its own folder");
+      assert.match(await text("/env"), /^200 NotCapable: Requires env access/);
+      assert.match(await text("/spawn"), /^200 NotCapable: Requires run access/);
+      assert.match(await text("/write"), /^200 NotCapable: Requires write access/);
+      const fetchOf = (url: string) => text(`/fetch?url=${encodeURIComponent(url)}`);
+      assert.equal(await fetchOf(origin.url + "/x"), "200 allowed");
+      assert.match(await fetchOf(other.url + "/x"), /^200 NotCapable: Requires net access/);
+
+      assert.equal(await text("/loop"), "503 Worker timed out");
+      assert.equal(await text("/"), "200 ok", "a fresh worker serves");
+      assert.equal(await text("/hang"), "503 Worker timed out");
+      assert.equal(await text("/throw"), "500 Internal error in the worker");
+      assert.ok(node.logs.some((l) => l.includes("thrown by the handler")), "the error is logged");
+      assert.equal(await text("/allocate"), "503 Worker exceeded its memory limit");
+      assert.equal(await text("/"), "200 ok");
+
+      // The node itself is fine and kept its data.
+      assert.equal(await (await fetch(node.url("/cache/kept"))).text(), "safe");
+      const stats = await (await fetch(node.url("/stats"))).json();
+      assert.equal(stats.workers.timeouts, 2);
+      assert.equal(stats.workers.memoryKills, 1);
+      assert.equal(stats.workers.restarts, 3);
+      assert.ok(stats.workers.errors >= 2, JSON.stringify(stats.workers));
+    } finally {
+      await node.stop("SIGTERM");
+      await origin.close();
+      await other.close();
+    }
   });
-  const text = async (path: string) => {
-    const res = await edge(path);
-    return `${res.status} ${(await res.text()).trim()}`;
-  };
-  try {
-    const put = await fetch(node.url("/cache/kept"), { method: "PUT", body: "safe" });
-    assert.equal(put.status, 200);
-    await put.body?.cancel();
-
-    assert.match(await text("/read?path=/etc/hostname"), /^200 NotCapable: Requires read access/);
-    assert.match(await text("/read?path=deno.json"), /^200 NotCapable: Requires read access/);
-    assert.equal(await text("/read-own"), "200 allowed", "its own folder");
-    assert.match(await text("/env"), /^200 NotCapable: Requires env access/);
-    assert.match(await text("/spawn"), /^200 NotCapable: Requires run access/);
-    assert.match(await text("/write"), /^200 NotCapable: Requires write access/);
-    const fetchOf = (url: string) => text(`/fetch?url=${encodeURIComponent(url)}`);
-    assert.equal(await fetchOf(origin.url + "/x"), "200 allowed");
-    assert.match(await fetchOf(other.url + "/x"), /^200 NotCapable: Requires net access/);
-
-    assert.equal(await text("/loop"), "503 Worker timed out");
-    assert.equal(await text("/"), "200 ok", "a fresh worker serves");
-    assert.equal(await text("/hang"), "503 Worker timed out");
-    assert.equal(await text("/throw"), "500 Internal error in the worker");
-    assert.ok(node.logs.some((l) => l.includes("thrown by the handler")), "the error is logged");
-    assert.equal(await text("/allocate"), "503 Worker exceeded its memory limit");
-    assert.equal(await text("/"), "200 ok");
-
-    // The node itself is fine and kept its data.
-    assert.equal(await (await fetch(node.url("/cache/kept"))).text(), "safe");
-    const stats = await (await fetch(node.url("/stats"))).json();
-    assert.equal(stats.workers.timeouts, 2);
-    assert.equal(stats.workers.memoryKills, 1);
-    assert.equal(stats.workers.restarts, 3);
-    assert.ok(stats.workers.errors >= 2, JSON.stringify(stats.workers));
-  } finally {
-    await node.stop("SIGTERM");
-    await origin.close();
-    await other.close();
-  }
-});
+}
 
 Deno.test("WORKER_MODE=direct: the workers listen themselves under the same sandbox; a stuck worker is replaced, its connection closed", async () => {
   const origin = testOrigin();
@@ -345,6 +350,6 @@ Deno.test("WORKER_MODE=direct under the run task (which may start no process) st
       }),
     (err: Error) =>
       err.message.startsWith("node exited with 1") &&
-      err.message.includes("the run:direct task grants --allow-run=deno"),
+      err.message.includes("the run:processes task grants --allow-run=deno"),
   );
 });

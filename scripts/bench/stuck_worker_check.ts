@@ -1,5 +1,6 @@
 /**
- * What a handler stuck in `while (true) {}` leaves behind, in each worker mode (issue 21): a node
+ * What a handler stuck in `while (true) {}` leaves behind, in each worker mode and isolation
+ * (issue 21): a node
  * serving `examples/forbidden/worker.ts` with a pool of one and `WORKER_TIMEOUT=1s` gets `/loop`;
  * once the node has replaced the worker, this prints the CPU the node and its child processes
  * spend over the next 3 s (a stuck thread that `Worker.terminate()` did not stop spins one core:
@@ -19,7 +20,7 @@ function cpuMs(pid: number): number {
 }
 
 /** Runs the check for `mode`; returns one markdown table row. */
-async function check(mode: "pool" | "direct"): Promise<string> {
+async function check(mode: "pool" | "direct", isolation: "thread" | "process"): Promise<string> {
   const edgePort = freePort();
   const node = await NodeProcess.start({
     LOG_LEVEL: "error",
@@ -28,7 +29,8 @@ async function check(mode: "pool" | "direct"): Promise<string> {
     WORKER_POOL: "1",
     WORKER_TIMEOUT: "1s",
     WORKER_MODE: mode,
-  }, { task: mode === "direct" ? "run:direct" : "run" });
+    WORKER_ISOLATION: isolation,
+  }, { task: isolation === "process" ? "run:processes" : "run" });
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   const get = (path: string) =>
     fetch(`http://127.0.0.1:${edgePort}${path}`, { client }).then(
@@ -45,7 +47,7 @@ async function check(mode: "pool" | "direct"): Promise<string> {
     const before = cpuMs(node.pid);
     await new Promise((r) => setTimeout(r, 3000));
     const spent = cpuMs(node.pid) - before;
-    return `| ${mode} | ${loop} | ${fresh} | ${spent} |`;
+    return `| ${mode}, ${isolation} workers | ${loop} | ${fresh} | ${Math.round(spent)} |`;
   } finally {
     client.close();
     await node.stop();
@@ -56,6 +58,7 @@ if (import.meta.main) {
   console.log(`Load average (1 min) at start: ${Deno.loadavg()[0].toFixed(2)}.\n`);
   console.log("| mode | `/loop` answered | next request | CPU ms of node + children, 3 s after |");
   console.log("| --- | --- | --- | --- |");
-  const modes = (Deno.args.length > 0 ? Deno.args : ["pool", "direct"]) as ("pool" | "direct")[];
-  for (const mode of modes) console.log(await check(mode));
+  console.log(await check("pool", "thread"));
+  console.log(await check("pool", "process"));
+  console.log(await check("direct", "process"));
 }

@@ -45,7 +45,7 @@ export async function workersBench(seconds: number, rounds: number): Promise<str
   const load = Deno.loadavg()[0];
   const raw = await startRaw();
   const nodes: NodeProcess[] = [];
-  const start = async (mode: string) => {
+  const start = async (mode: string, isolation = "thread") => {
     const edgePort = freePort();
     const node = await NodeProcess.start({
       LOG_LEVEL: "warn",
@@ -53,7 +53,8 @@ export async function workersBench(seconds: number, rounds: number): Promise<str
       WORKER: "examples/hello/worker.ts",
       WORKER_POOL: "1",
       WORKER_MODE: mode,
-    }, { cpus: "0", task: mode === "direct" ? "run:direct" : "run" });
+      WORKER_ISOLATION: isolation,
+    }, { cpus: "0", task: mode === "direct" || isolation === "process" ? "run:processes" : "run" });
     nodes.push(node);
     const edge = `http://127.0.0.1:${edgePort}`;
     await waitFor("worker listening", async () => {
@@ -72,13 +73,16 @@ export async function workersBench(seconds: number, rounds: number): Promise<str
   try {
     const pool = await start("pool");
     const direct = await start("direct");
+    const pooled = await start("pool", "process");
     const cases: Record<string, [string, number]> = {
       raw: [`${raw.url}/`, raw.pid],
       hello: [`${pool.edge}/`, pool.node.pid],
       helloDirect: [`${direct.edge}/`, direct.node.pid],
+      helloProcess: [`${pooled.edge}/`, pooled.node.pid],
       cacheGet: [pool.node.url(`/cache/${encodeURIComponent("kv:CACHE:k")}`), pool.node.pid],
       workerGet: [`${pool.edge}/kv/k`, pool.node.pid],
       workerGetDirect: [`${direct.edge}/kv/k`, direct.node.pid],
+      workerGetProcess: [`${pooled.edge}/kv/k`, pooled.node.pid],
     };
     const results: Record<string, WrkResult[]> = {};
     for (let r = 0; r < rounds; r++) {
@@ -109,9 +113,16 @@ export async function workersBench(seconds: number, rounds: number): Promise<str
       row("bare Deno.serve, 100 B", "raw"),
       row("hello-world worker, 100 B (pool)", "hello", "raw", "≥ 0.5×"),
       row("hello-world worker, 100 B (direct)", "helloDirect", "raw", "≥ 0.5×"),
+      row("hello-world worker, 100 B (pool, processes)", "helloProcess", "raw", "≥ 0.5×"),
       row("GET /cache/{key} (100 B hit)", "cacheGet"),
       row("worker: one env.CACHE.get hit (pool)", "workerGet", "cacheGet", "≥ 0.4×"),
       row("worker: one env.CACHE.get hit (direct)", "workerGetDirect", "cacheGet", "≥ 0.4×"),
+      row(
+        "worker: one env.CACHE.get hit (pool, processes)",
+        "workerGetProcess",
+        "cacheGet",
+        "≥ 0.4×",
+      ),
     ];
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));

@@ -290,3 +290,12 @@ Deno.test("WORKER_MODE: pool by default; direct needs a fixed EDGE_PORT (every w
   assert.throws(() => load({ ...direct, EDGE_PORT: "0" }), /expected EDGE_PORT set/);
   assert.throws(() => load({ WORKER_MODE: "threads" }), /WORKER_MODE="threads".*pool .* or direct/);
 });
+
+Deno.test("WORKER_ISOLATION: thread by default, or process", () => {
+  assert.equal(load({}).workerIsolation, "thread");
+  assert.equal(load({ WORKER_ISOLATION: "process" }).workerIsolation, "process");
+  assert.throws(
+    () => load({ WORKER_ISOLATION: "vm" }),
+    /WORKER_ISOLATION="vm".*thread .* or process/,
+  );
+});

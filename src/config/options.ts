@@ -506,6 +506,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "pool (the node owns EDGE_PORT and hands each request to a worker) or direct (each worker listens on EDGE_PORT itself)",
     parse: oneOf(["pool", "direct"] as const),
   },
+  {
+    field: "workerIsolation",
+    env: ["WORKER_ISOLATION"],
+    flag: "--worker-isolation",
+    allowed:
+      "thread (Deno workers in the node's process) or process (each worker a deno process the node can kill)",
+    parse: oneOf(["thread", "process"] as const),
+  },
 ];
 
 /** The env vars the loader reads (the run task grants `--allow-env` for exactly these). */

@@ -216,6 +216,13 @@ export interface NodeConfig {
    * closed rather than answered (README "Edge workers"). @default "pool"
    */
   workerMode: "pool" | "direct";
+  /**
+   * What a worker runs in: `thread`, a Deno worker in the node's process (a thread stuck in
+   * synchronous code cannot be stopped: Deno's `terminate()` leaves it spinning), or `process`,
+   * a `deno` process the node kills when stuck, with its own heap limit. Direct mode always runs
+   * processes. @default "thread"
+   */
+  workerIsolation: "thread" | "process";
 }
 
 /** Names of the gossip timing presets (memberlist's Local/LAN/WAN configs). */
@@ -285,6 +292,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<NodeConfig, "nodeName">> = Object.fre
   workerReload: false,
   workerMemoryBytes: 512 * 1024 * 1024,
   workerMode: "pool",
+  workerIsolation: "thread",
   edgeDefaultTtlMs: 0,
   edgeOriginTimeoutMs: 10_000,
   edgeCacheCookies: [],

@@ -54,12 +54,13 @@ export function checkGrantable(settings: WorkerSettings): void {
     );
   }
   if (
-    settings.listen &&
+    settings.processes &&
     Deno.permissions.querySync({ name: "run", command: "deno" }).state !== "granted"
   ) {
     throw new Error(
-      "Cannot start workers: WORKER_MODE=direct runs each worker as a deno process, and this " +
-        "process may not start deno (the run:direct task grants --allow-run=deno)",
+      "Cannot start workers: WORKER_MODE=direct or WORKER_ISOLATION=process runs each worker " +
+        "as a deno process, and this process may not start deno (the run:processes task grants " +
+        "--allow-run=deno)",
     );
   }
   for (const host of netGrant(settings)) {

@@ -24,6 +24,8 @@ export function childArgs(settings: WorkerSettings): string[] {
     `--allow-read=${settings.dir}`,
     ...(net.length > 0 ? [`--allow-net=${net.join(",")}`] : []),
     "--unstable-net",
+    // As thread workers: no remote https imports (npm: ones resolve as anywhere).
+    "--deny-import",
   ];
   if (settings.memoryBytes > 0) {
     const mb = Math.max(16, Math.floor(settings.memoryBytes / (1024 * 1024)));
@@ -56,7 +58,7 @@ export class ProcessWorker {
     readonly onData: (data: unknown) => void,
     readonly onExit: (exit: ChildExit | Error) => void,
   ) {
-    // By name: the node's grant is `--allow-run=deno` (the `run:direct` task).
+    // By name: the node's grant is `--allow-run=deno` (the `run:processes` task).
     this.#child = new Deno.Command("deno", {
       args: childArgs(settings),
       stdin: "piped",

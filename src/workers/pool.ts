@@ -4,9 +4,10 @@
  * replaced (the only way to stop a `while (true) {}`); a worker that crashes is replaced; when
  * the workers make the process grow past their memory budget, the busy ones are terminated
  * (Deno has no per-worker heap limit, and V8's heap limit is fatal to the whole process).
- * In direct mode (`WORKER_MODE=direct`) the workers are processes (`_process.ts`) that listen
- * themselves: the pool only starts them, answers their KV and origin calls, kills one whose
- * heartbeat stops, and replaces one that exits (at its own V8 heap limit, for instance).
+ * With `WORKER_ISOLATION=process` the workers are `deno` processes (`_process.ts`), killed and
+ * replaced the same way, each with its own V8 heap limit instead of the budget. In direct mode
+ * (`WORKER_MODE=direct`, always processes) they listen themselves: the pool only starts them,
+ * answers their KV and origin calls, kills one whose heartbeat stops, and replaces one that exits.
  *
  * @module
  */
@@ -123,9 +124,9 @@ export class WorkerPool {
       await this.close(0);
       throw new Error(`Cannot load worker ${this.#options.settings.moduleUrl}: ${errors[0]}`);
     }
-    const { timeoutMs, memoryBytes, listen } = this.#options.settings;
-    // Worker processes (direct mode) get a heap limit of their own instead.
-    if (memoryBytes > 0 && !listen) this.#rssCeiling = outsideNodeHeap() + memoryBytes;
+    const { timeoutMs, memoryBytes, processes } = this.#options.settings;
+    // Worker processes get a heap limit of their own instead.
+    if (memoryBytes > 0 && !processes) this.#rssCeiling = outsideNodeHeap() + memoryBytes;
     const period = memoryBytes > 0 ? 20 : Math.min(250, Math.max(10, timeoutMs / 10));
     this.#sweep = setInterval(() => this.#check(), period);
   }
@@ -240,12 +241,15 @@ export class WorkerPool {
     const onCrash = (error: string, outcome?: "memory") => {
       this.#options.logger.error("worker crashed", { error });
       ready.resolve(error);
-      if (outcome === "memory") this.#options.stats.memoryKills++;
-      this.#replace(slot, 500, "worker crashed");
+      if (outcome !== "memory") return this.#replace(slot, 500, "worker crashed");
+      this.#options.stats.memoryKills++;
+      this.#replace(slot, 503, "Worker exceeded its memory limit");
     };
     let init: WorkerInit = this.#init;
     if (s.listen) {
       init = { ...init, listen: s.listen, timeoutMs: s.timeoutMs, buckets: DURATION_BUCKETS_MS };
+    }
+    if (s.processes) {
       slot.worker = new ProcessWorker(s, onData, (exit: ChildExit | Error) => {
         if (exit instanceof Error) return onCrash(String(exit));
         // V8 stops a process at its heap limit with a breakpoint trap.

@@ -26,6 +26,7 @@ async function workerFile(
       timeoutMs: 2_000,
       memoryBytes: 0,
       reload: false,
+      processes: false,
       ...overrides,
     },
   };

@@ -50,6 +50,8 @@ export interface WorkerSettings {
    * listens and hands requests to the pool.
    */
   listen?: { hostname: string; port: number };
+  /** Whether each worker is a `deno` process (direct mode, or `WORKER_ISOLATION=process`). */
+  processes: boolean;
 }
 
 /** The worker's vars as strings (Workers `vars` that are not strings become their JSON). */
@@ -145,6 +147,7 @@ export async function resolveWorkerSettings(
     timeoutMs: config.workerTimeoutMs,
     memoryBytes: config.workerMemoryBytes,
     reload: config.workerReload,
+    processes: config.workerMode === "direct" || config.workerIsolation === "process",
     ...(config.workerMode === "direct" && config.edgePort
       ? { listen: { hostname: config.bindAddr, port: config.edgePort } }
       : {}),
