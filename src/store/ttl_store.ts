@@ -30,6 +30,7 @@
  * @module
  */
 
+import { ownString } from "../util/own_string.ts";
 import type { Clock, TimerId } from "../util/clock.ts";
 import { compareNodeNames, hlcPhysicalMs, type Version } from "../util/hlc.ts";
 import { BucketDigests } from "./_digest.ts";
@@ -499,7 +500,7 @@ export class TtlStore {
     let relink = true;
     if (s === NIL) {
       s = t.alloc();
-      t.keys[s] = key;
+      t.keys[s] = ownString(key);
       t.hash[s] = hash;
       this.#index.insert(s);
       if (!local) this.#digests.add(s, version.hlc, names.lane1[id], names.lane2[id]);
