@@ -44,6 +44,7 @@ Deno.test("chaos: 60 s of SIGKILL/restart, SIGSTOP/SIGCONT and packet loss lose 
   if (report.violations.length > 0) {
     // Enough to tell what happened around a loss (a rare one was seen once in CI).
     console.log(`chaos fault timeline: ${JSON.stringify(report.faultEvents)}`);
+    console.log(`chaos history of the violated keys: ${JSON.stringify(report.violatedKeys)}`);
   }
   assert.deepEqual(report.violations, []);
   assert.equal(report.lost, 0);

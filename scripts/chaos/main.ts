@@ -25,7 +25,7 @@ import { flagsOrExit } from "../cli_flags.ts";
 import { type NodeProcess, statsOf, waitFor, waitReady } from "../../testing/mod.ts";
 import { ChaosCluster, type NodeCrash } from "./cluster.ts";
 import { type FaultEvent, FaultInjector, type FaultKind } from "./faults.ts";
-import { History, judgeKey, type Violation } from "./history.ts";
+import { History, judgeKey, type Operation, type Violation } from "./history.ts";
 import { PacketLoss, rerunInNamespace } from "./packet_loss.ts";
 import { WriteClients } from "./workload.ts";
 
@@ -80,6 +80,12 @@ export interface ChaosReport {
   lost: number;
   /** The wrong final states found (first 20). */
   violations: Violation[];
+  /**
+   * Every operation on the keys of the first violations (at most 3 keys; times are the driver's
+   * `performance.now()`, the fault timeline's count from the injector's start): what is needed to
+   * tell how a rare loss came about.
+   */
+  violatedKeys: { key: string; operations: readonly Operation[] }[];
   /** Load average (1, 5, 15 min) at the end. */
   loadAverage: number[];
   /** Wall time of the whole run, ms. */
@@ -165,6 +171,8 @@ export async function runChaos(
       checked: { keys: history.keys().length, reads },
       lost: lostIds.size + violations.filter((v) => !v.lost).length,
       violations: violations.slice(0, 20),
+      violatedKeys: [...new Set(violations.map((v) => v.key))].slice(0, 3)
+        .map((key) => ({ key, operations: history.of(key) })),
       loadAverage: Deno.loadavg(),
       ms: Math.round(performance.now() - started),
     };
