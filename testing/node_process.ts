@@ -119,7 +119,8 @@ export class NodeProcess {
   }
 
   /**
-   * Starts a node with a deno.json task (`run` unless `task` names another). `env` is added to
+   * Starts a node with a deno.json task (unless `task` names one: `run`, or `run:processes` when
+   * `env` asks for worker processes, which that task alone may start). `env` is added to
    * a clean environment with fresh ports unless given (as `--port`/`--http-port` flags instead
    * when `portFlags`); `args` are extra flags. Waits for `/healthz` unless `wait` is false.
    * `cpus` (a `taskset -c` list, e.g. `"0"`) pins the node to those cores (benchmarks);
@@ -135,7 +136,10 @@ export class NodeProcess {
       cpus?: string;
     } = {},
   ): Promise<NodeProcess> {
-    const [deno, ...denoArgs] = await runTaskCommand(options.task);
+    const processes = env.WORKER_MODE === "direct" || env.WORKER_ISOLATION === "process";
+    const [deno, ...denoArgs] = await runTaskCommand(
+      options.task ?? (processes ? "run:processes" : "run"),
+    );
     const [program, ...args] = options.cpus === undefined
       ? [deno, ...denoArgs]
       : ["taskset", "-c", options.cpus, deno, ...denoArgs];

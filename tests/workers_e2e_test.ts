@@ -17,10 +17,7 @@ async function workerNode(
   env: Record<string, string>,
 ): Promise<{ node: NodeProcess; edge: (path: string, init?: EdgeInit) => Promise<Response> }> {
   const edgePort = freePort();
-  const task = env.WORKER_MODE === "direct" || env.WORKER_ISOLATION === "process"
-    ? "run:processes"
-    : "run";
-  const node = await NodeProcess.start({ EDGE_PORT: String(edgePort), ...env }, { task });
+  const node = await NodeProcess.start({ EDGE_PORT: String(edgePort), ...env });
   const edge = (path: string, init?: EdgeInit) =>
     fetch(`http://127.0.0.1:${edgePort}${path}`, init);
   try {
@@ -347,7 +344,7 @@ Deno.test("WORKER_MODE=direct under the run task (which may start no process) st
         WORKER: "examples/hello/worker.ts",
         WORKER_MODE: "direct",
         EDGE_PORT: String(freePort()),
-      }),
+      }, { task: "run" }),
     (err: Error) =>
       err.message.startsWith("node exited with 1") &&
       err.message.includes("the run:processes task grants --allow-run=deno"),

@@ -30,7 +30,7 @@ async function check(mode: "pool" | "direct", isolation: "thread" | "process"): 
     WORKER_TIMEOUT: "1s",
     WORKER_MODE: mode,
     WORKER_ISOLATION: isolation,
-  }, { task: isolation === "process" ? "run:processes" : "run" });
+  });
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   const get = (path: string) =>
     fetch(`http://127.0.0.1:${edgePort}${path}`, { client }).then(

@@ -54,7 +54,7 @@ export async function workersBench(seconds: number, rounds: number): Promise<str
       WORKER_POOL: "1",
       WORKER_MODE: mode,
       WORKER_ISOLATION: isolation,
-    }, { cpus: "0", task: mode === "direct" || isolation === "process" ? "run:processes" : "run" });
+    }, { cpus: "0" });
     nodes.push(node);
     const edge = `http://127.0.0.1:${edgePort}`;
     await waitFor("worker listening", async () => {

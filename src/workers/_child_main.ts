@@ -32,8 +32,8 @@ export async function runChild(): Promise<void> {
   };
   workerBootstrap(port);
   const reader = new FrameReader();
-  // `read` into one buffer: cheaper per frame than the stream of `Deno.stdin.readable`. Copied
-  // out, since decoded bytes are views of what they were decoded from.
+  // `read` into one reused buffer (no stream machinery per chunk); each chunk copied out, since
+  // decoded bytes are views of what they were decoded from.
   const buffer = new Uint8Array(64 * 1024);
   try {
     for (let n = await Deno.stdin.read(buffer); n !== null; n = await Deno.stdin.read(buffer)) {
