@@ -127,7 +127,8 @@ export class WorkerPool {
     const { timeoutMs, memoryBytes, processes } = this.#options.settings;
     // Worker processes get a heap limit of their own instead.
     if (memoryBytes > 0 && !processes) this.#rssCeiling = outsideNodeHeap() + memoryBytes;
-    const period = memoryBytes > 0 ? 20 : Math.min(250, Math.max(10, timeoutMs / 10));
+    // Sampling memory needs the quick period; deadlines alone do with a tenth of the timeout.
+    const period = this.#rssCeiling > 0 ? 20 : Math.min(250, Math.max(10, timeoutMs / 10));
     this.#sweep = setInterval(() => this.#check(), period);
   }
 
