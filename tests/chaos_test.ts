@@ -41,12 +41,12 @@ Deno.test("chaos: 60 s of SIGKILL/restart, SIGSTOP/SIGCONT and packet loss lose 
       report.lossSkipped ? ` (loss skipped: ${report.lossSkipped})` : ""
     }, ${report.lost} lost, ${report.crashes.length} crashes, converged in ${report.convergence.ms} ms`,
   );
-  if (report.violations.length > 0) {
-    // Enough to tell what happened around a loss (a rare one was seen once in CI).
-    console.log(`chaos fault timeline: ${JSON.stringify(report.faultEvents)}`);
-    console.log(`chaos history of the violated keys: ${JSON.stringify(report.violatedKeys)}`);
-  }
-  assert.deepEqual(report.violations, []);
+  // Enough to tell what happened around a loss, in the message (CI shows failures, not logs).
+  const around = () =>
+    `${JSON.stringify(report.violations.slice(0, 2))}; history: ${
+      JSON.stringify(report.violatedKeys).slice(0, 4000)
+    }; faults: ${JSON.stringify(report.faultEvents).slice(0, 3000)}`;
+  assert.equal(report.violations.length, 0, report.violations.length > 0 ? around() : "");
   assert.equal(report.lost, 0);
   assert.deepEqual(report.crashes, []);
   assert.ok(report.convergence.converged, report.convergence.error ?? "");

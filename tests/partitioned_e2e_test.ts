@@ -163,6 +163,7 @@ Deno.test("REPLICAS=2: a rolling restart under reads and writes loses no acknowl
   const gossipPorts = Array.from({ length: 5 }, () => freePort());
   const envOf = (i: number) => ({
     ...ENV,
+    LOG_LEVEL: "info", // membership changes, for a failure's message
     NODE_NAME: `roll-${i}`,
     HTTP_PORT: String(freePort()),
     PORT: String(gossipPorts[i]),
@@ -171,6 +172,8 @@ Deno.test("REPLICAS=2: a rolling restart under reads and writes loses no acknowl
   const nodes = await Promise.all(gossipPorts.map((_, i) => NodeProcess.start(envOf(i))));
   const acked = new Map<string, string>();
   const counts = { writes: 0, acked: 0, reads: 0, readErrors: 0, readMisses: 0 };
+  // What each wrong read found, for the assertion's message (CI shows failures, not logs).
+  const missed: string[] = [];
   let running = true;
   try {
     await waitReady(nodes);
@@ -207,29 +210,56 @@ Deno.test("REPLICAS=2: a rolling restart under reads and writes loses no acknowl
         const text = await res.text();
         if (res.status !== 200 || text !== acked.get(key)) {
           counts.readMisses++;
-          console.log(`read of acknowledged ${key}: ${res.status} ${text}`);
-          console.log(`  read at ${reading.env.NODE_NAME}; ${await views(nodes, key)}`);
+          const at = (performance.now() - started) / 1000;
+          missed.push(
+            `at ${
+              at.toFixed(1)
+            } s, ${key} read at ${reading.env.NODE_NAME}: ${res.status} ${text}` +
+              ` (served by ${res.headers.get("x-served-by")}); ${await views(nodes, key)}`,
+          );
         }
       }
     };
-    const load = [writer(0), writer(1), reader()];
     const started = performance.now();
+    const restarts: string[] = [];
+    const load = [writer(0), writer(1), reader()];
     for (let i = 0; i < nodes.length; i++) {
       live.delete(nodes[i]);
+      const stopAt = (performance.now() - started) / 1000;
       await nodes[i].stop("SIGTERM");
+      const downAt = (performance.now() - started) / 1000;
       nodes[i] = await NodeProcess.start(nodes[i].env);
+      restarts.push(
+        `${nodes[i].env.NODE_NAME} stopped ${stopAt.toFixed(1)}-${downAt.toFixed(1)} s, ` +
+          `up ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
       await waitReady(nodes).catch(async (err) => {
-        console.log(`after restarting ${nodes[i].env.NODE_NAME}: ${await views(nodes, "-")}`);
-        throw err;
+        // In the message: CI shows a failure's message, not the test's output.
+        const membership = nodes.map((n) =>
+          `${n.env.NODE_NAME}: ${
+            n.logs.filter((l) => /member|suspect|refut/.test(l)).slice(-8).join(" / ")
+          }`
+        );
+        throw new Error(
+          `${err.message} after restarting ${nodes[i].env.NODE_NAME}: ${await views(nodes, "-")}` +
+            ` — membership logs: ${membership.join(" | ")}`,
+        );
       });
       live.add(nodes[i]);
+      restarts[i] += `, ready ${((performance.now() - started) / 1000).toFixed(1)} s`;
     }
     running = false;
     await Promise.all(load);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`rolling restart of 5 nodes in ${seconds} s: ${JSON.stringify(counts)}`);
+    console.log(`restarts: ${restarts.join("; ")}`);
     assert.ok(counts.acked > 50, `only ${counts.acked} acknowledged writes`);
-    assert.equal(counts.readMisses, 0, "a read of an acknowledged write failed or was wrong");
+    assert.equal(
+      counts.readMisses,
+      0,
+      `a read of an acknowledged write failed or was wrong: ${missed.slice(0, 3).join(" | ")}` +
+        ` — restarts: ${restarts.join("; ")}`,
+    );
     await waitCopies(nodes, acked, "every acknowledged write on 2 nodes after the restarts");
     assert.deepEqual(await unreadable(nodes, acked), []);
   } finally {

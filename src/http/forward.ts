@@ -7,8 +7,9 @@
  * - **Writes** (PUT, DELETE) are validated here first (a bad request never travels), then sent to
  *   the first owner that can be reached; an owner that does not answer in time gets no second
  *   copy of the write (it may have applied it): the client gets `504`.
- * - **Reads** (GET, HEAD) ask the owners in order, then the members that owned the key's bucket
- *   under the membership of the last minute. A `404` also moves on: an owner that just joined,
+ * - **Reads** (GET, HEAD) ask the owners in order, then (a node that does not own the key) its
+ *   own store, then the members that owned the key's bucket under the membership of the last
+ *   minute. A `404` also moves on: an owner that just joined,
  *   or took over the bucket of a dead member, may not hold the key yet while a former owner
  *   still does until its hand-off ends (a miss costs up to N requests and more right after a
  *   membership change; a hit usually one). An owning node looks in its own store first. A key
@@ -112,7 +113,25 @@ export class RequestForwarder {
     const missedBy: PeerAddress[] = [];
     // Peers that answered a miss.
     const answered: PeerAddress[] = [];
-    for (const peer of [...owners.peers, ...owners.former, ...owners.others ?? []]) {
+    // A node that does not own the key looks in its own store once the owners missed it: it may
+    // hold the key from when it owned the bucket, until its hand-off ends (as a former owner).
+    let ownCopyPending = !owners.self;
+    const ownCopy = (): T | undefined => {
+      ownCopyPending = false;
+      const own = local();
+      if (own === undefined) return undefined;
+      if (missedBy.length > 0) {
+        this.#stats.readRepairs++;
+        this.#o.repair(key, own, missedBy, false);
+      }
+      return respond(own);
+    };
+    const candidates = [...owners.peers, ...owners.former, ...owners.others ?? []];
+    for (const [i, peer] of candidates.entries()) {
+      if (ownCopyPending && i === owners.peers.length) {
+        const found = ownCopy();
+        if (found !== undefined) return found;
+      }
       let entry;
       try {
         entry = await this.#o.readFrom(peer, key);
@@ -133,6 +152,10 @@ export class RequestForwarder {
         this.#o.repair(key, entry, missedBy, owners.self);
       }
       return respond(entry);
+    }
+    if (ownCopyPending) {
+      const found = ownCopy();
+      if (found !== undefined) return found;
     }
     if (owners.moved) {
       for (const peer of answered) {

@@ -128,3 +128,26 @@ Deno.test("a read that every owner misses right after a change asks the other me
     c.close();
   }
 });
+
+Deno.test("a node that no longer owns a key serves its own copy when the owners miss it", async () => {
+  // Seen in a rolling restart: the reader held the key from a hand-over (it owned the bucket
+  // while an owner was down); that owner is back but empty, the other is stopping, and the
+  // returning owner has not seen the reader yet.
+  const { c } = fiveNodes();
+  try {
+    const placement = (c.nodes.get("n1")!.replicator.distribution as Partitioning).placement;
+    const bucketOf = (k: string) => c.nodes.get("n1")!.store.bucketOf(k);
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`)
+      .find((k) => !placement.owns("n5", bucketOf(k)))!;
+    const [empty, stopping] = placement.owners(bucketOf(key));
+    const reader = c.nodes.get("n5")!;
+    reader.store.apply(key, { value: "v1", expiresAt: 0, version: reader.hlc.version("n5") });
+    c.net.unregister(stopping);
+    c.nodes.get(empty)!.replicator.peerDown("n5");
+    const { get, stats } = edges(c);
+    assert.equal(await get("n5", key), "200 v1");
+    assert.equal(stats.get("n5")!.readRepairs, 1, "the owner that missed it is repaired");
+  } finally {
+    c.close();
+  }
+});

@@ -202,24 +202,35 @@ export class Memberlist {
   /**
    * Push/pulls (join = true) with every address in `seeds` at once; resolves with how many
    * answered (0 means the join failed). Our own address is skipped.
+   *
+   * A seed's state may say we are dead or left (we restarted under the same name): we refute
+   * with a higher incarnation, but every exchange already carried the old one, which the seeds
+   * ignored; the refutation would then reach them by gossip alone, which in a small cluster can
+   * miss a member until its next push/pull (seen in a rolling restart: one member saw the
+   * restarted node 14 s late). memberlist joins its seeds one after another, so the later ones
+   * get the new incarnation; joining all at once, we exchange states once more with the seeds
+   * that answered.
    */
   async join(seeds: readonly Address[]): Promise<number> {
     this.#assertRunning("join");
     const ctx = this.#ctx;
     const targets = seeds.filter((s) => !isSelf(s, ctx.self));
+    const before = ctx.table.incarnation;
     const results = await Promise.allSettled(targets.map((s) => pushPull(ctx, s, true)));
-    let answered = 0;
+    const answeredSeeds = targets.filter((_, i) => results[i].status === "fulfilled");
+    if (ctx.table.incarnation !== before && !ctx.closed) {
+      await Promise.allSettled(answeredSeeds.map((s) => pushPull(ctx, s, false)));
+    }
     results.forEach((r, i) => {
-      if (r.status === "fulfilled") answered++;
-      else {
+      if (r.status === "rejected") {
         ctx.log.warn("Cannot join", {
           seed: `${targets[i].host}:${targets[i].port}`,
           error: r.reason,
         });
       }
     });
-    if (answered > 0) this.#joined = true;
-    return answered;
+    if (answeredSeeds.length > 0) this.#joined = true;
+    return answeredSeeds.length;
   }
 
   /**

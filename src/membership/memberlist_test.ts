@@ -247,3 +247,27 @@ Deno.test("Memberlist ends a pending leave wait when shut down", async () => {
   assert.equal(await leaving, false);
   await c.close();
 });
+
+Deno.test("Memberlist: a node restarted under its name is seen alive by every seed at once", async () => {
+  // The seeds remember it as left; the join's exchanges carry its first incarnation (ignored),
+  // it refutes with a higher one, and each seed must get that without waiting for gossip.
+  const c = new TestCluster({ seed: 11 });
+  await c.start(["n0", "n1", "n2", "n3"]);
+  await drive(c, c.node("n3").ml.join(["n0", "n1", "n2"].map((n) => c.node(n).address)));
+  assert.notEqual(await c.until(() => c.allSee("alive"), 10_000), undefined);
+  const old = c.node("n3");
+  assert.equal(await drive(c, old.ml.leave(5_000)), true);
+  assert.notEqual(
+    await c.until(() => c.allSee("left", ["n3"], ["n0", "n1", "n2"]), 5_000),
+    undefined,
+  );
+  await old.ml.shutdown();
+  const fresh = c.add("n3", { address: old.address });
+  await fresh.ml.start();
+  const seeds = ["n0", "n1", "n2"];
+  // Only the exchanges count here: gossip, probes and periodic push/pull all wait for the clock.
+  const joined = fresh.ml.join(seeds.map((n) => c.node(n).address));
+  assert.equal(await drive(c, joined, 50), 3);
+  for (const seed of seeds) assert.equal(c.view(seed, "n3")?.state, "alive", `${seed} sees n3`);
+  await c.close();
+});

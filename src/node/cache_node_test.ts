@@ -28,15 +28,19 @@ Deno.test("CacheNode applies the default TTL and 0 means no expiry", async () =>
   assert.equal(node.get("forever")?.expiresAt, 0);
 });
 
-Deno.test("CacheNode reclaims expired entries without reads", async () => {
+Deno.test("CacheNode reclaims expired entries without reads, their tombstones after TOMBSTONE_TTL", async () => {
   const clock = new VirtualClock();
-  await using node = new CacheNode({}, { clock });
+  await using node = new CacheNode({ tombstoneTtlMs: 60_000 }, { clock });
   await node.start({ http: false, cluster: false });
   for (let i = 0; i < 10_000; i++) await node.set(`k${i}`, "x".repeat(50), { ttlMs: 100 + i });
   assert.equal(node.stats().store.entries, 10_000);
+  const full = node.stats().store.bytes;
   for (let t = 0; t < 200; t++) clock.advance(100);
-  assert.equal(node.stats().store.entries, 0);
-  assert.equal(node.stats().store.bytes, 0);
+  const { entries, tombstones, bytes } = node.stats().store;
+  assert.deepEqual([entries, tombstones], [0, 10_000]);
+  assert.equal(bytes, full - 10_000 * 50, "a tombstone keeps the key, not the value");
+  for (let t = 0; t < 50; t++) clock.advance(1_000);
+  assert.deepEqual([node.stats().store.tombstones, node.stats().store.bytes], [0, 0]);
 });
 
 Deno.test("CacheNode delete wins over an earlier set and a later set wins over the delete", async () => {

@@ -16,11 +16,10 @@ export const FLAG_VISITED = 4;
 /** `flags` bit: a node-local record (`X-Is-Sync`), kept out of digests and bucket lists. */
 export const FLAG_LOCAL = 8;
 /**
- * `flags` bit: the live record replaced an older version of its key here, so when it expires it
- * stays as a tombstone until its retention deadline (else that older version, still held by a
- * replica that missed this write, would come back through anti-entropy).
+ * `flags` bit of a tombstone: left by an expiry, not a delete (such tombstones are evicted before
+ * live entries under memory pressure, see `_eviction.ts`).
  */
-export const FLAG_SUPERSEDES = 16;
+export const FLAG_EXPIRED = 16;
 
 /** No slot (list terminator). */
 export const NIL = -1;

@@ -12,13 +12,15 @@
  * arriving after its deadline is only applied as a removal of what it beats (`discarded`), and
  * the deadline moves with the writer's clock skew. After the deadline an older write (from a
  * replica partitioned longer than `tombstoneTtlMs`) can come back, as with Cassandra's
- * gc_grace. An expired live entry that replaced an older version on this node becomes a
- * tombstone until that same deadline: otherwise, once v2 had expired everywhere, a replica that
- * missed v2 (stopped, partitioned) would bring the v1 it still holds back to every node through
- * anti-entropy (found while writing the chaos run's model of what must survive). An expired
- * entry that replaced nothing here is dropped outright (memory first: a key written once with a
- * TTL costs nothing after expiry), and so is any expired entry reclaimed by eviction under
- * memory pressure.
+ * gc_grace. An expired replicated entry becomes a tombstone until that same deadline: otherwise,
+ * once v2 had expired everywhere, a replica that missed v2 (stopped, partitioned), or the
+ * coordinator of an older v1 whose write answered 504 before it replicated, would bring v1 back
+ * to every node through anti-entropy (found with the chaos run's model of what must survive).
+ * Whether this node held v1 says nothing about the others, so every expiry counts; the cost is a
+ * tombstone per expired key for `tombstoneTtlMs` minus its TTL (none for TTLs at least that
+ * long, none for node-local entries). Under memory pressure expiries' tombstones are evicted
+ * before live entries (`_eviction.ts`), and any expired entry reclaimed by eviction goes
+ * outright.
  *
  * **Expiry.** Lazy on every read and write of the key, plus a sweep tick over a rotating slot
  * cursor: `sweepSlotsPerTick` slots always, more in batches while over a quarter of a batch was
@@ -38,14 +40,7 @@ import { EvictionQueue } from "./_eviction.ts";
 import { seededHash } from "../util/hash.ts";
 import { KeyIndex } from "./_key_index.ts";
 import { NodeNames } from "./_node_names.ts";
-import {
-  FLAG_LOCAL,
-  FLAG_SUPERSEDES,
-  FLAG_TOMBSTONE,
-  FLAG_USED,
-  NIL,
-  SlotTable,
-} from "./_slot_table.ts";
+import { FLAG_LOCAL, FLAG_TOMBSTONE, FLAG_USED, NIL, SlotTable } from "./_slot_table.ts";
 import { checkRecord, resolveSettings, type StoreSettings } from "./_validate.ts";
 import { entrySize } from "./entry_size.ts";
 import { EntryExtras, type Extras, extrasOf, extrasSize } from "./_extras.ts";
@@ -174,7 +169,8 @@ export class TtlStore {
       if (s !== NIL) this.#remove(s);
       return { applied: true, reason: "discarded", replaced };
     }
-    this.#write(s, key, hash, null, expiresAt, version, size, local, undefined);
+    // A write that arrived expired leaves an expiry's tombstone; a delete, a delete's.
+    this.#write(s, key, hash, null, expiresAt, version, size, local, undefined, value !== null);
     return { applied: true, reason: "tombstoned", replaced };
   }
 
@@ -423,12 +419,15 @@ export class TtlStore {
     return Math.max(e, hlcPhysicalMs(t.hlc[s]) + this.#tombstoneTtlMs) <= now;
   }
 
-  // Collects a tombstone past its deadline, or expires a live entry. An expired entry that
-  // replaced an older version here (FLAG_SUPERSEDES) becomes a tombstone until its version's
-  // retention deadline: a replica that missed this write may still hold the value it
-  // overwrote, and only the remembered version keeps that value from coming back through
-  // anti-entropy once this one has expired everywhere. Returns whether the slot is still in
-  // use (as that tombstone).
+  // Collects a tombstone past its deadline, or expires a live entry. An expired replicated entry
+  // becomes a tombstone until its version's retention deadline (`tombstoneTtlMs` after its
+  // write): a replica may still hold an older version of the key — one that missed this write
+  // (stopped, partitioned), or the coordinator of an older write answered 504 that replicates it
+  // late — and only the remembered version keeps that value from coming back through
+  // anti-entropy once this one has expired everywhere (Cassandra's expired cells work alike).
+  // Whether this node held an older version says nothing about the others, so every expiry
+  // counts. Node-local entries never travel and go outright; so does an entry whose retention
+  // already ended (a TTL at least `tombstoneTtlMs`). Returns whether the slot is still in use.
   // Under memory pressure (`keepTombstone` false) the entry goes outright, like any eviction.
   #reclaim(s: number, now: number, keepTombstone = true): boolean {
     const t = this.#table;
@@ -447,16 +446,15 @@ export class TtlStore {
         local: (t.flags[s] & FLAG_LOCAL) !== 0,
       });
     }
-    const supersedes = (t.flags[s] & FLAG_SUPERSEDES) !== 0;
-    if (!keepTombstone || !supersedes || hlcPhysicalMs(t.hlc[s]) + this.#tombstoneTtlMs <= now) {
+    const local = (t.flags[s] & FLAG_LOCAL) !== 0;
+    if (!keepTombstone || local || hlcPhysicalMs(t.hlc[s]) + this.#tombstoneTtlMs <= now) {
       this.#remove(s);
       return false;
     }
     const key = t.keys[s]!;
     const version = { hlc: t.hlc[s], node: this.#names.names[t.node[s]] };
-    const local = (t.flags[s] & FLAG_LOCAL) !== 0;
     const size = entrySize(key, null);
-    this.#write(s, key, t.hash[s], null, t.expiresAt[s], version, size, local, undefined);
+    this.#write(s, key, t.hash[s], null, t.expiresAt[s], version, size, false, undefined, true);
     return true;
   }
 
@@ -481,7 +479,8 @@ export class TtlStore {
     return record;
   }
 
-  // Writes a live entry (value set) or tombstone (null) into slot `s`, or a new slot if NIL.
+  // Writes a live entry (value set) or tombstone (null) into slot `s`, or a new slot if NIL;
+  // `expired`: the tombstone is an expiry's (evicted before live entries), not a delete's.
   #write(
     s: number,
     key: string,
@@ -492,11 +491,11 @@ export class TtlStore {
     size: number,
     local: boolean,
     extras: Extras | undefined,
+    expired = false,
   ): void {
     const t = this.#table, names = this.#names, queue = this.#queue;
     const id = names.acquire(version.node);
     const tombstone = value === null;
-    const supersedes = s !== NIL;
     let relink = true;
     if (s === NIL) {
       s = t.alloc();
@@ -515,13 +514,12 @@ export class TtlStore {
     }
     if (relink) {
       t.flags[s] = tombstone ? FLAG_USED | FLAG_TOMBSTONE : FLAG_USED;
-      if (tombstone) queue.insertTombstone(s);
+      if (tombstone) queue.insertTombstone(s, expired);
       else queue.insertLive(s);
     } else {
       queue.access(s); // an overwrite counts as a use
     }
     t.flags[s] = local ? t.flags[s] | FLAG_LOCAL : t.flags[s] & ~FLAG_LOCAL;
-    t.flags[s] = supersedes ? t.flags[s] | FLAG_SUPERSEDES : t.flags[s] & ~FLAG_SUPERSEDES;
     t.values[s] = value;
     t.expiresAt[s] = expiresAt;
     t.hlc[s] = version.hlc;

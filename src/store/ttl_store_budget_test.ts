@@ -81,6 +81,24 @@ for (const policy of ["sieve", "lru"] as const) {
     assert.equal(store.size, 3);
     assert.equal(store.stats().evictions, 1);
   });
+
+  Deno.test(`TtlStore evicts an expiry's tombstones before live entries (${policy})`, () => {
+    const clock = new VirtualClock(T0);
+    const maxBytes = 3 * entrySize("a", "x") + entrySize("t", null) + entrySize("e", null);
+    const store = new TtlStore({ clock, evictionPolicy: policy, maxBytes });
+    store.delete("t", v(0));
+    store.apply("e", { value: "x", expiresAt: T0 + 1, version: v(0) });
+    put(store, "a");
+    put(store, "b");
+    clock.advance(1);
+    assert.equal(store.peek("e")?.value, null, "the expired entry is a tombstone");
+    put(store, "c");
+    put(store, "d"); // over budget: the expiry's tombstone goes first, then a live entry
+    assert.equal(store.peek("e"), undefined);
+    assert.equal(store.peek("t")?.value, null, "a delete's tombstone stays");
+    assert.equal(store.size, 3);
+    assert.equal(store.stats().tombstones, 1);
+  });
 }
 
 Deno.test("TtlStore with SIEVE evicts the first unvisited entry from the tail and keeps the hand", () => {

@@ -50,6 +50,8 @@ export interface TestNodeOptions {
   config?: Partial<MembershipConfig>;
   /** Extra engine options. */
   options?: Partial<MemberlistOptions>;
+  /** The address of a node that shut down, to restart it there. @default the next one */
+  address?: Address;
 }
 
 /** One event a node saw. */
@@ -112,7 +114,7 @@ export class TestCluster {
   /** Creates a node (not started) at the next address `10.0.x.y:7946`. */
   add(name: string, opts: TestNodeOptions = {}): TestNode {
     const i = ++this.#created;
-    const address = { host: `10.0.${i >> 8}.${i & 255}`, port: 7946 };
+    const address = opts.address ?? { host: `10.0.${i >> 8}.${i & 255}`, port: 7946 };
     const transport = this.net.attach(address);
     const events: RecordedEvent[] = [];
     const messages: Uint8Array[] = [];
