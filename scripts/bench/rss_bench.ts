@@ -15,22 +15,33 @@
 import { freePort, NodeProcess, waitFor } from "../../testing/mod.ts";
 import { benchKey, benchValue } from "./memory_bench.ts";
 
-const SETTLE_MS = 20_000;
+const SETTLE_MS = Number(Deno.env.get("SETTLE_MS") ?? 20_000);
 
 function rssBytes(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
+/** The node's V8 heap in use and reserved, bytes (from its own `/metrics`). */
+async function heapOf(node: NodeProcess): Promise<{ used: number; total: number }> {
+  const text = await (await fetch(node.url("/metrics"))).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)![1]);
+  return {
+    used: gauge("cache_runtime_heap_used_bytes"),
+    total: gauge("cache_runtime_heap_total_bytes"),
+  };
+}
+
 async function ours(
   count: number,
   env: Record<string, string> = {},
-): Promise<{ loaded: number; settled: number }> {
+): Promise<{ loaded: number; settled: number; heapUsed: number; heapTotal: number }> {
   const node = await NodeProcess.start({ LOG_LEVEL: "warn", MAX_MEMORY: "0", ...env });
   try {
     // `deno run` is the process itself (no task wrapper), so its pid is the node's.
     await new Promise((r) => setTimeout(r, 1000));
     const before = rssBytes(node.pid);
+    const heapBefore = await heapOf(node);
     for (let i = 0; i < count; i += 1000) {
       const ops = [];
       for (let j = i; j < Math.min(count, i + 1000); j++) {
@@ -46,7 +57,14 @@ async function ours(
     }
     const loaded = rssBytes(node.pid) - before;
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    return { loaded, settled: rssBytes(node.pid) - before };
+    const settled = rssBytes(node.pid) - before;
+    const heap = await heapOf(node);
+    return {
+      loaded,
+      settled,
+      heapUsed: heap.used - heapBefore.used,
+      heapTotal: heap.total - heapBefore.total,
+    };
   } finally {
     await node.stop();
   }
@@ -112,6 +130,10 @@ export async function rssBench(count: number): Promise<string[]> {
     `| ratio | ${(node.loaded / red.loaded).toFixed(2)}× | ${
       (node.settled / red.settled).toFixed(2)
     }× |`,
+    "",
+    `cachenode's V8 heap growth, settled: ${per(node.heapUsed)} B/entry in use, ${
+      per(node.heapTotal)
+    } B/entry reserved (its \`/metrics\`).`,
   ];
 }
 
@@ -120,11 +142,12 @@ if (import.meta.main) {
   const variants = Deno.args.slice(1);
   if (variants.length === 0) console.log((await rssBench(count)).join("\n"));
   for (const variant of variants) {
-    const { loaded, settled } = await ours(count, JSON.parse(variant));
+    const { loaded, settled, heapUsed, heapTotal } = await ours(count, JSON.parse(variant));
+    const per = (bytes: number) => (bytes / count).toFixed(0);
     console.log(
-      `${variant}: after load ${(loaded / count).toFixed(0)} B/entry, settled ${
-        (settled / count).toFixed(0)
-      } B/entry (load average ${Deno.loadavg()[0].toFixed(2)})`,
+      `${variant}: after load ${per(loaded)} B/entry, settled ${per(settled)} B/entry; V8 heap ` +
+        `growth settled: used ${per(heapUsed)}, reserved ${per(heapTotal)} B/entry ` +
+        `(load average ${Deno.loadavg()[0].toFixed(2)})`,
     );
   }
 }
