@@ -13,6 +13,7 @@ import { type CacheEntryView, type CacheService, etagOf, type SetOptions } from 
 import { BodyDeadline } from "./body_deadline.ts";
 import { asObject, checkFields, metadataHeader } from "./entry_fields.ts";
 import { HttpError, jsonResponse } from "./errors.ts";
+import { headerOf } from "./header_probe.ts";
 import { RequestForwarder } from "./forward.ts";
 import {
   JSON_ENVELOPE_BYTES,
@@ -98,7 +99,7 @@ export class CacheRoutes {
   read(req: Request, key: string, withMeta: boolean, head = false): Response | Promise<Response> {
     const service = this.#service;
     const forwarder = this.#forwarder;
-    const ifNoneMatch = req.headers.get("if-none-match");
+    const ifNoneMatch = headerOf(req, "if-none-match");
     const owners = forwarder?.route(req, key);
     if (!owners) return this.entryResponse(service.get(key), withMeta, ifNoneMatch, head);
     return forwarder!.read(

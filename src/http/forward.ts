@@ -38,6 +38,7 @@ import {
   type PeerAddress,
 } from "../service/mod.ts";
 import { HttpError } from "./errors.ts";
+import { headerOf } from "./header_probe.ts";
 
 export { FORWARDED_HEADER };
 
@@ -83,11 +84,12 @@ export class RequestForwarder {
    * whoever owns the key (`X-Is-Sync: true`, or already forwarded).
    */
   route(req: Request, key: string): KeyOwners | undefined {
-    const h = req.headers;
-    if (h.get("x-is-sync") === "true" || h.has(FORWARDED_HEADER)) return undefined;
+    if (headerOf(req, "x-is-sync") === "true" || headerOf(req, FORWARDED_HEADER) !== null) {
+      return undefined;
+    }
     const owners = this.#o.ownersOf(key);
     // Routed for another node already: never passed on once more.
-    if (!owners.moved || !h.has(ROUTED_FOR_HEADER)) return owners;
+    if (!owners.moved || headerOf(req, ROUTED_FOR_HEADER) === null) return owners;
     return { ...owners, moved: false, others: undefined };
   }
 

@@ -15,6 +15,7 @@ import { routeOf } from "../metrics/mod.ts";
 import { type AppOptions, buildApp } from "./app.ts";
 import { CacheRoutes } from "./cache_routes.ts";
 import { errorResponse } from "./errors.ts";
+import { headerOf } from "./header_probe.ts";
 import { CACHE_PREFIX, decodeKey } from "./request.ts";
 
 /** A handler for `Deno.serve`. */
@@ -92,7 +93,7 @@ export function fastPath(
 ): (req: Request) => Response | Promise<Response> | undefined {
   const answer = (req: Request, method: string): Response | Promise<Response> | undefined => {
     const isHead = method === "HEAD";
-    const isGet = isHead || (method === "GET" && !req.headers.has("x-cache-meta"));
+    const isGet = isHead || (method === "GET" && headerOf(req, "x-cache-meta") === null);
     if (!isGet && method !== "PUT") return undefined;
     const url = req.url;
     const path = url.indexOf("/", url.indexOf("//") + 2);

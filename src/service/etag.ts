@@ -7,9 +7,17 @@
 
 import type { EntryVersion } from "./contract.ts";
 
+// Node names, percent-encoded: a cluster has few, and every HEAD and conditional read asks.
+const encodedNames = new Map<string, string>();
+
 /** The entity tag of `version` (with its quotes). */
 export function etagOf(version: EntryVersion): string {
-  return `"${version.hlc.toString(36)}-${encodeURIComponent(version.node)}"`;
+  let node = encodedNames.get(version.node);
+  if (node === undefined) {
+    node = encodeURIComponent(version.node);
+    if (encodedNames.size < 1024) encodedNames.set(version.node, node);
+  }
+  return `"${version.hlc.toString(36)}-${node}"`;
 }
 
 /** The version an entity tag names, or `undefined` when it is not one of ours (a weak tag too). */
