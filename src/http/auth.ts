@@ -15,6 +15,7 @@
  * @module
  */
 
+import { headerOf } from "./header_probe.ts";
 import { queryOf } from "./query.ts";
 
 /** Name of the cookie that carries the token to `/dashboard/state`. */
@@ -78,7 +79,7 @@ export class BearerAuth {
 
   /** Whether `req` carries the right token in its `Authorization` header (the hot-path check). */
   accepts(req: Request): boolean {
-    const header = req.headers.get("authorization");
+    const header = headerOf(req, "authorization");
     if (header === null) return false;
     const scheme = BEARER.exec(header);
     return scheme !== null && timingSafeEqual(header.slice(scheme[0].length), this.#token);

@@ -30,7 +30,7 @@ export function createHandler(service: CacheService, options: AppOptions = {}): 
   // delete, or poll /dashboard/state), so telling them apart costs the fast path nothing.
   const onDashboard = options.onDashboardRequest;
   const slow = onDashboard === undefined ? app.fetch : (req: Request) => {
-    if (req.headers.has(DASHBOARD_HEADER)) onDashboard();
+    if (headerOf(req, DASHBOARD_HEADER) !== null) onDashboard();
     return app.fetch(req);
   };
   const handle = (req: Request): Response | Promise<Response> => {

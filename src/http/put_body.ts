@@ -21,6 +21,7 @@ import {
 } from "./entry_fields.ts";
 import { BodyDeadline } from "./body_deadline.ts";
 import { HttpError } from "./errors.ts";
+import { headerOf } from "./header_probe.ts";
 import { queryOf } from "./query.ts";
 
 /** A validated write: the value, its TTL (`undefined` = the node's default), metadata, tags. */
@@ -60,7 +61,7 @@ export async function readBodyLimited(
   limit: number,
   timeout: number | BodyDeadline = 0,
 ): Promise<Uint8Array> {
-  const declared = req.headers.get("content-length");
+  const declared = headerOf(req, "content-length");
   if (declared !== null && Number(declared) > limit) {
     throw new HttpError(413, `Request body too large: ${declared} bytes, limit is ${limit}`);
   }
@@ -78,7 +79,7 @@ export async function readBodyLimited(
 }
 
 function mediaType(req: Request): string {
-  const header = req.headers.get("content-type") ?? "";
+  const header = headerOf(req, "content-type") ?? "";
   // The common spellings need no copy.
   if (header === "application/json" || header === "text/plain") return header;
   return header.split(";", 1)[0].trim().toLowerCase();
@@ -232,11 +233,10 @@ export async function readPutRequest(
   }
   const href = String(url);
   const ttlParam = href.includes("?") ? queryOf(href).get("ttl") : null;
-  const h = req.headers;
   const extras: PutExtras = {
     ttlMs: ttlParam === null ? undefined : ttlFromSeconds(ttlParam),
-    metadata: metadataFromHeader(h.get("x-cache-metadata")),
-    tags: tagsFromHeader(h.get("cache-tag")),
+    metadata: metadataFromHeader(headerOf(req, "x-cache-metadata")),
+    tags: tagsFromHeader(headerOf(req, "cache-tag")),
   };
   const limit = limits.maxValueBytes + (json ? JSON_ENVELOPE_BYTES : 0);
   const body = await readBodyLimited(req, limit, bodyTimeout);

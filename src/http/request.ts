@@ -10,6 +10,7 @@
 import { parseAckRequirement } from "../replication/mod.ts";
 import { type EntryVersion, parseEtag, type WriteOptions } from "../service/mod.ts";
 import { HttpError } from "./errors.ts";
+import { headerOf } from "./header_probe.ts";
 import { FORWARDED_HEADER } from "./forward.ts";
 
 /** The path prefix of key routes. */
@@ -71,9 +72,8 @@ export function checkWritableKey(key: string): void {
  * conditions (see {@link conditionsOf}) and whether another node passed the request on.
  */
 export function writeOptions(req: Request): HttpWriteOptions {
-  const h = req.headers;
-  const options: HttpWriteOptions = { local: h.get("x-is-sync") === "true" };
-  const acks = h.get("x-write-acks");
+  const options: HttpWriteOptions = { local: headerOf(req, "x-is-sync") === "true" };
+  const acks = headerOf(req, "x-write-acks");
   if (acks !== null) {
     try {
       options.acks = parseAckRequirement(acks);
@@ -81,9 +81,9 @@ export function writeOptions(req: Request): HttpWriteOptions {
       throw new HttpError(400, (err as Error).message);
     }
   }
-  if (h.has(FORWARDED_HEADER)) options.forwarded = true;
-  const ifMatch = h.get("if-match");
-  const ifNoneMatch = h.get("if-none-match");
+  if (headerOf(req, FORWARDED_HEADER) !== null) options.forwarded = true;
+  const ifMatch = headerOf(req, "if-match");
+  const ifNoneMatch = headerOf(req, "if-none-match");
   if (ifMatch !== null || ifNoneMatch !== null) {
     Object.assign(options, conditionsOf(ifMatch, ifNoneMatch));
   }
@@ -148,5 +148,5 @@ export function noneMatchHits(header: string, etag: string): boolean {
 
 /** Whether a read answers with `ETag` and `X-Ttl-Ms` (HEAD, or `X-Cache-Meta: true`). */
 export function wantsMeta(req: Request): boolean {
-  return req.method === "HEAD" || req.headers.get("x-cache-meta") === "true";
+  return req.method === "HEAD" || headerOf(req, "x-cache-meta") === "true";
 }

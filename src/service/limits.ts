@@ -14,11 +14,19 @@ export { MAX_LIST_LIMIT, MAX_METADATA_BYTES, MAX_TAG_BYTES, MAX_TAGS };
 
 const utf8 = new TextEncoder();
 
+// UTF-8 takes at most 3 bytes per UTF-16 unit: text that short cannot be over `max`, and is not
+// encoded to be counted (every write checks its key and value).
+function overBytes(text: string, max: number): number | undefined {
+  if (text.length * 3 <= max) return undefined;
+  const bytes = utf8.encode(text).byteLength;
+  return bytes > max ? bytes : undefined;
+}
+
 /** Throws an `InvalidInputError` unless `key` is a key the HTTP API would accept. */
 export function checkKey(key: string, maxKeyBytes: number): void {
   if (typeof key !== "string" || key === "") throw new InvalidInputError(400, "Invalid key: empty");
-  const bytes = utf8.encode(key).byteLength;
-  if (bytes > maxKeyBytes) {
+  const bytes = overBytes(key, maxKeyBytes);
+  if (bytes !== undefined) {
     throw new InvalidInputError(414, `Key too long: ${bytes} bytes, limit is ${maxKeyBytes}`);
   }
 }
@@ -29,8 +37,12 @@ export function checkEntry(
   options: SetOptions,
   maxValueBytes: number,
 ): void {
-  const bytes = typeof value === "string" ? utf8.encode(value).byteLength : value.byteLength;
-  if (bytes > maxValueBytes) {
+  const bytes = typeof value === "string"
+    ? overBytes(value, maxValueBytes)
+    : value.byteLength > maxValueBytes
+    ? value.byteLength
+    : undefined;
+  if (bytes !== undefined) {
     throw new InvalidInputError(413, `Value too large: ${bytes} bytes, limit is ${maxValueBytes}`);
   }
   const { metadata, tags, ttlMs } = options;
