@@ -57,9 +57,12 @@ export function decodeKey(raw: string, maxKeyBytes: number): string {
 /** Keys a PUT may not create: `GET /cache/members` is the compat member list, never the key. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(["members"]);
 
+// Lengths of the reserved keys: most keys are told apart by length alone (every PUT asks).
+const RESERVED_LENGTHS = new Set([...RESERVED_KEYS].map((k) => k.length));
+
 /** 400 when `key` is reserved (see {@link RESERVED_KEYS}). */
 export function checkWritableKey(key: string): void {
-  if (RESERVED_KEYS.has(key)) {
+  if (RESERVED_LENGTHS.has(key.length) && RESERVED_KEYS.has(key)) {
     throw new HttpError(
       400,
       `Invalid key ${JSON.stringify(key)}: reserved (GET /cache/${key} is the member list)`,
