@@ -4,7 +4,8 @@ import { checkEntry, checkKey } from "./limits.ts";
 
 Deno.test("checkKey and checkEntry count UTF-8 bytes exactly at the limit", () => {
   const refused = (f: () => void, status: number, text: string) =>
-    assert.throws(f, (e) => e instanceof InvalidInputError && e.status === status &&
+    assert.throws(f, (e) =>
+      e instanceof InvalidInputError && e.status === status &&
       e.message.includes(text));
   checkKey("abcdefghij", 10);
   checkKey("ééééé", 10);
