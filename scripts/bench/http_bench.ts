@@ -51,7 +51,8 @@ export const IDLE_LOAD = 0.5;
 
 const SERVER_CORE = "0";
 const WRK_CORE = "1";
-const PINNED: WrkOptions = { threads: 1, connections: 50, cpus: WRK_CORE };
+/** wrk as every pinned run uses it: 1 thread, 50 connections, on core 1. */
+export const PINNED: WrkOptions = { threads: 1, connections: 50, cpus: WRK_CORE };
 const KEYS = 10_000;
 const VALUE = "v".repeat(100);
 
@@ -187,7 +188,8 @@ export function putLua(extraHeaders: Record<string, string> = {}): string {
     `  return wrk.format(nil, "/cache/k" .. (counter % ${KEYS}), nil, '{"value":"${VALUE}","ttl":60}')\nend\n`;
 }
 
-async function load(node: NodeProcess): Promise<void> {
+/** Writes the {@link KEYS} keys of 100 B the GET, HEAD and PUT runs use. */
+export async function load(node: NodeProcess): Promise<void> {
   for (let i = 0; i < KEYS; i += 100) {
     await Promise.all(Array.from({ length: 100 }, async (_, j) => {
       const r = await fetch(node.url(`/cache/k${i + j}`), {
