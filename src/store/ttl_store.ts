@@ -169,8 +169,10 @@ export class TtlStore {
       if (s !== NIL) this.#remove(s);
       return { applied: true, reason: "discarded", replaced };
     }
-    // A write that arrived expired leaves an expiry's tombstone; a delete, a delete's.
-    this.#write(s, key, hash, null, expiresAt, version, size, local, undefined, value !== null);
+    // A write that arrived expired leaves an expiry's tombstone, and so does a tombstone that
+    // carries an expiry (a peer's expiry tombstone keeps the entry's time; deletes have none).
+    const expired = value !== null || expiresAt > 0;
+    this.#write(s, key, hash, null, expiresAt, version, size, local, undefined, expired);
     return { applied: true, reason: "tombstoned", replaced };
   }
 

@@ -84,20 +84,26 @@ for (const policy of ["sieve", "lru"] as const) {
 
   Deno.test(`TtlStore evicts an expiry's tombstones before live entries (${policy})`, () => {
     const clock = new VirtualClock(T0);
-    const maxBytes = 3 * entrySize("a", "x") + entrySize("t", null) + entrySize("e", null);
+    const maxBytes = 3 * entrySize("a", "x") + entrySize("t", null) + 2 * entrySize("e", null);
     const store = new TtlStore({ clock, evictionPolicy: policy, maxBytes });
     store.delete("t", v(0));
     store.apply("e", { value: "x", expiresAt: T0 + 1, version: v(0) });
+    // An expiry's tombstone as a peer sends it (anti-entropy): no value, the entry's expiry.
+    store.apply("p", { value: null, expiresAt: T0 + 1, version: v(0) });
     put(store, "a");
     put(store, "b");
     clock.advance(1);
     assert.equal(store.peek("e")?.value, null, "the expired entry is a tombstone");
     put(store, "c");
-    put(store, "d"); // over budget: the expiry's tombstone goes first, then a live entry
+    put(store, "d"); // over budget: the expiries' tombstones make room, no live entry goes
     assert.equal(store.peek("e"), undefined);
+    assert.equal(store.peek("p"), undefined);
     assert.equal(store.peek("t")?.value, null, "a delete's tombstone stays");
-    assert.equal(store.size, 3);
-    assert.equal(store.stats().tombstones, 1);
+    // (evicting a tombstone counts as an eviction)
+    assert.deepEqual([store.size, store.stats().tombstones, store.stats().evictions], [4, 1, 2]);
+    put(store, "f"); // still over: now a live entry goes, and the delete's tombstone stays
+    assert.deepEqual([store.size, store.stats().tombstones, store.stats().evictions], [4, 1, 3]);
+    assert.equal(store.peek("t")?.value, null);
   });
 }
 
