@@ -206,10 +206,10 @@ export class Memberlist {
    * A seed's state may say we are dead or left (we restarted under the same name): we refute
    * with a higher incarnation, but every exchange already carried the old one, which the seeds
    * ignored; the refutation would then reach them by gossip alone, which in a small cluster can
-   * miss a member until its next push/pull (seen in a rolling restart: one member saw the
-   * restarted node 14 s late). memberlist joins its seeds one after another, so the later ones
-   * get the new incarnation; joining all at once, we exchange states once more with the seeds
-   * that answered.
+   * miss a member until its next push/pull (seen in the rolling-restart test of
+   * `tests/partitioned_e2e_test.ts`). memberlist joins its seeds one after another, so the later
+   * ones get the new incarnation; joining all at once, we exchange states once more with the
+   * seeds that answered.
    */
   async join(seeds: readonly Address[]): Promise<number> {
     this.#assertRunning("join");

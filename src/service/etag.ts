@@ -21,8 +21,8 @@ export function etagOf(version: EntryVersion): string {
 }
 
 // 36^5: both halves of a version's HLC (a safe integer) below it are small integers, whose
-// base-36 digits V8 writes about 3.5 times faster than those of the whole number (every HEAD
-// and conditional read makes a tag).
+// base-36 digits V8 writes faster than those of the whole number (every HEAD and conditional
+// read makes a tag; measured in docs/benchmarks.md, "HTTP hot path", third round).
 const HALF = 60_466_176;
 
 /** `n.toString(36)` for a non-negative safe integer `n`. */
