@@ -115,24 +115,19 @@ export class RequestForwarder {
     const missedBy: PeerAddress[] = [];
     // Peers that answered a miss.
     const answered: PeerAddress[] = [];
-    // A node that does not own the key looks in its own store once the owners missed it: it may
-    // hold the key from when it owned the bucket, until its hand-off ends (as a former owner).
-    let ownCopyPending = !owners.self;
-    const ownCopy = (): T | undefined => {
-      ownCopyPending = false;
-      const own = local();
-      if (own === undefined) return undefined;
-      if (missedBy.length > 0) {
-        this.#stats.readRepairs++;
-        this.#o.repair(key, own, missedBy, false);
-      }
-      return respond(own);
-    };
-    const candidates = [...owners.peers, ...owners.former, ...owners.others ?? []];
-    for (const [i, peer] of candidates.entries()) {
-      if (ownCopyPending && i === owners.peers.length) {
-        const found = ownCopy();
-        if (found !== undefined) return found;
+    // `undefined` marks where a node that does not own the key looks in its own store: once the
+    // owners missed it, before former owners (it may hold the key from when it owned the bucket,
+    // until its hand-off ends).
+    const candidates = [...owners.peers, undefined, ...owners.former, ...owners.others ?? []];
+    for (const peer of candidates) {
+      if (peer === undefined) {
+        const own = owners.self ? undefined : local();
+        if (own === undefined) continue;
+        if (missedBy.length > 0) {
+          this.#stats.readRepairs++;
+          this.#o.repair(key, own, missedBy, false);
+        }
+        return respond(own);
       }
       let entry;
       try {
@@ -154,10 +149,6 @@ export class RequestForwarder {
         this.#o.repair(key, entry, missedBy, owners.self);
       }
       return respond(entry);
-    }
-    if (ownCopyPending) {
-      const found = ownCopy();
-      if (found !== undefined) return found;
     }
     if (owners.moved) {
       for (const peer of answered) {

@@ -28,9 +28,9 @@ function served(req: Request): ServedRequest | undefined {
   if (slot === undefined) {
     // A constructed request has such a property too, without `header`: then look again next
     // time (only requests that are not served pay for it).
-    for (const symbol of Object.getOwnPropertySymbols(req)) {
-      if (isServed((req as unknown as Record<symbol, unknown>)[symbol])) slot = symbol;
-    }
+    slot = Object.getOwnPropertySymbols(req).find((symbol) =>
+      isServed((req as unknown as Record<symbol, unknown>)[symbol])
+    );
     if (slot === undefined) return undefined;
   }
   const inner = (req as unknown as Record<symbol, unknown>)[slot];

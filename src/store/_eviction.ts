@@ -68,6 +68,7 @@ export class EvictionQueue {
   #liveCount = 0;
   readonly #deleted = new TombstoneFifo();
   readonly #expired = new TombstoneFifo();
+
   /** Creates empty lists over `table`. */
   constructor(table: SlotTable, policy: EvictionPolicy) {
     this.#table = table;
