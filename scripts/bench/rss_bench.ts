@@ -4,26 +4,46 @@
  * puts), right after the load and settled 20 s later, against redis-server's growth for the same
  * data written with `redis-cli --pipe`, in one run. Both servers start empty.
  *
- * Usage: `deno run --allow-all scripts/bench/rss_bench.ts [count] [env-JSON...]`. With env
- * objects given (e.g. `'{"DENO_V8_FLAGS":"--optimize-for-size"}'`), the node alone is measured
- * once per object, started with those env vars added (experiments on V8's and the allocator's
- * settings); `'{}'` is the defaults.
+ * Also the peak during the load (VmHWM, the kernel's high-water mark of the process's resident
+ * set) and how fast the node took the load.
+ *
+ * Usage: `deno run --allow-all scripts/bench/rss_bench.ts [count] [--before DIR] [env-JSON...]`.
+ * With env objects given (e.g. `'{"DENO_V8_FLAGS":"--optimize-for-size"}'`), the node alone is
+ * measured once per object, started with those env vars added (experiments on V8's and the
+ * allocator's settings); `'{}'` is the defaults. `--before DIR` names another checkout of
+ * cachenode: its node and this checkout's are measured alone, in the order before, after,
+ * after, before (with the env objects given, or the defaults).
  *
  * @module
  */
 
-import { freePort, NodeProcess, waitFor } from "../../testing/mod.ts";
+import { commandLineOrExit } from "../cli_flags.ts";
+import * as localTesting from "../../testing/mod.ts";
+import { freePort, waitFor } from "../../testing/mod.ts";
+
+// Another checkout's testing helpers start that checkout's node.
+type Testing = typeof import("../../testing/mod.ts");
 import { benchKey, benchValue } from "./memory_bench.ts";
 
 const SETTLE_MS = Number(Deno.env.get("SETTLE_MS") ?? 20_000);
 
-function rssBytes(pid: number): number {
+function rssBytes(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) * 1024;
+}
+
+/** What one node run measured, bytes (growth from empty) and seconds. */
+interface NodeMemory {
+  loaded: number;
+  peak: number;
+  settled: number;
+  heapUsed: number;
+  heapTotal: number;
+  loadSeconds: number;
 }
 
 /** The node's V8 heap in use and reserved, bytes (from its own `/metrics`). */
-async function heapOf(node: NodeProcess): Promise<{ used: number; total: number }> {
+async function heapOf(node: localTesting.NodeProcess): Promise<{ used: number; total: number }> {
   const text = await (await fetch(node.url("/metrics"))).text();
   const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)![1]);
   return {
@@ -35,13 +55,15 @@ async function heapOf(node: NodeProcess): Promise<{ used: number; total: number 
 async function ours(
   count: number,
   env: Record<string, string> = {},
-): Promise<{ loaded: number; settled: number; heapUsed: number; heapTotal: number }> {
-  const node = await NodeProcess.start({ LOG_LEVEL: "warn", MAX_MEMORY: "0", ...env });
+  testing: Testing = localTesting,
+): Promise<NodeMemory> {
+  const node = await testing.NodeProcess.start({ LOG_LEVEL: "warn", MAX_MEMORY: "0", ...env });
   try {
     // `deno run` is the process itself (no task wrapper), so its pid is the node's.
     await new Promise((r) => setTimeout(r, 1000));
     const before = rssBytes(node.pid);
     const heapBefore = await heapOf(node);
+    const started = performance.now();
     for (let i = 0; i < count; i += 1000) {
       const ops = [];
       for (let j = i; j < Math.min(count, i + 1000); j++) {
@@ -55,12 +77,16 @@ async function ours(
       if (res.status !== 200) throw new Error(`batch: ${res.status} ${await res.text()}`);
       await res.body?.cancel();
     }
+    const loadSeconds = (performance.now() - started) / 1000;
     const loaded = rssBytes(node.pid) - before;
+    const peak = rssBytes(node.pid, "VmHWM") - before;
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const settled = rssBytes(node.pid) - before;
     const heap = await heapOf(node);
     return {
       loaded,
+      peak,
+      loadSeconds,
       settled,
       heapUsed: heap.used - heapBefore.used,
       heapTotal: heap.total - heapBefore.total,
@@ -70,7 +96,9 @@ async function ours(
   }
 }
 
-async function redis(count: number): Promise<{ loaded: number; settled: number }> {
+async function redis(
+  count: number,
+): Promise<{ loaded: number; peak: number; settled: number }> {
   const port = freePort();
   const server = new Deno.Command("redis-server", {
     args: ["--port", String(port), "--save", "", "--appendonly", "no"],
@@ -102,8 +130,9 @@ async function redis(count: number): Promise<{ loaded: number; settled: number }
     await writer.close();
     await pipe.status;
     const loaded = rssBytes(server.pid) - before;
+    const peak = rssBytes(server.pid, "VmHWM") - before;
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    return { loaded, settled: rssBytes(server.pid) - before };
+    return { loaded, peak, settled: rssBytes(server.pid) - before };
   } finally {
     server.kill("SIGKILL");
     await server.status;
@@ -123,31 +152,59 @@ export async function rssBench(count: number): Promise<string[]> {
       SETTLE_MS / 1000
     } s later.`,
     "",
-    "| server | after load, B/entry | settled, B/entry |",
-    "| --- | --- | --- |",
-    `| cachenode (HTTP, \`POST /batch\`) | ${per(node.loaded)} | ${per(node.settled)} |`,
-    `| redis-server (\`redis-cli --pipe\`) | ${per(red.loaded)} | ${per(red.settled)} |`,
-    `| ratio | ${(node.loaded / red.loaded).toFixed(2)}× | ${
-      (node.settled / red.settled).toFixed(2)
-    }× |`,
+    "| server | peak during the load, B/entry | after load, B/entry | settled, B/entry |",
+    "| --- | --- | --- | --- |",
+    `| cachenode (HTTP, \`POST /batch\`) | ${per(node.peak)} | ${per(node.loaded)} | ${
+      per(node.settled)
+    } |`,
+    `| redis-server (\`redis-cli --pipe\`) | ${per(red.peak)} | ${per(red.loaded)} | ${
+      per(red.settled)
+    } |`,
+    `| ratio | ${(node.peak / red.peak).toFixed(2)}× | ${
+      (node.loaded / red.loaded).toFixed(2)
+    }× | ${(node.settled / red.settled).toFixed(2)}× |`,
     "",
     `cachenode's V8 heap growth, settled: ${per(node.heapUsed)} B/entry in use, ${
       per(node.heapTotal)
-    } B/entry reserved (its \`/metrics\`).`,
+    } B/entry reserved (its \`/metrics\`); load taken at ${rate(count, node)} entries/s.`,
   ];
 }
 
+function rate(count: number, node: NodeMemory): string {
+  return Math.round(count / node.loadSeconds).toLocaleString("en");
+}
+
+function describe(label: string, count: number, m: NodeMemory): string {
+  const per = (bytes: number) => (bytes / count).toFixed(0);
+  return `${label}: peak ${per(m.peak)}, after load ${per(m.loaded)}, settled ${
+    per(m.settled)
+  } B/entry; V8 heap growth settled: used ${per(m.heapUsed)}, reserved ${
+    per(m.heapTotal)
+  } B/entry; ${rate(count, m)} entries/s (load average ${Deno.loadavg()[0].toFixed(2)})`;
+}
+
 if (import.meta.main) {
-  const count = Number(Deno.args[0] ?? 1_000_000);
-  const variants = Deno.args.slice(1);
-  if (variants.length === 0) console.log((await rssBench(count)).join("\n"));
-  for (const variant of variants) {
-    const { loaded, settled, heapUsed, heapTotal } = await ours(count, JSON.parse(variant));
-    const per = (bytes: number) => (bytes / count).toFixed(0);
-    console.log(
-      `${variant}: after load ${per(loaded)} B/entry, settled ${per(settled)} B/entry; V8 heap ` +
-        `growth settled: used ${per(heapUsed)}, reserved ${per(heapTotal)} B/entry ` +
-        `(load average ${Deno.loadavg()[0].toFixed(2)})`,
-    );
+  const { flags, positionals: args } = commandLineOrExit(
+    { command: "deno run --allow-all scripts/bench/rss_bench.ts", rest: "[count] [env-JSON...]" },
+    { before: "" },
+    { positionals: true },
+  );
+  const count = Number(args[0] ?? 1_000_000);
+  const variants = args.slice(1);
+  if (flags.before) {
+    const dir = await Deno.realPath(flags.before);
+    const before: Testing = await import(`file://${dir}/testing/mod.ts`);
+    const builds: [string, Testing][] = [["before", before], ["after", localTesting]];
+    for (const [label, testing] of [...builds, ...[...builds].reverse()]) {
+      for (const variant of variants.length > 0 ? variants : ["{}"]) {
+        const m = await ours(count, JSON.parse(variant), testing);
+        console.log(describe(`${label} ${variant}`, count, m));
+      }
+    }
+  } else if (variants.length === 0) console.log((await rssBench(count)).join("\n"));
+  else {
+    for (const variant of variants) {
+      console.log(describe(variant, count, await ours(count, JSON.parse(variant))));
+    }
   }
 }

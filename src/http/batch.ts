@@ -1,8 +1,13 @@
 /**
  * `POST /batch`: up to {@link MAX_BATCH_OPS} gets, puts and deletes in one request, applied in
- * order. Each op is run as the single request it stands for (`GET`, `PUT` with a JSON body,
- * `DELETE /cache/{key}`) through the same {@link CacheRoutes}, so it gets exactly the status and
- * error that request would (partitioned mode included) and one bad op fails alone. The batch's
+ * order. Each op gets the status and error of the single request it stands for (`GET`, `PUT`
+ * with a JSON body, `DELETE /cache/{key}`), and one bad op fails alone. In partitioned mode
+ * each op is run as that request through the same {@link CacheRoutes} (it may be passed to the
+ * key's owners). With full replication nothing is passed on, so gets and puts skip the
+ * request: a get reads the node's entry, a put's fields are checked as a parsed JSON body
+ * (`putFromJson`) and stored by `CacheRoutes.store`, as `PUT` does after its body is read — a
+ * request, its body stream and its answer per op were most of a bulk load's CPU and garbage
+ * (docs/benchmarks.md, "Resident memory per entry"). The batch's
  * `X-Write-Acks` and `X-Is-Sync` apply to each write. Values come back as text, or base64 with
  * `"encoding": "base64"` for bytes (a put may send bytes the same way).
  *
@@ -13,13 +18,13 @@
  * @module
  */
 
-import type { CacheService } from "../service/mod.ts";
+import type { CacheEntryView, CacheService } from "../service/mod.ts";
 import type { CacheRoutes } from "./cache_routes.ts";
 import { checkFields } from "./entry_fields.ts";
 import { errorResponse, HttpError, jsonResponse } from "./errors.ts";
 import { readJsonObject } from "./kv_routes.ts";
-import { JSON_ENVELOPE_BYTES } from "./put_body.ts";
-import { keyFromUrl } from "./request.ts";
+import { JSON_ENVELOPE_BYTES, putFromJson } from "./put_body.ts";
+import { checkWritableKey, keyFromUrl, writeOptions } from "./request.ts";
 import { encodeBase64 } from "../util/base64.ts";
 
 /** Most ops in one batch. */
@@ -67,28 +72,39 @@ export async function runBatch(
     const value = req.headers.get(name);
     if (value !== null) headers[name] = value;
   }
+  // Full replication: no op is passed on, so ops are answered without a request each.
+  const direct = service.routing === undefined;
+  const context: OpContext = {
+    service,
+    routes,
+    headers,
+    writes: direct ? new Request("http://batch/", { headers }) : undefined,
+  };
   const results: BatchResult[] = [];
   for (const op of ops) {
-    let res: Response;
     try {
-      res = await runOp(service, routes, op, headers);
+      results.push(await runOp(context, op));
     } catch (err) {
-      res = errorResponse(err);
+      results.push(await resultOf(errorResponse(err), false));
     }
-    results.push(await resultOf(res, (op as { op?: unknown } | null)?.op === "get"));
   }
   return jsonResponse({ results });
 }
 
-async function runOp(
-  service: CacheService,
-  routes: CacheRoutes,
-  op: unknown,
-  headers: Record<string, string>,
-): Promise<Response> {
+interface OpContext {
+  service: CacheService;
+  routes: CacheRoutes;
+  /** The batch's headers each op's request carries. */
+  headers: Record<string, string>;
+  /** With full replication: a request with those headers alone, whose write options each write takes. */
+  writes: Request | undefined;
+}
+
+async function runOp(context: OpContext, op: unknown): Promise<BatchResult> {
   if (typeof op !== "object" || op === null || Array.isArray(op)) {
     throw new HttpError(400, "Invalid op: expected a JSON object");
   }
+  const { service, routes, headers, writes } = context;
   const { op: kind, key, ...fields } = op as Record<string, unknown>;
   if (typeof key !== "string") throw new HttpError(400, `Invalid "key": expected a string`);
   const url = `http://batch/cache/${encodeURIComponent(key)}`;
@@ -96,18 +112,29 @@ async function runOp(
   switch (kind) {
     case "get":
       checkFields(op as Record<string, unknown>, KEY_OP_FIELDS, "a get op");
-      return await routes.read(new Request(url, { headers }), decoded, false);
+      if (writes !== undefined) return entryResult(service.get(decoded));
+      return await resultOf(await routes.read(new Request(url, { headers }), decoded, false), true);
     case "delete":
       checkFields(op as Record<string, unknown>, KEY_OP_FIELDS, "a delete op");
-      return await routes.delete(new Request(url, { method: "DELETE", headers }), decoded);
+      return await resultOf(
+        await routes.delete(new Request(url, { method: "DELETE", headers }), decoded),
+        false,
+      );
     case "put": {
       checkFields(op as Record<string, unknown>, PUT_OP_FIELDS, "a put op");
+      if (writes !== undefined) {
+        // The checks of `routes.put`, in its order, on the fields as they would arrive parsed.
+        checkWritableKey(decoded);
+        const options = writeOptions(writes);
+        await routes.store(decoded, putFromJson(fields, service.limits), options);
+        return { status: 200 };
+      }
       const put = new Request(url, {
         method: "PUT",
         headers: { ...headers, "content-type": "application/json" },
         body: JSON.stringify(fields),
       });
-      return await routes.put(put, url, decoded);
+      return await resultOf(await routes.put(put, url, decoded), false);
     }
     default:
       throw new HttpError(
@@ -115,6 +142,14 @@ async function runOp(
         `Invalid "op" ${JSON.stringify(kind)}: expected "get", "put" or "delete"`,
       );
   }
+}
+
+/** A get's result from this node's entry (what `routes.read` answers, as a result). */
+function entryResult(entry: CacheEntryView | undefined): BatchResult {
+  if (entry === undefined) return { status: 404 };
+  return typeof entry.value === "string"
+    ? { status: 200, value: entry.value }
+    : { status: 200, value: encodeBase64(entry.value), encoding: "base64" };
 }
 
 async function resultOf(res: Response, isGet: boolean): Promise<BatchResult> {

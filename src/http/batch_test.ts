@@ -101,3 +101,63 @@ Deno.test("a bad batch is refused whole: nothing stored", async () => {
   await get.body?.cancel();
   assert.equal(kv.writes, 0);
 });
+
+Deno.test("a batch answers alike with per-op requests (partitioned) and without (full replication)", async () => {
+  // The same ops through both paths: a FakeKv with routing that owns every key alone takes the
+  // per-op requests; the plain one the direct path.
+  const ops = [
+    { op: "put", key: "a", value: "A", ttl: 60, metadata: { m: 1 }, tags: ["t"] },
+    { op: "put", key: "bin", value: "AP8=", encoding: "base64" },
+    { op: "get", key: "a" },
+    { op: "get", key: "bin" },
+    { op: "get", key: "missing" },
+    { op: "put", key: "d", value: "x", expire: 1 },
+    { op: "put", key: "members", value: "x" },
+    { op: "put", key: "e", value: "x".repeat(1025) },
+    { op: "put", key: "f", value: 5 },
+    { op: "put", key: "g", value: "x", ttl: -1 },
+    { op: "put", key: "h", value: "x", ttl: 1, duration: "5" },
+    { op: "put", key: "i", value: "x", metadata: "m" },
+    { op: "put", key: "j", value: "x", tags: ["a,b"] },
+    { op: "put", key: "k", value: "!!", encoding: "base64" },
+    { op: "put", key: "x".repeat(65), value: "x" },
+    { op: "delete", key: "a" },
+    { op: "get", key: "a" },
+  ];
+  const answers = [];
+  for (const partitioned of [false, true]) {
+    const kv = new FakeKv();
+    if (partitioned) {
+      Object.defineProperty(kv, "routing", {
+        value: {
+          self: "fake",
+          timeoutMs: 1000,
+          stats: {},
+          ownersOf: () => ({ self: true, peers: [], former: [] }),
+        },
+      });
+    }
+    const variants: Record<string, string>[] = [{}, { "x-write-acks": "nope" }, {
+      "x-is-sync": "true",
+    }];
+    for (const headers of variants) {
+      const res = await createHandler(kv)(
+        new Request("http://node/batch", {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ ops }),
+        }),
+      );
+      answers.push({ partitioned, headers, status: res.status, doc: await res.json() });
+    }
+    answers.push({ partitioned, stored: [...kv.entries].map(([k, e]) => [k, e.value, e.tags]) });
+  }
+  const half = answers.length / 2;
+  for (let i = 0; i < half; i++) {
+    const { partitioned: _, ...direct } = answers[i];
+    const { partitioned: __, ...requested } = answers[i + half];
+    assert.deepEqual(direct, requested);
+  }
+  assert.equal(answers[0].doc.results[2].value, "A");
+  assert.equal(answers[1].doc.results[0].status, 400); // a bad X-Write-Acks fails each write
+});

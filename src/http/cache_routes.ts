@@ -9,7 +9,13 @@
  * @module
  */
 
-import { type CacheEntryView, type CacheService, etagOf, type SetOptions } from "../service/mod.ts";
+import {
+  type CacheEntryView,
+  type CacheService,
+  etagOf,
+  type KeyOwners,
+  type SetOptions,
+} from "../service/mod.ts";
 import { BodyDeadline } from "./body_deadline.ts";
 import { asObject, checkFields, metadataHeader } from "./entry_fields.ts";
 import { HttpError, jsonResponse } from "./errors.ts";
@@ -17,6 +23,7 @@ import { headerOf } from "./header_probe.ts";
 import { RequestForwarder } from "./forward.ts";
 import {
   JSON_ENVELOPE_BYTES,
+  type PutRequest,
   readBodyLimited,
   readPutRequest,
   ttlFromSeconds,
@@ -147,14 +154,27 @@ export class CacheRoutes {
       return forwarder!.write(req, owners, body);
     }
     const put = await readPutRequest(req, url, service.limits, this.#bodyDeadline);
-    // `options` is this request's own object: filled in place rather than copied by spreads.
+    await this.store(key, put, options, owners);
+    return new Response("OK", OK_INIT);
+  }
+
+  /**
+   * Applies a validated write of `key` on this node (as the owner, in partitioned mode, when
+   * `owners` says so): what {@link put} does once the body is read, and what `POST /batch` does
+   * with a put op. `options` must be the write's own object: it is filled in place.
+   */
+  async store(
+    key: string,
+    put: PutRequest,
+    options: HttpWriteOptions,
+    owners?: KeyOwners,
+  ): Promise<void> {
     const setOptions: SetOptions = this.#resolveExists(key, options);
     setOptions.ttlMs = put.ttlMs;
     if (put.metadata !== undefined) setOptions.metadata = put.metadata;
     if (put.tags !== undefined) setOptions.tags = put.tags;
-    setOptions.owners = owners;
-    await service.set(key, put.value, setOptions);
-    return new Response("OK", OK_INIT);
+    if (owners !== undefined) setOptions.owners = owners;
+    await this.#service.set(key, put.value, setOptions);
   }
 
   /** `DELETE /cache/{key}` (or passes it to the key's owners). */

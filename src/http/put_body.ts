@@ -130,7 +130,7 @@ function checkValueSize(bytes: number, limits: PutLimits): void {
 }
 
 /** What the URL and headers add to a body: query TTL, `X-Cache-Metadata`, `Cache-Tag`. */
-interface PutExtras {
+export interface PutExtras {
   ttlMs: number | undefined;
   metadata: EntryMetadata | undefined;
   tags: string[] | undefined;
@@ -143,6 +143,25 @@ function parseJsonPut(body: Uint8Array, limits: PutLimits, extras: PutExtras): P
   } catch (e) {
     throw new HttpError(400, `Malformed JSON body: ${(e as Error).message}`);
   }
+  return putFromJson(parsed, limits, extras);
+}
+
+const NO_EXTRAS: PutExtras = Object.freeze({
+  ttlMs: undefined,
+  metadata: undefined,
+  tags: undefined,
+});
+
+/**
+ * The write a parsed JSON PUT body stands for (`{"value": ..., "ttl": ...}`, see
+ * {@link PUT_FIELDS}), checked as {@link readPutRequest} checks it: what `POST /batch` does
+ * with a put op's fields, which arrive parsed. Throws {@link HttpError} 400/413.
+ */
+export function putFromJson(
+  parsed: unknown,
+  limits: PutLimits,
+  extras: PutExtras = NO_EXTRAS,
+): PutRequest {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new HttpError(400, `Malformed JSON body: expected an object with a "value" string`);
   }
