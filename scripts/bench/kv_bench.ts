@@ -1,7 +1,8 @@
 /**
  * KV API benchmark (issue 17), on one node started with the `run` task and pinned to core 0, with
- * wrk pinned to core 1 (as `http_bench.ts` does), in alternating rounds in one run: keys read per second by single GETs against `POST /batch` of 100 gets, and
- * `POST /cache/{key}/incr` (the node is the key's primary) against a plain PUT of the same size.
+ * wrk pinned to core 1 (as `http_bench.ts` does), in alternating rounds in one run: keys read per
+ * second by single GETs against `POST /batch` of 100 gets, keys written per second by single PUTs
+ * against `POST /batch` of 100 puts, and `POST /cache/{key}/incr` (the node is the key's primary) against a plain PUT of the same size.
  * Reports medians and ratios with the load average of the run.
  *
  * @module
@@ -45,6 +46,9 @@ export async function kvBench(seconds: number, rounds: number): Promise<string[]
     const batch = JSON.stringify({
       ops: Array.from({ length: KEYS }, (_, i) => ({ op: "get", key: `k${i}` })),
     });
+    const puts = JSON.stringify({
+      ops: Array.from({ length: KEYS }, (_, i) => ({ op: "put", key: `k${i}`, value: "1" })),
+    });
     const scripts = {
       get: await script(
         `request = function() return wrk.format("GET", "/cache/k" .. math.random(0, ${
@@ -54,6 +58,9 @@ export async function kvBench(seconds: number, rounds: number): Promise<string[]
       batch: await script(
         `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '${batch}'`,
       ),
+      puts: await script(
+        `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '${puts}'`,
+      ),
       put: await script(
         `wrk.method = "PUT"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '{"value":"1"}'`,
       ),
@@ -61,12 +68,19 @@ export async function kvBench(seconds: number, rounds: number): Promise<string[]
         `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '{"by":1}'`,
       ),
     };
-    const results: Record<string, WrkResult[]> = { get: [], batch: [], put: [], incr: [] };
+    const results: Record<string, WrkResult[]> = {
+      get: [],
+      batch: [],
+      put: [],
+      puts: [],
+      incr: [],
+    };
     const load = Deno.loadavg()[0];
     for (let r = 0; r < rounds; r++) {
       results.get.push(await wrk(node.url("/"), seconds, scripts.get, PINNED));
       results.batch.push(await wrk(node.url("/batch"), seconds, scripts.batch, PINNED));
       results.put.push(await wrk(node.url("/cache/plain"), seconds, scripts.put, PINNED));
+      results.puts.push(await wrk(node.url("/batch"), seconds, scripts.puts, PINNED));
       results.incr.push(await wrk(node.url("/cache/counter/incr"), seconds, scripts.incr, PINNED));
     }
     const rps = (name: string) => median(results[name].map((x) => x.rps));
@@ -83,7 +97,10 @@ export async function kvBench(seconds: number, rounds: number): Promise<string[]
       `| POST /batch of ${KEYS} gets | ${rps("batch").toFixed(0)} | ${batchKeys.toFixed(0)} | ${
         p99("batch")
       } | ${(batchKeys / getKeys).toFixed(2)}× keys/s |`,
-      `| PUT (JSON) | ${rps("put").toFixed(0)} | - | ${p99("put")} | 1.00 |`,
+      `| PUT (JSON) | ${rps("put").toFixed(0)} | ${rps("put").toFixed(0)} | ${p99("put")} | 1.00 |`,
+      `| POST /batch of ${KEYS} puts | ${rps("puts").toFixed(0)} | ${
+        (rps("puts") * KEYS).toFixed(0)
+      } | ${p99("puts")} | ${((rps("puts") * KEYS) / rps("put")).toFixed(2)}× keys/s |`,
       `| POST incr (on its primary) | ${rps("incr").toFixed(0)} | - | ${p99("incr")} | ${
         (rps("incr") / rps("put")).toFixed(2)
       }× PUT |`,

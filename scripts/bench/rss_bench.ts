@@ -1,13 +1,16 @@
 /**
  * What an operator sees of memory (issue 15): the resident set size (VmRSS) a node grows by when
  * 1,000,000 entries (16-byte keys, 100-byte values) are written over HTTP (`POST /batch` of 1,000
- * puts), right after the load and settled 20 s later, against redis-server's growth for the same
+ * puts), right after the load and settled (`SETTLE_MS`, 60 s; V8 gives memory back in steps,
+ * so the node's RSS is printed every 10 s of it), against redis-server's growth for the same
  * data written with `redis-cli --pipe`, in one run. Both servers start empty.
  *
  * Also the peak during the load (VmHWM, the kernel's high-water mark of the process's resident
- * set) and how fast the node took the load.
+ * set) and how fast the node took the load. `--via put` writes the node's entries with one
+ * `PUT` each (50 in flight) instead of batches.
  *
- * Usage: `deno run --allow-all scripts/bench/rss_bench.ts [count] [--before DIR] [env-JSON...]`.
+ * Usage: `deno run --allow-all scripts/bench/rss_bench.ts [count] [--before DIR] [--via batch|put]
+ * [env-JSON...]`.
  * With env objects given (e.g. `'{"DENO_V8_FLAGS":"--optimize-for-size"}'`), the node alone is
  * measured once per object, started with those env vars added (experiments on V8's and the
  * allocator's settings); `'{}'` is the defaults. `--before DIR` names another checkout of
@@ -25,7 +28,9 @@ import { freePort, waitFor } from "../../testing/mod.ts";
 type Testing = typeof import("../../testing/mod.ts");
 import { benchKey, benchValue } from "./memory_bench.ts";
 
-const SETTLE_MS = Number(Deno.env.get("SETTLE_MS") ?? 20_000);
+const SETTLE_MS = Number(Deno.env.get("SETTLE_MS") ?? 60_000);
+// While settling, the node's RSS is also sampled this often (V8 gives memory back in steps).
+const SAMPLE_MS = 10_000;
 
 function rssBytes(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -40,6 +45,8 @@ interface NodeMemory {
   heapUsed: number;
   heapTotal: number;
   loadSeconds: number;
+  /** RSS growth every {@link SAMPLE_MS} while settling. */
+  curve: number[];
 }
 
 /** The node's V8 heap in use and reserved, bytes (from its own `/metrics`). */
@@ -52,10 +59,47 @@ async function heapOf(node: localTesting.NodeProcess): Promise<{ used: number; t
   };
 }
 
+/** Writes the entries with `POST /batch` of 1,000 puts each. */
+async function loadByBatches(base: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1000) {
+    const ops = [];
+    for (let j = i; j < Math.min(count, i + 1000); j++) {
+      ops.push({ op: "put", key: benchKey(j), value: benchValue(j) });
+    }
+    const res = await fetch(`${base}batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ops }),
+    });
+    if (res.status !== 200) throw new Error(`batch: ${res.status} ${await res.text()}`);
+    await res.body?.cancel();
+  }
+}
+
+/** Writes the entries one `PUT` each (text/plain), 50 requests in flight. */
+async function loadByPuts(base: string, count: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    for (let i = next++; i < count; i = next++) {
+      const res = await fetch(`${base}cache/${benchKey(i)}`, {
+        method: "PUT",
+        headers: { "content-type": "text/plain" },
+        body: benchValue(i),
+      });
+      if (res.status !== 200) throw new Error(`put: ${res.status} ${await res.text()}`);
+      await res.body?.cancel();
+    }
+  }));
+}
+
+/** How the entries are written: `POST /batch` or one `PUT` each. */
+type Via = "batch" | "put";
+
 async function ours(
   count: number,
   env: Record<string, string> = {},
   testing: Testing = localTesting,
+  via: Via = "batch",
 ): Promise<NodeMemory> {
   const node = await testing.NodeProcess.start({ LOG_LEVEL: "warn", MAX_MEMORY: "0", ...env });
   try {
@@ -64,29 +108,22 @@ async function ours(
     const before = rssBytes(node.pid);
     const heapBefore = await heapOf(node);
     const started = performance.now();
-    for (let i = 0; i < count; i += 1000) {
-      const ops = [];
-      for (let j = i; j < Math.min(count, i + 1000); j++) {
-        ops.push({ op: "put", key: benchKey(j), value: benchValue(j) });
-      }
-      const res = await fetch(node.url("/batch"), {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ops }),
-      });
-      if (res.status !== 200) throw new Error(`batch: ${res.status} ${await res.text()}`);
-      await res.body?.cancel();
-    }
+    await (via === "put" ? loadByPuts : loadByBatches)(node.url("/"), count);
     const loadSeconds = (performance.now() - started) / 1000;
     const loaded = rssBytes(node.pid) - before;
     const peak = rssBytes(node.pid, "VmHWM") - before;
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
-    const settled = rssBytes(node.pid) - before;
+    const curve = [];
+    for (let waited = 0; waited < SETTLE_MS; waited += SAMPLE_MS) {
+      await new Promise((r) => setTimeout(r, Math.min(SAMPLE_MS, SETTLE_MS - waited)));
+      curve.push(rssBytes(node.pid) - before);
+    }
+    const settled = curve[curve.length - 1];
     const heap = await heapOf(node);
     return {
       loaded,
       peak,
       loadSeconds,
+      curve,
       settled,
       heapUsed: heap.used - heapBefore.used,
       heapTotal: heap.total - heapBefore.total,
@@ -166,7 +203,11 @@ export async function rssBench(count: number): Promise<string[]> {
     "",
     `cachenode's V8 heap growth, settled: ${per(node.heapUsed)} B/entry in use, ${
       per(node.heapTotal)
-    } B/entry reserved (its \`/metrics\`); load taken at ${rate(count, node)} entries/s.`,
+    } B/entry reserved (its \`/metrics\`); load taken at ${
+      rate(count, node)
+    } entries/s; its RSS every ${SAMPLE_MS / 1000} s while settling: ${
+      node.curve.map(per).join(", ")
+    } B/entry.`,
   ];
 }
 
@@ -180,15 +221,22 @@ function describe(label: string, count: number, m: NodeMemory): string {
     per(m.settled)
   } B/entry; V8 heap growth settled: used ${per(m.heapUsed)}, reserved ${
     per(m.heapTotal)
-  } B/entry; ${rate(count, m)} entries/s (load average ${Deno.loadavg()[0].toFixed(2)})`;
+  } B/entry; ${rate(count, m)} entries/s; RSS every ${SAMPLE_MS / 1000} s while settling: ${
+    m.curve.map(per).join(", ")
+  } (load average ${Deno.loadavg()[0].toFixed(2)})`;
 }
 
 if (import.meta.main) {
   const { flags, positionals: args } = commandLineOrExit(
     { command: "deno run --allow-all scripts/bench/rss_bench.ts", rest: "[count] [env-JSON...]" },
-    { before: "" },
+    { before: "", via: "batch" },
     { positionals: true },
   );
+  if (flags.via !== "batch" && flags.via !== "put") {
+    console.error(`--via: expected batch or put, got ${JSON.stringify(flags.via)}`);
+    Deno.exit(2);
+  }
+  const via = flags.via as Via;
   const count = Number(args[0] ?? 1_000_000);
   const variants = args.slice(1);
   if (flags.before) {
@@ -197,14 +245,16 @@ if (import.meta.main) {
     const builds: [string, Testing][] = [["before", before], ["after", localTesting]];
     for (const [label, testing] of [...builds, ...[...builds].reverse()]) {
       for (const variant of variants.length > 0 ? variants : ["{}"]) {
-        const m = await ours(count, JSON.parse(variant), testing);
+        const m = await ours(count, JSON.parse(variant), testing, via);
         console.log(describe(`${label} ${variant}`, count, m));
       }
     }
   } else if (variants.length === 0) console.log((await rssBench(count)).join("\n"));
   else {
     for (const variant of variants) {
-      console.log(describe(variant, count, await ours(count, JSON.parse(variant))));
+      console.log(
+        describe(variant, count, await ours(count, JSON.parse(variant), localTesting, via)),
+      );
     }
   }
 }
