@@ -212,6 +212,15 @@ Deno.test("API contract against a real node", async (t) => {
       assert.equal(head.status, 200);
       assert.equal(head.headers.get("content-type"), "text/plain; charset=utf-8");
       assert.equal((await call(node, "HEAD", "/cache/nobody")).status, 404);
+      // `curl -I` sees the length in bytes of the body a GET gets (the server would declare 0).
+      assert.equal((await putJson(node, "wide", { value: "héllo €" })).status, 200);
+      for (const path of ["/cache/wide", "/cache/wi%64e"]) {
+        const out = await new Deno.Command("curl", { args: ["-sI", `${base}${path}`] }).output();
+        const length = /^content-length: (\d+)\r?$/im.exec(new TextDecoder().decode(out.stdout));
+        assert.equal(length?.[1], "10", path);
+      }
+      const got = await fetch(`${base}/cache/wide`);
+      assert.equal((await got.bytes()).byteLength, 10);
       for (const method of ["POST", "PATCH"]) {
         const r = await call(node, method, "/cache/forever", { body: "x" });
         assertJsonError(r, 405);

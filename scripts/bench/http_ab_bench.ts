@@ -15,7 +15,24 @@
 
 import { commandLineOrExit } from "../cli_flags.ts";
 import { NodeProcess } from "../../testing/mod.ts";
-import { load, luaScript, measured, PINNED, putLua, wrk, type WrkResult } from "./http_bench.ts";
+import {
+  headLoad,
+  load,
+  luaScript,
+  measured,
+  PINNED,
+  putLua,
+  wrk,
+  type WrkResult,
+} from "./http_bench.ts";
+
+// Marks the op that `head_load.go` runs instead of wrk (see `headLoad`).
+const HEAD = "HEAD";
+
+/** One op's load for `seconds`: wrk with `script`, or `headLoad` for {@link HEAD}. */
+function loadOf(url: string, seconds: number, script: string | undefined): Promise<WrkResult> {
+  return script === HEAD ? headLoad(url, seconds, PINNED) : wrk(url, seconds, script, PINNED);
+}
 
 type Testing = typeof import("../../testing/mod.ts");
 
@@ -42,7 +59,6 @@ if (import.meta.main) {
     after: await NodeProcess.start(env, { cpus: "0" }),
   };
   const scripts = {
-    head: await luaScript(`wrk.method = "HEAD"\n`),
     put: await luaScript(putLua()),
   };
   try {
@@ -50,13 +66,13 @@ if (import.meta.main) {
     await load(nodes.after);
     const ops = [
       { name: "GET hit", path: "/cache/k42", script: undefined },
-      { name: "HEAD hit", path: "/cache/k42", script: scripts.head },
+      { name: "HEAD hit", path: "/cache/k42", script: HEAD },
       { name: "PUT (JSON, 100 B)", path: "/", script: scripts.put },
     ];
     for (const op of ops) {
       const runs: Record<"before" | "after", WrkResult[]> = { before: [], after: [] };
       for (const which of ["before", "after"] as const) { // warm-up (JIT)
-        await wrk(nodes[which].url(op.path), 2, op.script, PINNED);
+        await loadOf(nodes[which].url(op.path), 2, op.script);
       }
       for (let r = 0; r < flags.rounds; r++) {
         for (const which of ["before", "after"] as const) {
@@ -64,7 +80,7 @@ if (import.meta.main) {
           runs[which].push(
             await measured(
               [node.pid],
-              () => wrk(node.url(op.path), flags.seconds, op.script, PINNED),
+              () => loadOf(node.url(op.path), flags.seconds, op.script),
             ),
           );
         }

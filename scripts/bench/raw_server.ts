@@ -1,7 +1,8 @@
 /**
  * The ceiling for the HTTP benchmark: a bare `Deno.serve` handler that returns a fixed body for
- * GET, the headers alone for HEAD (no body, as the node answers a HEAD; wrk waits for a
- * declared body after HEAD), and reads the body then answers `OK` for PUT. Usage: `deno run --allow-net raw_server.ts PORT`.
+ * GET and HEAD (the server sends a HEAD's headers alone, the body's length among them, as the
+ * node answers a HEAD), and reads the body then answers `OK` for PUT. Usage:
+ * `deno run --allow-net raw_server.ts PORT`.
  *
  * @module
  */
@@ -12,9 +13,6 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (req) => {
   if (req.method === "PUT") {
     await req.arrayBuffer();
     return new Response("OK", { headers: { "content-type": "text/plain; charset=utf-8" } });
-  }
-  if (req.method === "HEAD") {
-    return new Response(null, { headers: { "content-type": "text/plain; charset=utf-8" } });
   }
   return new Response(body, { headers: { "content-type": "text/plain; charset=utf-8" } });
 });

@@ -185,7 +185,7 @@ export function buildApp(service: CacheService, options: AppOptions, routes: Cac
 
   app.get("/cache/:key", (c) => {
     const req = c.req.raw;
-    return routes.read(req, keyFromUrl(req.url, maxKey), wantsMeta(req));
+    return routes.read(req, keyFromUrl(req.url, maxKey), wantsMeta(req), req.method === "HEAD");
   });
   app.put("/cache/:key", (c) => routes.put(c.req.raw, c.req.url, keyFromUrl(c.req.url, maxKey)));
   app.delete("/cache/:key", (c) => routes.delete(c.req.raw, keyFromUrl(c.req.url, maxKey)));

@@ -16,6 +16,7 @@ import {
   type KeyOwners,
   type SetOptions,
 } from "../service/mod.ts";
+import { utf8ByteLength } from "../util/utf8.ts";
 import { BodyDeadline } from "./body_deadline.ts";
 import { asObject, checkFields, metadataHeader } from "./entry_fields.ts";
 import { HttpError, jsonResponse } from "./errors.ts";
@@ -35,9 +36,15 @@ const BYTES = "application/octet-stream";
 const TEXT_HEADERS = { "content-type": TEXT };
 // Frozen and shared: a plain answer allocates no init or header record of its own.
 const OK_INIT: ResponseInit = Object.freeze({ headers: Object.freeze({ ...TEXT_HEADERS }) });
+const NOT_FOUND = "Not Found";
 const NOT_FOUND_INIT: ResponseInit = Object.freeze({
   status: 404,
   headers: Object.freeze({ ...TEXT_HEADERS }),
+});
+// A HEAD answer declares the length of the body the GET would carry, as the GET does.
+const HEAD_NOT_FOUND_INIT: ResponseInit = Object.freeze({
+  status: 404,
+  headers: Object.freeze({ ...TEXT_HEADERS, "content-length": String(NOT_FOUND.length) }),
 });
 const TEXT_VALUE_INIT: ResponseInit = OK_INIT;
 const BYTES_VALUE_INIT: ResponseInit = Object.freeze({
@@ -63,7 +70,8 @@ export class CacheRoutes {
    * The answer for `entry` (a miss when undefined). `ETag` and `X-Ttl-Ms` are added when
    * `withMeta` (HEAD, or GET with `X-Cache-Meta: true`): every header beyond content-type has
    * a measurable cost in Deno's Response on a plain hit (see docs/benchmarks.md). `head`:
-   * the same answer without a body (what Hono makes of a GET answer for HEAD).
+   * the same answer without a body, its `Content-Length` that of the GET's body (the server
+   * sends none for a HEAD; left to it, a HEAD would declare 0 bytes).
    */
   entryResponse(
     entry: CacheEntryView | undefined,
@@ -72,7 +80,9 @@ export class CacheRoutes {
     head = false,
   ): Response {
     if (entry === undefined) {
-      return new Response(head ? null : "Not Found", NOT_FOUND_INIT);
+      return head
+        ? new Response(null, HEAD_NOT_FOUND_INIT)
+        : new Response(NOT_FOUND, NOT_FOUND_INIT);
     }
     if (ifNoneMatch !== null) {
       const tag = etagOf(entry.version);
@@ -81,22 +91,31 @@ export class CacheRoutes {
       }
     }
     const text = typeof entry.value === "string";
-    if (!withMeta) {
+    if (!withMeta && !head) {
       return new Response(
         head ? null : entry.value as BodyInit,
         text ? TEXT_VALUE_INIT : BYTES_VALUE_INIT,
       );
     }
     const type = text ? TEXT : BYTES;
-    const headers: Record<string, string> = { "content-type": type, etag: etagOf(entry.version) };
-    if (entry.expiresAt > 0) {
-      headers["x-ttl-ms"] = String(Math.max(0, entry.expiresAt - this.#service.now()));
+    const headers: Record<string, string> = { "content-type": type };
+    if (withMeta) {
+      headers.etag = etagOf(entry.version);
+      if (entry.expiresAt > 0) {
+        headers["x-ttl-ms"] = String(Math.max(0, entry.expiresAt - this.#service.now()));
+      }
+      if (entry.metadata !== undefined) {
+        headers["x-cache-metadata"] = metadataHeader(entry.metadata);
+      }
+      if (entry.tags !== undefined && entry.tags.length > 0) {
+        headers["cache-tag"] = entry.tags.join(",");
+      }
     }
-    if (entry.metadata !== undefined) headers["x-cache-metadata"] = metadataHeader(entry.metadata);
-    if (entry.tags !== undefined && entry.tags.length > 0) {
-      headers["cache-tag"] = entry.tags.join(",");
-    }
-    return new Response(head ? null : entry.value as BodyInit, { status: 200, headers });
+    if (!head) return new Response(entry.value as BodyInit, { status: 200, headers });
+    headers["content-length"] = String(
+      text ? utf8ByteLength(entry.value as string) : (entry.value as Uint8Array).byteLength,
+    );
+    return new Response(null, { status: 200, headers });
   }
 
   /**

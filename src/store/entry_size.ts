@@ -5,7 +5,7 @@
  * @module
  */
 
-import { utf8ByteLength } from "./_utf8.ts";
+import { utf8ByteLength } from "../util/utf8.ts";
 import type { StoreValue } from "./types.ts";
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { utf8ByteLength } from "./_utf8.ts";
+import { utf8ByteLength } from "./utf8.ts";
 
 Deno.test("utf8ByteLength matches TextEncoder for short and long strings", () => {
   const encoder = new TextEncoder();
