@@ -86,16 +86,23 @@ export async function wrk(
     : ["taskset", "-c", options.cpus, "wrk", ...wrkArgs];
   const out = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
   const text = new TextDecoder().decode(out.stdout);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
-  const p50 = toMs(/^\s+50%\s+(\S+)/m.exec(text)?.[1] ?? "");
-  const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(text)?.[1] ?? "");
-  const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
+  const result = summaryOf(text);
   const errors = !allowErrors && /Non-2xx or 3xx responses: (\d+)/.exec(text);
   const socketErrors = /Socket errors: (.*)/.exec(text);
-  if (!out.success || !Number.isFinite(rps) || errors || socketErrors) {
+  if (!out.success || !Number.isFinite(result.rps) || errors || socketErrors) {
     throw new Error(`wrk failed on ${url}: ${text} ${new TextDecoder().decode(out.stderr)}`);
   }
-  return { rps, p50, p99, requests };
+  return result;
+}
+
+/** Rate, latency percentiles and count from wrk's summary (`--latency`) or head_load's. */
+function summaryOf(text: string): WrkResult {
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]),
+    p50: toMs(/^\s+50%\s+(\S+)/m.exec(text)?.[1] ?? ""),
+    p99: toMs(/^\s+99%\s+(\S+)/m.exec(text)?.[1] ?? ""),
+    requests: Number(/(\d+) requests in/.exec(text)?.[1]),
+  };
 }
 
 let headLoadBinary: Promise<string> | undefined;
@@ -152,16 +159,11 @@ export async function headLoad(
     stderr: "piped",
   }).output();
   const text = new TextDecoder().decode(out.stdout);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
-  if (!out.success || !Number.isFinite(rps) || /Non-2xx or 3xx/.test(text)) {
+  const result = summaryOf(text);
+  if (!out.success || !Number.isFinite(result.rps) || /Non-2xx or 3xx/.test(text)) {
     throw new Error(`head_load failed on ${url}: ${text} ${new TextDecoder().decode(out.stderr)}`);
   }
-  return {
-    rps,
-    p50: toMs(/^\s+50%\s+(\S+)/m.exec(text)?.[1] ?? ""),
-    p99: toMs(/^\s+99%\s+(\S+)/m.exec(text)?.[1] ?? ""),
-    requests: Number(/(\d+) requests in/.exec(text)?.[1]),
-  };
+  return result;
 }
 
 const TICKS_PER_SECOND = 100;
