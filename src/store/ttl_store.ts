@@ -151,7 +151,6 @@ export class TtlStore {
       );
       return { applied: false, reason: "too-large", error };
     }
-    const replaced = s === NIL ? undefined : this.#recordAt(s);
     if (this.#listeners.size > 0) {
       this.#emit({
         kind: live ? "put" : value === null ? "delete" : "expire",
@@ -162,18 +161,18 @@ export class TtlStore {
     }
     if (live) {
       this.#write(s, key, hash, owned(value), expiresAt, version, size, local, extras);
-      return { applied: true, reason: "stored", replaced };
+      return { applied: true, reason: "stored" };
     }
     const deadline = Math.max(expiresAt, hlcPhysicalMs(version.hlc) + this.#tombstoneTtlMs);
     if (deadline <= now || (this.#maxBytes > 0 && size > this.#maxBytes)) {
       if (s !== NIL) this.#remove(s);
-      return { applied: true, reason: "discarded", replaced };
+      return { applied: true, reason: "discarded" };
     }
     // A write that arrived expired leaves an expiry's tombstone, and so does a tombstone that
     // carries an expiry (a peer's expiry tombstone keeps the entry's time; deletes have none).
     const expired = value !== null || expiresAt > 0;
     this.#write(s, key, hash, null, expiresAt, version, size, local, undefined, expired);
-    return { applied: true, reason: "tombstoned", replaced };
+    return { applied: true, reason: "tombstoned" };
   }
 
   /** Deletes `key` as of `version`: `apply(key, { value: null, expiresAt, version })`. */

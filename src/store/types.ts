@@ -95,8 +95,6 @@ export interface ApplyResult {
   applied: boolean;
   /** What happened, see {@link ApplyReason}. */
   reason: ApplyReason;
-  /** The live entry or tombstone the record replaced, when it won and one was there. */
-  replaced?: KeyedRecord;
   /** Set with reason `too-large`: a `RangeError` naming the size and the budget. */
   error?: RangeError;
 }
