@@ -1,8 +1,8 @@
 /**
  * HTTP benchmark, pinned so that it cannot fool itself: the server under test and its
  * competitor (a bare `Deno.serve`, `raw_server.ts`) run on core 0 (`taskset -c 0`) and wrk on
- * core 1 (`taskset -c 1 wrk -t1 -c50`), so the figures are the server's own cost and not a
- * share of two cores fought over with wrk. The machine's 1-minute load average is read first
+ * core 1 (`taskset -c 1 wrk -t1 -c50`; HEAD with `head_load.go`, see {@link headLoad}), so the
+ * figures are the server's own cost and not a share of two cores fought over with wrk. The machine's 1-minute load average is read first
  * and printed; above {@link IDLE_LOAD} the output says the run is not idle. Competitor and node
  * run in alternating rounds in one run, and the result is their ratio: GET hit, HEAD, GET miss
  * and PUT (JSON, 100 B value) against the bare server, and PUT with `X-Write-Acks: all` on a
@@ -383,7 +383,7 @@ export async function httpBench(seconds: number, rounds: number): Promise<string
     const endLoad = Deno.loadavg()[0];
     const lines = [
       `Machine at start: ${verdict}. Load average (1 min) at the end: ${endLoad.toFixed(2)}.`,
-      `Server and competitor pinned to core ${SERVER_CORE} (\`taskset -c ${SERVER_CORE}\`), wrk to core ${WRK_CORE} (\`taskset -c ${WRK_CORE} wrk -t1 -c50 -d${seconds}s\`); ${rounds} alternating rounds, medians; ${KEYS} keys of 100 B loaded; the 3 cluster nodes all on core ${SERVER_CORE}. Ratios: median of the per-round ratios. CPU µs/req: user + system time of the server process(es) over the run ÷ requests served; its ratio is competitor ÷ node (1.00 = as cheap as the competitor).`,
+      `Server and competitor pinned to core ${SERVER_CORE} (\`taskset -c ${SERVER_CORE}\`), wrk to core ${WRK_CORE} (\`taskset -c ${WRK_CORE} wrk -t1 -c50 -d${seconds}s\`; HEAD: \`head_load.go\`, 50 connections, as wrk cannot read a HEAD answer that declares its length); ${rounds} alternating rounds, medians; ${KEYS} keys of 100 B loaded; the 3 cluster nodes all on core ${SERVER_CORE}. Ratios: median of the per-round ratios. CPU µs/req: user + system time of the server process(es) over the run ÷ requests served; its ratio is competitor ÷ node (1.00 = as cheap as the competitor).`,
       "",
       "| operation | node req/s (rounds) | competitor req/s (rounds) | ratio (per round) | node p50 / p99 ms | competitor p50 / p99 ms | CPU µs/req node / competitor (ratio) | competitor |",
       "|---|---|---|---|---|---|---|---|",
