@@ -72,13 +72,11 @@ export async function runBatch(
     const value = req.headers.get(name);
     if (value !== null) headers[name] = value;
   }
-  // Full replication: no op is passed on, so ops are answered without a request each.
-  const direct = service.routing === undefined;
   const context: OpContext = {
     service,
     routes,
     headers,
-    writes: direct ? new Request("http://batch/", { headers }) : undefined,
+    direct: service.routing === undefined ? new Request("http://batch/", { headers }) : undefined,
   };
   const results: BatchResult[] = [];
   for (const op of ops) {
@@ -96,15 +94,18 @@ interface OpContext {
   routes: CacheRoutes;
   /** The batch's headers each op's request carries. */
   headers: Record<string, string>;
-  /** With full replication: a request with those headers alone, whose write options each write takes. */
-  writes: Request | undefined;
+  /**
+   * Set with full replication, where no op is passed on and gets and puts are answered without
+   * a request of their own: a request with the batch's headers alone, for each write's options.
+   */
+  direct: Request | undefined;
 }
 
 async function runOp(context: OpContext, op: unknown): Promise<BatchResult> {
   if (typeof op !== "object" || op === null || Array.isArray(op)) {
     throw new HttpError(400, "Invalid op: expected a JSON object");
   }
-  const { service, routes, headers, writes } = context;
+  const { service, routes, headers, direct } = context;
   const { op: kind, key, ...fields } = op as Record<string, unknown>;
   if (typeof key !== "string") throw new HttpError(400, `Invalid "key": expected a string`);
   const url = `http://batch/cache/${encodeURIComponent(key)}`;
@@ -112,7 +113,7 @@ async function runOp(context: OpContext, op: unknown): Promise<BatchResult> {
   switch (kind) {
     case "get":
       checkFields(op as Record<string, unknown>, KEY_OP_FIELDS, "a get op");
-      if (writes !== undefined) return entryResult(service.get(decoded));
+      if (direct !== undefined) return entryResult(service.get(decoded));
       return await resultOf(await routes.read(new Request(url, { headers }), decoded, false), true);
     case "delete":
       checkFields(op as Record<string, unknown>, KEY_OP_FIELDS, "a delete op");
@@ -122,10 +123,10 @@ async function runOp(context: OpContext, op: unknown): Promise<BatchResult> {
       );
     case "put": {
       checkFields(op as Record<string, unknown>, PUT_OP_FIELDS, "a put op");
-      if (writes !== undefined) {
+      if (direct !== undefined) {
         // The checks of `routes.put`, in its order, on the fields as they would arrive parsed.
         checkWritableKey(decoded);
-        const options = writeOptions(writes);
+        const options = writeOptions(direct);
         await routes.store(decoded, putFromJson(fields, service.limits), options);
         return { status: 200 };
       }

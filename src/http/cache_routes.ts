@@ -92,10 +92,7 @@ export class CacheRoutes {
     }
     const text = typeof entry.value === "string";
     if (!withMeta && !head) {
-      return new Response(
-        head ? null : entry.value as BodyInit,
-        text ? TEXT_VALUE_INIT : BYTES_VALUE_INIT,
-      );
+      return new Response(entry.value as BodyInit, text ? TEXT_VALUE_INIT : BYTES_VALUE_INIT);
     }
     const type = text ? TEXT : BYTES;
     const headers: Record<string, string> = { "content-type": type };
